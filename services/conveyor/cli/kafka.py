@@ -1,0 +1,95 @@
+"""`conveyor kafka up|down|status`: a local Apache Kafka on loopback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from conveyor.cli.context import settings_of
+from conveyor.errors import LauncherError
+from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Run a real Apache Kafka (KRaft) on loopback.")
+console = Console(stderr=True)
+
+
+def _distribution(settings: Settings) -> KafkaDistribution:
+    return KafkaDistribution(cache_dir=settings.cache_dir, java_home=settings.java_home)
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    nodes: Annotated[int, typer.Option(help="1, or 3 for a replicated cluster.")] = 1,
+    port: Annotated[int, typer.Option(help="Client port of the first node.")] = 9092,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 90,
+) -> None:
+    """Start a local broker (or cluster) and print its bootstrap servers last.
+
+    Example: conveyor kafka up --nodes 3
+    """
+    settings = settings_of(ctx)
+    distribution = _distribution(settings)
+    cluster = LocalKafka.load(settings.kafka_home, distribution)
+    spec = ClusterSpec(nodes=nodes, port=port)
+    if cluster is not None and cluster.spec != spec:
+        if any(s.running for s in cluster.status()):
+            raise LauncherError(
+                f"a {cluster.spec.nodes}-node cluster on port {cluster.spec.port} is running; "
+                "stop it first with `conveyor kafka down`"
+            )
+        cluster.down(wipe=True)
+        cluster = None
+    cluster = cluster or LocalKafka(settings.kafka_home, distribution, spec)
+    console.print(f"starting Kafka ({nodes} node{'s' if nodes > 1 else ''}) in {cluster.home}")
+    typer.echo(cluster.up(timeout=timeout))
+
+
+@app.command()
+def down(
+    ctx: typer.Context,
+    wipe: Annotated[bool, typer.Option(help="Also delete the nodes' data.")] = False,
+) -> None:
+    """Stop the nodes `up` started (by their recorded pids).
+
+    Example: conveyor kafka down --wipe
+    """
+    settings = settings_of(ctx)
+    cluster = LocalKafka.load(settings.kafka_home, _distribution(settings))
+    if cluster is None:
+        console.print("no local Kafka was started here")
+        return
+    cluster.down(wipe=wipe)
+    console.print("stopped" + (" and wiped" if wipe else ""))
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the local nodes: pid, ports, and whether each answers.
+
+    Example: conveyor kafka status --json
+    """
+    settings = settings_of(ctx)
+    cluster = LocalKafka.load(settings.kafka_home, _distribution(settings))
+    nodes = cluster.status() if cluster else []
+    if as_json:
+        typer.echo(json.dumps([asdict(n) for n in nodes], indent=2))
+        return
+    table = Table("node", "pid", "port", "controller", "running", "answers")
+    for n in nodes:
+        table.add_row(
+            str(n.node_id), str(n.pid or "-"), str(n.port), str(n.controller_port),
+            "yes" if n.running else "no", "yes" if n.answers else "no",
+        )  # fmt: skip
+    Console().print(table if nodes else "no local Kafka was started here")
+    if not all(n.answers for n in nodes):
+        raise typer.Exit(1)

@@ -1,0 +1,33 @@
+"""Entry point of the `conveyor` command: reads the settings once and dispatches."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from conveyor.cli import kafka
+from conveyor.errors import ConveyorError
+from conveyor.settings import Settings
+
+cli = typer.Typer(
+    no_args_is_help=True,
+    help="conveyor: typed domain events on Apache Kafka.",
+    pretty_exceptions_enable=False,
+)
+cli.add_typer(kafka.app, name="kafka")
+
+
+@cli.callback()
+def _root(ctx: typer.Context) -> None:
+    ctx.obj = Settings.from_env(os.environ)
+
+
+def app() -> None:
+    """Run the CLI; conveyor's own errors print as one clear message and exit 2."""
+    try:
+        cli()
+    except ConveyorError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(2)

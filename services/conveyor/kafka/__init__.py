@@ -1,0 +1,14 @@
+"""A real Apache Kafka (KRaft) on loopback, fetched from Maven Central and run with `java`."""
+
+from conveyor.kafka.cluster import LocalKafka, NodeHandle, NodeStatus
+from conveyor.kafka.config import ClusterSpec
+from conveyor.kafka.distribution import KAFKA_VERSION, KafkaDistribution
+
+__all__ = [
+    "KAFKA_VERSION",
+    "ClusterSpec",
+    "KafkaDistribution",
+    "LocalKafka",
+    "NodeHandle",
+    "NodeStatus",
+]

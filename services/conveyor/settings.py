@@ -1,0 +1,46 @@
+"""Process settings, read once from the environment in `main` and passed down explicitly.
+
+Library classes never read `os.environ`; they take the values they need from a `Settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def _home_dir(env: Mapping[str, str], xdg: str, fallback: str) -> Path:
+    base = env.get(xdg) or str(Path(env.get("HOME", "~")).expanduser() / fallback)
+    return Path(base) / "conveyor"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every conveyor process needs to know about its surroundings."""
+
+    cache_dir: Path
+    state_dir: Path
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    java_home: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """`KAFKA_BOOTSTRAP_SERVERS`, `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`, `JAVA_HOME`."""
+        return cls(
+            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
+            cache_dir=Path(
+                env.get("CONVEYOR_CACHE_DIR") or _home_dir(env, "XDG_CACHE_HOME", ".cache")
+            ),
+            state_dir=Path(
+                env.get("CONVEYOR_STATE_DIR") or _home_dir(env, "XDG_STATE_HOME", ".local/state")
+            ),
+            java_home=env.get("JAVA_HOME") or None,
+        )
+
+    @property
+    def kafka_home(self) -> Path:
+        """Where `conveyor kafka up` keeps its nodes' configs, data, logs and pids."""
+        return self.state_dir / "kafka"
