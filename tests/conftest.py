@@ -1,0 +1,110 @@
+"""Shared fixtures: a real Kafka for the session, a fresh topic per test, a 3-node cluster.
+
+The broker is the one `KAFKA_BOOTSTRAP_SERVERS` names when it is set; otherwise the session starts
+its own single node with the project's launcher, on free loopback ports, and stops it at the end.
+`CONVEYOR_TEST_KAFKA=testcontainers` uses a Kafka container instead, where a Docker engine runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.settings import Settings
+
+TopicFactory = Callable[..., str]
+
+
+def free_base_port(spec_nodes: int) -> int:
+    """A port p such that every port a local cluster of this size uses is free."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base > 60000:
+            continue
+        ports = ClusterSpec(nodes=spec_nodes, port=base).ports()
+        if all(_bindable(p) for p in ports):
+            return base
+    raise RuntimeError("no free port range found")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def start_local_kafka(home: Path, nodes: int) -> LocalKafka:
+    settings = Settings.from_env(os.environ)
+    distribution = KafkaDistribution(cache_dir=settings.cache_dir, java_home=settings.java_home)
+    cluster = LocalKafka(home, distribution, ClusterSpec(nodes=nodes, port=free_base_port(nodes)))
+    cluster.up(timeout=120)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of a real broker for this test session."""
+    existing = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if existing:
+        yield existing
+        return
+    if os.environ.get("CONVEYOR_TEST_KAFKA") == "testcontainers":
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
+            yield container.get_bootstrap_server()
+        return
+    cluster = start_local_kafka(tmp_path_factory.mktemp("kafka"), nodes=1)
+    try:
+        yield cluster.bootstrap_servers
+    finally:
+        cluster.down(wipe=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """A local 3-node cluster (RF 3, min ISR 2) for fault tests; the session owns it."""
+    cluster = start_local_kafka(tmp_path_factory.mktemp("kafka3"), nodes=3)
+    try:
+        yield cluster
+    finally:
+        cluster.down(wipe=True)
+
+
+@pytest.fixture
+def admin(kafka_bootstrap: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+def create_topic(
+    bootstrap: str, name: str, partitions: int = 3, replication: int = 1, **config: str
+) -> str:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    topic = NewTopic(name, num_partitions=partitions, replication_factor=replication, config=config)
+    admin.create_topics([topic], operation_timeout=30)[name].result(timeout=30)
+    return name
+
+
+@pytest.fixture
+def new_topic(kafka_bootstrap: str, request: pytest.FixtureRequest) -> TopicFactory:
+    """Create a fresh topic named after the test: `new_topic(partitions=6)` returns its name."""
+
+    def make(partitions: int = 3, suffix: str = "", **config: str) -> str:
+        test = re.sub(r"[^a-zA-Z0-9]+", "-", request.node.name).strip("-")[:60]
+        name = f"t-{test}{'-' + suffix if suffix else ''}-{uuid.uuid4().hex[:8]}"
+        return create_topic(kafka_bootstrap, name, partitions, **config)
+
+    return make
