@@ -1,0 +1,60 @@
+"""Names that are contracts: topics derived from a service's name, and the headers conveyor writes.
+
+Dashboards, scripts and other teams' tools depend on these; change none of them lightly.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Message headers on every event.
+EVENT_TYPE: Final = "event-type"
+EVENT_ID: Final = "event-id"
+CONTENT_TYPE: Final = "content-type"
+CORRELATION_ID: Final = "correlation-id"
+TRACEPARENT: Final = "traceparent"
+AVRO_CONTENT_TYPE: Final = "application/vnd.apache.avro+binary"
+
+# Headers added when an event leaves its topic for a retry tier or the dead letters.
+ORIGINAL_TOPIC: Final = "x-original-topic"
+ORIGINAL_PARTITION: Final = "x-original-partition"
+ORIGINAL_OFFSET: Final = "x-original-offset"
+ORIGINAL_TIMESTAMP: Final = "x-original-timestamp"
+CONSUMER_GROUP: Final = "x-consumer-group"
+ATTEMPTS: Final = "x-attempts"
+ERROR_TYPE: Final = "x-error-type"
+ERROR_MESSAGE: Final = "x-error-message"
+FIRST_FAILED_AT: Final = "x-first-failed-at"
+LAST_FAILED_AT: Final = "x-last-failed-at"
+RETRY_DUE_AT: Final = "x-retry-due-at"  # epoch millis before which a retry tier holds the event
+PARKED_BEHIND: Final = "x-parked-behind"  # on later events of a parked key: the first one's id
+REDRIVE_COUNT: Final = "x-redrive-count"
+
+DEAD_LETTER_HEADERS: Final = (
+    ORIGINAL_TOPIC,
+    ORIGINAL_PARTITION,
+    ORIGINAL_OFFSET,
+    ORIGINAL_TIMESTAMP,
+    CONSUMER_GROUP,
+    ATTEMPTS,
+    ERROR_TYPE,
+    ERROR_MESSAGE,
+    FIRST_FAILED_AT,
+    LAST_FAILED_AT,
+)
+
+
+def retry_topic(service: str, tier: int) -> str:
+    """`<service>.retry.<n>`, tiers counted from 1."""
+    if tier < 1:
+        raise ValueError(f"retry tiers count from 1, not {tier}")
+    return f"{service}.retry.{tier}"
+
+
+def dead_letter_topic(service: str) -> str:
+    return f"{service}.dlq"
+
+
+def parked_topic(service: str) -> str:
+    """Compacted topic of the keys an ordered service has parked (key -> first dead letter)."""
+    return f"{service}.parked"
