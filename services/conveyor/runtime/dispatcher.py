@@ -146,7 +146,7 @@ class Dispatcher:
                     await asyncio.sleep(outcome.delay)
                 attempt += 1
                 continue
-            self._record_success(live, time.perf_counter() - started)
+            self._record_success(live, attempt, time.perf_counter() - started)
             return Status.DONE
 
     def _call(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
@@ -193,12 +193,13 @@ class Dispatcher:
             self.fatal = error
         return Status.FATAL
 
-    def _record_success(self, items: list[WorkItem], seconds: float) -> None:
+    def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
         meters = self._meters(items[0])
         meters.processed.inc(len(items))
         meters.duration.observe(seconds)
         if self._log_each:
-            self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
+            fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
+            self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
 
     def _meters(self, item: WorkItem) -> EventMeters:
         meters = self._by_type.get(item.type_name)

@@ -59,6 +59,11 @@ class Assignments:
     def __len__(self) -> int:
         return len(self._states)
 
+    @property
+    def busy(self) -> bool:
+        """Whether any owned partition has work out with the dispatcher."""
+        return any(state.outstanding for state in self._states.values())
+
     # -- rebalance callbacks ---------------------------------------------------------------------
     def on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.joined = True
