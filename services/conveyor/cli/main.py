@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import kafka
+from conveyor.cli import kafka, schemas
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -17,6 +17,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(kafka.app, name="kafka")
+cli.add_typer(schemas.app, name="schemas")
 
 
 @cli.callback()
