@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import kafka, schemas
+from conveyor.cli import kafka, schemas, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -18,6 +18,7 @@ cli = typer.Typer(
 )
 cli.add_typer(kafka.app, name="kafka")
 cli.add_typer(schemas.app, name="schemas")
+cli.add_typer(topics.app, name="topics")
 
 
 @cli.callback()
