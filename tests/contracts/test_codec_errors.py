@@ -175,3 +175,22 @@ def test_event_without_a_schema_is_not_encoded() -> None:
 
     with pytest.raises(UnknownEventSchemaError):
         codec.encode(examples.order_placed())
+
+
+def test_copies_and_pickles_of_unvalidated_events_stay_unvalidated() -> None:
+    """Copying or pickling a `model_construct`ed event does not launder it into a valid one."""
+    import copy
+    import pickle
+
+    made = OrderPaid.model_construct(order_id="o-1")
+    valid = OrderPaid(order_id="o-1", payment_id="p", amount=1, currency="EUR")
+
+    assert not made.is_validated
+    assert not copy.copy(made).is_validated
+    assert not copy.deepcopy(made).is_validated
+    assert not pickle.loads(pickle.dumps(made)).is_validated
+    assert not made.model_copy().is_validated
+    assert not valid.model_copy(update={"amount": 2}).is_validated
+    assert valid.is_validated
+    assert valid.model_copy().is_validated
+    assert pickle.loads(pickle.dumps(valid)).is_validated
