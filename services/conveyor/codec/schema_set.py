@@ -106,7 +106,10 @@ class SchemaSet:
     def load(cls, directory: Path) -> SchemaSet:
         """Every `*.avsc` under `directory`."""
         if not directory.is_dir():
-            raise SchemaLoadError(f"schema directory {directory} does not exist")
+            raise SchemaLoadError(
+                f"schema directory {directory} does not exist (conveyor installed apart from "
+                "its repository? pass the schemas/ directory: default_codec(path))"
+            )
         return cls(load_schema_file(path) for path in sorted(directory.rglob("*.avsc")))
 
     def by_fingerprint(self, schema_fingerprint: bytes) -> SchemaVersion | None:
