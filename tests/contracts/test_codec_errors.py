@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastavro import schemaless_writer
@@ -14,6 +17,7 @@ from conveyor.codec import (
     InvalidEventError,
     InvalidPayloadError,
     NotSingleObjectError,
+    SchemaSet,
     UnknownEventSchemaError,
     UnknownFingerprintError,
     UnresolvableSchemaError,
@@ -194,3 +198,28 @@ def test_copies_and_pickles_of_unvalidated_events_stay_unvalidated() -> None:
     assert valid.is_validated
     assert valid.model_copy().is_validated
     assert pickle.loads(pickle.dumps(valid)).is_validated
+
+
+class Probe(Event):
+    """A model that disagrees with its schema: `n` is a string here, a long in Probe.v1.avsc."""
+
+    TOPIC: ClassVar[str] = "probe"
+    KEY_FIELD: ClassVar[str] = "n"
+    AVRO_NAME: ClassVar[str] = "tests.Probe"
+
+    n: str
+
+
+def test_model_disagreeing_with_its_schema_fails_typed(tmp_path: Path) -> None:
+    """When the Avro writer rejects a validated model's value, encode raises InvalidEventError."""
+    fields = [
+        {"name": "event_id", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "occurred_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "n", "type": "long"},
+    ]
+    schema = {"type": "record", "name": "Probe", "namespace": "tests", "fields": fields}
+    (tmp_path / "Probe.v1.avsc").write_text(json.dumps(schema))
+    codec = AvroCodec(SchemaSet.load(tmp_path), event_types={Probe.AVRO_NAME: Probe})
+
+    with pytest.raises(InvalidEventError, match="Probe passed its model but not Probe v1"):
+        codec.encode(Probe(n="seven"))

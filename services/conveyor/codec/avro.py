@@ -33,7 +33,6 @@ _CORRUPT_BODY: Final = (
     ValueError,
     UnicodeDecodeError,
     OverflowError,
-    MemoryError,
 )
 
 
@@ -96,7 +95,13 @@ class AvroCodec:
             ) from exc
         buffer = BytesIO()
         buffer.write(schema.header)
-        schemaless_writer(buffer, schema.parsed, to_record(event))
+        try:
+            schemaless_writer(buffer, schema.parsed, to_record(event))
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a lone surrogate in a str
+            raise InvalidEventError(
+                f"{type(event).__name__} passed its model but not {schema.label}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         return buffer.getvalue()
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
@@ -109,10 +114,14 @@ class AvroCodec:
                 bytes(data),
             )
         model = reader or self._event_types.get(writer.full_name)
-        target = self._readers.get(model.AVRO_NAME) if model is not None else None
-        if model is None or target is None:
+        if model is None:
             raise UnknownFingerprintError(
                 f"{writer.label} has no event model to read it into", bytes(data)
+            )
+        target = self._readers.get(model.AVRO_NAME)
+        if target is None:
+            raise UnresolvableSchemaError(
+                f"no schema for reader {model.__name__} to read {writer.label} as", bytes(data)
             )
         record = self._read(data, writer, target)
         try:
