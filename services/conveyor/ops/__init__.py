@@ -1,0 +1,6 @@
+"""Operations on a running (or stopped) pipeline, from the broker's state alone.
+
+`status` (lag, retries, parked keys, dead letters), `replay` (move a stopped service's offsets,
+recording replay windows), `deadletters` and `redrive` (inspect dead letters and send them back
+through one service), `tail` (decode a topic). The CLI in `conveyor.cli` is a thin layer on these.
+"""

@@ -1,0 +1,121 @@
+"""BullMQ-style counts per service, read from the broker: waiting (lag in events and seconds),
+retrying per tier, parked keys, dead-lettered, members, group state and events/s."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+from conveyor.ops import ledger
+from conveyor.ops.broker import TP, Broker, Member
+from conveyor.ops.compacted import read_table
+from conveyor.ops.reader import peek
+from conveyor.ops.topology import ServiceTopology
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    """One partition the service consumes. `committed` is None when the group never committed
+    there (it then starts from the earliest record, so all of them wait)."""
+
+    topic: str
+    partition: int
+    committed: int | None
+    end: int
+    lag: int
+    oldest_ms: int | None  # timestamp of the first unprocessed event, when there is one
+
+    def lag_seconds(self, now_ms: int) -> float:
+        return 0.0 if self.oldest_ms is None else max(0.0, (now_ms - self.oldest_ms) / 1000)
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    service: str
+    state: str
+    members: tuple[Member, ...]
+    partitions: tuple[PartitionLag, ...]  # input topics only
+    retrying: dict[str, int]  # retry tier topic -> events waiting in it
+    parked: int
+    dead_lettered: int  # in the dead-letter topic and not redriven
+    taken_at_ms: int
+    processed: int  # sum of committed offsets, the basis of events/s
+    events_per_second: float | None = None
+    retry_partitions: tuple[PartitionLag, ...] = field(default=())
+
+    @property
+    def waiting(self) -> int:
+        return sum(p.lag for p in self.partitions)
+
+    @property
+    def waiting_seconds(self) -> float:
+        return max((p.lag_seconds(self.taken_at_ms) for p in self.partitions), default=0.0)
+
+
+def collect(broker: Broker, topology: ServiceTopology) -> ServiceStatus:
+    """One service's status now (events/s is left to `with_rate`, which needs two samples)."""
+    group = broker.describe_group(topology.group)
+    committed = broker.committed(topology.group)
+    now_ms = int(time.time() * 1000)
+    inputs = _lags(broker, topology.inputs, committed)
+    tiers = _lags(broker, topology.retry_topics, committed)
+    retrying = dict.fromkeys(topology.retry_topics, 0)
+    for lag in tiers:
+        retrying[lag.topic] += lag.lag
+    return ServiceStatus(
+        service=topology.service,
+        state=group.state,
+        members=group.members,
+        partitions=tuple(inputs),
+        retrying=retrying,
+        parked=len(read_table(broker, topology.parked_topic)) if topology.parked_topic else 0,
+        dead_lettered=_dead_lettered(broker, topology),
+        taken_at_ms=now_ms,
+        processed=sum(p.committed or 0 for p in inputs + tiers),
+        retry_partitions=tuple(tiers),
+    )
+
+
+def with_rate(previous: ServiceStatus | None, current: ServiceStatus) -> ServiceStatus:
+    """`current` with events/s measured from the committed offsets since `previous`."""
+    if previous is None or current.taken_at_ms <= previous.taken_at_ms:
+        return current
+    seconds = (current.taken_at_ms - previous.taken_at_ms) / 1000
+    rate = max(0, current.processed - previous.processed) / seconds
+    return replace(current, events_per_second=rate)
+
+
+def _lags(broker: Broker, topics: tuple[str, ...], committed: dict[TP, int]) -> list[PartitionLag]:
+    parts = [tp for topic in topics for tp in broker.partitions(topic)]
+    marks = broker.watermarks(parts)
+    starts = {tp: max(committed.get(tp, low), low) for tp, (low, _) in marks.items()}
+    behind = {tp: start for tp, start in starts.items() if start < marks[tp][1]}
+    firsts = peek(broker, behind)
+    lags = []
+    for tp in parts:
+        end = marks[tp][1]
+        first = firsts.get(tp)
+        # Nothing readable from the start on (transaction markers, compacted gaps): no lag.
+        lag = end - starts[tp] if first is not None else 0
+        lags.append(
+            PartitionLag(
+                topic=tp[0],
+                partition=tp[1],
+                committed=committed.get(tp),
+                end=end,
+                lag=lag,
+                oldest_ms=first.timestamp_ms if first is not None else None,
+            )
+        )
+    return lags
+
+
+def _dead_lettered(broker: Broker, topology: ServiceTopology) -> int:
+    if topology.dead_letter_topic is None:
+        return 0
+    marks = broker.watermarks(broker.partitions(topology.dead_letter_topic))
+    total = sum(end - low for low, end in marks.values())
+    topic = topology.dead_letter_topic
+    redriven = ledger.load(broker, topology.service)
+    still_there = sum(1 for p, offset in redriven if marks.get((topic, p), (0, 0))[0] <= offset)
+    return max(0, total - still_there)
