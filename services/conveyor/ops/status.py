@@ -4,13 +4,20 @@ retrying per tier, parked keys, dead-lettered, members, group state and events/s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, NamedTuple
 
 from conveyor.ops import ledger
 from conveyor.ops.broker import TP, Broker, Member
 from conveyor.ops.compacted import read_table
 from conveyor.ops.reader import peek
+from conveyor.ops.timeparse import iso
 from conveyor.ops.topology import ServiceTopology
+
+
+class Sample(NamedTuple):
+    taken_at_ms: int
+    processed: int  # sum of the group's committed offsets on the topics it consumes
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,10 @@ class ServiceStatus:
     processed: int  # sum of committed offsets, the basis of events/s
     events_per_second: float | None = None
     retry_partitions: tuple[PartitionLag, ...] = field(default=())
+
+    @property
+    def sample(self) -> Sample:
+        return Sample(self.taken_at_ms, self.processed)
 
     @property
     def waiting(self) -> int:
@@ -76,8 +87,16 @@ def collect(broker: Broker, topology: ServiceTopology) -> ServiceStatus:
     )
 
 
-def with_rate(previous: ServiceStatus | None, current: ServiceStatus) -> ServiceStatus:
-    """`current` with events/s measured from the committed offsets since `previous`."""
+def sample(broker: Broker, topology: ServiceTopology) -> Sample:
+    """A cheap first sample for events/s: now, and the sum of the group's committed offsets."""
+    consumed = set(topology.consumed)
+    committed = broker.committed(topology.group)
+    total = sum(o for (topic, _), o in committed.items() if topic in consumed)
+    return Sample(int(time.time() * 1000), total)
+
+
+def with_rate(previous: Sample | None, current: ServiceStatus) -> ServiceStatus:
+    """`current` with events/s: committed offsets gained since `previous`, per second."""
     if previous is None or current.taken_at_ms <= previous.taken_at_ms:
         return current
     seconds = (current.taken_at_ms - previous.taken_at_ms) / 1000
@@ -119,3 +138,51 @@ def _dead_lettered(broker: Broker, topology: ServiceTopology) -> int:
     redriven = ledger.load(broker, topology.service)
     still_there = sum(1 for p, offset in redriven if marks.get((topic, p), (0, 0))[0] <= offset)
     return max(0, total - still_there)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits past which `conveyor status` exits non-zero (None: no limit)."""
+
+    max_lag: int | None = None
+    max_lag_seconds: float | None = None
+    max_dead_letters: int | None = None
+
+    def breaches(self, status: ServiceStatus) -> list[str]:
+        found = []
+        if self.max_lag is not None and status.waiting > self.max_lag:
+            found.append(f"{status.service}: {status.waiting} events waiting > {self.max_lag}")
+        if self.max_lag_seconds is not None and status.waiting_seconds > self.max_lag_seconds:
+            found.append(
+                f"{status.service}: oldest waiting event {status.waiting_seconds:.1f}s old "
+                f"> {self.max_lag_seconds:g}s"
+            )
+        if self.max_dead_letters is not None and status.dead_lettered > self.max_dead_letters:
+            found.append(
+                f"{status.service}: {status.dead_lettered} dead letters > {self.max_dead_letters}"
+            )
+        return found
+
+
+def as_dict(status: ServiceStatus, verbose: bool = False) -> dict[str, Any]:
+    """The JSON form `conveyor status --json` prints (per partition with `verbose`)."""
+    doc: dict[str, Any] = {
+        "service": status.service,
+        "state": status.state,
+        "members": [m.describe() for m in status.members],
+        "waiting": status.waiting,
+        "waiting_seconds": round(status.waiting_seconds, 3),
+        "retrying": status.retrying,
+        "parked": status.parked,
+        "dead_lettered": status.dead_lettered,
+        "events_per_second": (
+            None if status.events_per_second is None else round(status.events_per_second, 2)
+        ),
+        "taken_at": iso(status.taken_at_ms),
+    }
+    if verbose:
+        doc["partitions"] = [
+            {**asdict(p), "lag_seconds": round(p.lag_seconds(status.taken_at_ms), 3)}
+            for p in status.partitions + status.retry_partitions
+        ]
+    return doc
