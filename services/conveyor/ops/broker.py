@@ -83,10 +83,13 @@ class Broker:
         }
 
     def topics(self) -> dict[str, int]:
-        """Every non-internal topic and its partition count."""
+        """Every non-internal topic and its partition count, as the broker has them now."""
+        self.refresh()
         return dict(self._partitions)
 
     def partitions(self, topic: str) -> list[TP]:
+        if topic not in self._partitions:
+            self.refresh()
         if topic not in self._partitions:
             raise UnknownTopicError(topic)
         return [(topic, p) for p in range(self._partitions[topic])]
@@ -162,7 +165,7 @@ class Broker:
 
     def ensure_compacted_topic(self, name: str, partitions: int = 1) -> None:
         """Create a compacted topic for the commands' own records unless it exists."""
-        if name in self._partitions:
+        if name in self.topics():
             return
         replication = min(3, self._broker_count())
         topic = NewTopic(

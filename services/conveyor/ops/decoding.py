@@ -5,32 +5,21 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conveyor.errors import ConveyorError
+from conveyor.codec import DecodeError, default_codec
 from conveyor.typing import Codec
 
 
-def load_default_codec() -> Codec | None:
-    """The project's codec, or None where `conveyor.codec` is not installed yet."""
-    try:
-        from conveyor import codec  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    found: Codec = codec.default_codec()
-    return found
+def load_default_codec() -> Codec:
+    """The project's codec over the repository's `schemas/`."""
+    return default_codec()
 
 
-def describe_value(codec: Codec | None, value: bytes | None) -> dict[str, Any]:
+def describe_value(codec: Codec, value: bytes | None) -> dict[str, Any]:
     """`{"type", "event"}` when the value decodes; else the error and the bytes in base64."""
     if value is None:
         return {"type": None, "event": None}
-    if codec is None:
-        return {"type": None, "error": "no codec available", "raw_base64": _b64(value)}
     try:
         event = codec.decode(value)
-    except ConveyorError as exc:
-        return {"type": None, "error": str(exc), "raw_base64": _b64(value)}
+    except DecodeError as exc:
+        return {"type": None, "error": str(exc), "raw_base64": base64.b64encode(value).decode()}
     return {"type": event.AVRO_NAME, "event": event.model_dump(mode="json")}
-
-
-def _b64(value: bytes) -> str:
-    return base64.b64encode(value).decode("ascii")

@@ -72,7 +72,7 @@ def tail(
         consumer.close()
 
 
-def describe(record: Record, codec: Codec | None) -> dict[str, Any]:
+def describe(record: Record, codec: Codec) -> dict[str, Any]:
     """What a person wants of a record: where it is, its key, headers and the decoded event."""
     return {
         "topic": record.topic,
