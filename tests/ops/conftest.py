@@ -132,9 +132,10 @@ def dead_letter_headers(
 
 
 def read_topic(broker: Broker, topic: str) -> list[Record]:
-    """Every committed record of `topic` now."""
-    broker.refresh()
-    return list(scan(broker, broker.watermarks(broker.partitions(topic))))
+    """Every committed record of `topic` now (transactions committed just before included)."""
+    parts = broker.partitions(topic)
+    assert broker.wait_stable(parts, timeout=10)
+    return list(scan(broker, broker.watermarks(parts)))
 
 
 @pytest.fixture

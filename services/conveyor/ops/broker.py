@@ -6,6 +6,7 @@ service is down. Every call is bounded by the timeout the broker was opened with
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -102,18 +103,41 @@ class Broker:
         high = self._list_offsets(parts, OffsetSpec.latest())  # type: ignore[no-untyped-call]
         return {tp: (low[tp], high[tp]) for tp in parts}
 
+    def wait_stable(self, parts: Iterable[TP], timeout: float) -> bool:
+        """Wait until no open transaction holds back committed readers on `parts` (the last
+        stable offset has reached the high watermark); False when `timeout` passed first."""
+        parts = list(parts)
+        deadline = time.monotonic() + timeout
+        while True:
+            stable = self._list_offsets(parts, OffsetSpec.latest())  # type: ignore[no-untyped-call]
+            high = self._list_offsets(
+                parts,
+                OffsetSpec.latest(),  # type: ignore[no-untyped-call]
+                IsolationLevel.READ_UNCOMMITTED,
+            )
+            if stable == high:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
     def offsets_for_time(self, parts: Iterable[TP], epoch_ms: int) -> dict[TP, int | None]:
         """Per partition, the first offset at or after `epoch_ms`; None when there is none."""
         found = self._list_offsets(list(parts), OffsetSpec.for_timestamp(epoch_ms))
         return {tp: (offset if offset >= 0 else None) for tp, offset in found.items()}
 
-    def _list_offsets(self, parts: list[TP], spec: OffsetSpec) -> dict[TP, int]:
+    def _list_offsets(
+        self,
+        parts: list[TP],
+        spec: OffsetSpec,
+        isolation: IsolationLevel = IsolationLevel.READ_COMMITTED,
+    ) -> dict[TP, int]:
         if not parts:
             return {}
         request = {TopicPartition(t, p): spec for t, p in parts}
         futures = self._admin.list_offsets(
             request,
-            isolation_level=IsolationLevel.READ_COMMITTED,
+            isolation_level=isolation,
             request_timeout=self.timeout,
         )
         return {

@@ -17,10 +17,16 @@ Position = tuple[int, int]
 """A dead letter's (partition, offset) in `<service>.dlq`."""
 
 
-def load(broker: Broker, service: str) -> dict[Position, int]:
-    """Every redriven dead letter of `service` -> when it was redriven (epoch millis)."""
+def load(broker: Broker, service: str, settle: float = 1.0) -> dict[Position, int]:
+    """Every redriven dead letter of `service` -> when it was redriven (epoch millis).
+
+    A transaction's marks become readable a moment after it commits, so this first waits up
+    to `settle` seconds for the ledger to have no transaction in flight."""
+    topic = redriven_topic(service)
+    if topic in broker.topics():
+        broker.wait_stable(broker.partitions(topic), settle)
     done: dict[Position, int] = {}
-    for key, record in read_table(broker, redriven_topic(service)).items():
+    for key, record in read_table(broker, topic).items():
         partition, _, offset = key.decode().partition(":")
         done[(int(partition), int(offset))] = record.timestamp_ms
     return done

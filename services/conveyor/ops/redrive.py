@@ -17,7 +17,7 @@ import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from confluent_kafka import KafkaException, Producer
 
@@ -65,10 +65,10 @@ class RedrivePlan:
     releases: frozenset[str]  # parked keys released once their last event is written
     skipped: tuple[Skipped, ...] = ()
     already_redriven: int = 0  # matching letters a previous run already redrove
-    keys: int = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "keys", len({letter.key for letter in self.letters}))
+    @property
+    def keys(self) -> int:
+        return len({letter.key for letter in self.letters})
 
 
 def target_topic(broker: Broker, topology: ServiceTopology) -> str:
@@ -146,7 +146,13 @@ def execute(
             }
         )
     )
+    # Fencing any earlier run of this service's redrive ends its open transaction; then the
+    # ledger says exactly what is done, whatever the plan saw.
     _call(producer.init_transactions, broker.timeout)
+    done = ledger.load(broker, redrive_plan.service, settle=broker.timeout)
+    redrive_plan = replace(
+        redrive_plan, letters=tuple(x for x in redrive_plan.letters if x.position not in done)
+    )
     last_of_key = {x.key: x.position for x in redrive_plan.letters}
     per_transaction = max(1, min(options.batch, int(options.rate or options.batch)))
     pace = _Pace(options.rate)
