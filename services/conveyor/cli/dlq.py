@@ -52,7 +52,7 @@ def list_(
     as_json: AsJson = False,
     timeout: Timeout = 10.0,
 ) -> None:
-    """List SERVICE's dead letters, oldest first per partition; ids are <partition>:<offset>.
+    """List SERVICE's dead letters; each id is <partition>:<offset> in <service>.dlq.
 
     Example: conveyor dlq list payments --error-type TimeoutError --since 2026-11-28T09:00Z
     """
@@ -126,9 +126,11 @@ def redrive_(
     as_json: AsJson = False,
     timeout: Timeout = 10.0,
 ) -> None:
-    """Send selected dead letters back through SERVICE only (its first retry tier, due now),
-    each key's events in their original order. Prints the plan first; resumes where an
-    interrupted run stopped; a redriven parked key is released.
+    """Send selected dead letters back through SERVICE only, each key's in original order.
+
+    They go to SERVICE's first retry tier, due now (<service>.redrive without tiers).
+
+    Prints the plan first; a run cut short resumes without duplicates; parked keys are released.
 
     Example: conveyor dlq redrive payments --error-type TimeoutError --rate 50 --yes
     """

@@ -49,12 +49,13 @@ def command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
 ) -> None:
-    """Move SERVICE's committed offsets so it processes events again (or skips them).
+    """Move SERVICE's committed offsets so it handles events again (or skips them).
 
-    Prints the plan first (per partition: committed offset, new offset, events to process
-    again), then applies it with --yes or after you confirm on a terminal. Refuses while the
-    service has live members. Handlers can tell replayed events apart through the replay
-    window this records (see conveyor.ops.replay_window).
+    Prints the plan first: per partition the committed offset, the new one, events to redo.
+
+    Applies it with --yes, or after you confirm on a terminal; refuses while SERVICE runs.
+
+    Handlers can ask whether they run in the replay window (see conveyor.ops.replay_window).
 
     Example: conveyor replay welcome-email --to-time 2026-11-28T09:00:00Z --yes --follow
     """

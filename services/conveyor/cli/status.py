@@ -44,8 +44,11 @@ def command(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
 ) -> None:
-    """Per service: waiting (events, and age of the oldest in seconds), retrying per tier,
-    parked keys, dead letters, members, group state and events/s, all read from the broker.
+    """Per service: waiting, retrying, parked, dead letters, members, state, events/s.
+
+    Waiting is the lag in events and the age in seconds of the oldest waiting event.
+
+    Everything is read from the broker, so it is right while a service is down.
 
     Exits 1 past any threshold given, so cron or CI can alert on it.
 

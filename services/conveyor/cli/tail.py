@@ -34,8 +34,9 @@ def command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
 ) -> None:
-    """Print TOPIC's events decoded (key, partition, offset, headers, body); new ones as they
-    arrive unless --until-end. Ctrl-C stops.
+    """Print TOPIC's events decoded: key, partition, offset, headers and body.
+
+    Waits for new events until Ctrl-C, unless --until-end or --max.
 
     Example: conveyor tail order.events --from-time 2026-11-28T09:00:00Z --key o-42 --json
     """

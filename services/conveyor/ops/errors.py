@@ -39,7 +39,9 @@ class UnknownServiceError(OpsError):
     """Neither the topology nor the broker knows a service of that name."""
 
     def __init__(self, service: str, known: Sequence[str]) -> None:
-        hint = ", ".join(sorted(known)[:20]) or "none"
+        shown = sorted(known)[:10]
+        more = f" and {len(known) - len(shown)} more" if len(known) > len(shown) else ""
+        hint = (", ".join(shown) or "none") + more
         super().__init__(
             f"unknown service {service!r}: no declared service, consumer group or "
             f"{service}.* topic has that name (known services: {hint})"

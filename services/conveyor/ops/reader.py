@@ -88,7 +88,8 @@ def _messages(consumer: Consumer, timeout: float, pending: dict[TP, int]) -> Ite
     `timeout` while partitions are still pending is an error, not a hang."""
     last = time.monotonic()
     while pending:
-        batch = consumer.consume(BATCH, timeout=min(1.0, timeout))
+        # consume() waits for a full batch or the timeout: keep the wait short.
+        batch = consumer.consume(BATCH, timeout=0.05)
         if not batch and time.monotonic() - last > timeout:
             raise KafkaOperationError("reading records", f"no data for {timeout:g}s")
         for message in batch:

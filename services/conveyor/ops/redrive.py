@@ -118,7 +118,7 @@ def plan(
     return RedrivePlan(
         service=topology.service,
         target=target,
-        letters=tuple(_in_key_order(go)),
+        letters=tuple(in_key_order(go)),
         releases=frozenset(releases),
         skipped=tuple(skipped),
         already_redriven=already,
@@ -213,7 +213,7 @@ def _releasable(
     return {k for k in touched if k is not None and k not in partial}, partial
 
 
-def _in_key_order(letters: list[DeadLetter]) -> list[DeadLetter]:
+def in_key_order(letters: list[DeadLetter]) -> list[DeadLetter]:
     """Letters in dead-letter order, except that each key's own letters are put back in the
     order their events first had (retry tiers can dead-letter them out of order)."""
     by_key: dict[str | None, list[DeadLetter]] = defaultdict(list)

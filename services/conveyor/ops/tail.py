@@ -55,7 +55,7 @@ def tail(
         while not stopped():
             if options.stop_at_end and len(at_end) == len(offsets):
                 return
-            for message in consumer.consume(500, timeout=0.5):
+            for message in consumer.consume(500, timeout=0.1):
                 error = message.error()
                 if error is not None:
                     if error.code() != KafkaError._PARTITION_EOF:
