@@ -128,7 +128,7 @@ def test_redriving_a_parked_key_releases_it(broker: Broker, svc: Svc) -> None:
     and the key's tombstone; redriving only part of a parked key is held back."""
     target = create_topic(svc.bootstrap, redrive_topic(svc.name), 1)
     parked = svc.topic("parked", **{"cleanup.policy": "compact"})
-    svc.produce(parked, "P", b"0:0")
+    svc.produce(parked, f"{svc.name}-input\x00P", b'{"behind": "first"}')
     svc.flush()
     _letters(svc, [("P", 10, "PaymentDeclined"), ("P", 11, "Parked"), ("Q", 3, "Boom")], 1)
     topology = resolve(broker, svc.name)
@@ -140,7 +140,7 @@ def test_redriving_a_parked_key_releases_it(broker: Broker, svc: Svc) -> None:
 
     assert partial.letters == ()
     assert "parked" in partial.skipped[0].reason
-    assert whole.releases == {"P"}
+    assert whole.releases == {f"{svc.name}-input\x00P".encode()}
     assert _values(broker, target) == ["P@10", "P@11"]
     assert status.collect(broker, topology).parked == 0
 

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from conveyor.cli.context import settings_of
-from conveyor.ops import deadletters, redrive
+from conveyor.ops import deadletters, parked, redrive
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
 from conveyor.ops.decoding import describe_value, load_default_codec
@@ -201,7 +201,7 @@ def _print_plan(plan: RedrivePlan, as_json: bool) -> None:
             "target": plan.target,
             "events": [x.id for x in plan.letters],
             "keys": plan.keys,
-            "releases_parked_keys": sorted(plan.releases),
+            "releases_parked_keys": sorted(parked.readable(k) for k in plan.releases),
             "skipped": [{"id": s.letter.id, "reason": s.reason} for s in plan.skipped],
             "already_redriven": plan.already_redriven,
         }
@@ -213,7 +213,8 @@ def _print_plan(plan: RedrivePlan, as_json: bool) -> None:
         f"into {plan.target}"
     )
     if plan.releases:
-        out.print(f"releases parked key(s): {', '.join(sorted(plan.releases))}")
+        keys = sorted(parked.readable(k) for k in plan.releases)
+        out.print(f"releases parked key(s): {', '.join(keys)}")
     if plan.already_redriven:
         out.print(f"{plan.already_redriven} matching letter(s) were redriven before: skipped")
     for s in plan.skipped:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from confluent_kafka import KafkaException, Producer
 
 from conveyor import naming
-from conveyor.ops import ledger
+from conveyor.ops import ledger, parked
 from conveyor.ops.broker import Broker
 from conveyor.ops.compacted import read_table
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter, Position, read_all
@@ -62,7 +62,7 @@ class RedrivePlan:
     service: str
     target: str
     letters: tuple[DeadLetter, ...]  # in the order they will be written
-    releases: frozenset[str]  # parked keys released once their last event is written
+    releases: frozenset[bytes]  # parked-topic keys released once their last event is written
     skipped: tuple[Skipped, ...] = ()
     already_redriven: int = 0  # matching letters a previous run already redrove
 
@@ -108,13 +108,12 @@ def plan(
         if x.redrive_count >= options.max_redrives
     ]
     held = {s.letter.position for s in skipped}
-    parked = _parked_keys(broker, topology)
     go = [x for x in chosen if x.position not in held]
-    releases, partial = _releasable(parked, pending, go)
+    releases, partial = _releasable(_parked_keys(broker, topology), pending, go)
     for x in go:
-        if x.key in partial:
+        if parked.of_letter(x) in partial:
             skipped.append(Skipped(x, f"key {x.key} is parked: redrive all its dead letters"))
-    go = [x for x in go if x.key not in partial]
+    go = [x for x in go if parked.of_letter(x) not in partial]
     return RedrivePlan(
         service=topology.service,
         target=target,
@@ -153,7 +152,7 @@ def execute(
     redrive_plan = replace(
         redrive_plan, letters=tuple(x for x in redrive_plan.letters if x.position not in done)
     )
-    last_of_key = {x.key: x.position for x in redrive_plan.letters}
+    last_of_key = {parked.of_letter(x): x.position for x in redrive_plan.letters}
     per_transaction = max(1, min(options.batch, int(options.rate or options.batch)))
     pace = _Pace(options.rate)
     written = 0
@@ -177,7 +176,7 @@ def execute(
 
 
 def _write(
-    producer: Producer, p: RedrivePlan, letter: DeadLetter, last_of_key: dict[str | None, Position]
+    producer: Producer, p: RedrivePlan, letter: DeadLetter, last_of_key: dict[bytes, Position]
 ) -> None:
     now_ms = int(time.time() * 1000)
     record = letter.record
@@ -190,27 +189,30 @@ def _write(
     ]
     producer.produce(p.target, key=record.key, value=record.value, headers=headers)
     ledger.mark(producer, p.service, letter.position, now_ms)
-    if letter.key in p.releases and last_of_key[letter.key] == letter.position:
-        producer.produce(naming.parked_topic(p.service), key=record.key, value=None)
+    parked_key = parked.of_letter(letter)
+    if parked_key in p.releases and last_of_key[parked_key] == letter.position:
+        producer.produce(naming.parked_topic(p.service), key=parked_key, value=None)
     producer.poll(0)
 
 
-def _parked_keys(broker: Broker, topology: ServiceTopology) -> set[str]:
+def _parked_keys(broker: Broker, topology: ServiceTopology) -> set[bytes]:
     if topology.parked_topic is None:
         return set()
-    return {
-        key.decode("utf-8", errors="replace") for key in read_table(broker, topology.parked_topic)
-    }
+    return set(read_table(broker, topology.parked_topic))
 
 
 def _releasable(
-    parked: set[str], pending: list[DeadLetter], go: list[DeadLetter]
-) -> tuple[set[str], set[str]]:
+    parked_keys: set[bytes], pending: list[DeadLetter], go: list[DeadLetter]
+) -> tuple[set[bytes], set[bytes]]:
     """Parked keys all of whose pending letters are selected (released), and the others."""
     selected = {x.position for x in go}
-    touched = {x.key for x in go if x.key in parked}
-    partial = {x.key for x in pending if x.key in touched and x.position not in selected and x.key}
-    return {k for k in touched if k is not None and k not in partial}, partial
+    touched = {parked.of_letter(x) for x in go} & parked_keys
+    partial = {
+        parked.of_letter(x)
+        for x in pending
+        if x.position not in selected and parked.of_letter(x) in touched
+    }
+    return touched - partial, partial
 
 
 def in_key_order(letters: list[DeadLetter]) -> list[DeadLetter]:
