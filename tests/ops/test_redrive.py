@@ -3,6 +3,7 @@ key's original order, once each, even across an interrupted run."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from conveyor import naming
+from conveyor.cli.main import cli
 from conveyor.ops import ledger, redrive, status
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetterFilter
@@ -162,3 +165,22 @@ def test_letters_redriven_too_often_are_held_back(broker: Broker, svc: Svc) -> N
     assert held.letters == ()
     assert "redriven 3 times" in held.skipped[0].reason
     assert [r.header(naming.REDRIVE_COUNT) for r in read_topic(broker, retry1)] == ["4"]
+
+
+def test_redrive_dry_run_changes_nothing(kafka_bootstrap: str, broker: Broker, svc: Svc) -> None:
+    """A dry run prints what would go where and writes nothing, not even the ledger."""
+    retry1 = svc.topic("retry.1")
+    _letters(svc, [("A", 1, "TimeoutError"), ("B", 2, "ValueError")], partitions=1)
+
+    result = CliRunner().invoke(
+        cli,
+        ["dlq", "redrive", svc.name, "--error-type", "TimeoutError", "--dry-run", "--json"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
+    )
+
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["events"] == ["0:0"]
+    assert plan["target"] == retry1
+    assert read_topic(broker, retry1) == []
+    assert ledger.load(broker, svc.name, settle=0) == {}

@@ -74,7 +74,7 @@ def test_replay_to_earliest_reprocesses_every_event(broker: Broker, svc: Svc) ->
 
     assert [(m.current, m.new, m.reprocess) for m in plan.moves] == [(7, 0, 7)]
     assert _reprocessed(broker, svc, topic) == list(range(10))
-    windows = replay_window.load(broker, svc.name)
+    windows = replay_window.for_service(svc.bootstrap, svc.name)
     assert [o for o in range(10) if windows.contains(topic, 0, o)] == list(range(7))
 
 

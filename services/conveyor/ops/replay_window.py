@@ -11,7 +11,9 @@ only happens while the service is stopped) and answers `ctx.in_replay` from them
             return
         mailer.send_welcome(event.email, event.name)
 
-Until that wiring lands, a service can do the same with `load(...).contains(...)`.
+The runtime's side is one call at start, `windows = for_service(settings.bootstrap_servers,
+service.name)`, then `ctx.in_replay = windows.contains(topic, partition, offset)` per event. That
+wiring belongs to the runtime and is not done yet; until then a handler can make the same call.
 """
 
 from __future__ import annotations
@@ -88,9 +90,23 @@ def load(broker: Broker, group: str) -> ReplayWindows:
     return ReplayWindows.from_json(record.value)
 
 
+def for_service(bootstrap_servers: str, service: str, timeout: float = 10.0) -> ReplayWindows:
+    """The windows of `service`'s group, for the runtime to load once when it starts."""
+    return load(Broker.connect(bootstrap_servers, timeout), service)
+
+
 def save(broker: Broker, windows: ReplayWindows) -> None:
     broker.ensure_compacted_topic(REPLAYS_TOPIC)
     producer = Producer(broker.client_config(**{"acks": "all", "enable.idempotence": True}))
-    producer.produce(REPLAYS_TOPIC, key=windows.group.encode(), value=windows.to_json())
-    if producer.flush(broker.timeout) > 0:
-        raise KafkaOperationError("recording the replay window", "not confirmed in time")
+    failures: list[object] = []
+
+    def delivered(error: object, _message: object) -> None:
+        if error is not None:
+            failures.append(error)
+
+    producer.produce(
+        REPLAYS_TOPIC, key=windows.group.encode(), value=windows.to_json(), on_delivery=delivered
+    )
+    if producer.flush(broker.timeout) > 0 or failures:
+        cause = failures[0] if failures else "not confirmed in time"
+        raise KafkaOperationError("recording the replay window", cause)
