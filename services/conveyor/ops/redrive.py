@@ -244,7 +244,8 @@ def _call(method: Callable[[float], None], timeout: float) -> None:
 
 
 class _Pace:
-    """Spaces calls `1/rate` seconds apart on average (no spacing without a rate)."""
+    """Spaces calls to `rate` per second on average: time lost in a transaction commit is made
+    up (at most one second's worth at once), so the average holds without long bursts."""
 
     def __init__(self, rate: float | None) -> None:
         self._interval = 1 / rate if rate else 0.0
@@ -256,4 +257,4 @@ class _Pace:
         now = time.monotonic()
         if self._next > now:
             time.sleep(self._next - now)
-        self._next = max(self._next, now) + self._interval
+        self._next = max(self._next, now - 1.0) + self._interval
