@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 from confluent_kafka import KafkaException, Producer
 
 from conveyor import naming
-from conveyor.ops import ledger, parked
+from conveyor.ops import ledger, logs, parked
 from conveyor.ops.broker import Broker
 from conveyor.ops.compacted import read_table
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter, Position, read_all
 from conveyor.ops.errors import KafkaOperationError, RedrivePathError
+from conveyor.ops.logs import log
 from conveyor.ops.names import redrive_topic, redrive_transactional_id
 from conveyor.ops.topology import ServiceTopology
 
@@ -98,7 +99,7 @@ def plan(
     done = ledger.load(broker, topology.service)
     everything = list(letters if letters is not None else read_all(broker, topology))
     pending = [x for x in everything if x.position not in done]
-    chosen = [x for x in pending if selection.matches(x) and (ids is None or x.position in ids)]
+    chosen = [x for x in pending if selection.matches(x) and _in(ids, x)]
     already = sum(
         1 for x in everything if x.position in done and selection.matches(x) and _in(ids, x)
     )
@@ -130,13 +131,44 @@ def execute(
     options: RedriveOptions | None = None,
     on_progress: Callable[[DeadLetter], None] | None = None,
 ) -> int:
-    """Write the plan's events, transaction by transaction; returns how many were written."""
+    """Write the plan's events, transaction by transaction; returns how many were committed."""
     options = options or RedriveOptions()
-    ledger.ensure(broker, redrive_plan.service)
+    producer = _transactional_producer(broker, redrive_plan.service)
+    p = _still_pending(broker, redrive_plan)
+    last_of_key = {parked.of_letter(x): x.position for x in p.letters}
+    per_transaction = max(1, min(options.batch, int(options.rate or options.batch)))
+    pace = _Pace(options.rate)
+    written = 0
+    log.info(logs.REDRIVE_STARTED, service=p.service, target=p.target, events=len(p.letters))
+    try:
+        for chunk in _chunks(p.letters, per_transaction):
+            producer.begin_transaction()
+            for letter in chunk:
+                pace.wait()
+                _write(producer, p, letter, last_of_key)
+                if on_progress is not None:
+                    on_progress(letter)
+            _call(producer.commit_transaction, broker.timeout)
+            written += len(chunk)
+            log.info(logs.REDRIVE_BATCH_COMMITTED, service=p.service, written=written)
+    except BaseException:
+        log.warning(logs.REDRIVE_INTERRUPTED, service=p.service, written=written)
+        # The open transaction's events are discarded, the next run redoes them. If this abort
+        # fails too, the broker aborts the transaction when the next run starts.
+        with contextlib.suppress(KafkaException):
+            producer.abort_transaction(broker.timeout)
+        raise
+    log.info(logs.REDRIVE_FINISHED, service=p.service, target=p.target, written=written)
+    return written
+
+
+def _transactional_producer(broker: Broker, service: str) -> Producer:
+    """The service's redrive producer, with any earlier run's open transaction fenced off."""
+    ledger.ensure(broker, service)
     producer = Producer(
         broker.client_config(
             **{
-                "transactional.id": redrive_transactional_id(redrive_plan.service),
+                "transactional.id": redrive_transactional_id(service),
                 "enable.idempotence": True,
                 "acks": "all",
                 "partitioner": "murmur2_random",
@@ -145,34 +177,15 @@ def execute(
             }
         )
     )
-    # Fencing any earlier run of this service's redrive ends its open transaction; then the
-    # ledger says exactly what is done, whatever the plan saw.
     _call(producer.init_transactions, broker.timeout)
+    return producer
+
+
+def _still_pending(broker: Broker, redrive_plan: RedrivePlan) -> RedrivePlan:
+    """The plan without letters the ledger (settled after fencing) says are done."""
     done = ledger.load(broker, redrive_plan.service, settle=broker.timeout)
-    redrive_plan = replace(
-        redrive_plan, letters=tuple(x for x in redrive_plan.letters if x.position not in done)
-    )
-    last_of_key = {parked.of_letter(x): x.position for x in redrive_plan.letters}
-    per_transaction = max(1, min(options.batch, int(options.rate or options.batch)))
-    pace = _Pace(options.rate)
-    written = 0
-    try:
-        for chunk in _chunks(redrive_plan.letters, per_transaction):
-            producer.begin_transaction()
-            for letter in chunk:
-                pace.wait()
-                _write(producer, redrive_plan, letter, last_of_key)
-                written += 1
-                if on_progress is not None:
-                    on_progress(letter)
-            _call(producer.commit_transaction, broker.timeout)
-    except BaseException:
-        # Interrupted: the open transaction's events are discarded, the next run redoes them.
-        # If this abort fails too, the broker aborts the transaction when the next run starts.
-        with contextlib.suppress(KafkaException):
-            producer.abort_transaction(broker.timeout)
-        raise
-    return written
+    pending = tuple(x for x in redrive_plan.letters if x.position not in done)
+    return replace(redrive_plan, letters=pending)
 
 
 def _write(

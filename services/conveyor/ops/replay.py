@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from conveyor.ops import replay_window
+from conveyor.ops import logs, replay_window
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.errors import GroupActiveError, ReplayTargetError
+from conveyor.ops.logs import log
 from conveyor.ops.reader import peek
 from conveyor.ops.topology import ServiceTopology
 
@@ -151,6 +152,13 @@ def apply(broker: Broker, replay_plan: ReplayPlan) -> None:
     windows = replay_window.load(broker, replay_plan.service)
     replay_window.save(broker, windows.merged({m.tp: (m.new, m.current) for m in changes}))
     broker.alter_offsets(replay_plan.service, {m.tp: m.new for m in changes})
+    log.info(
+        logs.REPLAY_APPLIED,
+        service=replay_plan.service,
+        target=replay_plan.target,
+        partitions=len(changes),
+        reprocess=replay_plan.reprocess,
+    )
 
 
 def follow(

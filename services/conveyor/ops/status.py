@@ -135,7 +135,7 @@ def _dead_lettered(broker: Broker, topology: ServiceTopology) -> int:
     marks = broker.watermarks(broker.partitions(topology.dead_letter_topic))
     total = sum(end - low for low, end in marks.values())
     topic = topology.dead_letter_topic
-    redriven = ledger.load(broker, topology.service)
+    redriven = ledger.load(broker, topology.service, settle=0)
     still_there = sum(1 for p, offset in redriven if marks.get((topic, p), (0, 0))[0] <= offset)
     return max(0, total - still_there)
 
