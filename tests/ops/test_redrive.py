@@ -88,6 +88,12 @@ def test_redrive_of_a_filtered_subset_reaches_only_the_target_service(
     assert {t: broker.watermarks(broker.partitions(t)) for t in untouched} == untouched
     assert again.letters == ()
     assert again.already_redriven == 4
+    left = CliRunner().invoke(
+        cli,
+        ["dlq", "list", svc.name, "--pending", "--json"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": svc.bootstrap},
+    )
+    assert sorted(x["error_type"] for x in json.loads(left.stdout)) == ["ValueError"] * 2
     assert status.collect(broker, topology).dead_lettered == 2
 
 

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from conveyor.cli.context import settings_of
-from conveyor.ops import deadletters, parked, redrive
+from conveyor.ops import deadletters, ledger, parked, redrive
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
 from conveyor.ops.decoding import describe_value, load_default_codec
@@ -49,6 +49,7 @@ def list_(
     until: Until = None,
     topic: Topic = None,
     limit: Annotated[int | None, typer.Option(help="Show at most this many.")] = None,
+    pending: Annotated[bool, typer.Option(help="Only letters not redriven yet.")] = False,
     as_json: AsJson = False,
     timeout: Timeout = 10.0,
 ) -> None:
@@ -60,17 +61,22 @@ def list_(
     broker, topology = _open(ctx, service, timeout)
     with _scanning() as progress:
         letters = [x for x in _read(broker, topology, progress) if selection.matches(x)]
+    done = ledger.load(broker, service, settle=0)
+    letters = [x for x in letters if not (pending and x.position in done)]
     letters = letters[:limit] if limit is not None else letters
+    docs = [{**x.summary(), "redriven_at": iso(done.get(x.position))} for x in letters]
     if as_json:
-        typer.echo(json.dumps([x.summary() for x in letters], indent=2))
+        typer.echo(json.dumps(docs, indent=2))
         return
-    table = Table("id", "key", "event type", "error", "from", "attempts", "redrives", "at")
-    for x in letters:
-        s = x.summary()
+    table = Table(
+        "id", "key", "event type", "error", "from", "attempts", "redrives", "at", "redriven"
+    )  # fmt: skip
+    for s in docs:
         table.add_row(
             s["id"], s["key"] or "-", s["event_type"] or "-", s["error_type"] or "-",
             f"{s['original_topic']}[{s['original_partition']}]@{s['original_offset']}",
             str(s["attempts"] or "-"), str(s["redrive_count"]), s["dead_lettered_at"] or "-",
+            s["redriven_at"] or "-",
         )  # fmt: skip
     Console().print(table)
     console.print(f"{len(letters)} dead letter(s)")
