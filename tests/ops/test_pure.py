@@ -11,6 +11,7 @@ from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
 from conveyor.ops.records import Record
 from conveyor.ops.redrive import in_key_order
 from conveyor.ops.replay_window import ReplayWindows
+from conveyor.ops.session import declared_services
 from conveyor.ops.status import ServiceStatus, Thresholds
 from conveyor.ops.timeparse import to_epoch_ms
 
@@ -76,3 +77,16 @@ def test_times_parse_as_iso_or_epoch_millis() -> None:
     assert to_epoch_ms("1970-01-01T00:00:01") == 1000
     assert to_epoch_ms("1970-01-02") == 86_400_000
     assert to_epoch_ms("1234") == 1234
+
+
+def test_declared_services_come_from_the_topology_file() -> None:
+    """Each service of schemas/topics.yaml with its inputs, retry tiers, dead letters and,
+    for ordered services only, parked keys."""
+    declared = declared_services()
+    welcome, payments = declared["welcome-email"], declared["payments"]
+    assert welcome.inputs == ("user.signup",)
+    assert welcome.retry_topics[0] == "welcome-email.retry.1"
+    assert welcome.dead_letter_topic == "welcome-email.dlq"
+    assert welcome.parked_topic is None
+    assert payments.retry_topics == ()
+    assert payments.parked_topic == "payments.parked"

@@ -166,9 +166,8 @@ def redrive_(
 
 
 def _open(ctx: typer.Context, service: str, timeout: float) -> tuple[Broker, ServiceTopology]:
-    settings = settings_of(ctx)
-    broker = open_broker(settings, timeout)
-    return broker, service_topology(broker, settings, service)
+    broker = open_broker(settings_of(ctx), timeout)
+    return broker, service_topology(broker, service)
 
 
 def _filter(

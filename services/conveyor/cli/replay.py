@@ -60,9 +60,8 @@ def command(
     Example: conveyor replay welcome-email --to-time 2026-11-28T09:00:00Z --yes --follow
     """
     target = _target(to_earliest, to_latest, to_time, to_offset or [], shift_by)
-    settings = settings_of(ctx)
-    broker = open_broker(settings, timeout)
-    topology = service_topology(broker, settings, service)
+    broker = open_broker(settings_of(ctx), timeout)
+    topology = service_topology(broker, service)
     plan = ops_replay.plan(broker, topology, target, topic or [], _partitions(partitions))
     _print(plan, as_json)
     if dry_run or not any(m.changes for m in plan.moves):

@@ -17,7 +17,6 @@ from conveyor.ops.broker import Broker
 from conveyor.ops.session import all_services, open_broker, service_topology
 from conveyor.ops.status import Sample, ServiceStatus, Thresholds
 from conveyor.ops.topology import ServiceTopology
-from conveyor.settings import Settings
 
 
 def command(
@@ -54,9 +53,8 @@ def command(
 
     Example: conveyor status welcome-email --max-lag 1000 --max-lag-seconds 60
     """
-    settings = settings_of(ctx)
-    broker = open_broker(settings, timeout)
-    topologies = _topologies(broker, settings, services or [])
+    broker = open_broker(settings_of(ctx), timeout)
+    topologies = _topologies(broker, services or [])
     if watch:
         _watch(broker, topologies, verbose, interval)
         return
@@ -78,10 +76,10 @@ def command(
         raise typer.Exit(1)
 
 
-def _topologies(broker: Broker, settings: Settings, names: list[str]) -> list[ServiceTopology]:
+def _topologies(broker: Broker, names: list[str]) -> list[ServiceTopology]:
     if names:
-        return [service_topology(broker, settings, name) for name in names]
-    return all_services(broker, settings)
+        return [service_topology(broker, name) for name in names]
+    return all_services(broker)
 
 
 def _watch(broker: Broker, topologies: list[ServiceTopology], verbose: bool, every: float) -> None:
