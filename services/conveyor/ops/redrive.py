@@ -72,15 +72,15 @@ class RedrivePlan:
         return len({letter.key for letter in self.letters})
 
 
-def target_topic(broker: Broker, topology: ServiceTopology) -> str:
+def target_topic(topology: ServiceTopology) -> str:
+    """The service's first retry tier, or `<service>.redrive` for a service without tiers."""
     if topology.retry_topics:
         return topology.retry_topics[0]
     own = redrive_topic(topology.service)
-    if own in broker.topics():
-        return own
     raise RedrivePathError(
         f"service {topology.service!r} has no retry tier and no {own} topic to redrive into; "
-        f"declare its retry tiers in schemas/topics.yaml (or create {own}) and run again"
+        f"create {own} (with the partitions of its input) for the service to consume, or "
+        "declare retry tiers in schemas/topics.yaml"
     )
 
 
@@ -95,7 +95,7 @@ def plan(
 ) -> RedrivePlan:
     """What a redrive of the selected letters would do; reads only, changes nothing."""
     options = options or RedriveOptions()
-    target = target_topic(broker, topology)
+    target = target_topic(topology)
     done = ledger.load(broker, topology.service)
     everything = list(letters if letters is not None else read_all(broker, topology))
     pending = [x for x in everything if x.position not in done]

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from conveyor import naming
 from conveyor.ops.broker import Broker
 from conveyor.ops.errors import UnknownServiceError
-from conveyor.ops.names import OPS_GROUP_PREFIX
+from conveyor.ops.names import OPS_GROUP_PREFIX, redrive_topic
 
 
 @dataclass(frozen=True)
 class ServiceTopology:
-    """One service's topics. Its consumer group is named after the service."""
+    """One service's topics. Its consumer group is named after the service. `retry_topics` are
+    its retry tiers, then `<service>.redrive` where that exists (a service without tiers)."""
 
     service: str
     inputs: tuple[str, ...]
@@ -53,7 +54,7 @@ def discover(broker: Broker, service: str) -> ServiceTopology | None:
     topics = broker.topics()
     tier = re.compile(rf"^{re.escape(service)}\.retry\.(\d+)$")
     tiers = sorted((int(m.group(1)), name) for name in topics if (m := tier.match(name)))
-    retry = tuple(name for _, name in tiers)
+    retry = tuple(name for _, name in tiers) + _redrive_path(service, topics)
     dlq = naming.dead_letter_topic(service)
     parked = naming.parked_topic(service)
     committed_topics = {topic for topic, _ in broker.committed(service)}
@@ -90,7 +91,13 @@ def _existing(broker: Broker, declared: ServiceTopology) -> ServiceTopology:
     return ServiceTopology(
         service=declared.service,
         inputs=tuple(t for t in declared.inputs if t in topics),
-        retry_topics=tuple(t for t in declared.retry_topics if t in topics),
+        retry_topics=tuple(t for t in declared.retry_topics if t in topics)
+        + _redrive_path(declared.service, topics),
         dead_letter_topic=present(declared.dead_letter_topic),
         parked_topic=present(declared.parked_topic),
     )
+
+
+def _redrive_path(service: str, topics: Mapping[str, int]) -> tuple[str, ...]:
+    own = redrive_topic(service)
+    return (own,) if own in topics else ()
