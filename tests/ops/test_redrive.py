@@ -107,7 +107,7 @@ def test_an_interrupted_redrive_resumes_without_duplicates(
     _letters(svc, letters, partitions=3)
     command = Path(sys.executable).parent / "conveyor"
     run = subprocess.Popen(
-        [command, "dlq", "redrive", svc.name, "--all", "--rate", "20", "--yes"],
+        [command, "dlq", "redrive", svc.name, "--all", "--rate", "10", "--yes"],
         env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
