@@ -114,8 +114,9 @@ def _lags(broker: Broker, topics: tuple[str, ...], committed: dict[TP, int]) -> 
     for tp in parts:
         end = marks[tp][1]
         first = firsts.get(tp)
-        # Nothing readable from the start on (transaction markers, compacted gaps): no lag.
-        lag = end - starts[tp] if first is not None else 0
+        # Lag counts from the first readable record: offsets before it (transaction markers,
+        # compacted gaps) hold nothing to process.
+        lag = end - first.offset if first is not None else 0
         lags.append(
             PartitionLag(
                 topic=tp[0],
