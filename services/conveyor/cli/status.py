@@ -55,8 +55,9 @@ def command(
     """
     broker = open_broker(settings_of(ctx), timeout)
     topologies = _topologies(broker, services or [])
+    limits = Thresholds(max_lag, max_lag_seconds, max_dead_letters)
     if watch:
-        _watch(broker, topologies, verbose, interval)
+        _watch(broker, topologies, verbose, interval, limits)
         return
     first = {t.service: ops_status.sample(broker, t) for t in topologies} if sample > 0 else {}
     time.sleep(sample)
@@ -67,8 +68,7 @@ def command(
     if as_json:
         typer.echo(json.dumps([ops_status.as_dict(s, verbose) for s in found], indent=2))
     else:
-        Console().print(_render(found, verbose))
-    limits = Thresholds(max_lag, max_lag_seconds, max_dead_letters)
+        Console().print(_render(found, verbose, limits))
     breaches = [b for s in found for b in limits.breaches(s)]
     for breach in breaches:
         typer.secho(f"threshold: {breach}", fg="red", err=True)
@@ -82,7 +82,14 @@ def _topologies(broker: Broker, names: list[str]) -> list[ServiceTopology]:
     return all_services(broker)
 
 
-def _watch(broker: Broker, topologies: list[ServiceTopology], verbose: bool, every: float) -> None:
+def _watch(
+    broker: Broker,
+    topologies: list[ServiceTopology],
+    verbose: bool,
+    every: float,
+    limits: Thresholds,
+) -> None:
+    """Refresh the table in place; rows past a threshold turn red. Ctrl-C ends it."""
     previous: dict[str, Sample] = {}
     with Live(console=Console(), auto_refresh=False) as live:
         try:
@@ -92,23 +99,25 @@ def _watch(broker: Broker, topologies: list[ServiceTopology], verbose: bool, eve
                     current = ops_status.collect(broker, topology)
                     found.append(ops_status.with_rate(previous.get(topology.service), current))
                     previous[topology.service] = current.sample
-                live.update(_render(found, verbose), refresh=True)
+                live.update(_render(found, verbose, limits), refresh=True)
                 time.sleep(every)
         except KeyboardInterrupt:
             return
 
 
-def _render(found: list[ServiceStatus], verbose: bool) -> Table | Group:
+def _render(found: list[ServiceStatus], verbose: bool, limits: Thresholds) -> Table | Group:
     table = Table(
         "service", "state", "members", "waiting", "oldest (s)", "retrying",
         "parked", "dead", "events/s", title="conveyor status",
     )  # fmt: skip
     for s in found:
-        retrying = " ".join(f"{t.rsplit('.', 1)[-1]}:{n}" for t, n in s.retrying.items()) or "-"
+        tiers = ((t.removeprefix(f"{s.service}."), n) for t, n in s.retrying.items())
+        retrying = " ".join(f"{tier}:{n}" for tier, n in tiers) or "-"
         rate = "-" if s.events_per_second is None else f"{s.events_per_second:.1f}"
         table.add_row(
             s.service, s.state, str(len(s.members)), str(s.waiting),
             f"{s.waiting_seconds:.1f}", retrying, str(s.parked), str(s.dead_lettered), rate,
+            style="red" if limits.breaches(s) else None,
         )  # fmt: skip
     if not verbose:
         return table
