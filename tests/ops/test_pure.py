@@ -12,7 +12,7 @@ from conveyor.ops.records import Record
 from conveyor.ops.redrive import in_key_order
 from conveyor.ops.replay_window import ReplayWindows
 from conveyor.ops.session import declared_services
-from conveyor.ops.status import ServiceStatus, Thresholds
+from conveyor.ops.status import Sample, ServiceStatus, Thresholds, with_rate
 from conveyor.ops.timeparse import to_epoch_ms
 
 
@@ -90,3 +90,10 @@ def test_declared_services_come_from_the_topology_file() -> None:
     assert welcome.parked_topic is None
     assert payments.retry_topics == ()
     assert payments.parked_topic == "payments.parked"
+
+
+def test_events_per_second_come_from_two_samples_of_committed_offsets() -> None:
+    """50 offsets committed in 2 s between the samples is 25 events/s; one sample gives none."""
+    now = ServiceStatus("svc", "stable", (), (), {}, 0, 0, taken_at_ms=12_000, processed=150)
+    assert with_rate(Sample(10_000, 100), now).events_per_second == 25.0
+    assert with_rate(None, now).events_per_second is None
