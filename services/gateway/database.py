@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+
 from conveyor.outbox import POSTGRES, SQLITE, Dialect, OutboxTable, SqlConnection
 from gateway.errors import UnsupportedDatabaseError
 

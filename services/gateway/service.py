@@ -39,7 +39,8 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.db = Database(config.database_url)
         self.db.create_schema()
-        self.store = Store(Outbox(self.db.outbox, codec, config.publisher.topics), self.db.placeholder)
+        outbox = Outbox(self.db.outbox, codec, config.publisher.topics)
+        self.store = Store(outbox, self.db.placeholder)
         self.relay = OutboxRelay(
             self.db.outbox,
             self.db.connect,

@@ -52,7 +52,8 @@ class Store:
             raise UnknownUserError(f"no user {event.user_id!r}")
         conn.execute(
             self._sql(
-                "INSERT INTO gateway_orders (order_id, user_id, currency, total, status, created_at)"
+                "INSERT INTO gateway_orders"
+                " (order_id, user_id, currency, total, status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)"
             ),
             (event.order_id, event.user_id, event.currency, event.total, PLACED, time.time()),

@@ -20,7 +20,7 @@ def main(url: str, table: str, bootstrap: str, batch: str) -> int:
     relay = OutboxRelay(
         db.table,
         db.connect,
-        PublisherConfig(bootstrap_servers=bootstrap, delivery_timeout=30.0),
+        PublisherConfig(bootstrap_servers=bootstrap),
         default_codec(),
         config=RelayConfig(batch_size=int(batch), idle_interval=0.05),
     )

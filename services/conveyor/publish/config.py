@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,7 +22,8 @@ class PublisherConfig:
     """How a process publishes: where, how durably, and how long it may wait.
 
     `delivery_timeout` bounds the time from `publish` to a delivery result: a broker that stays
-    away that long turns into a `DeliveryTimeoutError`. `backpressure_timeout` bounds how long
+    away that long turns into a `DeliveryTimeoutError` (`math.inf`: retry until delivered, for
+    the outbox relay, which must never skip a row). `backpressure_timeout` bounds how long
     `publish` blocks while the local queue is full before raising `QueueFullError`.
     `topics` renames topics (for example to per-test or per-tenant names): the event type's
     `TOPIC` maps to the topic actually written.
@@ -63,10 +65,15 @@ class PublisherConfig:
             "linger.ms": self.linger_ms,
             # Java's default partitioner: murmur2 of the key, random partition for no key.
             "partitioner": "murmur2_random",
-            "message.timeout.ms": int(self.delivery_timeout * 1000),
+            "message.timeout.ms": _millis(self.delivery_timeout),
             "queue.buffering.max.messages": self.queue_max_messages,
             "enable.gapless.guarantee": self.gapless,
         }
         config.update(self.extra)
         config["enable.idempotence"] = True
         return config
+
+
+def _millis(seconds: float) -> int:
+    """librdkafka's milliseconds; 0 means no timeout."""
+    return 0 if math.isinf(seconds) else max(1, int(seconds * 1000))

@@ -54,6 +54,14 @@ class DeliveryHandle:
     def done(self) -> bool:
         return self._done.is_set()
 
+    def succeeded(self) -> bool:
+        """True once the broker confirmed the event."""
+        return self._done.is_set() and isinstance(self._outcome, DeliveryResult)
+
+    def wait_done(self, timeout: float | None = None) -> bool:
+        """Block until the result is known or `timeout` passes; True when it is known."""
+        return self._done.wait(timeout)
+
     def wait(self, timeout: float | None = None) -> DeliveryResult:
         """Block until the delivery result is known; `DeliveryPendingError` if `timeout` passes
         first (the delivery itself goes on, bounded by the publisher's delivery timeout)."""

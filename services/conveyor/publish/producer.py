@@ -6,6 +6,7 @@ or not the application calls into the publisher again; `publish` itself never to
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from conveyor.publish.errors import PublisherClosedError, PublisherFatalError, Q
 from conveyor.publish.message import OutgoingMessage
 
 log = structlog.get_logger("conveyor.publish")
+# librdkafka's own log lines (served by poll) go through Python logging, not straight to stderr.
+_librdkafka_log = logging.getLogger("conveyor.publish.librdkafka")
 
 DeliveryCallback = Callable[[Any, Any], None]
 _POLL_INTERVAL = 0.1
@@ -32,7 +35,9 @@ class KafkaSender:
         self.config = config
         self._fatal: KafkaError | None = None
         self._closed = False
-        self._producer = Producer({**config.librdkafka(), "error_cb": self._on_error})
+        self._producer = Producer(
+            {**config.librdkafka(), "error_cb": self._on_error, "logger": _librdkafka_log}
+        )
         self._stop = threading.Event()
         self._poller = threading.Thread(
             target=self._poll_loop, name="conveyor-publisher-poll", daemon=True
