@@ -8,7 +8,7 @@ from types import MappingProxyType
 from conveyor.events.base import Event
 from conveyor.outbox.dialect import SqlConnection
 from conveyor.outbox.table import OutboxTable
-from conveyor.publish.message import Trace, build_message
+from conveyor.publish.message import build_message
 from conveyor.typing import Codec
 
 
@@ -41,7 +41,5 @@ class Outbox:
         traceparent: str | None = None,
     ) -> None:
         """Insert `event` using `conn`; the caller commits (or rolls back) as usual."""
-        message = build_message(
-            event, self.codec, self._topic_for, Trace(correlation_id, traceparent)
-        )
+        message = build_message(event, self.codec, self._topic_for, correlation_id, traceparent)
         self.table.insert(conn, message)

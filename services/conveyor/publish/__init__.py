@@ -12,7 +12,7 @@ from conveyor.publish.errors import (
     PublishError,
     QueueFullError,
 )
-from conveyor.publish.message import OutgoingMessage, Trace, build_message
+from conveyor.publish.message import OutgoingMessage, build_message
 from conveyor.publish.publisher import Publisher
 
 __all__ = [
@@ -31,6 +31,5 @@ __all__ = [
     "PublisherConfig",
     "PublisherFatalError",
     "QueueFullError",
-    "Trace",
     "build_message",
 ]

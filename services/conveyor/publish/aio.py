@@ -14,7 +14,7 @@ from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import AsyncDeliveryHandle
 from conveyor.publish.errors import QueueFullError
-from conveyor.publish.message import OutgoingMessage, Trace, build_message
+from conveyor.publish.message import OutgoingMessage, build_message
 from conveyor.publish.producer import KafkaSender
 from conveyor.publish.publisher import DEFAULT_CLOSE_TIMEOUT
 from conveyor.typing import Codec
@@ -39,8 +39,10 @@ class AsyncPublisher:
         traceparent: str | None = None,
     ) -> AsyncDeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        trace = Trace(correlation_id, traceparent)
-        return await self.send(build_message(event, self.codec, self.config.topic_for, trace))
+        message = build_message(
+            event, self.codec, self.config.topic_for, correlation_id, traceparent
+        )
+        return await self.send(message)
 
     async def send(self, message: OutgoingMessage) -> AsyncDeliveryHandle:
         handle = AsyncDeliveryHandle(message.event_id, asyncio.get_running_loop())

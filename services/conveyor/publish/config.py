@@ -67,8 +67,9 @@ class PublisherConfig:
             "partitioner": "murmur2_random",
             "message.timeout.ms": _millis(self.delivery_timeout),
             "queue.buffering.max.messages": self.queue_max_messages,
-            "enable.gapless.guarantee": self.gapless,
         }
+        if self.gapless:  # librdkafka warns about this experimental property whenever it is set
+            config["enable.gapless.guarantee"] = True
         config.update(self.extra)
         config["enable.idempotence"] = True
         return config

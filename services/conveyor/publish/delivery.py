@@ -36,41 +36,67 @@ def _outcome(event_id: str, err: Any, msg: Any) -> DeliveryResult | PublishError
     return error_type(msg.topic(), msg.key(), event_id, err)
 
 
+class DeliverySignal:
+    """One condition shared by a publisher's handles: a delivery report notifies only when some
+    thread waits, so the common case (nobody waiting yet) costs an attribute read."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting = 0
+
+    def notify(self) -> None:
+        if self._waiting:
+            with self._cond:
+                self._cond.notify_all()
+
+    def wait_for(self, handle: DeliveryHandle, timeout: float | None) -> bool:
+        with self._cond:
+            self._waiting += 1
+            try:
+                return self._cond.wait_for(handle.done, timeout)
+            finally:
+                self._waiting -= 1
+
+
 class DeliveryHandle:
     """Result of one `Publisher.publish`: `wait(timeout)` returns `(partition, offset)` or raises
     the `DeliveryError` the broker's answer (or its silence) amounts to."""
 
-    __slots__ = ("_done", "_outcome", "event_id")
+    __slots__ = ("_err", "_msg", "_settled", "_signal", "event_id")
 
-    def __init__(self, event_id: str) -> None:
+    def __init__(self, event_id: str, signal: DeliverySignal) -> None:
         self.event_id = event_id
-        self._outcome: DeliveryResult | PublishError | None = None
-        self._done = threading.Event()
+        self._signal = signal
+        self._settled = False
+        self._err: Any = None
+        self._msg: Any = None
 
     def on_delivery(self, err: Any, msg: Any) -> None:
-        self._outcome = _outcome(self.event_id, err, msg)
-        self._done.set()
+        # Runs on the poll thread for every event: keep it to three stores and a read.
+        self._err = err
+        self._msg = msg
+        self._settled = True
+        self._signal.notify()
 
     def done(self) -> bool:
-        return self._done.is_set()
+        return self._settled
 
     def succeeded(self) -> bool:
         """True once the broker confirmed the event."""
-        return self._done.is_set() and isinstance(self._outcome, DeliveryResult)
+        return self._settled and self._err is None
 
     def wait_done(self, timeout: float | None = None) -> bool:
         """Block until the result is known or `timeout` passes; True when it is known."""
-        return self._done.wait(timeout)
+        return self._settled or self._signal.wait_for(self, timeout)
 
     def wait(self, timeout: float | None = None) -> DeliveryResult:
         """Block until the delivery result is known; `DeliveryPendingError` if `timeout` passes
         first (the delivery itself goes on, bounded by the publisher's delivery timeout)."""
-        if not self._done.wait(timeout):
+        if not self.wait_done(timeout):
             raise DeliveryPendingError(f"event {self.event_id}: no delivery result yet")
-        outcome = self._outcome
+        outcome = _outcome(self.event_id, self._err, self._msg)
         if isinstance(outcome, PublishError):
             raise outcome
-        assert outcome is not None  # set before _done
         return outcome
 
 

@@ -46,7 +46,8 @@ class KafkaSender:
 
     def try_produce(self, message: OutgoingMessage, on_delivery: DeliveryCallback) -> bool:
         """Queue `message`; False when the local queue is full (nothing was queued)."""
-        self._check_usable()
+        if self._closed or self._fatal is not None:
+            self._check_usable()
         try:
             self._producer.produce(
                 message.topic,
@@ -62,10 +63,9 @@ class KafkaSender:
             raise
         return True
 
-    def produce(self, message: OutgoingMessage, on_delivery: DeliveryCallback) -> None:
-        """Queue `message`, waiting up to the backpressure timeout for room in the queue."""
-        if self.try_produce(message, on_delivery):
-            return
+    def wait_for_room(self, message: OutgoingMessage, on_delivery: DeliveryCallback) -> None:
+        """Queue `message` after `try_produce` found the queue full, retrying for up to the
+        backpressure timeout while the poll serves delivery reports; then `QueueFullError`."""
         started = time.monotonic()
         deadline = started + self.config.backpressure_timeout
         while True:

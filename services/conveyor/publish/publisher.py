@@ -6,8 +6,8 @@ from types import TracebackType
 
 from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
-from conveyor.publish.delivery import DeliveryHandle
-from conveyor.publish.message import OutgoingMessage, Trace, build_message
+from conveyor.publish.delivery import DeliveryHandle, DeliverySignal
+from conveyor.publish.message import OutgoingMessage, build_message
 from conveyor.publish.producer import KafkaSender
 from conveyor.typing import Codec
 
@@ -27,6 +27,7 @@ class Publisher:
         self.config = config
         self.codec = codec
         self._sender = KafkaSender(config)
+        self._signal = DeliverySignal()
 
     def publish(
         self,
@@ -36,13 +37,16 @@ class Publisher:
         traceparent: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        trace = Trace(correlation_id, traceparent)
-        return self.send(build_message(event, self.codec, self.config.topic_for, trace))
+        message = build_message(
+            event, self.codec, self.config.topic_for, correlation_id, traceparent
+        )
+        return self.send(message)
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
         """Queue an already encoded message (the outbox relay's path)."""
-        handle = DeliveryHandle(message.event_id)
-        self._sender.produce(message, handle.on_delivery)
+        handle = DeliveryHandle(message.event_id, self._signal)
+        if not self._sender.try_produce(message, handle.on_delivery):
+            self._sender.wait_for_room(message, handle.on_delivery)
         return handle
 
     def flush(self, timeout: float) -> int:
