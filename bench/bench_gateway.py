@@ -156,6 +156,7 @@ def main() -> None:
              f"sqlite:///{tmp}/gw.sqlite3", "--topic", f"{USER_TOPIC}={topic}"],
             env={**os.environ, "PYTHONPATH": str(REPO)},
             stdout=subprocess.DEVNULL,
+            stderr=Path(tmp, "gateway.log").open("wb"),  # noqa: SIM115 (the process owns it)
         )  # fmt: skip
         try:
             _wait_live(url)

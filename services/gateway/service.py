@@ -48,6 +48,7 @@ class Gateway:
             codec,
             config=config.relay,
             on_backlog=self._observe_backlog,
+            write_lock=self.db.write_lock,
         )
         self._admin = AdminClient({"bootstrap.servers": config.publisher.bootstrap_servers})
         self._stop = threading.Event()
