@@ -39,6 +39,7 @@ def free_base_port(spec_nodes: int) -> int:
 
 def _bindable(port: int) -> bool:
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

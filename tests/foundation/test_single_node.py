@@ -1,0 +1,54 @@
+"""A single local node carries keyed traffic end to end."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from confluent_kafka import Consumer, Producer
+
+from tests.conftest import TopicFactory
+
+pytestmark = pytest.mark.kafka
+
+
+def test_every_keyed_message_arrives_in_partition_order(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """Thousands of keyed messages all arrive once, each partition in produce order per key."""
+    topic = new_topic(partitions=3)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "enable.idempotence": True})
+    sent = 3000
+    for i in range(sent):
+        producer.produce(topic, key=f"user-{i % 50}", value=str(i).encode())
+    assert producer.flush(30) == 0
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "group.id": f"{topic}-reader",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    by_key: dict[str, list[int]] = defaultdict(list)
+    partition_of: dict[str, set[int]] = defaultdict(set)
+    received = 0
+    try:
+        while received < sent:
+            batch = consumer.consume(500, timeout=10)
+            assert batch, f"stalled after {received} of {sent} messages"
+            for msg in batch:
+                assert msg.error() is None
+                key = msg.key().decode()
+                by_key[key].append(int(msg.value()))
+                partition_of[key].add(msg.partition())
+                received += 1
+    finally:
+        consumer.close()
+
+    assert received == sent
+    assert all(len(parts) == 1 for parts in partition_of.values())
+    assert all(values == sorted(values) for values in by_key.values())
+    assert sorted(v for values in by_key.values() for v in values) == list(range(sent))
