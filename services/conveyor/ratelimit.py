@@ -1,6 +1,7 @@
 """BullMQ's limiter: at most `max` events per `duration` seconds, per handler.
 
-The window opens with the first event and lasts `duration`; once `max` events were let through,
+The first event opens a window of `duration` seconds; later windows follow on the same grid
+(so a steady backlog runs at exactly `max / duration`); once `max` events were let through,
 `acquire` says how long until the next window. The runtime pauses the partition for that long and
 keeps polling, so a limited handler never sleeps the loop past `max.poll.interval.ms`.
 """
@@ -34,8 +35,11 @@ class RateLimiter:
     def acquire(self, now: float) -> float:
         """Count one event and return 0.0 when it may run now, else the seconds to wait (the
         event is not counted then; ask again after the wait)."""
-        if self._window_start is None or now - self._window_start >= self.limit.duration:
+        if self._window_start is None:
             self._window_start = now
+        elif now - self._window_start >= self.limit.duration:
+            elapsed_windows = (now - self._window_start) // self.limit.duration
+            self._window_start += elapsed_windows * self.limit.duration
             self._used = 0
         if self._used < self.limit.max:
             self._used += 1

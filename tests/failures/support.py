@@ -17,7 +17,7 @@ from conveyor.policies import Policies
 from conveyor.runtime import Service, ServiceSettings, run_service
 from conveyor.settings import Settings
 from tests.conftest import create_topic
-from tests.runtime.support import PingCodec
+from tests.runtime.support import Ping, PingCodec
 
 
 def create_side_topics(bootstrap: str, service: str, tiers: int = 0, partitions: int = 1) -> None:
@@ -80,3 +80,15 @@ def read_all(bootstrap: str, topic: str, expect: int, timeout: float = 30.0) -> 
     finally:
         consumer.close()
     return sorted(records, key=lambda r: (r.partition, r.offset))
+
+
+def fast_policy_settings(topic: str) -> ServiceSettings:
+    """A service reading `topic` as Ping's topic, committing rarely (so a kill leaves
+    handled-but-uncommitted events to redeliver)."""
+    return ServiceSettings(
+        http_port=None,
+        commit_interval=2.0,
+        shutdown_deadline=5.0,
+        max_in_flight=8,
+        topic_map={Ping.TOPIC: topic},
+    )

@@ -4,6 +4,7 @@
 - ordered handlers: retry in place after the backoff while only the key waits; when attempts run
   out, dead letters and the key is parked (its later events follow, see `divert`).
 - unordered handlers: the next retry tier `<service>.retry.<n>`, then the dead letters.
+- while the dead-letter breaker is open, nothing is forwarded: failures retry in place.
 Each forward resolves only once the broker confirmed every record it wrote, and only then does
 the runtime complete the offset.
 """
@@ -33,6 +34,7 @@ from conveyor.runtime.work import WorkItem
 log = structlog.get_logger(__name__)
 
 BREAKER_OPENED = "breaker.opened"
+BREAKER_RETRY = 5.0  # seconds between in-place retries of a failed event while the breaker is open
 
 
 def source_record(meta: EventMeta, raw_value: bytes | None) -> SourceRecord:
@@ -86,6 +88,10 @@ class PolicyFailures:
         return policy.retry if isinstance(policy.retry, RetryPolicy) else self._default_retry
 
     def on_failure(self, failure: RuntimeFailure) -> Outcome:
+        if self._breaker.is_open:
+            # Forward nothing while open: the event waits in place, uncommitted, until an
+            # operator has fixed the cause and restarted the service.
+            return RetryAfter(BREAKER_RETRY)
         now_ms = round(self._clock() * 1000)
         record = source_record(failure.meta, failure.raw_value)
         if failure.undecodable:
