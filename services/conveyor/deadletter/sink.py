@@ -7,6 +7,7 @@ from concurrent.futures import Future
 import structlog
 
 from conveyor import naming
+from conveyor.deadletter import logs
 from conveyor.deadletter.headers import failure_headers
 from conveyor.deadletter.record import Failure, SourceRecord
 from conveyor.deadletter.writer import RecordWriter, Written
@@ -29,7 +30,7 @@ class FailureSink:
         """Write the event to `<service>.dlq`, its original key, value and headers kept."""
         headers = failure_headers(record, failure, self.group, parked_behind=parked_behind)
         log.warning(
-            "event.dead_lettered",
+            logs.EVENT_DEAD_LETTERED,
             service=self.service,
             topic=record.topic,
             partition=record.partition,
@@ -46,7 +47,7 @@ class FailureSink:
         """Write the event to a retry tier, to be handled again from `due_at_ms` on."""
         headers = failure_headers(record, failure, self.group, retry_due_at_ms=due_at_ms)
         log.info(
-            "event.retry_scheduled",
+            logs.EVENT_RETRY_SCHEDULED,
             service=self.service,
             topic=record.topic,
             partition=record.partition,

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError, Producer
 
+from conveyor.deadletter import logs
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.record import Headers
 
@@ -67,7 +68,7 @@ class RecordWriter:
 
         def delivered(error: KafkaError | None, message: Any) -> None:
             if error is not None:
-                log.error("failure_write.failed", topic=topic, reason=str(error))
+                log.error(logs.FAILURE_WRITE_FAILED, topic=topic, reason=str(error))
                 future.set_exception(FailureWriteError(topic, str(error)))
             else:
                 future.set_result(Written(message.topic(), message.partition(), message.offset()))

@@ -15,6 +15,7 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from conveyor import naming
+from conveyor.deadletter import logs
 from conveyor.deadletter.writer import RecordWriter, Written
 from conveyor.parking import codec
 from conveyor.parking.errors import ParkedKeysLoadError
@@ -45,7 +46,7 @@ class ParkedKeyStore:
             if parked is not None and (parked.topic, parked.partition) in wanted:
                 self.keys.add(parked)
                 count += 1
-        log.info("parked_keys.loaded", service=self.service, parked_keys=count)
+        log.info(logs.PARKED_KEYS_LOADED, service=self.service, parked_keys=count)
         return count
 
     def forget(self, revoked: Iterable[SourcePartition]) -> None:
@@ -55,7 +56,7 @@ class ParkedKeyStore:
         self.keys.add(parked)
         key, value = codec.encode(parked)
         log.warning(
-            "key.parked",
+            logs.KEY_PARKED,
             service=self.service,
             topic=parked.topic,
             partition=parked.partition,
@@ -66,7 +67,7 @@ class ParkedKeyStore:
     def release(self, topic: str, partition: int, key: bytes | None) -> Future[Written]:
         """Unpark a key (after its dead letters were redriven): a tombstone compacts it away."""
         self.keys.remove(topic, partition, key or b"")
-        log.info("key.released", service=self.service, topic=topic, partition=partition)
+        log.info(logs.KEY_RELEASED, service=self.service, topic=topic, partition=partition)
         return self._writer.write(self.topic, codec.record_key(topic, key), None)
 
     def _read_all(self, timeout: float) -> list[tuple[bytes, bytes | None]]:

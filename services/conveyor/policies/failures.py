@@ -19,7 +19,7 @@ from concurrent.futures import Future
 
 import structlog
 
-from conveyor.deadletter import Failure, FailureSink, SourceRecord, attempts_so_far
+from conveyor.deadletter import Failure, FailureSink, SourceRecord, attempts_so_far, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.writer import Written
 from conveyor.parking import ParkedKey, ParkedKeyStore
@@ -33,7 +33,6 @@ from conveyor.runtime.work import WorkItem
 
 log = structlog.get_logger(__name__)
 
-BREAKER_OPENED = "breaker.opened"
 BREAKER_RETRY = 5.0  # seconds between in-place retries of a failed event while the breaker is open
 
 
@@ -151,5 +150,5 @@ class PolicyFailures:
         self._metrics.dead_lettered.labels(self._service, reason).inc()
         if self._breaker.record(dead_lettered=True):
             self._metrics.breaker_open.set(1)
-            log.error(BREAKER_OPENED, service=self._service, reason=self._breaker.reason)
+            log.error(logs.BREAKER_OPENED, service=self._service, reason=self._breaker.reason)
             self._on_breaker_open(self._breaker.reason or "dead letters")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from conveyor.deadletter import logs
 from conveyor.idempotency import Claim, ProcessedEventStore
 from conveyor.policies.errors import EventInFlightError
 from conveyor.policies.metrics import PolicyMetrics
@@ -46,13 +47,13 @@ async def run_once(
     claim = await asyncio.to_thread(store.reserve, service, event_id)
     if claim is Claim.DONE:
         metrics.idempotent_skips.labels(service, item.type_name).inc()
-        log.info("event.already_processed", service=service, **item.meta.log_fields())
+        log.info(logs.EVENT_ALREADY_PROCESSED, service=service, **item.meta.log_fields())
         return
     if claim is Claim.IN_FLIGHT:
         raise EventInFlightError(f"event {event_id} is being handled elsewhere")
     if claim is Claim.RECLAIMED:
         metrics.reclaimed.labels(service, item.type_name).inc()
-        log.warning("idempotency.reclaimed", service=service, **item.meta.log_fields())
+        log.warning(logs.IDEMPOTENCY_RECLAIMED, service=service, **item.meta.log_fields())
     try:
         await invoke()
     except BaseException:
