@@ -71,10 +71,16 @@ class PingCodec:
 
 
 def produce_pings(
-    bootstrap: str, topic: str, keys: list[str], per_key: int, partition_of: Callable[[str], int] | None = None
+    bootstrap: str,
+    topic: str,
+    keys: list[str],
+    per_key: int,
+    partition_of: Callable[[str], int] | None = None,
 ) -> list[Ping]:
     """Produce `per_key` pings for each key, interleaved across keys; returns them in send order."""
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "partitioner": "murmur2_random"})
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 5, "partitioner": "murmur2_random"}
+    )
     codec = PingCodec()
     sent: list[Ping] = []
     for seq in range(per_key):
@@ -124,7 +130,13 @@ def running(
     result: list[int] = []
     thread = threading.Thread(
         target=lambda: result.append(
-            run_service(service, Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap}), settings, PingCodec(), stop=stop)
+            run_service(
+                service,
+                Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap}),
+                settings,
+                PingCodec(),
+                stop=stop,
+            )
         ),
         daemon=True,
     )
@@ -137,8 +149,10 @@ def running(
         assert result == [0], "the service did not stop cleanly"
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    """Polls `condition`; fails the test after `timeout` seconds (a hang guard, not a timing claim)."""
+def wait_until(
+    condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    """Polls `condition`; fails after `timeout` seconds (a hang guard, not a timing claim)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

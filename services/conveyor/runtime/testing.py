@@ -65,7 +65,9 @@ class ServiceHarness:
         if registration is None or registration.batch is None:
             raise ValueError(f"{self._service.name} has no batch handler for {type(batch[0])}")
         metas = [self._meta(event, partition, 1) for event in batch]
-        _call(registration.function, batch, BatchContext(self._service.name, metas, self._publisher))
+        _call(
+            registration.function, batch, BatchContext(self._service.name, metas, self._publisher)
+        )
 
     def _meta(self, event: Event, partition: int, attempt: int) -> EventMeta:
         position = (event.TOPIC, partition)
