@@ -47,9 +47,7 @@ def test_handler_failing_twice_then_succeeding_is_retried_after_each_backoff(
             what="the commit after the third attempt",
         )
     assert [n for n, _ in attempts] == [1, 2, 3]
-    gaps = [
-        later - earlier for (_, earlier), (_, later) in itertools.pairwise(attempts)
-    ]
+    gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(attempts)]
     assert gaps[0] >= 0.3
     assert gaps[1] >= 0.6  # exponential: twice the first backoff
     assert read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 0, timeout=2) == []
