@@ -89,6 +89,9 @@ class Policies:
             on_breaker_open=open_breaker,
             clock=self._clock,
         )
+        self._ordered = any(
+            r.policy.ordering is Ordering.ORDERED for r in service.registrations.values()
+        )
         tiers: set[str] = set()
         for registration in service.registrations.values():
             policy = registration.policy
@@ -115,6 +118,8 @@ class Policies:
         return wait
 
     def on_assigned(self, partitions: list[PartitionState]) -> None:
+        if not self._ordered:
+            return  # only ordered handlers park keys
         sources = [(p.topic, p.partition) for p in partitions if not _is_tier(self._service, p)]
         if sources:
             self.parking.load(sources)
