@@ -171,3 +171,20 @@ def test_stores_open_from_their_urls(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(UnknownStoreError, match="sqlite"):
         open_store("redis://localhost")
+
+
+def test_the_expiry_sweep_deletes_marks_older_than_each_policys_keep_for(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A sweep applies each handler's keep_for to its own store."""
+    from conveyor.policies.idempotent import Idempotency, MarkExpiry
+
+    store = SqliteStore(tmp_path / "marks.db", clock=clock)
+    store.reserve("svc", "old")
+    store.confirm("svc", "old")
+    clock.now += 100
+    store.reserve("svc", "new")
+    store.confirm("svc", "new")
+    assert MarkExpiry([Idempotency(store, keep_for=50)]).expire_once() == 1
+    assert store.reserve("svc", "new") is Claim.DONE
+    store.close()

@@ -14,6 +14,7 @@ KEY_RELEASED: Final = "key.released"
 PARKED_KEYS_LOADED: Final = "parked_keys.loaded"
 BREAKER_OPENED: Final = "breaker.opened"
 IDEMPOTENCY_RECLAIMED: Final = "idempotency.reclaimed"
+MARKS_EXPIRY_FAILED: Final = "idempotency.expiry_failed"
 
 CATALOGUE: Final = frozenset(
     {
@@ -26,5 +27,6 @@ CATALOGUE: Final = frozenset(
         PARKED_KEYS_LOADED,
         BREAKER_OPENED,
         IDEMPOTENCY_RECLAIMED,
+        MARKS_EXPIRY_FAILED,
     }
 )

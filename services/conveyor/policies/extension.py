@@ -19,7 +19,7 @@ from conveyor.deadletter.breaker import BreakerPolicy, DeadLetterBreaker
 from conveyor.parking import ParkedKeyStore
 from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
-from conveyor.policies.idempotent import Idempotency, run_once
+from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.ratelimit import RateLimit, RateLimiter
 from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
@@ -62,6 +62,7 @@ class Policies:
         self._failures: PolicyFailures | None = None
         self._service = ""
         self._limiters: dict[Registration, RateLimiter] = {}
+        self._expiry: MarkExpiry | None = None
         self.breaker = DeadLetterBreaker(self._settings.breaker)
 
     @property
@@ -100,6 +101,13 @@ class Policies:
                 self._limiters[registration] = RateLimiter(policy.rate_limit)
             if policy.ordering is Ordering.UNORDERED:
                 tiers.update(tier_topics(service.name, self._failures.retry_policy(policy)))
+        stores = {
+            id(r.policy.idempotency.store): r.policy.idempotency
+            for r in service.registrations.values()
+            if isinstance(r.policy.idempotency, Idempotency)
+        }
+        self._expiry = MarkExpiry(list(stores.values()))
+        self._expiry.start()
         return sorted(tiers)
 
     def admit(self, item: WorkItem, now: float) -> float:
@@ -143,6 +151,8 @@ class Policies:
             self._failures.succeeded(len(items))
 
     def close(self) -> None:
+        if self._expiry is not None:
+            self._expiry.stop()
         if self._writer is not None:
             self._writer.close()
 

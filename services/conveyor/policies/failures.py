@@ -24,7 +24,7 @@ from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.writer import Written
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.policies.metrics import PolicyMetrics
-from conveyor.retry import RetryPolicy, plan_unordered, tier_of
+from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
 from conveyor.runtime.failures import Failure as RuntimeFailure
 from conveyor.runtime.failures import Forwarded, Outcome, RetryAfter
@@ -97,6 +97,11 @@ class PolicyFailures:
             self._count_dead_letter("poison")
             return confirmed(self._sink.poison(record, failure.error, now_ms))
         retry = self.retry_policy(failure.policy)
+        if failure.batch_size > 1:
+            # One failure stands for many events, which cannot be forwarded one by one through
+            # this seam: a failed batch is retried in place, with the policy's capped backoff.
+            attempt = min(failure.meta.attempt, 64)
+            return RetryAfter(compute_backoff(attempt, retry.backoff, random.random()))
         on_tier = tier_of(self._service, record.topic) is not None
         attempt = (attempts_so_far(record) if on_tier else 0) + failure.meta.attempt
         decision = retry.decide(attempt, failure.error, random.random)

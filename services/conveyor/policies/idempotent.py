@@ -10,6 +10,7 @@ own database should use `store.transaction(...)` instead, which commits write an
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -26,9 +27,41 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Idempotency:
-    """A handler's processed-event store."""
+    """A handler's processed-event store; done marks older than `keep_for` seconds expire
+    (keep them longer than any redelivery or replay you expect)."""
 
     store: ProcessedEventStore
+    keep_for: float = 7 * 24 * 3600.0
+
+
+class MarkExpiry:
+    """Deletes expired done marks of some stores every `interval` seconds, on its own thread."""
+
+    def __init__(self, policies: list[Idempotency], interval: float = 3600.0) -> None:
+        self._policies = policies
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="conveyor-mark-expiry", daemon=True)
+
+    def start(self) -> None:
+        if self._policies:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def expire_once(self) -> int:
+        expired = 0
+        for policy in self._policies:
+            try:
+                expired += policy.store.expire(policy.keep_for)
+            except Exception as error:  # a failed sweep is retried next interval, not fatal
+                log.warning(logs.MARKS_EXPIRY_FAILED, error=str(error))
+        return expired
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.expire_once()
 
 
 async def run_once(

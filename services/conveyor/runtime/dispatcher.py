@@ -142,7 +142,8 @@ class Dispatcher:
             try:
                 await self._invoke(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                outcome = self._failures.on_failure(self._failure(live[0], attempt, error))
+                failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
+                outcome = self._failures.on_failure(failure)
                 self._record_failure(live[0])
                 if isinstance(outcome, Fatal):
                     return self._declare_fatal(live[0], outcome, error)
