@@ -37,7 +37,7 @@ def producer_config(bootstrap_servers: str, delivery_timeout_ms: int = 30_000) -
         "bootstrap.servers": bootstrap_servers,
         "enable.idempotence": True,
         "acks": "all",
-        "linger.ms": 5,
+        "linger.ms": 1,  # parked keys wait on each dead letter in turn
         "compression.type": "lz4",
         "delivery.timeout.ms": delivery_timeout_ms,
     }
