@@ -90,6 +90,11 @@ class RecordWriter:
             future.set_exception(FailureWriteError(topic, str(error)))
         return future
 
+    def missing_topics(self, names: list[str], timeout: float = 10.0) -> list[str]:
+        """Those of `names` the cluster does not have (writes to them could never confirm)."""
+        known = set(self._producer.list_topics(timeout=timeout).topics)
+        return sorted(set(names) - known)
+
     def close(self, timeout: float = 30.0) -> int:
         """Flush what is queued and stop; returns how many records were still undelivered."""
         self._closing.set()
