@@ -39,6 +39,8 @@ def producer_config(bootstrap_servers: str, delivery_timeout_ms: int = 30_000) -
         "acks": "all",
         "linger.ms": 1,  # parked keys wait on each dead letter in turn
         "compression.type": "lz4",
+        # Same key, same partition as the Java client (DESIGN.md), for dead letters too.
+        "partitioner": "murmur2_random",
         "delivery.timeout.ms": delivery_timeout_ms,
     }
 
