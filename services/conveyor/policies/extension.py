@@ -86,6 +86,8 @@ class Policies:
         self._ordered = any(
             r.policy.ordering is Ordering.ORDERED for r in service.registrations.values()
         )
+        if self._ordered:
+            self.parking.follow()
         tiers: set[str] = set()
         for registration in service.registrations.values():
             policy = registration.policy
@@ -167,6 +169,8 @@ class Policies:
     def close(self) -> None:
         if self._expiry is not None:
             self._expiry.stop()
+        if self._failures is not None:
+            self.parking.close()
         if self._writer is not None:
             self._writer.close()
 
