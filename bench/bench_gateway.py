@@ -4,7 +4,8 @@ Starts the gateway (`python -m gateway`, SQLite, on a free loopback port, publis
 topic), then a separate load process that sends `POST /signup` at a fixed rate (open loop: each
 request leaves at its scheduled time, and its latency counts from that time, so a stall is not
 hidden). The topic uses LogAppendTime, so broker time minus the event's `occurred_at` is the
-outbox lag (request commit -> written to Kafka). Target: p99 under 20 ms.
+outbox lag (request commit -> written to Kafka). Target: p99 under 20 ms. Results also go to
+bench/results/gateway.json.
 
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python bench/bench_gateway.py \
         [--rate 200] [--seconds 30]
@@ -36,6 +37,7 @@ from conveyor.events import USER_TOPIC
 from conveyor.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "gateway.json"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -201,6 +203,25 @@ def main() -> None:
     print(
         f"  client latency ms (from each request's scheduled time)  p50 {p50:.1f}  p99 {p99:.1f}"
         f"  max {max(latencies):.1f}  (target p99 < 20)"
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "rate": args.rate,
+                "seconds": args.seconds,
+                "requests": len(latencies),
+                "statuses": result["statuses"],
+                "latency_ms": {"p50": round(p50, 1), "p99": round(p99, 1)},
+                "server_side": server,
+                "outbox_lag_ms": {
+                    "p50": round(statistics.median(lags), 1) if lags else None,
+                    "p99": round(_percentile(lags, 0.99), 1) if lags else None,
+                },
+            },
+            indent=2,
+        )
+        + "\n"
     )
     if lags:
         print(
