@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import kafka, run, schemas, topics
+from conveyor.cli import dlq, kafka, replay, run, schemas, status, tail, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -22,6 +22,10 @@ cli.add_typer(topics.app, name="topics")
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run
 )
+cli.command("status")(status.command)
+cli.command("replay")(replay.command)
+cli.add_typer(dlq.app, name="dlq")
+cli.command("tail")(tail.command)
 
 
 @cli.callback()

@@ -20,6 +20,7 @@ partitions are revoked and at shutdown; lost partitions commit nothing.
 """
 
 from conveyor.runtime.context import BatchContext, Context, EventMeta, Publisher
+from conveyor.runtime.extension import NO_EXTENSION, NoExtension, RuntimeExtension
 from conveyor.runtime.failures import (
     Failure,
     FailureHandler,
@@ -35,6 +36,7 @@ from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.settings import GroupProtocol, ServiceSettings
 
 __all__ = [
+    "NO_EXTENSION",
     "BatchContext",
     "BatchPolicy",
     "Context",
@@ -45,12 +47,14 @@ __all__ = [
     "Forwarded",
     "GroupProtocol",
     "HandlerPolicy",
+    "NoExtension",
     "Ordering",
     "Outcome",
     "Publisher",
     "Registration",
     "RetryAfter",
     "RetryInPlace",
+    "RuntimeExtension",
     "Service",
     "ServiceSettings",
     "run_service",

@@ -39,6 +39,7 @@ class Failure:
     error: BaseException
     policy: HandlerPolicy
     raw_key: bytes | None = None
+    batch_size: int = 1  # a batch handler's failure stands for this many events (meta: the first)
 
     @property
     def undecodable(self) -> bool:
