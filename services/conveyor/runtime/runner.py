@@ -47,7 +47,7 @@ def run_service(
     metrics = RuntimeMetrics(service.name)
     health = Health()
     extra_topics = extension.start(service, metrics, health)
-    completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
+    completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
         max_in_flight=service_settings.max_in_flight,
