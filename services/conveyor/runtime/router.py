@@ -15,6 +15,7 @@ from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
 from conveyor.typing import Codec
 
+_HEADER_CACHE_SIZE = 1024
 _NO_TIMESTAMP = 0  # confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 
 
@@ -25,6 +26,7 @@ class Router:
         self._registrations = service.registrations
         self._registration_for = service.registration_for
         self._codec = codec
+        self._by_header: dict[bytes, Registration | None] = {}  # `event-type` value -> handler
 
     def route(self, message: Any, partition: PartitionState) -> WorkItem | None:
         """A work item, or None when the service does not handle this message's type (decided
@@ -36,7 +38,7 @@ class Router:
         registration: Registration | None = None
         for name, type_name in headers:
             if name == naming.EVENT_TYPE:
-                registration = self._registrations.get(type_name.decode("utf-8", "replace"))
+                registration = self._for_header(type_name)
                 if registration is None:
                     return None
                 break
@@ -61,6 +63,15 @@ class Router:
             message, partition, offset, raw_key=raw_key, headers=headers, event_id=event_id
         )
         return WorkItem(partition, meta, scheduling_key, event, value, registration)
+
+    def _for_header(self, type_name: bytes) -> Registration | None:
+        try:
+            return self._by_header[type_name]
+        except KeyError:
+            found = self._registrations.get(type_name.decode("utf-8", "replace"))
+            if len(self._by_header) < _HEADER_CACHE_SIZE:  # header values come from producers
+                self._by_header[type_name] = found
+            return found
 
 
 def _meta(
