@@ -1,0 +1,64 @@
+"""Injected faults: latency, a random failure rate, and an outage for the first calls or seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """How badly a stand-in behaves. Failures answer 503, as an overloaded API would."""
+
+    latency: float = 0.0  # seconds added to every call
+    failure_rate: float = 0.0  # share of calls that fail, 0..1
+    fail_first_seconds: float = 0.0  # every call fails until this long after start
+    fail_first_calls: int = 0  # the first N calls fail
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise ValueError("failure_rate is a share between 0 and 1")
+        if self.latency < 0 or self.fail_first_seconds < 0 or self.fail_first_calls < 0:
+            raise ValueError("latency and the flaky start cannot be negative")
+
+
+class FaultInjector:
+    """Decides, call by call, whether a call fails, and waits out the latency."""
+
+    def __init__(self, plan: FaultPlan, clock: Callable[[], float] = time.monotonic) -> None:
+        self._plan = plan
+        self._clock = clock
+        self._started = self._clock()
+        self._random = random.Random(plan.seed)
+        self._calls = 0
+        self._failed = 0
+        self._lock = threading.Lock()
+
+    def should_fail(self) -> bool:
+        """Count one call and say whether it fails."""
+        with self._lock:
+            self._calls += 1
+            fail = (
+                self._calls <= self._plan.fail_first_calls
+                or self._clock() - self._started < self._plan.fail_first_seconds
+                or self._random.random() < self._plan.failure_rate
+            )
+            self._failed += fail
+            return fail
+
+    async def delay(self) -> None:
+        if self._plan.latency:
+            await asyncio.sleep(self._plan.latency)
+
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    @property
+    def failed(self) -> int:
+        return self._failed
