@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -27,6 +27,19 @@ class ApiEndpoint:
     base_url: str
     connect_timeout: float = 2.0
     read_timeout: float = 10.0
+
+
+class JsonApi(Protocol):
+    """What a handler needs from an API (`ApiClient`, or a fake in unit tests)."""
+
+    def post(
+        self,
+        path: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str,
+        accept: Collection[int] = (),
+    ) -> ApiAnswer: ...
 
 
 class ApiClient:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Protocol
 from uuid import UUID
 
 from integrations.errors import MailRejectedError, MailUnavailableError
@@ -66,3 +67,9 @@ class Mailer:
         except (smtplib.SMTPException, OSError) as exc:
             raise MailUnavailableError(f"SMTP failed: {type(exc).__name__}") from exc
         return str(message["Message-ID"])
+
+
+class MailSender(Protocol):
+    """What a handler needs to send mail (`Mailer`, or a recorder in tests)."""
+
+    def send(self, mail: Mail, *, event_id: UUID, kind: str) -> str: ...

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from integrations.errors import ApiRejectedError, ApiUnavailableError, MailUnavailableError
 from integrations.http import ApiClient, ApiEndpoint
 from integrations.mail import Mail, Mailer, SmtpEndpoint, message_id

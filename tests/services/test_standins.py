@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+
 from standins.apis import Api, StandinConfig, build_app
 from standins.faults import FaultInjector, FaultPlan
 
