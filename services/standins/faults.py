@@ -16,6 +16,7 @@ class FaultPlan:
 
     latency: float = 0.0  # seconds added to every call
     failure_rate: float = 0.0  # share of calls that fail, 0..1
+    failures_for: float = 0.0  # random failures only this long after start (0: always)
     fail_first_seconds: float = 0.0  # every call fails until this long after start
     fail_first_calls: int = 0  # the first N calls fail
     seed: int | None = None
@@ -23,7 +24,7 @@ class FaultPlan:
     def __post_init__(self) -> None:
         if not 0.0 <= self.failure_rate <= 1.0:
             raise ValueError("failure_rate is a share between 0 and 1")
-        if self.latency < 0 or self.fail_first_seconds < 0 or self.fail_first_calls < 0:
+        if min(self.latency, self.fail_first_seconds, self.fail_first_calls, self.failures_for) < 0:
             raise ValueError("latency and the flaky start cannot be negative")
 
 
@@ -43,10 +44,12 @@ class FaultInjector:
         """Count one call and say whether it fails."""
         with self._lock:
             self._calls += 1
+            elapsed = self._clock() - self._started
+            flaky = not self._plan.failures_for or elapsed < self._plan.failures_for
             fail = (
                 self._calls <= self._plan.fail_first_calls
-                or self._clock() - self._started < self._plan.fail_first_seconds
-                or self._random.random() < self._plan.failure_rate
+                or elapsed < self._plan.fail_first_seconds
+                or (flaky and self._random.random() < self._plan.failure_rate)
             )
             self._failed += fail
             return fail

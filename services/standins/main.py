@@ -18,6 +18,9 @@ def parse_args(argv: list[str]) -> tuple[StandinConfig, str, int]:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--failure-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--failures-for-seconds", type=float, default=0.0, help="random failures end after this"
+    )
     parser.add_argument("--fail-first-seconds", type=float, default=0.0)
     parser.add_argument("--fail-first-calls", type=int, default=0)
     parser.add_argument("--seed", type=int, default=None)
@@ -26,6 +29,7 @@ def parse_args(argv: list[str]) -> tuple[StandinConfig, str, int]:
     faults = FaultPlan(
         latency=args.latency_ms / 1000,
         failure_rate=args.failure_rate,
+        failures_for=args.failures_for_seconds,
         fail_first_seconds=args.fail_first_seconds,
         fail_first_calls=args.fail_first_calls,
         seed=args.seed,

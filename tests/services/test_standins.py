@@ -90,3 +90,12 @@ def test_failure_rate_is_a_share_of_calls() -> None:
     injector = FaultInjector(FaultPlan(failure_rate=0.3, seed=7))
     failures = sum(injector.should_fail() for _ in range(2000))
     assert 500 < failures < 700
+
+
+def test_random_failures_stop_after_their_window() -> None:
+    """With `failures_for`, the failure rate applies only that long after start."""
+    now = [0.0]
+    injector = FaultInjector(FaultPlan(failure_rate=1.0, failures_for=10), clock=lambda: now[0])
+    assert injector.should_fail()
+    now[0] = 10.5
+    assert not injector.should_fail()
