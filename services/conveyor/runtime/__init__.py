@@ -2,6 +2,7 @@
 at-least-once commits, rebalances and graceful shutdown."""
 
 from conveyor.runtime.context import BatchContext, Context, EventMeta, Publisher
+from conveyor.runtime.extension import NO_EXTENSION, NoExtension, RuntimeExtension
 from conveyor.runtime.failures import (
     Failure,
     FailureHandler,
@@ -17,6 +18,7 @@ from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.settings import GroupProtocol, ServiceSettings
 
 __all__ = [
+    "NO_EXTENSION",
     "BatchContext",
     "BatchPolicy",
     "Context",
@@ -27,12 +29,14 @@ __all__ = [
     "Forwarded",
     "GroupProtocol",
     "HandlerPolicy",
+    "NoExtension",
     "Ordering",
     "Outcome",
     "Publisher",
     "Registration",
     "RetryAfter",
     "RetryInPlace",
+    "RuntimeExtension",
     "Service",
     "ServiceSettings",
     "run_service",

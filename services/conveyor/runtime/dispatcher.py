@@ -19,6 +19,7 @@ import structlog
 
 from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, Publisher
+from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
 from conveyor.runtime.logs import EVENT_FATAL, EVENT_PROCESSED
 from conveyor.runtime.metrics import RuntimeMetrics
@@ -38,11 +39,13 @@ class Dispatcher:
         sync_workers: int,
         failures: FailureHandler,
         publisher: Publisher,
+        extension: RuntimeExtension = NO_EXTENSION,
         metrics: RuntimeMetrics,
         completions: queue.SimpleQueue[Completion],
     ) -> None:
         self._service = service
         self._failures = failures
+        self._extension = extension
         self._publisher = publisher
         self._metrics = metrics
         self._completions = completions
@@ -124,6 +127,13 @@ class Dispatcher:
 
     async def _attempt_until_settled(self, items: list[WorkItem]) -> Status:
         attempt = 1
+        while len(items) == 1 and items[0].partition.active:
+            diverted = self._extension.divert(items[0])
+            if diverted is None:
+                break
+            if await self._delivered(diverted):
+                return Status.DONE
+            await asyncio.sleep(1.0)  # the forward failed: its key waits, nothing is committed
         while True:
             live = [item for item in items if item.partition.active]
             if not live:
@@ -132,7 +142,8 @@ class Dispatcher:
             try:
                 await self._invoke(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                outcome = self._failures.on_failure(self._failure(live[0], attempt, error))
+                failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
+                outcome = self._failures.on_failure(failure)
                 self._record_failure(live[0])
                 if isinstance(outcome, Fatal):
                     return self._declare_fatal(live[0], outcome, error)
@@ -159,6 +170,11 @@ class Dispatcher:
         else:
             meta = first.meta if attempt == 1 else replace(first.meta, attempt=attempt)
             arguments = (first.event, Context(self._service, meta, self._publisher))
+            await self._extension.guard(first, lambda: self._call(registration, arguments))
+            return
+        await self._call(registration, arguments)
+
+    async def _call(self, registration: Registration, arguments: tuple[object, object]) -> None:
         if registration.is_async:
             await registration.function(*arguments)
         else:
@@ -187,6 +203,7 @@ class Dispatcher:
     def _record_success(self, items: list[WorkItem], seconds: float) -> None:
         event_type = items[0].type_name
         self._metrics.processed.labels(self._service, event_type).inc(len(items))
+        self._extension.succeeded(items)
         self._metrics.duration.labels(self._service, event_type).observe(seconds)
         self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
 

@@ -35,6 +35,7 @@ class Failure:
     event: Event | None
     error: BaseException
     policy: HandlerPolicy
+    batch_size: int = 1  # a batch handler's failure stands for this many events (meta: the first)
 
     @property
     def undecodable(self) -> bool:

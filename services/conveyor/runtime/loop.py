@@ -12,6 +12,7 @@ from confluent_kafka import KafkaError, TopicPartition
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.errors import ConsumerFailedError
 from conveyor.runtime.health import Health
+from conveyor.runtime.holds import Holds
 from conveyor.runtime.logs import CONSUMER_ERROR, EVENT_SKIPPED, SERVICE_STOPPED, SERVICE_STOPPING
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -36,6 +37,7 @@ class ConsumerLoop:
         metrics: RuntimeMetrics,
         health: Health,
         commit_interval: float,
+        holds: Holds | None = None,
     ) -> None:
         self._service = service
         self._consumer = consumer
@@ -45,6 +47,7 @@ class ConsumerLoop:
         self._metrics = metrics
         self._health = health
         self._commit_interval = commit_interval
+        self._holds = holds or Holds(lambda item, now: 0.0)
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
 
@@ -52,6 +55,7 @@ class ConsumerLoop:
         """Consume until `stop` is set or a handler failure is fatal; returns the exit code."""
         while not stop.is_set() and self._dispatcher.fatal is None:
             self._resume_drained_partitions()
+            self._release_held()
             messages = self._poll()
             self._dispatch(messages)
             self._collect_results()
@@ -61,6 +65,9 @@ class ConsumerLoop:
 
     def _resume_drained_partitions(self) -> None:
         self._assignments.resume_drained(self._consumer)
+
+    def _release_held(self) -> None:
+        self._submit(self._holds.release(time.time()))
 
     def _poll(self) -> list[Any]:
         messages: list[Any] = self._consumer.consume(POLL_BATCH, POLL_TIMEOUT)
@@ -86,10 +93,15 @@ class ConsumerLoop:
                     EVENT_SKIPPED, topic=state.topic, partition=state.partition, offset=offset
                 )
                 continue
-            state.outstanding += 1
             items.append(item)
-        if items:
-            self._dispatcher.submit(items)
+        self._submit(self._holds.filter(items, time.time()))
+
+    def _submit(self, items: list[WorkItem]) -> None:
+        if not items:
+            return
+        for item in items:
+            item.partition.outstanding += 1
+        self._dispatcher.submit(items)
 
     def _collect_results(self) -> None:
         self._assignments.collect()
