@@ -6,9 +6,10 @@ import os
 
 from analytics.store import ANALYSED, AnalyticsStore, fact_of
 from conveyor.events.base import Event
-from conveyor.runtime import BatchContext, BatchPolicy, HandlerPolicy, Ordering, Service
+from conveyor.runtime import BatchContext, BatchPolicy, Service
 from conveyor.settings import Settings
 from integrations.config import database_path
+from integrations.policies import unordered
 from integrations.serve import serve
 
 NAME = "analytics"
@@ -23,9 +24,7 @@ def build_service(store: AnalyticsStore) -> Service:
         ctx.log.debug("analytics.loaded", new=new)
 
     for event_type in ANALYSED:
-        service.batch_handler(event_type, BATCH, policy=HandlerPolicy(ordering=Ordering.UNORDERED))(
-            load
-        )
+        service.batch_handler(event_type, BATCH, policy=unordered())(load)
     return service
 
 

@@ -6,10 +6,12 @@ import os
 from typing import Any
 
 from conveyor.events import UserSignedUp
-from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
+from conveyor.ratelimit import RateLimit
+from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import api_endpoint
 from integrations.http import ApiClient, JsonApi
+from integrations.policies import unordered
 from integrations.serve import serve
 
 NAME = "crm-sync"
@@ -20,10 +22,11 @@ def contact_of(event: UserSignedUp) -> dict[str, Any]:
     return {"user_id": event.user_id, "email": event.email, "name": event.name}
 
 
-def build_service(crm: JsonApi) -> Service:
+def build_service(crm: JsonApi, rate_limit: RateLimit | None = None) -> Service:
+    """`rate_limit` caps calls to the CRM (its API allows so many per second)."""
     service = Service(NAME)
 
-    @service.handler(UserSignedUp, policy=HandlerPolicy(ordering=Ordering.UNORDERED))
+    @service.handler(UserSignedUp, policy=unordered(rate_limit=rate_limit))
     def create_contact(event: UserSignedUp, ctx: Context) -> None:
         answer = crm.post("/contacts", contact_of(event), idempotency_key=event.user_id)
         ctx.log.debug("crm.contact_created", contact_id=answer.body.get("contact_id"))
@@ -32,11 +35,13 @@ def build_service(crm: JsonApi) -> Service:
 
 
 def main(settings: Settings, argv: list[str]) -> int:
-    """`conveyor run crm-sync`; CRM_URL names the CRM API."""
+    """`conveyor run crm-sync`; CRM_URL names the CRM API, CRM_RATE_LIMIT its calls per second
+    (50)."""
     del argv
     env = os.environ
     crm = ApiClient(api_endpoint(env, "CRM", DEFAULT_URL))
     try:
-        return serve(build_service(crm), settings, env)
+        limit = RateLimit(max=int(env.get("CRM_RATE_LIMIT") or 50), duration=1.0)
+        return serve(build_service(crm, limit), settings, env)
     finally:
         crm.close()

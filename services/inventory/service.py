@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 
 from conveyor.events import OrderCancelled, OrderPaymentFailed, OrderPlaced
-from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
+from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import database_path
+from integrations.policies import ordered
 from integrations.serve import serve
 from inventory.stock import StockLedger, parse_stock
 
 NAME = "inventory"
 DEFAULT_STOCK = "BOOK=100000,MUG=100000,TEE=100000,POSTER=100000"
-ORDERED = HandlerPolicy(ordering=Ordering.ORDERED)
+ORDERED = ordered()
 
 
 def build_service(ledger: StockLedger) -> Service:

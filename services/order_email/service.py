@@ -6,15 +6,16 @@ import os
 
 from conveyor.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
 from conveyor.events.orders import OrderEvent
-from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
+from conveyor.idempotency import ProcessedEventStore
+from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import database_path, smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
+from integrations.policies import processed_store, unordered
 from integrations.serve import serve
 from order_email.directory import Directory, Recipient
 
 NAME = "order-email"
-UNORDERED = HandlerPolicy(ordering=Ordering.UNORDERED)
 KINDS: dict[type[OrderEvent], str] = {
     OrderPaid: "order-paid",
     OrderShipped: "order-shipped",
@@ -37,14 +38,17 @@ def mail_for(event: OrderEvent, to: Recipient) -> Mail:
     return Mail(to=to.email, subject=f"{subject} ({event.order_id[:8]})", body=body)
 
 
-def build_service(directory: Directory, mailer: MailSender) -> Service:
+def build_service(
+    directory: Directory, mailer: MailSender, store: ProcessedEventStore | None = None
+) -> Service:
+    """`store` marks each order update mailed, so a redelivery does not mail again."""
     service = Service(NAME)
 
-    @service.handler(UserSignedUp, policy=UNORDERED)
+    @service.handler(UserSignedUp, policy=unordered())
     def add_user(event: UserSignedUp, ctx: Context) -> None:
         directory.add_user(event.user_id, event.email, event.name)
 
-    @service.handler(OrderPlaced, policy=UNORDERED)
+    @service.handler(OrderPlaced, policy=unordered())
     def add_order(event: OrderPlaced, ctx: Context) -> None:
         directory.add_order(event.order_id, event.user_id, event.total, event.currency)
 
@@ -53,7 +57,7 @@ def build_service(directory: Directory, mailer: MailSender) -> Service:
         mailer.send(mail, event_id=event.event_id, kind=KINDS[type(event)])
 
     for event_type in KINDS:
-        service.handler(event_type, policy=UNORDERED)(send)
+        service.handler(event_type, policy=unordered(store))(send)
     return service
 
 
@@ -63,7 +67,10 @@ def main(settings: Settings, argv: list[str]) -> int:
     del argv
     env = os.environ
     directory = Directory(database_path(env, "ORDER_EMAIL_DB", settings.state_dir, NAME))
+    store = processed_store(env, settings.state_dir, NAME)
     try:
-        return serve(build_service(directory, Mailer(smtp_endpoint(env))), settings, env)
+        service = build_service(directory, Mailer(smtp_endpoint(env)), store)
+        return serve(service, settings, env)
     finally:
         directory.close()
+        store.close()

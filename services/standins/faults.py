@@ -16,8 +16,8 @@ class FaultPlan:
 
     latency: float = 0.0  # seconds added to every call
     failure_rate: float = 0.0  # share of calls that fail, 0..1
-    failures_for: float = 0.0  # random failures only this long after start (0: always)
-    fail_first_seconds: float = 0.0  # every call fails until this long after start
+    failures_for: float = 0.0  # random failures only this long after the first call (0: always)
+    fail_first_seconds: float = 0.0  # every call fails until this long after the first call
     fail_first_calls: int = 0  # the first N calls fail
     seed: int | None = None
 
@@ -34,7 +34,7 @@ class FaultInjector:
     def __init__(self, plan: FaultPlan, clock: Callable[[], float] = time.monotonic) -> None:
         self._plan = plan
         self._clock = clock
-        self._started = self._clock()
+        self._started: float | None = None  # the first call starts the clock
         self._random = random.Random(plan.seed)
         self._calls = 0
         self._failed = 0
@@ -44,6 +44,8 @@ class FaultInjector:
         """Count one call and say whether it fails."""
         with self._lock:
             self._calls += 1
+            if self._started is None:
+                self._started = self._clock()
             elapsed = self._clock() - self._started
             flaky = not self._plan.failures_for or elapsed < self._plan.failures_for
             fail = (

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 from conveyor.events import UserSignedUp
-from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
+from conveyor.idempotency import ProcessedEventStore
+from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
+from integrations.policies import processed_store, unordered
 from integrations.serve import serve
 
 NAME = "welcome-email"
@@ -26,10 +28,11 @@ def welcome_mail(event: UserSignedUp) -> Mail:
     )
 
 
-def build_service(mailer: MailSender) -> Service:
+def build_service(mailer: MailSender, store: ProcessedEventStore | None = None) -> Service:
+    """`store` marks each signup mailed, so a redelivery does not mail again."""
     service = Service(NAME)
 
-    @service.handler(UserSignedUp, policy=HandlerPolicy(ordering=Ordering.UNORDERED))
+    @service.handler(UserSignedUp, policy=unordered(store))
     def send_welcome(event: UserSignedUp, ctx: Context) -> None:
         mailer.send(welcome_mail(event), event_id=event.event_id, kind=KIND)
 
@@ -40,4 +43,8 @@ def main(settings: Settings, argv: list[str]) -> int:
     """`conveyor run welcome-email`; SMTP_HOST/SMTP_PORT name the mail server."""
     del argv
     env = os.environ
-    return serve(build_service(Mailer(smtp_endpoint(env))), settings, env)
+    store = processed_store(env, settings.state_dir, NAME)
+    try:
+        return serve(build_service(Mailer(smtp_endpoint(env)), store), settings, env)
+    finally:
+        store.close()

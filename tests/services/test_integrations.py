@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conveyor.retry import PermanentError
 from integrations.errors import ApiRejectedError, ApiUnavailableError, MailUnavailableError
 from integrations.http import ApiClient, ApiEndpoint
 from integrations.mail import Mail, Mailer, SmtpEndpoint, message_id
@@ -42,11 +43,8 @@ def test_client_errors_are_permanent_and_keep_the_answer() -> None:
     """A 400 raises ApiRejectedError, not retryable, with the status and body kept."""
     with pytest.raises(ApiRejectedError) as caught:
         client_answering(400).post("/x", {}, idempotency_key="k")
-    assert (caught.value.status, caught.value.body, caught.value.retryable) == (
-        400,
-        {"status": 400},
-        False,
-    )
+    assert (caught.value.status, caught.value.body) == (400, {"status": 400})
+    assert isinstance(caught.value, PermanentError)
 
 
 def test_accepted_statuses_are_answers() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conveyor.events import OrderCancelled, OrderItem, OrderPaymentFailed, OrderPlaced
+from conveyor.retry import PermanentError
 from conveyor.runtime.testing import ServiceHarness
 from inventory import OutOfStockError, StockLedger, build_service, parse_stock
 from inventory.errors import StockConfigError
@@ -42,7 +43,7 @@ def test_out_of_stock_is_permanent_and_reserves_nothing(ledger: StockLedger) -> 
     harness = ServiceHarness(build_service(ledger))
     with pytest.raises(OutOfStockError) as caught:
         harness.feed(placed("o1", BOOK=1, MUG=2))
-    assert caught.value.retryable is False
+    assert isinstance(caught.value, PermanentError)
     assert ledger.available() == {"BOOK": 5, "MUG": 1}
     assert ledger.reserved() == {}
 

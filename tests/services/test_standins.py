@@ -75,10 +75,12 @@ def test_the_first_calls_fail_then_the_api_recovers() -> None:
     assert len(crm.get("/contacts").json()) == 1
 
 
-def test_outage_window_is_measured_from_start() -> None:
-    """Calls fail while the clock is inside the flaky start and pass after it."""
-    now = [100.0]
+def test_outage_window_is_measured_from_the_first_call() -> None:
+    """Calls fail while the clock is inside the flaky start and pass after it; an API nobody
+    called yet has not started its outage."""
+    now = [50.0]
     injector = FaultInjector(FaultPlan(fail_first_seconds=5), clock=lambda: now[0])
+    now[0] = 100.0
     assert injector.should_fail()
     now[0] = 106.0
     assert not injector.should_fail()

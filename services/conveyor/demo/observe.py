@@ -30,8 +30,8 @@ def read_mail(directory: Path) -> list[SentMail]:
     mails = []
     for path in sorted(directory.glob("*.eml")):
         message = parser.parsebytes(path.read_bytes())
-        message_id = str(message["Message-ID"] or "")
-        kind = message_id.strip("<").split(".", 1)[0]
+        message_id = str(message["Message-ID"] or "").strip()  # long ids arrive folded
+        kind = message_id.lstrip("<").split(".", 1)[0]
         mails.append(SentMail(str(message["To"]), kind, message_id))
     return mails
 

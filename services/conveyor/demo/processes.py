@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import structlog
 
 from conveyor.demo.errors import ProcessFailedError
-
-log = structlog.get_logger("conveyor.demo")
 
 # `conveyor <args>` with this interpreter, whatever is on PATH.
 CONVEYOR = (sys.executable, "-c", "import sys; from conveyor.cli.main import app; app()")
@@ -86,7 +83,6 @@ class ProcessGroup:
         previous = self._running.get(spec.name)
         running = Running(spec, process, log_path, previous.restarts + 1 if previous else 0)
         self._running[spec.name] = running
-        log.debug("demo.process_started", process=spec.name, pid=process.pid)
         return running
 
     def wait_ready(self, names: list[str], timeout: float) -> None:

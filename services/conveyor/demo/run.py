@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -37,34 +37,43 @@ def run_demo(
 ) -> int:
     """Returns 0 when every check holds, 1 when one fails; 130 on Ctrl-C."""
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="conveyor-demo-"))
-    stack = Stack(settings, options, workdir, base_env, lambda text: console.print(f"• {text}"))
     started = time.monotonic()
+
+    def say(text: str) -> None:
+        console.print(f"[dim]{time.monotonic() - started:5.1f}s[/dim] {text}")
+
+    stack = Stack(settings, options, workdir, base_env, say)
     passed = False
     try:
         with _interrupt_on_sigterm():
             endpoints = stack.up()
-            console.print(
-                f"• pipeline up after {time.monotonic() - started:.0f}s; logs in {workdir / 'logs'}"
-            )
-            checks = _drive(options, endpoints, stack.processes, console)
+            say(f"pipeline up; logs in {workdir / 'logs'}")
+            checks = _drive(options, endpoints, stack.processes, console, say)
         passed = all(check.ok for check in checks)
         console.print(_report(checks))
         verdict = "[green]PASS[/green]" if passed else "[red]FAIL[/red]"
         console.print(f"{verdict} in {time.monotonic() - started:.0f}s")
         return 0 if passed else 1
     except KeyboardInterrupt:
-        console.print("• interrupted: stopping every process")
+        say("interrupted: stopping every process")
         return 130
     finally:
         stack.down()
         if options.workdir is None and passed:
             shutil.rmtree(workdir, ignore_errors=True)
         elif not passed:
-            console.print(f"• kept {workdir} for inspection (logs/, mail/, state/)")
+            say(f"kept {workdir} for inspection (logs/, mail/, state/)")
+
+
+Say = Callable[[str], None]
 
 
 def _drive(
-    options: DemoOptions, endpoints: Endpoints, processes: ProcessGroup, console: Console
+    options: DemoOptions,
+    endpoints: Endpoints,
+    processes: ProcessGroup,
+    console: Console,
+    say: Say,
 ) -> list[Check]:
     plan = make_plan(options)
     driver = Driver(endpoints.gateway, plan, uuid.uuid4().hex[:8])
@@ -73,12 +82,12 @@ def _drive(
     try:
         with _display(monitor, console, options.live):
             monitor.phase = "traffic"
-            console.print(
-                f"• sending {options.signups} signups and {options.orders} orders "
+            say(
+                f"sending {options.signups} signups and {options.orders} orders "
                 f"over {options.duration:.0f}s through {endpoints.gateway}"
             )
-            driver.run(_kill_and_restart(options, processes, console))
-            console.print(f"• traffic done: {driver.sent.requests} requests accepted")
+            driver.run(_kill_and_restart(options, processes, say))
+            say(f"traffic done: {driver.sent.requests} requests accepted; waiting for the outcome")
             monitor.phase = "settling"
             return _settle(driver.sent, endpoints, options.settle_timeout, console)
     finally:
@@ -86,20 +95,18 @@ def _drive(
         driver.close()
 
 
-def _kill_and_restart(
-    options: DemoOptions, processes: ProcessGroup, console: Console
-) -> list[Timed]:
+def _kill_and_restart(options: DemoOptions, processes: ProcessGroup, say: Say) -> list[Timed]:
     victim = options.kill
     if victim is None:
         return []
 
     def kill() -> None:
         pid = processes.kill(victim)
-        console.print(f"• [bold red]SIGKILL {victim}[/bold red] (pid {pid}) mid-stream")
+        say(f"[bold red]SIGKILL {victim}[/bold red] (pid {pid}) mid-stream")
 
     def restart() -> None:
         running = processes.restart(victim)
-        console.print(f"• restarted {victim} (pid {running.process.pid})")
+        say(f"restarted {victim} (pid {running.process.pid})")
 
     at = options.duration * KILL_AT
     return [(at, kill), (at + DOWN_FOR, restart)]

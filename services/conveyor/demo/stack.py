@@ -88,6 +88,7 @@ class Stack:
             "CONVEYOR_GROUP_PROTOCOL": "classic",
             "CONVEYOR_GROUP_INSTANCE_ID": f"{name}-demo-0",
             "CONVEYOR_SESSION_TIMEOUT_MS": "10000",
+            "CONVEYOR_SHUTDOWN_DEADLINE_S": "5",
             "SMTP_HOST": HOST,
             "SMTP_PORT": str(endpoints.smtp_port),
             "CRM_URL": endpoints.standins["crm"],

@@ -1,0 +1,46 @@
+"""The retry, idempotency and rate-limit policies of the reference services, as values.
+
+Unordered services move a failed event through three retry tiers (`<service>.retry.1..3`, as
+`schemas/topics.yaml` declares them) 5, 10 and 20 seconds apart, then to the dead letters. Ordered
+services retry in place, only the failing key waiting, then dead-letter and park the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from conveyor.idempotency import ProcessedEventStore, open_store
+from conveyor.policies import Idempotency
+from conveyor.ratelimit import RateLimit
+from conveyor.retry import Backoff, RetryPolicy
+from conveyor.runtime import HandlerPolicy, Ordering
+
+UNORDERED_RETRY = RetryPolicy(attempts=4, backoff=Backoff(delay=5.0, jitter=0.2))
+ORDERED_RETRY = RetryPolicy(attempts=6, backoff=Backoff(delay=0.5, max_delay=10.0, jitter=0.2))
+
+
+def unordered(
+    store: ProcessedEventStore | None = None, rate_limit: RateLimit | None = None
+) -> HandlerPolicy:
+    return HandlerPolicy(
+        ordering=Ordering.UNORDERED,
+        retry=UNORDERED_RETRY,
+        rate_limit=rate_limit,
+        idempotency=Idempotency(store) if store is not None else None,
+    )
+
+
+def ordered() -> HandlerPolicy:
+    return HandlerPolicy(ordering=Ordering.ORDERED, retry=ORDERED_RETRY)
+
+
+def processed_store(env: Mapping[str, str], state_dir: Path, service: str) -> ProcessedEventStore:
+    """`CONVEYOR_IDEMPOTENCY_URL` (`sqlite:///...` or `postgresql://...`), else a SQLite file
+    `<state dir>/<service>/processed.sqlite3`."""
+    url = env.get("CONVEYOR_IDEMPOTENCY_URL")
+    if not url:
+        path = state_dir / service / "processed.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    return open_store(url)
