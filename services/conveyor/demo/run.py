@@ -45,7 +45,7 @@ def run_demo(
     stack = Stack(settings, options, workdir, base_env, say)
     passed = False
     try:
-        with _interrupt_on_sigterm():
+        with _interrupt_on_signals():
             endpoints = stack.up()
             say(f"pipeline up; logs in {workdir / 'logs'}")
             checks = _drive(options, endpoints, stack.processes, console, say)
@@ -156,8 +156,9 @@ def _display(monitor: Monitor, console: Console, live: bool) -> Iterator[None]:
 
 
 @contextmanager
-def _interrupt_on_sigterm() -> Iterator[None]:
-    """SIGTERM ends the demo like Ctrl-C does, so both clean up the same way."""
+def _interrupt_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM both end the demo as Ctrl-C does, so every way out cleans up the same
+    (SIGINT explicitly too: a shell starts background jobs with it ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -165,8 +166,11 @@ def _interrupt_on_sigterm() -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {
+        signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
