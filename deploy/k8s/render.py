@@ -23,23 +23,29 @@ HEADER = "# Rendered by deploy/k8s/render.py: edit the script, not this file.\n"
 
 @dataclass(frozen=True)
 class Consumer:
-    """A consumer-group service and how far KEDA may scale it (at most one pod per partition)."""
+    """A consumer-group service and how far KEDA may scale it (at most one pod per partition).
+
+    `stateful` services keep their own data in SQLite (stock, analytics, remembered orders and
+    addresses): one pod with a persistent volume, replaced not rolled. Their ScaledObject is kept
+    (lag metrics, and scale-out is one number once their data moves to a shared database).
+    """
 
     name: str
     max_replicas: int
     cpu: str = "100m"
     memory: str = "192Mi"
     lag_threshold: int = 100
+    stateful: bool = False
 
 
 CONSUMERS = (
     Consumer("welcome-email", max_replicas=6),
-    Consumer("analytics", max_replicas=3, memory="256Mi"),
+    Consumer("analytics", max_replicas=1, memory="256Mi", stateful=True),
     Consumer("crm-sync", max_replicas=6),
-    Consumer("payments", max_replicas=6, lag_threshold=50),
-    Consumer("inventory", max_replicas=6, lag_threshold=50),
-    Consumer("fulfillment", max_replicas=6, lag_threshold=50),
-    Consumer("order-email", max_replicas=6),
+    Consumer("payments", max_replicas=12, lag_threshold=50),
+    Consumer("inventory", max_replicas=1, lag_threshold=50, stateful=True),
+    Consumer("fulfillment", max_replicas=1, lag_threshold=50, stateful=True),
+    Consumer("order-email", max_replicas=1, stateful=True),
 )
 
 
@@ -95,9 +101,16 @@ def container(
     }
 
 
-def deployment(name: str, spec: dict[str, Any], replicas: int | None) -> dict[str, Any]:
+def deployment(
+    name: str, spec: dict[str, Any], replicas: int | None, *, stateful: bool = False
+) -> dict[str, Any]:
     """`replicas=None` leaves the count to the ScaledObject, so `kubectl apply` never resets it."""
     scale = {} if replicas is None else {"replicas": replicas}
+    state: dict[str, Any] = {"emptyDir": {}}
+    strategy: dict[str, Any] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}}
+    if stateful:  # a ReadWriteOnce volume has one writer: stop the old pod, then start the new
+        state = {"persistentVolumeClaim": {"claimName": f"{name}-state"}}
+        strategy = {"type": "Recreate"}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -105,7 +118,7 @@ def deployment(name: str, spec: dict[str, Any], replicas: int | None) -> dict[st
         "spec": {
             **scale,
             "selector": {"matchLabels": labels(name)},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}},
+            "strategy": strategy,
             "template": {
                 "metadata": {
                     "labels": labels(name),
@@ -127,11 +140,23 @@ def deployment(name: str, spec: dict[str, Any], replicas: int | None) -> dict[st
                     },
                     "containers": [spec],
                     "volumes": [
-                        {"name": "state", "emptyDir": {}},
+                        {"name": "state", **state},
                         {"name": "tmp", "emptyDir": {}},
                     ],
                 },
             },
+        },
+    }
+
+
+def state_claim(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": f"{name}-state", "labels": labels(name)},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
         },
     }
 
@@ -190,7 +215,9 @@ def gateway_service() -> dict[str, Any]:
 
 
 def config_map() -> dict[str, Any]:
-    """Where everything is; override per environment (e.g. with kustomize)."""
+    """Where everything is; override per environment (e.g. with kustomize). Secrets go in the
+    optional Secret `conveyor`, e.g. CONVEYOR_IDEMPOTENCY_URL=postgresql://... so the e-mail
+    services' processed marks are shared by all their pods."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -228,9 +255,10 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
             consumer.name, [consumer.name], HTTP_PORT, consumer.cpu, consumer.memory, consumer=True
         )
         files[f"{consumer.name}.yaml"] = [
-            deployment(consumer.name, spec, replicas=None),
+            deployment(consumer.name, spec, replicas=None, stateful=consumer.stateful),
             disruption_budget(consumer.name),
             scaled_object(consumer),
+            *([state_claim(consumer.name)] if consumer.stateful else []),
         ]
     return files
 
