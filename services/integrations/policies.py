@@ -17,6 +17,10 @@ from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import HandlerPolicy, Ordering
 
 UNORDERED_RETRY = RetryPolicy(attempts=4, backoff=Backoff(delay=5.0, jitter=0.2))
+# A reservation older than this is taken to be left by a killed process and is reclaimed; sending
+# one e-mail takes well under a second. It must be shorter than the retry tiers' total wait
+# (5 + 10 + 20 s), or an event in flight at a crash would run out of attempts meanwhile.
+STALE_AFTER = 20.0
 ORDERED_RETRY = RetryPolicy(attempts=6, backoff=Backoff(delay=0.5, max_delay=10.0, jitter=0.2))
 
 
@@ -43,4 +47,4 @@ def processed_store(env: Mapping[str, str], state_dir: Path, service: str) -> Pr
         path = state_dir / service / "processed.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
-    return open_store(url)
+    return open_store(url, stale_after=STALE_AFTER)
