@@ -2,13 +2,13 @@
 # Start a throwaway PostgreSQL on loopback for the tests and print the line that exports its DSN:
 #   eval "$(deploy/postgres/start-local.sh)"
 # Installs Debian's `postgresql` when missing (root only), runs the server as a non-root user with
-# a data dir under /tmp, and reuses a server this script already started on the same port.
+# a fresh data dir under /tmp, and reuses a server this script already started on that port.
 set -euo pipefail
 
 port="${CONVEYOR_PG_PORT:-55432}"
 base="${CONVEYOR_PG_DIR:-/tmp/conveyor-pg-$port}"
 
-find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true; }
 
 bin="$(find_bin)"
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
@@ -36,10 +36,10 @@ owner="$(id -un)"
 mkdir -p "$base"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$base"
 data="$base/data"
-if [ ! -f "$data/PG_VERSION" ]; then
-  as_owner "$bin/initdb" -D "$data" -U "$owner" --auth=trust -E UTF8 >"$base/initdb.log" 2>&1
-fi
 if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  # Not running: start from a fresh data dir (fsync is off, so a killed server's is not trusted).
+  rm -rf "$data"
+  as_owner "$bin/initdb" -D "$data" -U "$owner" --auth=trust -E UTF8 >"$base/initdb.log" 2>&1
   as_owner "$bin/pg_ctl" -D "$data" -l "$base/server.log" -w -t 60 start \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $base -c fsync=off" >&2
 fi

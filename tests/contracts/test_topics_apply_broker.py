@@ -122,3 +122,26 @@ def test_cli_dry_run_prints_the_plan_of_the_real_file(kafka_bootstrap: str, tmp_
     assert result.exit_code == 0, result.output
     assert "dry run: nothing was changed" in result.output
     assert "order.events" in result.output
+
+
+def test_cli_applies_a_file_and_lists_it_as_matching(
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
+    """`topics apply --file` creates the declared topic; `topics list` then shows it as ok."""
+    topology_file = tmp_path / "topics.yaml"
+    topology_file.write_text(
+        "defaults: {replication_factor: 1, min_insync_replicas: 1, retention: 1h, "
+        "cleanup_policy: delete}\n"
+        f"topics:\n  {prefix}cli:\n    partitions: 2\n"
+    )
+    runner = CliRunner(env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "COLUMNS": "200"})
+
+    applied = runner.invoke(cli, ["topics", "apply", "--file", str(topology_file)])
+    listed = runner.invoke(cli, ["topics", "list", "--file", str(topology_file)])
+
+    assert applied.exit_code == 0, applied.output
+    assert f"+ create {prefix}cli: 2 partitions" in applied.output
+    assert listed.exit_code == 0, listed.output
+    row = next(line for line in listed.output.splitlines() if f"{prefix}cli" in line)
+    assert "2p rf1 isr1 1h delete" in row
+    assert row.rstrip(" │").endswith("ok")

@@ -14,10 +14,12 @@ from conveyor.topology import (
     DEFAULT_TOPOLOGY_FILE,
     ActualTopic,
     ChangeKind,
+    ClusterError,
     Ordering,
     TopicRole,
     TopicSpec,
     Topology,
+    TopologyAdmin,
     TopologyFileError,
     load,
     parse,
@@ -211,3 +213,9 @@ def test_plan_refuses_what_kafka_cannot_do_in_place(
     assert planned.changes == ()
     assert len(planned.refusals) == 1
     assert reason in planned.refusals[0].reason
+
+
+def test_unreachable_cluster_is_a_typed_error_after_the_timeout() -> None:
+    """No broker at the address: ClusterError within the timeout, not a hang."""
+    with pytest.raises(ClusterError, match="did not answer within 1s"):
+        TopologyAdmin("127.0.0.1:1", timeout=1).brokers()

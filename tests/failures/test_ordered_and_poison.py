@@ -149,3 +149,32 @@ def test_poison_bytes_are_dead_lettered_at_once_and_the_next_event_is_handled(
     assert headers[naming.ATTEMPTS] == b"1"
     assert headers[naming.ORIGINAL_OFFSET] == b"0"
     assert headers[naming.ERROR_MESSAGE]
+
+
+def test_an_offset_is_committed_only_after_its_dead_letter_is_confirmed(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """While the dead-letter topic cannot take the record the offset stays uncommitted; once
+    the write is confirmed, it commits."""
+    topic = new_topic(partitions=1)
+    service = Service(f"s-{topic}")
+    calls: list[int] = []
+
+    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.UNORDERED))
+    def reject(event: Ping, ctx: Context) -> None:
+        calls.append(event.seq)
+        raise PermanentError("bad input")
+
+    produce_pings(kafka_bootstrap, topic, ["k"], per_key=1)
+    settings = fast_settings(topic_map={Ping.TOPIC: topic})
+    with running_with(service, kafka_bootstrap, settings, Policies(kafka_bootstrap)):
+        wait_until(lambda: calls == [0], what="the failed attempt")
+        time.sleep(1.0)  # several commit intervals pass with the dead letter unconfirmed
+        assert committed_offsets(kafka_bootstrap, service.name, topic, 1)[0] < 0
+        create_side_topics(kafka_bootstrap, service.name)
+        wait_until(
+            lambda: committed_offsets(kafka_bootstrap, service.name, topic, 1) == {0: 1},
+            what="the commit after the confirmed dead letter",
+        )
+    [dead] = read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 1)
+    assert dead.key == b"k"

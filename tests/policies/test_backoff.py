@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -113,3 +115,16 @@ def test_retry_control_errors_belong_to_the_conveyor_error_tree() -> None:
     assert issubclass(Retry, ConveyorError)
     with pytest.raises(ValueError, match=">= 0"):
         Retry(after=-1)
+
+
+def test_a_schedule_backoff_follows_the_declared_tier_delays() -> None:
+    """Tier delays from the topology: 10 s, 1 min, 10 min, then the last one again."""
+    policy = RetryPolicy.from_tiers([timedelta(seconds=10), timedelta(minutes=1), 600.0])
+    assert policy.attempts == 4
+    delays = [policy.decide(n, RuntimeError(), draw=lambda: 1.0).delay for n in (1, 2, 3)]
+    assert delays == [10.0, 60.0, 600.0]
+    assert policy.decide(4, RuntimeError()).verdict is Verdict.DEAD_LETTER
+    assert compute_backoff(9, policy.backoff) == 600.0
+    assert RetryPolicy.from_tiers([]).attempts == 1
+    with pytest.raises(ValueError, match="schedule"):
+        Backoff(kind=BackoffKind.SCHEDULE)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from prometheus_client import generate_latest
 
-from conveyor.policies import side_topics
+from conveyor.policies import (
+    PolicyConfigError,
+    PolicySettings,
+    declared_retry_policy,
+    side_topics,
+    undeclared_side_topics,
+)
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
@@ -88,3 +95,35 @@ def test_side_topics_list_what_the_policies_use() -> None:
 
     assert side_topics(service) == {"mixed.dlq": {}, "mixed.parked": {"cleanup.policy": "compact"}}
     assert side_topics(other) == {"emails.dlq": {}, "emails.retry.1": {}, "emails.retry.2": {}}
+
+
+def test_the_declared_topology_gives_the_retry_policy_and_every_side_topic() -> None:
+    """welcome-email's tiers become its retry schedule; payments' side topics are all declared."""
+    from conveyor.topology import loader
+
+    topology = loader.load()
+    policy = declared_retry_policy(topology.service("welcome-email"))
+    assert policy is not None
+    assert policy.attempts == 4
+    assert policy.backoff.schedule == (10.0, 60.0, 600.0)
+    assert declared_retry_policy(topology.service("payments")) is None
+
+    payments = Service("payments")
+
+    @payments.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED))
+    def charge(event: Ping, ctx: Context) -> None: ...
+
+    assert undeclared_side_topics(payments, topology) == []
+    assert undeclared_side_topics(Service("nobody"), topology) == ["nobody.dlq"]
+
+
+def test_policy_settings_are_read_from_the_environment_once() -> None:
+    """Defaults when unset, the variables when set, a typed error when malformed."""
+    assert PolicySettings.from_env({}).default_retry.attempts == 3
+    settings = PolicySettings.from_env(
+        {"CONVEYOR_RETRY_ATTEMPTS": "5", "CONVEYOR_BREAKER_MAX_CONSECUTIVE": "7"}
+    )
+    assert settings.default_retry.attempts == 5
+    assert settings.breaker.max_consecutive == 7
+    with pytest.raises(PolicyConfigError):
+        PolicySettings.from_env({"CONVEYOR_RETRY_ATTEMPTS": "many"})

@@ -15,6 +15,7 @@ PARKED_KEYS_LOADED: Final = "parked_keys.loaded"
 BREAKER_OPENED: Final = "breaker.opened"
 IDEMPOTENCY_RECLAIMED: Final = "idempotency.reclaimed"
 MARKS_EXPIRY_FAILED: Final = "idempotency.expiry_failed"
+SIDE_TOPICS_MISSING: Final = "policies.topics_missing"
 
 CATALOGUE: Final = frozenset(
     {
@@ -28,5 +29,6 @@ CATALOGUE: Final = frozenset(
         BREAKER_OPENED,
         IDEMPOTENCY_RECLAIMED,
         MARKS_EXPIRY_FAILED,
+        SIDE_TOPICS_MISSING,
     }
 )

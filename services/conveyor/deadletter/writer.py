@@ -37,8 +37,10 @@ def producer_config(bootstrap_servers: str, delivery_timeout_ms: int = 30_000) -
         "bootstrap.servers": bootstrap_servers,
         "enable.idempotence": True,
         "acks": "all",
-        "linger.ms": 5,
+        "linger.ms": 1,  # parked keys wait on each dead letter in turn
         "compression.type": "lz4",
+        # Same key, same partition as the Java client (DESIGN.md), for dead letters too.
+        "partitioner": "murmur2_random",
         "delivery.timeout.ms": delivery_timeout_ms,
     }
 
@@ -89,6 +91,11 @@ class RecordWriter:
         except Exception as error:  # KafkaException and friends: report through the future
             future.set_exception(FailureWriteError(topic, str(error)))
         return future
+
+    def missing_topics(self, names: list[str], timeout: float = 10.0) -> list[str]:
+        """Those of `names` the cluster does not have (writes to them could never confirm)."""
+        known = set(self._producer.list_topics(timeout=timeout).topics)
+        return sorted(set(names) - known)
 
     def close(self, timeout: float = 30.0) -> int:
         """Flush what is queued and stop; returns how many records were still undelivered."""

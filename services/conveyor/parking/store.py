@@ -7,6 +7,7 @@ broker has the record (the runtime completes the parked event's offset only afte
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -80,9 +81,13 @@ class ParkedKeyStore:
             }
         )
         try:
+            deadline = time.monotonic() + timeout
             metadata = consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
-            if metadata.error is not None:
-                raise ParkedKeysLoadError(f"{self.topic}: {metadata.error}; is it created?")
+            while metadata.error is not None:  # a topic just created may not be known yet
+                if time.monotonic() > deadline:
+                    raise ParkedKeysLoadError(f"{self.topic}: {metadata.error}; is it created?")
+                time.sleep(0.2)
+                metadata = consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
             partitions = sorted(metadata.partitions)
             todo: set[int] = set()
             assignment = []

@@ -2,9 +2,10 @@
 plugged into the consumer runtime as one `RuntimeExtension`."""
 
 from conveyor.policies.errors import EventInFlightError, PolicyConfigError
-from conveyor.policies.extension import Policies, PolicySettings
+from conveyor.policies.extension import Policies
 from conveyor.policies.idempotent import Idempotency
-from conveyor.policies.topology import side_topics
+from conveyor.policies.settings import PolicySettings
+from conveyor.policies.topology import declared_retry_policy, side_topics, undeclared_side_topics
 
 __all__ = [
     "EventInFlightError",
@@ -12,5 +13,7 @@ __all__ = [
     "Policies",
     "PolicyConfigError",
     "PolicySettings",
+    "declared_retry_policy",
     "side_topics",
+    "undeclared_side_topics",
 ]

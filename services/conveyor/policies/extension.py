@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
 import structlog
+from confluent_kafka import KafkaException
 
 from conveyor import naming
-from conveyor.deadletter import FailureSink, RecordWriter
-from conveyor.deadletter.breaker import BreakerPolicy, DeadLetterBreaker
+from conveyor.deadletter import FailureSink, RecordWriter, logs
+from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.parking import ParkedKeyStore
 from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
 from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
 from conveyor.policies.metrics import PolicyMetrics
+from conveyor.policies.settings import PolicySettings
+from conveyor.policies.topology import side_topics
 from conveyor.ratelimit import RateLimit, RateLimiter
 from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
 from conveyor.runtime.failures import FailureHandler, Forwarded
@@ -34,15 +36,6 @@ log = structlog.get_logger(__name__)
 
 BREAKER = "dead-letter-breaker"
 BREAKER_RECHECK = 1.0  # seconds between looks at held partitions while the breaker is open
-
-
-@dataclass(frozen=True)
-class PolicySettings:
-    """Service-wide defaults; per-handler values come from each `HandlerPolicy`."""
-
-    default_retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
-    group: str | None = None  # the consumer group written into x-consumer-group (the service)
 
 
 class Policies:
@@ -108,6 +101,7 @@ class Policies:
         }
         self._expiry = MarkExpiry(list(stores.values()))
         self._expiry.start()
+        self._warn_of_missing_topics(service)
         return sorted(tiers)
 
     def admit(self, item: WorkItem, now: float) -> float:
@@ -149,6 +143,26 @@ class Policies:
     def succeeded(self, items: list[WorkItem]) -> None:
         if self._failures is not None:
             self._failures.succeeded(len(items))
+
+    def _warn_of_missing_topics(self, service: Service) -> None:
+        """Failures to a missing topic are never confirmed, so their events wait, uncommitted:
+        say so at start, with the fix."""
+        if self._writer is None:
+            return
+        try:
+            missing = self._writer.missing_topics(
+                list(side_topics(service, self._settings.default_retry))
+            )
+        except KafkaException as error:
+            log.warning(logs.SIDE_TOPICS_MISSING, service=self._service, error=str(error))
+            return
+        if missing:
+            log.warning(
+                logs.SIDE_TOPICS_MISSING,
+                service=self._service,
+                topics=missing,
+                fix="declare them in schemas/topics.yaml and run `conveyor topics apply`",
+            )
 
     def close(self) -> None:
         if self._expiry is not None:

@@ -23,6 +23,7 @@ from conveyor.deadletter import Failure, FailureSink, SourceRecord, attempts_so_
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.writer import Written
 from conveyor.parking import ParkedKey, ParkedKeyStore
+from conveyor.parking.errors import KeyParkedError
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
@@ -141,8 +142,8 @@ class PolicyFailures:
             return None
         now_ms = round(self._clock() * 1000)
         record = source_record(item.meta, item.raw_value)
-        details = Failure(
-            "conveyor.parking.KeyParked", f"key parked behind {parked.behind}", 0, now_ms
+        details = Failure.from_exception(
+            KeyParkedError(f"key parked behind {parked.behind}"), attempts=0, failed_at_ms=now_ms
         )
         self._metrics.dead_lettered.labels(self._service, "parked_behind").inc()
         return confirmed(self._sink.dead_letter(record, details, parked_behind=parked.behind))

@@ -7,6 +7,7 @@ from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.retry import RetryPolicy, tier_topics
 from conveyor.runtime.policy import Ordering
 from conveyor.runtime.service import Service
+from conveyor.topology.model import ServiceSpec, Topology
 
 
 def side_topics(
@@ -24,3 +25,17 @@ def side_topics(
         retry = policy.retry if isinstance(policy.retry, RetryPolicy) else fallback
         topics.update({name: {} for name in tier_topics(service.name, retry)})
     return topics
+
+
+def declared_retry_policy(spec: ServiceSpec) -> RetryPolicy | None:
+    """The retry policy an unordered service's declared `retry_tiers` imply; None for an ordered
+    service (it retries in place as its handlers' policies say)."""
+    if spec.attempts is None:
+        return None
+    return RetryPolicy.from_tiers(spec.retry_tiers)
+
+
+def undeclared_side_topics(service: Service, topology: Topology) -> list[str]:
+    """Side topics the service's policies need that the topology does not declare."""
+    declared = {topic.name for topic in topology.topics}
+    return sorted(set(side_topics(service)) - declared)

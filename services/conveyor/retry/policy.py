@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from conveyor.retry.backoff import Backoff, compute_backoff
 from conveyor.retry.errors import PermanentError, Retry
@@ -43,6 +44,20 @@ class RetryPolicy:
             raise ValueError(
                 f"attempts counts the first try too and must be >= 1, not {self.attempts}"
             )
+
+    @classmethod
+    def from_tiers(
+        cls,
+        delays: Sequence[float | timedelta],
+        retry_on: tuple[type[BaseException], ...] = (Exception,),
+    ) -> RetryPolicy:
+        """One retry per declared tier delay (a service's `retry_tiers` in the topology)."""
+        seconds = tuple(d.total_seconds() if isinstance(d, timedelta) else float(d) for d in delays)
+        if not seconds:
+            return cls(attempts=1, retry_on=retry_on)
+        return cls(
+            attempts=len(seconds) + 1, backoff=Backoff.of_schedule(seconds), retry_on=retry_on
+        )
 
     @property
     def retries(self) -> int:

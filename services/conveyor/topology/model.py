@@ -65,6 +65,12 @@ class ServiceSpec:
         return self.name
 
     @property
+    def attempts(self) -> int | None:
+        """Tries of an unordered handler: the first plus one per retry tier (None if ordered:
+        an ordered service retries in place, as often as its retry policy says)."""
+        return None if self.ordering is Ordering.ORDERED else len(self.retry_tiers) + 1
+
+    @property
     def retry_topics(self) -> tuple[str, ...]:
         return tuple(naming.retry_topic(self.name, n) for n in range(1, len(self.retry_tiers) + 1))
 
