@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.api import router
+from gateway.metrics import MetricsMiddleware
 from gateway.service import Gateway
 
 
@@ -30,20 +30,10 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.state.gateway = gateway
     app.include_router(router)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        gateway.metrics.latency.labels(path).observe(time.perf_counter() - started)
-        gateway.metrics.requests.labels(path, str(response.status_code)).inc()
-        return response
+    app.add_middleware(MetricsMiddleware, metrics=gateway.metrics)
 
     @app.get("/livez")
-    def livez() -> dict[str, str]:
+    async def livez() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")

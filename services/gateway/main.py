@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from types import MappingProxyType
 
 import structlog
@@ -10,11 +14,13 @@ import uvicorn
 
 from conveyor.codec import default_codec
 from conveyor.publish import PublisherConfig
+from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 from gateway.app import create_app
 from gateway.service import Gateway, GatewayConfig
 
 log = structlog.get_logger("gateway")
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,8 +75,31 @@ def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig
 def main(settings: Settings, argv: list[str]) -> int:
     """Serve the gateway on `--host`:`--port` until SIGINT/SIGTERM; returns the exit code."""
     config, host, port = config_from_args(settings, argv)
+    configure_json_logs()
     gateway = Gateway(config, default_codec())
     log.info("gateway.starting", host=host, port=port, database=config.database_url.split(":")[0])
-    uvicorn.run(create_app(gateway), host=host, port=port, access_log=False, log_level="warning")
+    server = _Server(
+        uvicorn.Config(
+            create_app(gateway), host=host, port=port, access_log=False, log_level="warning"
+        )
+    )
+    server.run()
     log.info("gateway.stopped")
     return 0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that SIGINT/SIGTERM end `main` with a return code instead of
+    being raised again after the graceful shutdown (which would kill the process)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class GatewayMetrics:
@@ -37,3 +40,32 @@ class GatewayMetrics:
             "Age of the oldest unconfirmed outbox row (the outbox lag).",
             registry=self.registry,
         )
+
+
+class MetricsMiddleware:
+    """Counts and times each HTTP request by route template and status (plain ASGI: no extra
+    task or stream per request, unlike `BaseHTTPMiddleware`)."""
+
+    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.requests.labels(route, str(status)).inc()

@@ -165,3 +165,24 @@ def test_signups_during_a_broker_outage_answer_202_and_arrive_when_it_returns(
     finally:
         process.stop()
     assert {header_map(m)[naming.EVENT_ID].decode() for m in messages} == expected
+
+
+@pytest.mark.postgres
+def test_gateway_on_postgres_accepts_signups_and_refuses_duplicates(
+    postgres_dsn: str, kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """With a PostgreSQL database the gateway answers 202 then 409 for the same e-mail, and the
+    accepted signup reaches Kafka through the PostgreSQL outbox."""
+    topic = new_topic(suffix="users")
+    process = GatewayProcess(kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "log")
+    email = f"pg-{uuid.uuid4().hex[:8]}@example.org"
+    try:
+        process.wait_live()
+        with httpx.Client(base_url=process.url, timeout=10) as http:
+            accepted = http.post("/signup", json={"email": email, "name": "Pg"})
+            assert accepted.status_code == 202, accepted.text
+            assert http.post("/signup", json={"email": email, "name": "Again"}).status_code == 409
+        [msg] = read_topics(kafka_bootstrap, [topic], expected=1)
+    finally:
+        process.stop()
+    assert header_map(msg)[naming.EVENT_ID].decode() == accepted.json()["event_id"]

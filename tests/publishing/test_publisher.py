@@ -155,3 +155,34 @@ def test_publish_returns_before_delivery_is_known() -> None:
     handle = publisher.publish(UserSignedUp(user_id="u-x", email="x@example.org", name="X"))
     assert not handle.done()
     publisher.close(timeout=0)
+
+
+def test_async_publisher_applies_backpressure_then_fails_pending_handles_on_close() -> None:
+    """AsyncPublisher waits (without blocking the loop) for room, raises QueueFullError after the
+    backpressure timeout, and its pending handles raise DeliveryError once it is closed."""
+    config = PublisherConfig(
+        bootstrap_servers=_unreachable(), queue_max_messages=2, backpressure_timeout=0.3
+    )
+
+    async def run() -> None:
+        publisher = AsyncPublisher(config, default_codec())
+        handles = [await publisher.publish(signup(f"u-{i}")) for i in range(2)]
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        beat = asyncio.create_task(ticker())
+        with pytest.raises(QueueFullError):
+            await publisher.publish(signup("u-3"))
+        beat.cancel()
+        assert ticks > 0, "the event loop was blocked during backpressure"
+        await publisher.close(timeout=0)
+        for handle in handles:
+            with pytest.raises(DeliveryError):
+                await handle
+
+    asyncio.run(run())

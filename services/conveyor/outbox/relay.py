@@ -71,6 +71,7 @@ class OutboxRelay:
         self._wakeup = threading.Event()
         self._publisher: Publisher | None = None
         self._next_backlog = 0.0
+        self._next_prune = 0.0
         self.backlog = Backlog(pending=0, oldest_age=0.0)
 
     def wake(self) -> None:
@@ -78,33 +79,50 @@ class OutboxRelay:
         self._wakeup.set()
 
     def run(self, stop: threading.Event) -> None:
-        """Relay until `stop` is set, then close the producer (bounded by `shutdown_timeout`)."""
-        conn = self._open()
+        """Relay until `stop` is set, then close the producer (bounded by `shutdown_timeout`).
+
+        Broker trouble and database trouble (a dropped connection, a busy file) are logged and
+        retried with backoff; only `RelayLockedError` (another relay owns the table) ends it.
+        """
+        conn: SqlConnection | None = self._open()
         backoff = self.config.retry_backoff
-        next_prune = 0.0
         log.info("outbox.relay_started", table=self.table.name)
         try:
             while not stop.is_set():
-                self._maybe_report_backlog(conn)
-                if time.monotonic() >= next_prune:
-                    self._prune(conn)
-                    next_prune = time.monotonic() + self.config.prune_interval
                 try:
-                    sent = self.relay_batch(conn, stop)
+                    conn = conn or self._open()
+                    sent = self._step(conn, stop)
                 except PublishError as exc:
                     log.warning("outbox.batch_failed", error=type(exc).__name__, reason=str(exc))
                     self._close_publisher()
-                    stop.wait(backoff)
-                    backoff = min(backoff * 2, self.config.retry_backoff_max)
+                except RelayLockedError:
+                    raise
+                except Exception as exc:  # the database's own error types differ per driver
+                    log.warning("outbox.database_error", error=type(exc).__name__, reason=str(exc))
+                    self._close_publisher()
+                    if conn is not None:
+                        _close(conn)
+                    conn = None
+                else:
+                    backoff = self.config.retry_backoff
+                    if sent < self.config.batch_size:
+                        self._wakeup.wait(self.config.idle_interval)
+                        self._wakeup.clear()
                     continue
-                backoff = self.config.retry_backoff
-                if sent < self.config.batch_size:
-                    self._wakeup.wait(self.config.idle_interval)
-                    self._wakeup.clear()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, self.config.retry_backoff_max)
         finally:
             self._close_publisher()
-            _close(conn)
+            if conn is not None:
+                _close(conn)
             log.info("outbox.relay_stopped", table=self.table.name)
+
+    def _step(self, conn: SqlConnection, stop: threading.Event) -> int:
+        self._maybe_report_backlog(conn)
+        if time.monotonic() >= self._next_prune:
+            self._prune(conn)
+            self._next_prune = time.monotonic() + self.config.prune_interval
+        return self.relay_batch(conn, stop)
 
     def relay_batch(self, conn: SqlConnection, stop: threading.Event) -> int:
         """Publish the oldest pending rows and mark the confirmed prefix sent; returns how many

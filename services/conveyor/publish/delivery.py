@@ -42,20 +42,19 @@ class DeliverySignal:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._waiting = 0
+        self.waiting = 0  # read without the lock by delivery reports: a stale 0 is harmless
 
     def notify(self) -> None:
-        if self._waiting:
-            with self._cond:
-                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
 
     def wait_for(self, handle: DeliveryHandle, timeout: float | None) -> bool:
         with self._cond:
-            self._waiting += 1
+            self.waiting += 1
             try:
                 return self._cond.wait_for(handle.done, timeout)
             finally:
-                self._waiting -= 1
+                self.waiting -= 1
 
 
 class DeliveryHandle:
@@ -68,15 +67,17 @@ class DeliveryHandle:
         self.event_id = event_id
         self._signal = signal
         self._settled = False
-        self._err: Any = None
-        self._msg: Any = None
+        self._err: Any
+        self._msg: Any
 
     def on_delivery(self, err: Any, msg: Any) -> None:
-        # Runs on the poll thread for every event: keep it to three stores and a read.
+        # Runs on the poll thread for every event: three stores and a read in the common case.
+        # A waiter counts itself under the lock before it checks `done()`, so it cannot miss this.
         self._err = err
         self._msg = msg
         self._settled = True
-        self._signal.notify()
+        if self._signal.waiting:
+            self._signal.notify()
 
     def done(self) -> bool:
         return self._settled

@@ -23,6 +23,15 @@ log = structlog.get_logger("conveyor.publish")
 # librdkafka's own log lines (served by poll) go through Python logging, not straight to stderr.
 _librdkafka_log = logging.getLogger("conveyor.publish.librdkafka")
 
+
+def _not_gapless_notice(record: logging.LogRecord) -> bool:
+    """Drop librdkafka's notice that `enable.gapless.guarantee` is experimental: the outbox relay
+    sets it on purpose, and the notice would repeat for every producer the relay creates."""
+    return "enable.gapless.guarantee is experimental" not in record.getMessage()
+
+
+_librdkafka_log.addFilter(_not_gapless_notice)
+
 DeliveryCallback = Callable[[Any, Any], None]
 _POLL_INTERVAL = 0.1
 _BACKPRESSURE_STEP = 0.01

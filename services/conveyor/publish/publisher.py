@@ -28,6 +28,7 @@ class Publisher:
         self.codec = codec
         self._sender = KafkaSender(config)
         self._signal = DeliverySignal()
+        self._topic_for = config.topic_for
 
     def publish(
         self,
@@ -37,9 +38,7 @@ class Publisher:
         traceparent: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        message = build_message(
-            event, self.codec, self.config.topic_for, correlation_id, traceparent
-        )
+        message = build_message(event, self.codec, self._topic_for, correlation_id, traceparent)
         return self.send(message)
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
