@@ -7,11 +7,12 @@ from typing import Any
 
 from conveyor.events import UserSignedUp
 from conveyor.ratelimit import RateLimit
+from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import api_endpoint
 from integrations.http import ApiClient, JsonApi
-from integrations.policies import unordered
+from integrations.policies import UNORDERED_RETRY, declared_retry, unordered
 from integrations.serve import serve
 
 NAME = "crm-sync"
@@ -22,11 +23,13 @@ def contact_of(event: UserSignedUp) -> dict[str, Any]:
     return {"user_id": event.user_id, "email": event.email, "name": event.name}
 
 
-def build_service(crm: JsonApi, rate_limit: RateLimit | None = None) -> Service:
+def build_service(
+    crm: JsonApi, rate_limit: RateLimit | None = None, retry: RetryPolicy = UNORDERED_RETRY
+) -> Service:
     """`rate_limit` caps calls to the CRM (its API allows so many per second)."""
     service = Service(NAME)
 
-    @service.handler(UserSignedUp, policy=unordered(rate_limit=rate_limit))
+    @service.handler(UserSignedUp, policy=unordered(retry, rate_limit=rate_limit))
     def create_contact(event: UserSignedUp, ctx: Context) -> None:
         answer = crm.post("/contacts", contact_of(event), idempotency_key=event.user_id)
         ctx.log.debug("crm.contact_created", contact_id=answer.body.get("contact_id"))
@@ -42,6 +45,6 @@ def main(settings: Settings, argv: list[str]) -> int:
     crm = ApiClient(api_endpoint(env, "CRM", DEFAULT_URL))
     try:
         limit = RateLimit(max=int(env.get("CRM_RATE_LIMIT") or 50), duration=1.0)
-        return serve(build_service(crm, limit), settings, env)
+        return serve(build_service(crm, limit, declared_retry(NAME)), settings, env)
     finally:
         crm.close()

@@ -1,8 +1,9 @@
 """The retry, idempotency and rate-limit policies of the reference services, as values.
 
-Unordered services move a failed event through three retry tiers (`<service>.retry.1..3`, as
-`schemas/topics.yaml` declares them) 5, 10 and 20 seconds apart, then to the dead letters. Ordered
-services retry in place, only the failing key waiting, then dead-letter and park the key.
+Unordered services move a failed event through the retry tiers `schemas/topics.yaml` declares for
+them (`<service>.retry.<n>`, each with its delay), then to the dead letters; `main` reads them
+with `declared_retry`. Ordered services retry in place, only the failing key waiting, then
+dead-letter and park the key.
 """
 
 from __future__ import annotations
@@ -15,21 +16,30 @@ from conveyor.policies import Idempotency
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import HandlerPolicy, Ordering
+from conveyor.topology import Topology, load
 
+# Until `main` passes the declared tiers (unit tests): three tiers, 5, 10 and 20 s.
 UNORDERED_RETRY = RetryPolicy(attempts=4, backoff=Backoff(delay=5.0, jitter=0.2))
 # A reservation older than this is taken to be left by a killed process and is reclaimed; sending
-# one e-mail takes well under a second. It must be shorter than the retry tiers' total wait
-# (5 + 10 + 20 s), or an event in flight at a crash would run out of attempts meanwhile.
+# one e-mail takes well under a second. It must be shorter than the retry tiers' total wait, or
+# an event in flight at a crash would run out of attempts meanwhile.
 STALE_AFTER = 20.0
 ORDERED_RETRY = RetryPolicy(attempts=6, backoff=Backoff(delay=0.5, max_delay=10.0, jitter=0.2))
 
 
+def declared_retry(service: str, topology: Topology | None = None) -> RetryPolicy:
+    """One attempt per retry tier the topology declares for `service`, plus the first."""
+    return RetryPolicy.from_tiers((topology or load()).service(service).retry_tiers)
+
+
 def unordered(
-    store: ProcessedEventStore | None = None, rate_limit: RateLimit | None = None
+    retry: RetryPolicy = UNORDERED_RETRY,
+    store: ProcessedEventStore | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> HandlerPolicy:
     return HandlerPolicy(
         ordering=Ordering.UNORDERED,
-        retry=UNORDERED_RETRY,
+        retry=retry,
         rate_limit=rate_limit,
         idempotency=Idempotency(store) if store is not None else None,
     )

@@ -7,11 +7,12 @@ import os
 from conveyor.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
 from conveyor.events.orders import OrderEvent
 from conveyor.idempotency import ProcessedEventStore
+from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import database_path, smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
-from integrations.policies import processed_store, unordered
+from integrations.policies import UNORDERED_RETRY, declared_retry, processed_store, unordered
 from integrations.serve import serve
 from order_email.directory import Directory, Recipient
 
@@ -39,16 +40,19 @@ def mail_for(event: OrderEvent, to: Recipient) -> Mail:
 
 
 def build_service(
-    directory: Directory, mailer: MailSender, store: ProcessedEventStore | None = None
+    directory: Directory,
+    mailer: MailSender,
+    store: ProcessedEventStore | None = None,
+    retry: RetryPolicy = UNORDERED_RETRY,
 ) -> Service:
     """`store` marks each order update mailed, so a redelivery does not mail again."""
     service = Service(NAME)
 
-    @service.handler(UserSignedUp, policy=unordered())
+    @service.handler(UserSignedUp, policy=unordered(retry))
     def add_user(event: UserSignedUp, ctx: Context) -> None:
         directory.add_user(event.user_id, event.email, event.name)
 
-    @service.handler(OrderPlaced, policy=unordered())
+    @service.handler(OrderPlaced, policy=unordered(retry))
     def add_order(event: OrderPlaced, ctx: Context) -> None:
         directory.add_order(event.order_id, event.user_id, event.total, event.currency)
 
@@ -57,7 +61,7 @@ def build_service(
         mailer.send(mail, event_id=event.event_id, kind=KINDS[type(event)])
 
     for event_type in KINDS:
-        service.handler(event_type, policy=unordered(store))(send)
+        service.handler(event_type, policy=unordered(retry, store))(send)
     return service
 
 
@@ -69,7 +73,8 @@ def main(settings: Settings, argv: list[str]) -> int:
     directory = Directory(database_path(env, "ORDER_EMAIL_DB", settings.state_dir, NAME))
     store = processed_store(env, settings.state_dir, NAME)
     try:
-        service = build_service(directory, Mailer(smtp_endpoint(env)), store)
+        mailer = Mailer(smtp_endpoint(env))
+        service = build_service(directory, mailer, store, declared_retry(NAME))
         return serve(service, settings, env)
     finally:
         directory.close()

@@ -6,11 +6,12 @@ import os
 
 from conveyor.events import UserSignedUp
 from conveyor.idempotency import ProcessedEventStore
+from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
-from integrations.policies import processed_store, unordered
+from integrations.policies import UNORDERED_RETRY, declared_retry, processed_store, unordered
 from integrations.serve import serve
 
 NAME = "welcome-email"
@@ -28,11 +29,15 @@ def welcome_mail(event: UserSignedUp) -> Mail:
     )
 
 
-def build_service(mailer: MailSender, store: ProcessedEventStore | None = None) -> Service:
+def build_service(
+    mailer: MailSender,
+    store: ProcessedEventStore | None = None,
+    retry: RetryPolicy = UNORDERED_RETRY,
+) -> Service:
     """`store` marks each signup mailed, so a redelivery does not mail again."""
     service = Service(NAME)
 
-    @service.handler(UserSignedUp, policy=unordered(store))
+    @service.handler(UserSignedUp, policy=unordered(retry, store))
     def send_welcome(event: UserSignedUp, ctx: Context) -> None:
         mailer.send(welcome_mail(event), event_id=event.event_id, kind=KIND)
 
@@ -45,6 +50,7 @@ def main(settings: Settings, argv: list[str]) -> int:
     env = os.environ
     store = processed_store(env, settings.state_dir, NAME)
     try:
-        return serve(build_service(Mailer(smtp_endpoint(env)), store), settings, env)
+        service = build_service(Mailer(smtp_endpoint(env)), store, declared_retry(NAME))
+        return serve(service, settings, env)
     finally:
         store.close()

@@ -26,7 +26,7 @@ class DemoOptions:
     out_of_stock_share: float = 0.05
     declined_share: float = 0.05
     cancelled_share: float = 0.03
-    crm_flaky_seconds: float = 15.0  # the CRM fails a share of calls for this long
+    crm_flaky_seconds: float = 8.0  # the CRM fails a share of calls for this long
     crm_failure_rate: float = 0.3
     kill: str | None = "payments"  # SIGKILLed and restarted mid-run; None kills nothing
     settle_timeout: float = 90.0  # after the traffic, how long outcomes may take to converge
