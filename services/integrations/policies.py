@@ -13,6 +13,7 @@ from pathlib import Path
 
 from conveyor.idempotency import ProcessedEventStore, open_store
 from conveyor.policies import Idempotency
+from conveyor.policies.topology import declared_retry_policy
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import HandlerPolicy, Ordering
@@ -28,8 +29,10 @@ ORDERED_RETRY = RetryPolicy(attempts=6, backoff=Backoff(delay=0.5, max_delay=10.
 
 
 def declared_retry(service: str, topology: Topology | None = None) -> RetryPolicy:
-    """One attempt per retry tier the topology declares for `service`, plus the first."""
-    return RetryPolicy.from_tiers((topology or load()).service(service).retry_tiers)
+    """One attempt per retry tier the topology declares for unordered `service`, plus the
+    first; the default policy for a service declared ordered."""
+    declared = declared_retry_policy((topology or load()).service(service))
+    return declared or UNORDERED_RETRY
 
 
 def unordered(
