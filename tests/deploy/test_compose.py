@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,22 @@ def test_gateway_and_standins_are_published_with_health_checks() -> None:
         assert f"{port}:{port}" in services[name]["ports"]
         assert services[name]["healthcheck"]["test"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
+
+
+def check_compose(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema against the compose-spec schema it ships (no download)."""
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
+    return subprocess.run([*command, str(path)], capture_output=True, text=True, check=False)
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    """docker-compose.yml validates against the Compose Specification's JSON schema."""
+    result = check_compose(ROOT / "docker-compose.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_misspelt_compose_key_is_caught(tmp_path: Path) -> None:
+    """The schema check is strict enough to catch a typo in a service."""
+    broken = tmp_path / "compose.yml"
+    broken.write_text("services:\n  x:\n    image: a\n    helthcheck: {test: [CMD, 'true']}\n")
+    assert check_compose(broken).returncode != 0
