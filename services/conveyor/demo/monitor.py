@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from rich import box
 from rich.table import Table
 
 from conveyor.demo.processes import ProcessGroup
@@ -66,20 +67,25 @@ class Monitor:
 
     def table(self) -> Table:
         elapsed = time.monotonic() - self.started
-        table = Table(title=f"conveyor demo: {self.phase} ({elapsed:.0f}s)", title_justify="left")
-        for column in ("service", "pid", "processed", "in flight", "retrying", "failed"):
-            table.add_column(column, justify="left" if column == "service" else "right")
-        for column in ("dead-lettered", "lag", "events/s"):
-            table.add_column(column, justify="right")
+        table = Table(
+            title=f"conveyor demo: {self.phase} ({elapsed:.0f}s)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            caption="done: processed; busy: in flight; retry: in retry tiers or parked; failed: "
+            "attempts that raised; dead: dead-lettered; lag: events waiting; ↻: restarts",
+            caption_justify="left",
+        )
+        table.add_column("service", no_wrap=True)
+        for column in ("pid", "done", "busy", "retry", "failed", "dead", "lag", "ev/s"):
+            table.add_column(column, justify="right", no_wrap=True)
         with self._lock:
             for name, row in self._rows.items():
                 restarts = self._processes.restarts(name)
-                pid = f"{self._processes.pid(name)}" + (
-                    f" (restarted {restarts}x)" if restarts else ""
-                )
+                pid = str(self._processes.pid(name)) if row.up else "[red]down[/red]"
                 table.add_row(
-                    name if row.up else f"[red]{name} (down)[/red]",
-                    pid,
+                    name,
+                    pid + (f" ↻{restarts}" if restarts else ""),
                     f"{row.total('processed'):.0f}",
                     f"{row.gauges['in_flight']:.0f}",
                     f"{row.gauges['retrying'] + row.gauges['parked']:.0f}",

@@ -63,17 +63,17 @@ def _check_mail(sent: Sent, endpoints: Endpoints) -> list[Check]:
     checks = []
     welcome, repeats = mail_counts(mails, "welcome")
     note = f" ({repeats} redelivered, same Message-ID)" if repeats else ""
-    checks.append(_exactly_once("one welcome e-mail per signup", emails, welcome, note))
+    checks.append(_exactly_once("welcome e-mails: one per signup", emails, welcome, note))
     for kind, fates, label in (
-        ("order-paid", PAID, "one payment e-mail per paid order"),
-        ("order-shipped", PAID, "one shipping e-mail per paid order"),
+        ("order-paid", PAID, "payment e-mails: one per paid order"),
+        ("order-shipped", PAID, "shipping e-mails: one per paid order"),
     ):
         per_customer, _ = mail_counts(mails, kind)
         expected = Counter(owner[order_id] for order_id in sent.order_ids(*fates))
         checks.append(_compare(label, expected, per_customer))
     cancelled, _ = mail_counts(mails, "order-cancelled")
     expected = Counter(owner[order_id] for order_id in sent.cancelled)
-    checks.append(_compare("one e-mail per cancellation", expected, cancelled))
+    checks.append(_compare("cancellation e-mails: one each", expected, cancelled))
     return checks
 
 
@@ -86,14 +86,14 @@ def _check_apis(sent: Sent, endpoints: Endpoints) -> list[Check]:
     shipped = Counter(s["order_id"] for s in listing(endpoints.standins["warehouse"], "/shipments"))
     paid = sent.order_ids(*PAID)
     return [
-        _exactly_once("one CRM contact per signup", users, contacts),
-        _exactly_once("every order charged once", sent.order_ids(), charged),
+        _exactly_once("CRM contacts: one per signup", users, contacts),
+        _exactly_once("charges: one per order", sent.order_ids(), charged),
         _compare(
-            "declined exactly the planned orders",
+            "declines: exactly the planned ones",
             sent.order_ids(Fate.DECLINED),
             declined & sent.order_ids(),
         ),
-        _exactly_once("every paid order shipped once", paid, shipped),
+        _exactly_once("shipments: one per paid order", paid, shipped),
     ]
 
 
@@ -104,7 +104,7 @@ def _check_inventory(sent: Sent, endpoints: Endpoints) -> Check:
     )
     reserved = {str(order_id) for (order_id,) in rows} & sent.order_ids()
     expected = sent.order_ids(Fate.FULFILLED)
-    return _compare("stock held exactly for fulfilled orders", expected, reserved)
+    return _compare("stock: held for fulfilled orders only", expected, reserved)
 
 
 def _check_analytics(sent: Sent, endpoints: Endpoints) -> Check:
@@ -132,10 +132,10 @@ def _check_analytics(sent: Sent, endpoints: Endpoints) -> Check:
     )
     expected_revenue = sum(o.total for o in sent.orders.values() if o.order_id in paid)
     ok = +expected == +counts and revenue == expected_revenue
-    detail = f"{sum(counts.values())} events, revenue {revenue / 100:.2f} EUR"
+    detail = f"{sum(counts.values())} events, {revenue / 100:.2f} EUR"
     if not ok:
         detail += f" (expected {sum(expected.values())}, {expected_revenue / 100:.2f} EUR)"
-    return Check("analytics totals match what was sent", ok, detail)
+    return Check("analytics: counts and revenue as sent", ok, detail)
 
 
 def _check_dead_letters(sent: Sent, endpoints: Endpoints) -> Check:
@@ -149,7 +149,7 @@ def _check_dead_letters(sent: Sent, endpoints: Endpoints) -> Check:
     expected = {service: set[str]() for service in SERVICES}
     expected["inventory"] = sent.order_ids(Fate.OUT_OF_STOCK)
     unexpected = {s: len(keys) for s, keys in found.items() if keys != expected[s]}
-    detail = f"inventory.dlq holds {len(found['inventory'])} out-of-stock orders"
+    detail = f"inventory.dlq: {len(found['inventory'])}"
     if unexpected:
         detail += "; differs in " + ", ".join(f"{s}.dlq ({n})" for s, n in unexpected.items())
-    return Check("dead letters hold exactly the orders that cannot succeed", not unexpected, detail)
+    return Check("dead letters: the out-of-stock orders", not unexpected, detail)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from rich import box
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -123,10 +124,10 @@ def _settle(sent: Sent, endpoints: Endpoints, timeout: float, console: Console) 
 
 
 def _report(checks: list[Check]) -> Table:
-    table = Table(title="outcome", title_justify="left")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", justify="right")
+    table = Table(title="outcome", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
     for check in checks:
         result = "[green]ok[/green]" if check.ok else "[red]FAILED[/red]"
         table.add_row(check.name, result, check.detail)
