@@ -178,3 +178,51 @@ def test_an_offset_is_committed_only_after_its_dead_letter_is_confirmed(
         )
     [dead] = read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 1)
     assert dead.key == b"k"
+
+
+def _committed_total(bootstrap: str, group: str, topic: str) -> int:
+    """Events committed over both partitions (a partition with no commit counts 0)."""
+    return sum(max(0, offset) for offset in committed_offsets(bootstrap, group, topic, 2).values())
+
+
+def test_a_parked_key_stays_parked_when_its_partition_moves_to_another_instance(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """Instance 1 parks key A; instance 2 joins, instance 1 leaves: instance 2 now owns A's
+    partition (a rebalance, no restart) and sends A's next event after the first."""
+    topic = new_topic(partitions=2)
+    service = Service(f"s-{topic}")
+    create_side_topics(kafka_bootstrap, service.name, partitions=2)
+    handled: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED, retry=FAST_RETRY))
+    def charge(event: Ping, ctx: Context) -> None:
+        if event.entity == "A":
+            raise PermanentError("card declined")
+        with lock:
+            handled.append((event.entity, event.seq))
+
+    first_batch = produce_pings(kafka_bootstrap, topic, ["A", "B", "C"], per_key=1)
+    settings = fast_settings(topic_map={Ping.TOPIC: topic})
+    dlq = naming.dead_letter_topic(service.name)
+    second = Policies(kafka_bootstrap)
+    with running_with(service, kafka_bootstrap, settings, Policies(kafka_bootstrap)) as first:
+        wait_until(lambda: len(read_all(kafka_bootstrap, dlq, 1, timeout=1)) == 1, what="A parked")
+        with running_with(service, kafka_bootstrap, settings, second):
+            wait_until(lambda: second.health.ready, what="instance 2 to join with a partition")
+            first.set()  # instance 1 leaves; its partitions move to the live instance 2
+            wait_until(lambda: len(second.parking.keys) == 1, what="instance 2 to load A's park")
+            late = produce_pings(kafka_bootstrap, topic, ["A", "B"], per_key=1)
+            wait_until(
+                lambda: (
+                    _committed_total(kafka_bootstrap, service.name, topic)
+                    == len(first_batch) + len(late)
+                ),
+                what="the late events committed",
+            )
+    assert [k for k, _ in handled].count("A") == 0
+    assert [k for k, _ in handled].count("B") >= 2
+    dead = read_all(kafka_bootstrap, dlq, 2)
+    first_id = str(first_batch[0].event_id).encode()
+    assert dict(dead[-1].headers)[naming.PARKED_BEHIND] == first_id
