@@ -3,6 +3,7 @@ the seven services, each a separate OS process on loopback, with its own port an
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 from collections.abc import Callable, Mapping
@@ -55,14 +56,15 @@ class Stack:
         bootstrap = self._options.bootstrap_servers or self._start_kafka()
         self._say("applying the topic topology (conveyor topics apply)")
         self._apply_topology(bootstrap)
+        ports = iter(free_ports(2 + len(STANDINS) + len(SERVICES)))
         endpoints = Endpoints(
             bootstrap_servers=bootstrap,
-            gateway=f"http://{HOST}:{free_port()}",
-            standins={name: f"http://{HOST}:{free_port()}" for name in STANDINS},
-            smtp_port=free_port(),
+            gateway=f"http://{HOST}:{next(ports)}",
+            standins={name: f"http://{HOST}:{next(ports)}" for name in STANDINS},
+            smtp_port=next(ports),
             mail_dir=self._workdir / "mail",
             state_dir=self._workdir / "state",
-            metrics={name: f"http://{HOST}:{free_port()}/metrics" for name in SERVICES},
+            metrics={name: f"http://{HOST}:{next(ports)}/metrics" for name in SERVICES},
         )
         self._say("starting the SMTP sink, the stand-in APIs and the gateway")
         self._start_edges(endpoints)
@@ -164,17 +166,19 @@ class Stack:
             raise DemoError(f"conveyor topics apply failed:\n{result.stdout}{result.stderr}")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (all bound at once, so none is handed out twice)."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind((HOST, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def _free_client_port() -> int:
     """A client port whose controller port (client + offset) is free too."""
     for _ in range(100):
-        port = free_port()
+        [port] = free_ports(1)
         if port + CONTROLLER_PORT_OFFSET < 65536 and _bindable(port + CONTROLLER_PORT_OFFSET):
             return port
     raise DemoError("found no free pair of ports for the demo's broker")
