@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from conveyor.events import OrderCancelled, OrderPaymentFailed, OrderPlaced
+from conveyor.idempotency import SqliteStore
 from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import database_path
@@ -41,9 +42,13 @@ def main(settings: Settings, argv: list[str]) -> int:
     stock of SKUs not yet in it (`SKU=quantity,...`)."""
     del argv
     env = os.environ
-    ledger = StockLedger(database_path(env, "INVENTORY_DB", settings.state_dir, NAME))
+    path = database_path(env, "INVENTORY_DB", settings.state_dir, NAME)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(path)
+    ledger = StockLedger(store, NAME)
     ledger.stock_up(parse_stock(env.get("INVENTORY_STOCK") or DEFAULT_STOCK))
     try:
         return serve(build_service(ledger), settings, env)
     finally:
         ledger.close()
+        store.close()

@@ -1,12 +1,13 @@
-"""Stock levels and reservations in the inventory's SQLite database. Each change writes the
-event's processed mark in the same transaction, so a redelivered event changes nothing twice."""
+"""Stock levels and reservations, in the same SQLite file as the service's processed-event marks:
+each change commits in one transaction with its event's mark (`SqliteStore.transaction`), so a
+redelivered event changes nothing twice and a crash leaves neither without the other."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from conveyor.idempotency import SqliteStore
 from integrations.localdb import LocalDb
 from inventory.errors import OutOfStockError, StockConfigError
 
@@ -20,9 +21,6 @@ CREATE TABLE IF NOT EXISTS reservations (
     sku        TEXT NOT NULL,
     quantity   INTEGER NOT NULL,
     PRIMARY KEY (order_id, sku)
-);
-CREATE TABLE IF NOT EXISTS processed_events (
-    event_id   TEXT PRIMARY KEY
 );
 """
 
@@ -41,8 +39,13 @@ def parse_stock(text: str) -> dict[str, int]:
 
 
 class StockLedger:
-    def __init__(self, path: Path) -> None:
-        self._db = LocalDb(path, SCHEMA)
+    """Writes go through `store.transaction` (mark and change together); set-up and reads use a
+    connection of their own to the same file."""
+
+    def __init__(self, store: SqliteStore, service: str) -> None:
+        self._store = store
+        self._service = service
+        self._db = LocalDb(Path(store.path), SCHEMA)
 
     def stock_up(self, initial: Mapping[str, int]) -> None:
         """Add SKUs not yet known at these levels; known SKUs keep their current level."""
@@ -53,9 +56,10 @@ class StockLedger:
 
     def reserve(self, event_id: str, order_id: str, lines: Iterable[Line]) -> bool:
         """Reserve every line or none; False when the event was processed before."""
-        with self._db.transaction() as conn:
-            if not _mark(conn, event_id):
+        with self._store.transaction(self._service, event_id) as tx:
+            if tx.already_done:
                 return False
+            conn = tx.connection
             for sku, quantity in _merged(lines).items():
                 row = conn.execute("SELECT available FROM stock WHERE sku = ?", (sku,)).fetchone()
                 available = row[0] if row else 0
@@ -72,9 +76,10 @@ class StockLedger:
 
     def release(self, event_id: str, order_id: str) -> int:
         """Give back what `order_id` reserved (if anything); returns the units released."""
-        with self._db.transaction() as conn:
-            if not _mark(conn, event_id):
+        with self._store.transaction(self._service, event_id) as tx:
+            if tx.already_done:
                 return 0
+            conn = tx.connection
             lines = conn.execute(
                 "SELECT sku, quantity FROM reservations WHERE order_id = ?", (order_id,)
             ).fetchall()
@@ -97,12 +102,6 @@ class StockLedger:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _mark(conn: sqlite3.Connection, event_id: str) -> bool:
-    """Record the event as processed; False when it already was."""
-    cursor = conn.execute("INSERT OR IGNORE INTO processed_events VALUES (?)", (event_id,))
-    return cursor.rowcount == 1
 
 
 def _merged(lines: Iterable[Line]) -> dict[str, int]:

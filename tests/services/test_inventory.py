@@ -3,11 +3,13 @@ transaction as the stock change."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conveyor.events import OrderCancelled, OrderItem, OrderPaymentFailed, OrderPlaced
+from conveyor.idempotency import SqliteStore
 from conveyor.retry import PermanentError
 from conveyor.runtime.testing import ServiceHarness
 from inventory import OutOfStockError, StockLedger, build_service, parse_stock
@@ -15,10 +17,13 @@ from inventory.errors import StockConfigError
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> StockLedger:
-    ledger = StockLedger(tmp_path / "inventory.sqlite3")
+def ledger(tmp_path: Path) -> Iterator[StockLedger]:
+    store = SqliteStore(tmp_path / "inventory.sqlite3")
+    ledger = StockLedger(store, "inventory")
     ledger.stock_up({"BOOK": 5, "MUG": 1})
-    return ledger
+    yield ledger
+    ledger.close()
+    store.close()
 
 
 def placed(order_id: str, **skus: int) -> OrderPlaced:
@@ -79,3 +84,20 @@ def test_stock_is_read_from_sku_equals_quantity_pairs() -> None:
     assert parse_stock("BOOK=5, MUG=0") == {"BOOK": 5, "MUG": 0}
     with pytest.raises(StockConfigError):
         parse_stock("BOOK:5")
+
+
+def test_an_out_of_stock_order_redriven_after_restocking_is_reserved(tmp_path: Path) -> None:
+    """The failed attempt rolled back its processed mark with the stock change, so the same
+    event, redriven from the dead letters once stock arrived, reserves."""
+    store = SqliteStore(tmp_path / "inventory.sqlite3")
+    ledger = StockLedger(store, "inventory")
+    harness = ServiceHarness(build_service(ledger))
+    event = placed("o1", LAMP=2)
+    with pytest.raises(OutOfStockError):
+        harness.feed(event)
+    ledger.stock_up({"LAMP": 3})
+    harness.feed(event, attempt=2)
+    assert ledger.reserved() == {"o1": {"LAMP": 2}}
+    assert ledger.available()["LAMP"] == 1
+    ledger.close()
+    store.close()
