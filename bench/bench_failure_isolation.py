@@ -11,7 +11,7 @@ bench/results/failure_isolation.json.
 
 The pair runs `--pairs` times; the median of the per-pair ratios is reported.
 
-    python bench/bench_failure_isolation.py [--keys 200] [--per-key 50] [--partitions 6] [--pairs 3]
+    python bench/bench_failure_isolation.py [--keys 400] [--per-key 50] [--partitions 6] [--pairs 5]
 """
 
 from __future__ import annotations
@@ -138,10 +138,10 @@ def run_pair(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--keys", type=int, default=400)
     parser.add_argument("--per-key", type=int, default=50)
     parser.add_argument("--partitions", type=int, default=6)
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
     configure_json_logs("ERROR")  # dead letters log warnings by design; keep the output readable
     bootstrap = Settings.from_env(os.environ).bootstrap_servers

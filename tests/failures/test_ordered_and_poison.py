@@ -10,6 +10,8 @@ import pytest
 from confluent_kafka import Producer
 
 from conveyor import naming
+from conveyor.deadletter import RecordWriter
+from conveyor.parking import ParkedKeyStore
 from conveyor.policies import Policies
 from conveyor.retry import Backoff, PermanentError, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
@@ -226,3 +228,38 @@ def test_a_parked_key_stays_parked_when_its_partition_moves_to_another_instance(
     dead = read_all(kafka_bootstrap, dlq, 2)
     first_id = str(first_batch[0].event_id).encode()
     assert dict(dead[-1].headers)[naming.PARKED_BEHIND] == first_id
+
+
+def test_a_released_key_flows_again_without_a_restart(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """An operator's release (a tombstone on `<service>.parked`) unparks the key in the running
+    service: the key's next event is handled."""
+    topic = new_topic(partitions=1)
+    service = Service(f"s-{topic}")
+    create_side_topics(kafka_bootstrap, service.name)
+    handled: list[str] = []
+    [poisoned] = produce_pings(kafka_bootstrap, topic, ["A"], per_key=1)
+
+    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED, retry=FAST_RETRY))
+    def charge(event: Ping, ctx: Context) -> None:
+        if event.event_id == poisoned.event_id:
+            raise PermanentError("card declined")
+        handled.append(event.entity)
+
+    policies = Policies(kafka_bootstrap)
+    settings = fast_settings(topic_map={Ping.TOPIC: topic})
+    with running_with(service, kafka_bootstrap, settings, policies):
+        wait_until(
+            lambda: hasattr(policies, "parking") and len(policies.parking.keys) == 1,
+            what="A parked",
+        )
+        operator = RecordWriter(kafka_bootstrap)
+        try:
+            store = ParkedKeyStore(service.name, kafka_bootstrap, operator)
+            store.release(topic, 0, b"A").result(timeout=15)
+        finally:
+            operator.close()
+        wait_until(lambda: len(policies.parking.keys) == 0, what="the release to arrive")
+        produce_pings(kafka_bootstrap, topic, ["A"], per_key=1)
+        wait_until(lambda: handled == ["A"], what="A's next event handled")

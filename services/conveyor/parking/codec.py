@@ -18,6 +18,12 @@ def record_key(topic: str, key: bytes | None) -> bytes:
     return topic.encode() + b"\x00" + (key or b"")
 
 
+def split_record_key(record_key: bytes) -> tuple[str, bytes]:
+    """(source topic, source key) of a parked-topic record key."""
+    topic, _, key = record_key.partition(b"\x00")
+    return topic.decode(), key
+
+
 def encode(parked: ParkedKey) -> tuple[bytes, bytes]:
     """(key, value) of the record that parks this key."""
     value = {

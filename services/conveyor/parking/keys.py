@@ -7,6 +7,7 @@ that key runs out of order. The durable copy lives in the compacted `<service>.p
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 TopicPartition = tuple[str, int]
@@ -24,16 +25,29 @@ class ParkedKey:
 
 
 class ParkedKeys:
-    """Parked keys of the partitions this process owns."""
+    """Parked keys of the partitions this process owns. Thread-safe: the poll thread loads and
+    forgets partitions, the handler loop parks and reads, the release follower unparks."""
 
     def __init__(self) -> None:
         self._by_partition: dict[TopicPartition, dict[bytes, ParkedKey]] = {}
+        self._lock = threading.Lock()
 
     def add(self, parked: ParkedKey) -> None:
-        self._by_partition.setdefault((parked.topic, parked.partition), {})[parked.key] = parked
+        with self._lock:
+            self._by_partition.setdefault((parked.topic, parked.partition), {})[parked.key] = parked
 
     def remove(self, topic: str, partition: int, key: bytes) -> ParkedKey | None:
-        return self._by_partition.get((topic, partition), {}).pop(key, None)
+        with self._lock:
+            return self._by_partition.get((topic, partition), {}).pop(key, None)
+
+    def remove_everywhere(self, topic: str, key: bytes) -> list[ParkedKey]:
+        """Unpark `key` of `topic` on whichever partition holds it (releases name no partition)."""
+        with self._lock:
+            return [
+                keys.pop(key)
+                for (parked_topic, _), keys in self._by_partition.items()
+                if parked_topic == topic and key in keys
+            ]
 
     def get(self, topic: str, partition: int, key: bytes | None) -> ParkedKey | None:
         """The parked entry of this key, or None when the key flows."""
@@ -44,11 +58,14 @@ class ParkedKeys:
 
     def forget(self, partitions: list[TopicPartition]) -> None:
         """Drop revoked partitions; their new owner loads them from the topic."""
-        for tp in partitions:
-            self._by_partition.pop(tp, None)
+        with self._lock:
+            for tp in partitions:
+                self._by_partition.pop(tp, None)
 
     def __len__(self) -> int:
-        return sum(len(keys) for keys in self._by_partition.values())
+        with self._lock:
+            return sum(len(keys) for keys in self._by_partition.values())
 
     def all(self) -> list[ParkedKey]:
-        return [parked for keys in self._by_partition.values() for parked in keys.values()]
+        with self._lock:
+            return [parked for keys in self._by_partition.values() for parked in keys.values()]

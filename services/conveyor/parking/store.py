@@ -20,6 +20,7 @@ from conveyor.deadletter import logs
 from conveyor.deadletter.writer import RecordWriter, Written
 from conveyor.parking import codec
 from conveyor.parking.errors import ParkedKeysLoadError
+from conveyor.parking.follower import ReleaseFollower
 from conveyor.parking.keys import ParkedKey, ParkedKeys
 from conveyor.parking.keys import TopicPartition as SourcePartition
 
@@ -35,6 +36,16 @@ class ParkedKeyStore:
         self._bootstrap = bootstrap_servers
         self._writer = writer
         self.keys = ParkedKeys()
+        self._follower: ReleaseFollower | None = None
+
+    def follow(self) -> None:
+        """Apply releases written while the service runs (call before the first `load`)."""
+        self._follower = ReleaseFollower(self.service, self.topic, self._bootstrap, self.keys)
+        self._follower.start()
+
+    def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
 
     def load(self, assigned: Iterable[SourcePartition], timeout: float = 30.0) -> int:
         """Read every parked key of the `assigned` source partitions; returns how many."""

@@ -39,7 +39,12 @@ BREAKER_RECHECK = 1.0  # seconds between looks at held partitions while the brea
 
 
 class Policies:
-    """One per running service (it keeps that service's state)."""
+    """One per running service (it keeps that service's state). `start` (called by the runtime)
+    sets the attributes below; until then only `breaker` exists."""
+
+    health: Health
+    metrics: PolicyMetrics
+    parking: ParkedKeyStore
 
     def __init__(
         self,
@@ -56,6 +61,7 @@ class Policies:
         self._service = ""
         self._limiters: dict[Registration, RateLimiter] = {}
         self._expiry: MarkExpiry | None = None
+        self._ordered = False
         self.breaker = DeadLetterBreaker(self._settings.breaker)
 
     @property
@@ -65,7 +71,7 @@ class Policies:
     def start(self, service: Service, metrics: RuntimeMetrics, health: Health) -> list[str]:
         self._service = service.name
         self.health = health
-        self._metrics = self.metrics = PolicyMetrics(metrics)
+        self.metrics = PolicyMetrics(metrics)
         self._writer = RecordWriter(self._bootstrap)
         sink = FailureSink(self._writer, service.name, self._settings.group)
         self.parking = ParkedKeyStore(service.name, self._bootstrap, self._writer)
@@ -78,7 +84,7 @@ class Policies:
             sink,
             self.parking,
             self.breaker,
-            self._metrics,
+            self.metrics,
             default_retry=self._settings.default_retry,
             on_breaker_open=open_breaker,
             clock=self._clock,
@@ -86,6 +92,8 @@ class Policies:
         self._ordered = any(
             r.policy.ordering is Ordering.ORDERED for r in service.registrations.values()
         )
+        if self._ordered:
+            self.parking.follow()
         tiers: set[str] = set()
         for registration in service.registrations.values():
             policy = registration.policy
@@ -116,7 +124,7 @@ class Policies:
             return 0.0
         wait = limiter.acquire(now)
         if wait > 0:
-            self._metrics.rate_limited.labels(self._service, item.type_name).inc()
+            self.metrics.rate_limited.labels(self._service, item.type_name).inc()
         return wait
 
     def on_assigned(self, partitions: list[PartitionState]) -> None:
@@ -125,11 +133,11 @@ class Policies:
         sources = [(p.topic, p.partition) for p in partitions if not _is_tier(self._service, p)]
         if sources:
             self.parking.load(sources)
-            self._metrics.parked_keys.set(len(self.parking.keys))
+            self.metrics.parked_keys.set(len(self.parking.keys))
 
     def on_revoked(self, partitions: list[PartitionState]) -> None:
         self.parking.forget((p.topic, p.partition) for p in partitions)
-        self._metrics.parked_keys.set(len(self.parking.keys))
+        self.metrics.parked_keys.set(len(self.parking.keys))
 
     def divert(self, item: WorkItem) -> Forwarded | None:
         return self._failures.divert(item) if self._failures else None
@@ -137,7 +145,7 @@ class Policies:
     def guard(self, item: WorkItem, invoke: Callable[[], Awaitable[None]]) -> Awaitable[None]:
         idempotency = item.policy.idempotency
         if isinstance(idempotency, Idempotency):
-            return run_once(idempotency, self._service, item, invoke, self._metrics)
+            return run_once(idempotency, self._service, item, invoke, self.metrics)
         return invoke()
 
     def succeeded(self, items: list[WorkItem]) -> None:
@@ -167,6 +175,8 @@ class Policies:
     def close(self) -> None:
         if self._expiry is not None:
             self._expiry.stop()
+        if self._failures is not None:
+            self.parking.close()
         if self._writer is not None:
             self._writer.close()
 

@@ -113,12 +113,25 @@ class Dispatcher:
 
     async def _run_one(self, item: WorkItem) -> None:
         status = Status.DROPPED
+        key_done = False
         try:
-            status = await self._settle([item])
+            diverted = self._extension.divert(item) if item.partition.active else None
+            if diverted is not None:
+                # Its record is produced already, in key order: the key's next event need not
+                # wait for the broker's confirmation, only this offset does.
+                self._finish_key(item)
+                key_done = True
+                status = await self._confirm_diverted(item, diverted)
+            else:
+                status = await self._settle([item])
         finally:
             self._completions.put((item.partition, item.offset, status))
-            for ready in self._scheduler.finish(item.key):
-                self._start(ready)
+            if not key_done:
+                self._finish_key(item)
+
+    def _finish_key(self, item: WorkItem) -> None:
+        for ready in self._scheduler.finish(item.key):
+            self._start(ready)
 
     async def _run_batch(self, items: list[WorkItem]) -> None:
         status = Status.DROPPED
@@ -131,8 +144,6 @@ class Dispatcher:
     async def _settle(self, items: list[WorkItem]) -> Status:
         """Attempt one event (or one batch) until it succeeds or the failure seam settles it."""
         attempt = 1
-        if await self._diverted(items):
-            return Status.DONE
         while True:
             live = [item for item in items if item.partition.active]
             if not live:
@@ -152,19 +163,22 @@ class Dispatcher:
                     await asyncio.sleep(outcome.delay)
                 attempt += 1
                 continue
-            self._record_success(live, time.perf_counter() - started)
+            self._record_success(live, attempt, time.perf_counter() - started)
             return Status.DONE
 
-    async def _diverted(self, items: list[WorkItem]) -> bool:
-        """True when the extension forwarded a single event instead of handling it."""
-        while len(items) == 1 and items[0].partition.active:
-            diverted = self._extension.divert(items[0])
-            if diverted is None:
-                return False
-            if await self._delivered(diverted):
-                return True
-            await asyncio.sleep(1.0)  # the forward failed: its key waits, nothing is committed
-        return False
+    async def _confirm_diverted(self, item: WorkItem, diverted: Forwarded) -> Status:
+        """Wait for a diverted event's forward; a failed one is forwarded again (never lost)."""
+        while not await self._delivered(diverted):
+            await asyncio.sleep(1.0)
+            if not item.partition.active:
+                return Status.DROPPED
+            again = self._extension.divert(item)
+            if again is None:
+                # Released while its forward failed: it was never handled, so handle it now
+                # (rare: a failed forward and an operator's release at once).
+                return await self._settle([item])
+            diverted = again
+        return Status.DONE
 
     def _attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
         """One attempt; the extension guards single events (e.g. with idempotency marks)."""
@@ -207,7 +221,8 @@ class Dispatcher:
 
     def _failure(self, item: WorkItem, attempt: int, error: BaseException) -> Failure:
         meta = replace(item.meta, attempt=attempt)
-        return Failure(self._service, meta, item.raw_value, item.event, error, item.policy)
+        raw_key = item.key if isinstance(item.key, bytes) else None
+        return Failure(self._service, meta, item.raw_value, item.event, error, item.policy, raw_key)
 
     def _declare_fatal(self, item: WorkItem, outcome: Fatal, error: BaseException) -> Status:
         self._log.error(
@@ -217,13 +232,14 @@ class Dispatcher:
             self.fatal = error
         return Status.FATAL
 
-    def _record_success(self, items: list[WorkItem], seconds: float) -> None:
+    def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
         meters = self._meters(items[0])
         meters.processed.inc(len(items))
         self._extension.succeeded(items)
         meters.duration.observe(seconds)
         if self._log_each:
-            self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
+            fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
+            self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
 
     def _meters(self, item: WorkItem) -> EventMeters:
         meters = self._by_type.get(item.type_name)

@@ -40,7 +40,9 @@ class RuntimeExtension(Protocol):
     def on_revoked(self, partitions: list[PartitionState]) -> None: ...
 
     def divert(self, item: WorkItem) -> Forwarded | None:
-        """Before an item's first attempt: forward it elsewhere instead of handling it."""
+        """Before an item's first attempt: forward it elsewhere instead of handling it. The
+        record must be produced before this returns: the key's next item starts at once, and
+        only this item's offset waits for the forward's confirmation."""
         ...
 
     def guard(self, item: WorkItem, invoke: Callable[[], Awaitable[None]]) -> Awaitable[None]:

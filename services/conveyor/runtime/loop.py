@@ -20,7 +20,8 @@ from conveyor.runtime.router import Router
 from conveyor.runtime.work import WorkItem
 
 POLL_BATCH = 500
-POLL_TIMEOUT = 0.05
+IDLE_WAIT = 0.1  # nothing in flight: only new messages can need us
+BUSY_WAIT = 0.005  # work in flight: completions may free a key, a commit or a paused partition
 
 
 class ConsumerLoop:
@@ -74,7 +75,8 @@ class ConsumerLoop:
         # and only when nothing is, wait for the first message (then what arrived with it).
         messages: list[Any] = self._consumer.consume(POLL_BATCH, 0)
         if not messages:
-            messages = self._consumer.consume(1, POLL_TIMEOUT)
+            wait = BUSY_WAIT if self._assignments.busy else IDLE_WAIT
+            messages = self._consumer.consume(1, wait)
             if messages:
                 messages.extend(self._consumer.consume(POLL_BATCH - 1, 0))
         self._health.polled(assigned=self._assignments.joined)

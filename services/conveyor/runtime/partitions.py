@@ -62,6 +62,11 @@ class Assignments:
     def __len__(self) -> int:
         return len(self._states)
 
+    @property
+    def busy(self) -> bool:
+        """Whether any owned partition has work out with the dispatcher."""
+        return any(state.outstanding for state in self._states.values())
+
     # -- rebalance callbacks ---------------------------------------------------------------------
     def on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.joined = True
@@ -77,20 +82,22 @@ class Assignments:
         states = self._take(partitions)
         self.drain(states)
         self.commit(consumer, states, sync=True)
-        self._forget(states, PARTITION_REVOKED)
+        self._forget(consumer, states, PARTITION_REVOKED)
 
     def on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         states = self._take(partitions)
         for state in states:
             state.active = False
         self._dispatcher.discard(states)
-        self._forget(states, PARTITION_LOST)
+        self._forget(consumer, states, PARTITION_LOST)
 
     def _take(self, partitions: list[TopicPartition]) -> list[PartitionState]:
         found = (self._states.get((tp.topic, tp.partition)) for tp in partitions)
         return [state for state in found if state is not None]
 
-    def _forget(self, states: list[PartitionState], event: str) -> None:
+    def _forget(self, consumer: Any, states: list[PartitionState], event: str) -> None:
+        # a pause outlives the assignment in librdkafka: undo ours before the partition goes
+        self._set_paused(consumer, [s for s in states if s.paused], paused=False)
         self._extension.on_revoked(states)
         for state in states:
             state.active = False
