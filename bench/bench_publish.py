@@ -5,7 +5,9 @@
   Publisher    `Publisher.publish(UserSignedUp.model_validate(...))` with a delivery handle each
 
 All three use the same producer settings (idempotent, acks=all, lz4, linger 5 ms, murmur2_random)
-and a fresh topic, and end with `flush()`, so each number counts events the broker acknowledged.
+and a fresh topic, and end with `flush()`, so each number counts events the broker
+acknowledged. Best of `--rounds` interleaved rounds, wall clock and CPU time of this process;
+results also go to bench/results/publish.json.
 Target: Publisher >= 0.8x the hand loop.
 
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python bench/bench_publish.py [--events N]
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Producer
@@ -31,6 +35,8 @@ from conveyor.codec.framing import header
 from conveyor.events import USER_TOPIC, UserSignedUp
 from conveyor.publish import Publisher, PublisherConfig
 from conveyor.settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "results" / "publish.json"
 
 
 def _clock() -> tuple[float, float]:
@@ -156,6 +162,15 @@ def main() -> None:
     ratio = best["hand loop"] / best["Publisher"]
     cpu_ratio = best_cpu["hand loop"] / best_cpu["Publisher"]
     print(f"  Publisher / hand loop = {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (target >= 0.80x)")
+    result = {
+        "events": args.events,
+        "rounds": args.rounds,
+        "events_per_s": {name: round(args.events / s) for name, s in best.items()},
+        "events_per_cpu_s": {name: round(args.events / s) for name, s in best_cpu.items()},
+        "publisher_vs_hand_loop": {"wall": round(ratio, 2), "cpu": round(cpu_ratio, 2)},
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

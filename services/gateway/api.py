@@ -85,7 +85,7 @@ def _event_error(exc: ValidationError) -> RequestValidationError:
 
 
 @router.post("/signup", status_code=202)
-def signup(body: SignupRequest, request: Request) -> UserAccepted:
+async def signup(body: SignupRequest, request: Request) -> UserAccepted:
     gateway = _gateway(request)
     event = UserSignedUp(
         user_id=str(uuid.uuid4()),
@@ -94,7 +94,7 @@ def signup(body: SignupRequest, request: Request) -> UserAccepted:
         referral_code=body.referral_code,
     )
     try:
-        gateway.commit(gateway.store.sign_up, event)
+        await gateway.commit(gateway.store.sign_up, event)
     except DuplicateEmailError as exc:
         raise HTTPException(409, detail="a user with this e-mail address exists") from exc
     log.info("user.signed_up", user_id=event.user_id, event_id=str(event.event_id))
@@ -102,7 +102,7 @@ def signup(body: SignupRequest, request: Request) -> UserAccepted:
 
 
 @router.post("/orders", status_code=202)
-def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
+async def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
     gateway = _gateway(request)
     try:
         event = OrderPlaced(
@@ -116,7 +116,7 @@ def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
     except ValidationError as exc:
         raise _event_error(exc) from exc
     try:
-        gateway.commit(gateway.store.place_order, event)
+        await gateway.commit(gateway.store.place_order, event)
     except UnknownUserError as exc:
         raise _field_error("user_id", "no user has this id", "unknown_user") from exc
     log.info("order.placed", order_id=event.order_id, event_id=str(event.event_id))
@@ -124,13 +124,13 @@ def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
 
 
 @router.post("/orders/{order_id}/cancel", status_code=202)
-def cancel_order(
+async def cancel_order(
     order_id: Id, request: Request, body: CancelRequest | None = None
 ) -> OrderAccepted:
     gateway = _gateway(request)
     event = OrderCancelled(order_id=order_id, reason=(body or CancelRequest()).reason)
     try:
-        gateway.commit(gateway.store.cancel_order, event)
+        await gateway.commit(gateway.store.cancel_order, event)
     except UnknownOrderError as exc:
         raise HTTPException(404, detail="no order has this id") from exc
     except OrderAlreadyCancelledError as exc:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -38,6 +40,11 @@ class Database:
         self.dialect = _dialect(url)
         # SQLite serialises writers anyway: one pooled connection avoids "database is locked".
         size = 1 if self.dialect is SQLITE else pool_size
+        # Held by every write transaction in this process, the relay's included (SQLite only:
+        # PostgreSQL has row locks and needs no turn-taking).
+        self.write_lock: AbstractContextManager[object] = (
+            threading.Lock() if self.dialect is SQLITE else contextlib.nullcontext()
+        )
         self._pool: queue.Queue[SqlConnection] = queue.Queue()
         for _ in range(size):
             self._pool.put(self.connect())
@@ -68,8 +75,9 @@ class Database:
     def transaction(self) -> Iterator[SqlConnection]:
         conn = self._pool.get()
         try:
-            yield conn
-            conn.commit()
+            with self.write_lock:
+                yield conn
+                conn.commit()
         except BaseException:
             conn.rollback()
             raise

@@ -10,9 +10,10 @@ from typing import TypeVar
 import structlog
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
+from fastapi.concurrency import run_in_threadpool
 
 from conveyor.events.base import Event
-from conveyor.outbox import Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
+from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
 from conveyor.publish import PublisherConfig
 from conveyor.typing import Codec
 from gateway.database import Database
@@ -48,6 +49,7 @@ class Gateway:
             codec,
             config=config.relay,
             on_backlog=self._observe_backlog,
+            write_lock=self.db.write_lock,
         )
         self._admin = AdminClient({"bootstrap.servers": config.publisher.bootstrap_servers})
         self._stop = threading.Event()
@@ -64,8 +66,19 @@ class Gateway:
             self._relay_thread.join()
         self.db.close()
 
-    def commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
-        """Run `write` (domain rows + outbox row) in one transaction, then wake the relay."""
+    async def commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
+        """Run `write` (domain rows + outbox row) in one transaction, then wake the relay.
+
+        SQLite writes run on the event loop: a local file, under a millisecond, and serialised
+        anyway, so a worker thread would add a hop and no concurrency. PostgreSQL's round trips
+        go to a worker thread.
+        """
+        if self.db.dialect is SQLITE:
+            self._commit(write, event)
+        else:
+            await run_in_threadpool(self._commit, write, event)
+
+    def _commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
         with self.db.transaction() as conn:
             write(conn, event)
         self.metrics.events_written.labels(event.AVRO_NAME).inc()

@@ -10,11 +10,13 @@ reordering); consumers drop them by id.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import structlog
@@ -59,7 +61,11 @@ class OutboxRelay:
         *,
         config: RelayConfig = RelayConfig(),
         on_backlog: BacklogObserver | None = None,
+        write_lock: AbstractContextManager[object] | None = None,
     ) -> None:
+        """`write_lock` is held around each of the relay's writes: pass the lock an in-process
+        SQLite writer holds around its transactions, so the two take turns instead of meeting
+        in SQLite's busy handler, which sleeps for milliseconds at a time."""
         self.table = table
         self.config = config
         self._connect = connect
@@ -68,6 +74,7 @@ class OutboxRelay:
         )
         self._codec = codec
         self._on_backlog = on_backlog
+        self._write_lock = write_lock or contextlib.nullcontext()
         self._wakeup = threading.Event()
         self._publisher: Publisher | None = None
         self._next_backlog = 0.0
@@ -174,8 +181,9 @@ class OutboxRelay:
             confirmed.append(row.id)
         if not confirmed:
             return
-        self.table.mark_sent(conn, confirmed)
-        conn.commit()
+        with self._write_lock:
+            self.table.mark_sent(conn, confirmed)
+            conn.commit()
         log.debug(
             "outbox.relayed", count=len(confirmed), lag=round(time.time() - rows[0].created_at, 3)
         )
@@ -211,8 +219,9 @@ class OutboxRelay:
             self._on_backlog(self.backlog)
 
     def _prune(self, conn: SqlConnection) -> None:
-        removed = self.table.prune(conn, time.time() - self.config.keep_sent)
-        conn.commit()
+        with self._write_lock:
+            removed = self.table.prune(conn, time.time() - self.config.keep_sent)
+            conn.commit()
         if removed:
             log.info("outbox.pruned", count=removed)
 
