@@ -5,13 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from rich import box
 from rich.table import Table
-
-from conveyor.demo.processes import ProcessGroup
 
 COUNTERS = {
     "processed": "conveyor_events_processed",
@@ -25,6 +24,14 @@ GAUGES = {
     "retrying": "conveyor_retry_tier_depth",
     "parked": "conveyor_parked_keys",
 }
+
+
+class ProcessView(Protocol):
+    """What the table shows of the processes (a `ProcessGroup`)."""
+
+    def pid(self, name: str) -> int: ...
+
+    def restarts(self, name: str) -> int: ...
 
 
 @dataclass
@@ -44,7 +51,7 @@ class Row:
 class Monitor:
     """Scrapes in a background thread; `table()` renders the latest figures."""
 
-    def __init__(self, metrics: dict[str, str], processes: ProcessGroup) -> None:
+    def __init__(self, metrics: dict[str, str], processes: ProcessView) -> None:
         self._metrics = metrics
         self._processes = processes
         self._rows = {name: Row() for name in metrics}
