@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import demo, kafka, run, schemas, topics
+from conveyor.cli import demo, dlq, kafka, replay, run, schemas, status, tail, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -23,6 +23,10 @@ cli.command("demo")(demo.demo)
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run
 )
+cli.command("status")(status.command)
+cli.command("replay")(replay.command)
+cli.add_typer(dlq.app, name="dlq")
+cli.command("tail")(tail.command)
 
 
 @cli.callback()
