@@ -125,7 +125,8 @@ class AvroCodec:
             )
         record = self._read(data, writer, target)
         try:
-            return model.model_validate(record)
+            # `model_validate` without the Python frame around it: this runs for every event.
+            return model.__pydantic_validator__.validate_python(record)  # type: ignore[no-any-return]
         except ValidationError as exc:
             raise InvalidPayloadError(
                 f"{writer.label} decoded but breaks {model.__name__}'s rules: "
@@ -138,9 +139,9 @@ class AvroCodec:
         stream.seek(HEADER_SIZE)
         try:
             if writer is reader:
-                record = schemaless_reader(stream, writer.parsed, None)
+                record = schemaless_reader(stream, writer.reading, None)
             else:
-                record = schemaless_reader(stream, writer.parsed, reader.parsed)
+                record = schemaless_reader(stream, writer.reading, reader.reading)
         except SchemaResolutionError as exc:
             raise UnresolvableSchemaError(
                 f"cannot read {writer.label} as {reader.label}: {exc}", bytes(data)
