@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any, Final
@@ -19,7 +19,7 @@ from conveyor.codec.errors import (
     UnknownFingerprintError,
     UnresolvableSchemaError,
 )
-from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
+from conveyor.codec.framing import HEADER_SIZE, MARKER, fingerprint_of
 from conveyor.codec.records import to_record
 from conveyor.codec.schema_set import SchemaSet, SchemaVersion
 from conveyor.events import EVENT_TYPES, Event
@@ -54,11 +54,12 @@ class _Route:
     reader: SchemaVersion
     model: type[Event]
     resolve_to: Any  # the reader schema for fastavro; None when it is the writer's: no resolution
+    validate: Callable[..., Any]  # the model's pydantic-core validator, `model_validate` unwrapped
 
 
 def _route(writer: SchemaVersion, reader: SchemaVersion, model: type[Event]) -> _Route:
     resolve_to = None if reader is writer else reader.reading
-    return _Route(writer, reader, model, resolve_to)
+    return _Route(writer, reader, model, resolve_to, model.__pydantic_validator__.validate_python)
 
 
 class AvroCodec:
@@ -131,17 +132,14 @@ class AvroCodec:
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
         """The event in `data`, resolved to `reader`'s schema (default: the writer's record)."""
-        fingerprint = fingerprint_of(data)
-        route = self._routes.get(fingerprint) if reader is None else None
-        if route is None:
-            route = self._find_route(fingerprint, reader, data)
+        route = self._routes.get(data[2:HEADER_SIZE]) if reader is None else None
+        if route is None or data[:2] != MARKER:
+            route = self._find_route(data, reader)
         record = self._read(data, route)
         try:
-            # `model_validate` without its Python frame: this runs for every event. Every field
-            # is checked; the check for unknown keys is not, as fastavro's record has exactly the
-            # reader schema's fields (the contract test keeps them the model's).
-            validator = route.model.__pydantic_validator__
-            return validator.validate_python(record, extra="ignore")  # type: ignore[no-any-return]
+            # Every field is checked; unknown keys are not looked for, as fastavro's record has
+            # exactly the reader schema's fields (the contract test keeps them the model's).
+            return route.validate(record, extra="ignore")  # type: ignore[no-any-return]
         except ValidationError as exc:
             raise InvalidPayloadError(
                 f"{route.writer.label} decoded but breaks {route.model.__name__}'s rules: "
@@ -149,8 +147,9 @@ class AvroCodec:
                 bytes(data),
             ) from exc
 
-    def _find_route(self, fingerprint: bytes, reader: type[Event] | None, data: bytes) -> _Route:
-        """How to read values written with `fingerprint` as `reader`, or why they cannot be."""
+    def _find_route(self, data: bytes, reader: type[Event] | None) -> _Route:
+        """How to read `data` as `reader`, or why it cannot be."""
+        fingerprint = fingerprint_of(data)
         writer = self.schemas.by_fingerprint(fingerprint)
         if writer is None:
             raise UnknownFingerprintError(
