@@ -18,6 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.events import OrderItem, OrderPaid, OrderPlaced
+from conveyor.runtime.logs import PARTITION_REWOUND, TRANSACTION_ABORTED
 from integrations.followup import follow_up_id
 from tests.conftest import TopicFactory
 from tests.runtime.support import committed_offsets, wait_until
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.kafka
 
 PARTITIONS = 3
 ORDERS = 30
+LIMIT = 20_000  # bytes per record batch on the abort test's topic
 
 
 def place_orders(bootstrap: str, topic: str) -> tuple[list[OrderPlaced], dict[int, int]]:
@@ -157,3 +159,29 @@ def test_sigkill_inside_a_transaction_then_restart_emits_each_follow_up_once(
     assert sorted(committed) == sorted(expected_ids(orders))
     assert len(follow_ups(kafka_bootstrap, topic, "read_uncommitted")) > ORDERS  # aborted copies
     assert_offsets_committed(kafka_bootstrap, name, topic, last)
+
+
+def test_an_aborted_transaction_rewinds_and_handles_its_events_again(
+    kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """A transaction that fails (the broker refuses a follow-up) is aborted, its partitions are
+    rewound to the committed offsets and their events handled again in the same process: each
+    OrderPaid is visible once, the refused event never."""
+    topic = new_topic(partitions=PARTITIONS, **{"max.message.bytes": str(LIMIT)})
+    name = f"tx-{topic}"
+    orders, last = place_orders(kafka_bootstrap, topic)
+    with workers(kafka_bootstrap, topic, name, tmp_path) as start:
+        worker = start("abort-once")
+        wait_until(
+            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= ORDERS,
+            what="every follow-up committed after the rewind",
+        )
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+    assert sorted(follow_ups(kafka_bootstrap, topic, "read_committed")) == sorted(
+        expected_ids(orders)
+    )
+    assert_offsets_committed(kafka_bootstrap, name, topic, last)
+    log = (tmp_path / "worker-0.log").read_text()
+    assert TRANSACTION_ABORTED in log
+    assert PARTITION_REWOUND in log

@@ -1,10 +1,13 @@
 """A transactional payments-like service process for the exactly-once tests: each `OrderPlaced`
 yields one `OrderPaid` through `ctx.publish`, on the same topic (as payments does).
 
-    python -m tests.failures.transactional_worker BOOTSTRAP TOPIC SERVICE [crash]
+    python -m tests.failures.transactional_worker BOOTSTRAP TOPIC SERVICE [crash|abort-once]
 
 With `crash`, the process SIGKILLs itself inside its first transaction that produced records,
-after they reached the log and before the commit: the worst moment to die.
+after they reached the log and before the commit: the worst moment to die. With `abort-once`,
+the first handling of order `o0` publishes an `OrderPaymentFailed` too large for the topic
+instead (the test sets the topic's `max.message.bytes`), so the broker refuses it and its
+transaction is aborted; handled again, the order is paid.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from confluent_kafka import Producer
 
 from conveyor.codec import default_codec
-from conveyor.events import OrderPaid, OrderPlaced
+from conveyor.events import OrderPaid, OrderPaymentFailed, OrderPlaced
 from conveyor.runtime import Context, Service, ServiceSettings, run_service, transactions
 from conveyor.settings import Settings
 from integrations.followup import follow_up_id
@@ -37,11 +40,21 @@ class CrashingProducer(Producer):
         super().commit_transaction(*args)
 
 
-def build_service(name: str) -> Service:
+TOO_LARGE = 50_000  # random bytes, hex-encoded: past the test topic's `max.message.bytes`
+
+
+def build_service(name: str, abort_once: bool) -> Service:
     service = Service(name, transactional=True)
+    handled: set[str] = set()
 
     @service.handler(OrderPlaced)
     def pay(event: OrderPlaced, ctx: Context) -> None:
+        oversized = abort_once and event.order_id == "o0" and "o0" not in handled
+        handled.add(event.order_id)
+        if oversized:
+            reason = os.urandom(TOO_LARGE).hex()  # random: compression cannot shrink it
+            ctx.publish(OrderPaymentFailed(order_id=event.order_id, reason=reason))
+            return
         ctx.publish(
             OrderPaid(
                 event_id=follow_up_id(event.event_id, "OrderPaid"),
@@ -65,7 +78,8 @@ def main(bootstrap: str, topic: str, name: str, mode: str = "") -> int:
         topic_map={OrderPlaced.TOPIC: topic},
     )
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    return run_service(build_service(name), Settings.from_env(env), settings, default_codec())
+    service = build_service(name, abort_once=mode == "abort-once")
+    return run_service(service, Settings.from_env(env), settings, default_codec())
 
 
 if __name__ == "__main__":

@@ -49,12 +49,18 @@ from conveyor.runtime.settings import ServiceSettings
 from conveyor.runtime.work import PartitionState, WorkItem
 from conveyor.typing import Codec
 
+MAX_MESSAGE_BYTES = 1_000_000  # librdkafka's `message.max.bytes`: larger ones fail at produce
 TIMEOUT = 30.0  # seconds for each transactional call; a stuck broker surfaces as an abort
 _QUEUE_FULL_WAIT = 0.05
 
 
 class TransactionAbortedError(ConveyorError):
     """A transaction failed and was aborted: its partitions are rewound and re-handled."""
+
+
+class FollowUpTooLargeError(ConveyorError):
+    """Raised in the handler: the producer would refuse this follow-up, and a transaction holding
+    it would fail every time its event is handled again."""
 
 
 class ProducerFencedError(ConveyorError):
@@ -78,6 +84,8 @@ class _AttemptBuffer:
 
     def publish(self, event: Event) -> OutgoingMessage:
         message = self._encode(event)  # invalid events raise here, in the handler
+        if len(message.value) + len(message.key) > MAX_MESSAGE_BYTES:
+            raise FollowUpTooLargeError(f"{message.event_type} of {len(message.value)} bytes")
         self.messages.append(message)
         return message
 
