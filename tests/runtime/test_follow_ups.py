@@ -5,7 +5,7 @@ from __future__ import annotations
 from conveyor import naming
 from conveyor.publish.message import OutgoingMessage
 from conveyor.runtime.context import EventMeta
-from conveyor.runtime.transactions import FollowUps
+from conveyor.runtime.followups import FollowUps
 from conveyor.runtime.work import PartitionState, WorkItem
 from tests.runtime.support import Ping, PingCodec
 

@@ -20,8 +20,7 @@ transaction: they are at least once (a rewound event may be dead-lettered twice)
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,21 +35,19 @@ from confluent_kafka import (
 )
 
 from conveyor.errors import ConveyorError
-from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
-from conveyor.publish.message import OutgoingMessage, build_message
+from conveyor.publish.message import OutgoingMessage
 from conveyor.runtime.errors import RuntimeConfigError
-from conveyor.runtime.failures import FailureHandler, Forwarded
-from conveyor.runtime.health import Health
+from conveyor.runtime.extension import RuntimeExtension
+from conveyor.runtime.followups import FollowUps, TransactionalExtension
 from conveyor.runtime.logs import TRANSACTION_ABORTED, TRANSACTION_COMMITTED
-from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings
-from conveyor.runtime.work import PartitionState, WorkItem
+from conveyor.runtime.work import PartitionState
 from conveyor.typing import Codec
 
-MAX_MESSAGE_BYTES = 1_000_000  # librdkafka's `message.max.bytes`: larger ones fail at produce
 TIMEOUT = 30.0  # seconds for each transactional call; a stuck broker surfaces as an abort
+COMMIT_ATTEMPTS = 3
 _QUEUE_FULL_WAIT = 0.05
 
 
@@ -58,88 +55,19 @@ class TransactionAbortedError(ConveyorError):
     """A transaction failed and was aborted: its partitions are rewound and re-handled."""
 
 
-class FollowUpTooLargeError(ConveyorError):
-    """Raised in the handler: the producer would refuse this follow-up, and a transaction holding
-    it would fail every time its event is handled again."""
-
-
 class ProducerFencedError(ConveyorError):
     """Another instance took over this `transactional.id` (or the producer failed fatally):
     this one must stop."""
 
 
+class TransactionsUnavailableError(ConveyorError):
+    """The transactional producer could not start, or could not abort a failed transaction:
+    the service stops, and its restart reads from the committed offsets."""
+
+
 def transactional_id(service: str, settings: ServiceSettings) -> str:
     """Stable across restarts of one instance, distinct between live instances."""
     return f"{service}-{settings.group_instance_id or socket.gethostname()}"
-
-
-class _AttemptBuffer:
-    """The publisher a handler's context gets in one attempt: it encodes and keeps."""
-
-    __slots__ = ("_encode", "messages")
-
-    def __init__(self, encode: Callable[[Event], OutgoingMessage]) -> None:
-        self._encode = encode
-        self.messages: list[OutgoingMessage] = []
-
-    def publish(self, event: Event) -> OutgoingMessage:
-        message = self._encode(event)  # invalid events raise here, in the handler
-        if len(message.value) + len(message.key) > MAX_MESSAGE_BYTES:
-            raise FollowUpTooLargeError(f"{message.event_type} of {len(message.value)} bytes")
-        self.messages.append(message)
-        return message
-
-
-class FollowUps:
-    """Follow-up messages per handled event, held until the transaction of its offset.
-
-    `publisher_for` runs on the dispatcher's loop thread at each attempt, `succeeded` there after
-    a successful one; `take` and `forget` on the poll thread."""
-
-    def __init__(self, codec: Codec, topic_for: Callable[[str], str]) -> None:
-        self._encode: Callable[[Event], OutgoingMessage] = lambda event: build_message(
-            event, codec, topic_for
-        )
-        self._lock = threading.Lock()
-        self._attempts: dict[WorkItem, _AttemptBuffer] = {}
-        self._ready: dict[PartitionState, dict[int, list[OutgoingMessage]]] = {}
-
-    def publisher_for(self, item: WorkItem) -> _AttemptBuffer:
-        """A fresh buffer for this attempt of `item` (a failed attempt's follow-ups are dropped)."""
-        buffer = _AttemptBuffer(self._encode)
-        with self._lock:
-            self._attempts[item] = buffer
-        return buffer
-
-    def succeeded(self, items: list[WorkItem]) -> None:
-        """Keep the follow-ups of the attempt that succeeded; a batch's go with its first event."""
-        with self._lock:
-            buffers = [self._attempts.pop(item, None) for item in items]
-            messages = [m for buffer in buffers if buffer is not None for m in buffer.messages]
-            if messages:
-                first = items[0]
-                self._ready.setdefault(first.partition, {})[first.offset] = messages
-
-    def take(self, state: PartitionState, position: int) -> list[OutgoingMessage]:
-        """Remove and return the follow-ups of `state`'s events before `position`, in offset
-        order; also forgets failed attempts of those events (dead-lettered ones)."""
-        with self._lock:
-            ready = self._ready.get(state, {})
-            offsets = sorted(offset for offset in ready if offset < position)
-            taken = [message for offset in offsets for message in ready.pop(offset)]
-            stale = [i for i in self._attempts if i.partition is state and i.offset < position]
-            for item in stale:
-                del self._attempts[item]
-        return taken
-
-    def forget(self, states: list[PartitionState]) -> None:
-        """Drop everything buffered for partitions this process no longer handles."""
-        gone = set(states)
-        with self._lock:
-            for state in gone:
-                self._ready.pop(state, None)
-            for item in [i for i in self._attempts if i.partition in gone]:
-                del self._attempts[item]
 
 
 class Transactions:
@@ -156,8 +84,8 @@ class Transactions:
 
     def commit(self, consumer: Any, due: list[tuple[PartitionState, int]]) -> None:
         """Produce the follow-ups of each partition's events up to its position and commit them
-        with those positions, in one transaction; raises `TransactionAbortedError` (aborted) or
-        `ProducerFencedError`."""
+        with those positions, in one transaction; raises `TransactionAbortedError` (aborted, the
+        caller rewinds), `ProducerFencedError` or `TransactionsUnavailableError` (stop)."""
         try:
             self._producer.begin_transaction()
             produced = 0
@@ -168,7 +96,7 @@ class Transactions:
             offsets = [TopicPartition(s.topic, s.partition, position) for s, position in due]
             metadata = consumer.consumer_group_metadata()
             self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
-            self._producer.commit_transaction(TIMEOUT)
+            self._commit_transaction()
         except KafkaException as exc:
             self._abort(exc)
         self._log.debug(TRANSACTION_COMMITTED, partitions=len(due), produced=produced)
@@ -184,6 +112,18 @@ class Transactions:
 
     def close(self) -> None:
         self._producer.flush(TIMEOUT)
+
+    def _commit_transaction(self) -> None:
+        # a retriable failure (a timeout) may have committed on the broker: retry, never abort it
+        for _ in range(COMMIT_ATTEMPTS - 1):
+            try:
+                self._producer.commit_transaction(TIMEOUT)
+                return
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if not (isinstance(error, KafkaError) and error.retriable()):
+                    raise
+        self._producer.commit_transaction(TIMEOUT)
 
     def _produce(self, message: OutgoingMessage) -> None:
         while True:
@@ -208,51 +148,7 @@ class Transactions:
         try:
             call()
         except KafkaException as exc:
-            raise ProducerFencedError(str(exc.args[0] if exc.args else exc)) from exc
-
-
-class TransactionalExtension:
-    """Wraps the service's extension: a successful attempt keeps its follow-ups, and a partition
-    that goes away drops them."""
-
-    def __init__(self, inner: Any, follow_ups: FollowUps) -> None:
-        self._inner = inner
-        self._follow_ups = follow_ups
-
-    @property
-    def failures(self) -> FailureHandler | None:
-        failures: FailureHandler | None = self._inner.failures
-        return failures
-
-    def start(self, service: Service, metrics: RuntimeMetrics, health: Health) -> list[str]:
-        topics: list[str] = self._inner.start(service, metrics, health)
-        return topics
-
-    def admit(self, item: WorkItem, now: float) -> float:
-        delay: float = self._inner.admit(item, now)
-        return delay
-
-    def on_assigned(self, partitions: list[PartitionState]) -> None:
-        self._inner.on_assigned(partitions)
-
-    def on_revoked(self, partitions: list[PartitionState]) -> None:
-        self._follow_ups.forget(partitions)
-        self._inner.on_revoked(partitions)
-
-    def divert(self, item: WorkItem) -> Forwarded | None:
-        diverted: Forwarded | None = self._inner.divert(item)
-        return diverted
-
-    def guard(self, item: WorkItem, invoke: Callable[[], Awaitable[None]]) -> Awaitable[None]:
-        guarded: Awaitable[None] = self._inner.guard(item, invoke)
-        return guarded
-
-    def succeeded(self, items: list[WorkItem]) -> None:
-        self._follow_ups.succeeded(items)
-        self._inner.succeeded(items)
-
-    def close(self) -> None:
-        self._inner.close()
+            raise TransactionsUnavailableError(str(exc.args[0] if exc.args else exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -269,7 +165,7 @@ def open_exactly_once(
     bootstrap_servers: str,
     settings: ServiceSettings,
     codec: Codec,
-    extension: Any,
+    extension: RuntimeExtension,
 ) -> ExactlyOnce:
     """The transactional producer (fencing any previous instance) and the follow-up buffers."""
     marked = [r.name for r in service.registrations.values() if r.policy.idempotency is not None]
