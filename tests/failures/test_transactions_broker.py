@@ -18,7 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.events import OrderItem, OrderPaid, OrderPlaced
-from conveyor.runtime.logs import PARTITION_REWOUND, TRANSACTION_ABORTED
+from conveyor.runtime.logs import EVENT_PROCESSED, PARTITION_REWOUND, TRANSACTION_ABORTED
 from integrations.followup import follow_up_id
 from tests.conftest import TopicFactory
 from tests.runtime.support import committed_offsets, wait_until
@@ -30,8 +30,11 @@ ORDERS = 30
 LIMIT = 20_000  # bytes per record batch on the abort test's topic
 
 
-def place_orders(bootstrap: str, topic: str) -> tuple[list[OrderPlaced], dict[int, int]]:
-    """Publish the orders; returns them and the last offset written to each partition."""
+def place_orders(
+    bootstrap: str, topic: str, count: int = ORDERS, keys: int = ORDERS
+) -> tuple[list[OrderPlaced], dict[int, int]]:
+    """Publish `count` orders over `keys` order ids (events of one key are handled one after
+    another); returns them and the last offset written to each partition."""
     producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
     codec = default_codec()
     last: dict[int, int] = {}
@@ -42,10 +45,10 @@ def place_orders(bootstrap: str, topic: str) -> tuple[list[OrderPlaced], dict[in
         last[partition] = max(last.get(partition, -1), message.offset() or 0)
 
     orders = []
-    for i in range(ORDERS):
+    for i in range(count):
         item = OrderItem(sku="BOOK", quantity=1, unit_price=100 + i)
         order = OrderPlaced(
-            order_id=f"o{i}", user_id="u1", items=(item,), currency="EUR", total=100 + i
+            order_id=f"o{i % keys}", user_id="u1", items=(item,), currency="EUR", total=100 + i
         )
         headers = [(naming.EVENT_TYPE, order.AVRO_NAME.encode())]
         producer.produce(
@@ -66,7 +69,10 @@ def follow_ups(bootstrap: str, topic: str, isolation: str) -> list[str]:
             "isolation.level": isolation,
         }
     )
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+    partitions = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    # up to the end as of now, or until the topic is quiet (the last records may be markers)
+    ends = [consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions]
     ids: list[str] = []
     try:
         while messages := consumer.consume(500, 1.0):
@@ -74,6 +80,9 @@ def follow_ups(bootstrap: str, topic: str, isolation: str) -> list[str]:
                 headers = dict(message.headers() or [])
                 if headers.get(naming.EVENT_TYPE) == OrderPaid.AVRO_NAME.encode():
                     ids.append(headers[naming.EVENT_ID].decode())
+            positions = consumer.position(partitions)
+            if all(tp.offset >= end for tp, end in zip(positions, ends, strict=True)):
+                break
     finally:
         consumer.close()
     return ids
@@ -185,3 +194,35 @@ def test_an_aborted_transaction_rewinds_and_handles_its_events_again(
     log = (tmp_path / "worker-0.log").read_text()
     assert TRANSACTION_ABORTED in log
     assert PARTITION_REWOUND in log
+
+
+def test_a_rebalance_mid_stream_keeps_each_follow_up_once(
+    kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """A second instance joins while the first is busy: revoked partitions commit their
+    transaction on the way out, the new owner carries on from there, and a read_committed
+    consumer sees each OrderPaid once."""
+    topic = new_topic(partitions=PARTITIONS)
+    name = f"tx-{topic}"
+    orders, last = place_orders(kafka_bootstrap, topic, count=300, keys=6)
+    with workers(kafka_bootstrap, topic, name, tmp_path) as start:
+        first = start("slow", "w0")
+        wait_until(
+            lambda: bool(follow_ups(kafka_bootstrap, topic, "read_committed")),
+            what="the first instance's first commit",
+        )
+        second = start("slow", "w1")
+        wait_until(
+            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= len(orders),
+            timeout=90,
+            what="every follow-up committed",
+        )
+        for process in (first, second):
+            process.send_signal(signal.SIGTERM)
+        assert (first.wait(30), second.wait(30)) == (0, 0)
+    assert sorted(follow_ups(kafka_bootstrap, topic, "read_committed")) == sorted(
+        expected_ids(orders)
+    )
+    assert_offsets_committed(kafka_bootstrap, name, topic, last)
+    handled_by_second = (tmp_path / "worker-1.log").read_text().count(EVENT_PROCESSED)
+    assert 0 < handled_by_second < len(orders), "the rebalance did not land mid-stream"

@@ -1,7 +1,10 @@
 """A transactional payments-like service process for the exactly-once tests: each `OrderPlaced`
 yields one `OrderPaid` through `ctx.publish`, on the same topic (as payments does).
 
-    python -m tests.failures.transactional_worker BOOTSTRAP TOPIC SERVICE [crash|abort-once]
+    python -m tests.failures.transactional_worker BOOTSTRAP TOPIC SERVICE [MODE] [INSTANCE]
+
+MODE is `crash`, `abort-once`, `slow` (50 ms per event, one at a time) or empty; INSTANCE names
+the group instance (and so the transactional id) when several workers share this host.
 
 With `crash`, the process SIGKILLs itself inside its first transaction that produced records,
 after they reached the log and before the commit: the worst moment to die. With `abort-once`,
@@ -15,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from confluent_kafka import Producer
@@ -43,7 +47,7 @@ class CrashingProducer(Producer):
 TOO_LARGE = 50_000  # random bytes, hex-encoded: past the test topic's `max.message.bytes`
 
 
-def build_service(name: str, abort_once: bool) -> Service:
+def build_service(name: str, abort_once: bool, delay: float) -> Service:
     service = Service(name, transactional=True)
     handled: set[str] = set()
 
@@ -51,6 +55,7 @@ def build_service(name: str, abort_once: bool) -> Service:
     def pay(event: OrderPlaced, ctx: Context) -> None:
         oversized = abort_once and event.order_id == "o0" and "o0" not in handled
         handled.add(event.order_id)
+        time.sleep(delay)
         if oversized:
             reason = os.urandom(TOO_LARGE).hex()  # random: compression cannot shrink it
             ctx.publish(OrderPaymentFailed(order_id=event.order_id, reason=reason))
@@ -68,7 +73,7 @@ def build_service(name: str, abort_once: bool) -> Service:
     return service
 
 
-def main(bootstrap: str, topic: str, name: str, mode: str = "") -> int:
+def main(bootstrap: str, topic: str, name: str, mode: str = "", instance: str = "") -> int:
     if mode == "crash":
         transactions.Producer = CrashingProducer  # type: ignore[misc]
     settings = ServiceSettings(
@@ -76,9 +81,12 @@ def main(bootstrap: str, topic: str, name: str, mode: str = "") -> int:
         shutdown_deadline=5.0,
         http_port=None,
         topic_map={OrderPlaced.TOPIC: topic},
+        sync_workers=1 if mode == "slow" else 32,
+        group_instance_id=instance or None,
     )
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    service = build_service(name, abort_once=mode == "abort-once")
+    delay = 0.05 if mode == "slow" else 0.0
+    service = build_service(name, abort_once=mode == "abort-once", delay=delay)
     return run_service(service, Settings.from_env(env), settings, default_codec())
 
 
