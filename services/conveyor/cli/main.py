@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import dlq, kafka, replay, run, schemas, status, tail, topics
+from conveyor.cli import demo, dlq, kafka, replay, run, schemas, status, tail, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -19,6 +19,7 @@ cli = typer.Typer(
 cli.add_typer(kafka.app, name="kafka")
 cli.add_typer(schemas.app, name="schemas")
 cli.add_typer(topics.app, name="topics")
+cli.command("demo")(demo.demo)
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run
 )

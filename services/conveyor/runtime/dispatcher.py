@@ -11,7 +11,7 @@ import concurrent.futures
 import queue
 import threading
 import time
-from collections.abc import Awaitable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -42,11 +42,13 @@ class Dispatcher:
         metrics: RuntimeMetrics,
         completions: queue.SimpleQueue[Completion],
         extension: RuntimeExtension = NO_EXTENSION,
+        publisher_for: Callable[[WorkItem], Publisher] | None = None,
     ) -> None:
         self._service = service
         self._failures = failures
         self._extension = extension
         self._publisher = publisher
+        self._publisher_for = publisher_for  # per attempt (transactional follow-ups), if set
         self._metrics = metrics
         self._completions = completions
         self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
@@ -104,9 +106,13 @@ class Dispatcher:
             self._completions.put((item.partition, item.offset, Status.DROPPED))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # the loop keeps only weak references to tasks; ours drop themselves when they end
+        self._tasks.add(self._loop.create_task(coroutine))
+
+    def _forget_current_task(self) -> None:
+        task = asyncio.current_task(self._loop)
+        if task is not None:
+            self._tasks.discard(task)
 
     def _start(self, item: WorkItem) -> None:
         self._spawn(self._run_one(item))
@@ -125,6 +131,7 @@ class Dispatcher:
             else:
                 status = await self._settle([item])
         finally:
+            self._forget_current_task()
             self._completions.put((item.partition, item.offset, status))
             if not key_done:
                 self._finish_key(item)
@@ -138,6 +145,7 @@ class Dispatcher:
         try:
             status = await self._settle(items)
         finally:
+            self._forget_current_task()
             for item in items:
                 self._completions.put((item.partition, item.offset, status))
 
@@ -190,6 +198,7 @@ class Dispatcher:
     def _call(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
         """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""
         first = items[0]
+        publisher = self._publisher if self._publisher_for is None else self._publisher_for(first)
         registration = first.registration
         if registration is None or first.event is None:
             raise first.error or ValueError("no event to handle")
@@ -197,11 +206,11 @@ class Dispatcher:
             metas = [item.meta for item in items]
             arguments: tuple[object, object] = (
                 [item.event for item in items],
-                BatchContext(self._service, metas, self._publisher),
+                BatchContext(self._service, metas, publisher),
             )
         else:
             meta = first.meta if attempt == 1 else replace(first.meta, attempt=attempt)
-            arguments = (first.event, Context(self._service, meta, self._publisher))
+            arguments = (first.event, Context(self._service, meta, publisher))
         if registration.is_async:
             result: Awaitable[None] = registration.function(*arguments)
             return result
