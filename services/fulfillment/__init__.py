@@ -1,5 +1,6 @@
 """fulfillment: creates a shipment through the warehouse's HTTP API for each paid order
-(idempotency key = order id) and publishes `OrderShipped`.
+(idempotency key = order id) and publishes `OrderShipped`, in one Kafka transaction with the
+payment's offset (`Service(..., transactional=True)`).
 
 `OrderPaid` does not carry the order's lines, so the service also keeps the lines of each
 `OrderPlaced` it sees; both travel on `order.events` under the order's key, so the placement is

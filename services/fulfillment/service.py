@@ -10,10 +10,9 @@ from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from fulfillment.orders import OrderBook
 from integrations.config import api_endpoint, database_path
-from integrations.followup import Emitter, follow_up_id
+from integrations.followup import follow_up_id
 from integrations.http import ApiClient, JsonApi
 from integrations.policies import ordered
-from integrations.publishing import confirmed_emitter
 from integrations.serve import serve
 
 NAME = "fulfillment"
@@ -26,8 +25,9 @@ class OrderNotSeenError(ConveyorError):
     were published out of order, or the placement was lost); retried, then dead-lettered."""
 
 
-def build_service(warehouse: JsonApi, book: OrderBook, emitter: Emitter) -> Service:
-    service = Service(NAME)
+def build_service(warehouse: JsonApi, book: OrderBook) -> Service:
+    # transactional: OrderShipped goes out in one Kafka transaction with the payment's offset
+    service = Service(NAME, transactional=True)
 
     @service.handler(OrderPlaced, policy=ORDERED)
     def remember_lines(event: OrderPlaced, ctx: Context) -> None:
@@ -41,7 +41,7 @@ def build_service(warehouse: JsonApi, book: OrderBook, emitter: Emitter) -> Serv
             raise OrderNotSeenError(f"no OrderPlaced seen for order {event.order_id}")
         shipment = {"order_id": event.order_id, "lines": lines}
         answer = warehouse.post("/shipments", shipment, idempotency_key=event.order_id)
-        emitter.emit(
+        ctx.publish(
             OrderShipped(
                 event_id=follow_up_id(event.event_id, "OrderShipped"),
                 order_id=event.order_id,
@@ -61,9 +61,8 @@ def main(settings: Settings, argv: list[str]) -> int:
     env = os.environ
     warehouse = ApiClient(api_endpoint(env, "WAREHOUSE", DEFAULT_URL))
     book = OrderBook(database_path(env, "FULFILLMENT_DB", settings.state_dir, NAME))
-    with confirmed_emitter(settings, NAME) as emitter:
-        try:
-            return serve(build_service(warehouse, book, emitter), settings, env)
-        finally:
-            warehouse.close()
-            book.close()
+    try:
+        return serve(build_service(warehouse, book), settings, env)
+    finally:
+        warehouse.close()
+        book.close()

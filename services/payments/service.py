@@ -9,10 +9,9 @@ from conveyor.events.base import Event
 from conveyor.runtime import Context, Service
 from conveyor.settings import Settings
 from integrations.config import api_endpoint
-from integrations.followup import Emitter, follow_up_id
+from integrations.followup import follow_up_id
 from integrations.http import ApiAnswer, ApiClient, JsonApi
 from integrations.policies import ordered
-from integrations.publishing import confirmed_emitter
 from integrations.serve import serve
 
 NAME = "payments"
@@ -37,14 +36,15 @@ def outcome_of(order: OrderPlaced, answer: ApiAnswer) -> Event:
     )
 
 
-def build_service(gateway: JsonApi, emitter: Emitter) -> Service:
-    service = Service(NAME)
+def build_service(gateway: JsonApi) -> Service:
+    # transactional: the outcome event goes out in one Kafka transaction with the order's offset
+    service = Service(NAME, transactional=True)
 
     @service.handler(OrderPlaced, policy=ordered())
     def charge(event: OrderPlaced, ctx: Context) -> None:
         charge = {"order_id": event.order_id, "amount": event.total, "currency": event.currency}
         answer = gateway.post("/charges", charge, idempotency_key=event.order_id, accept={DECLINED})
-        emitter.emit(outcome_of(event, answer))
+        ctx.publish(outcome_of(event, answer))
 
     return service
 
@@ -54,8 +54,7 @@ def main(settings: Settings, argv: list[str]) -> int:
     del argv
     env = os.environ
     gateway = ApiClient(api_endpoint(env, "PAYMENTS", DEFAULT_URL))
-    with confirmed_emitter(settings, NAME) as emitter:
-        try:
-            return serve(build_service(gateway, emitter), settings, env)
-        finally:
-            gateway.close()
+    try:
+        return serve(build_service(gateway), settings, env)
+    finally:
+        gateway.close()

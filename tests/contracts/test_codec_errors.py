@@ -109,6 +109,19 @@ def test_schema_valid_body_breaking_the_model_is_rejected(codec: AvroCodec) -> N
         codec.decode(data)
 
 
+@pytest.mark.parametrize("event_id", ["not-a-uuid", "", "12345678-1234-1234-1234-12345678901"])
+def test_event_id_that_is_no_uuid_is_rejected(codec: AvroCodec, event_id: str) -> None:
+    """A string that is no UUID in the `uuid` field is refused with a typed error."""
+    schema = codec.writer_schema(OrderPlaced)
+    record = {**examples.order_placed().model_dump(), "event_id": event_id}
+    body = BytesIO()
+    schemaless_writer(body, schema.reading, record)
+    data = b"\xc3\x01" + schema.fingerprint + body.getvalue()
+
+    with pytest.raises(InvalidPayloadError, match="event_id"):
+        codec.decode(data)
+
+
 def test_writer_and_reader_of_different_records_do_not_resolve(
     codec: AvroCodec, order_bytes: bytes
 ) -> None:

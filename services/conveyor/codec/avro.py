@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from io import BytesIO
-from typing import Final
+from typing import Any, Final
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
@@ -18,7 +19,7 @@ from conveyor.codec.errors import (
     UnknownFingerprintError,
     UnresolvableSchemaError,
 )
-from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
+from conveyor.codec.framing import HEADER_SIZE, MARKER, fingerprint_of
 from conveyor.codec.records import to_record
 from conveyor.codec.schema_set import SchemaSet, SchemaVersion
 from conveyor.events import EVENT_TYPES, Event
@@ -44,6 +45,23 @@ def _validation_summary(exc: ValidationError) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """How values of one writer schema version are read: resolved to which version, into which
+    model."""
+
+    writer: SchemaVersion
+    reader: SchemaVersion
+    model: type[Event]
+    resolve_to: Any  # the reader schema for fastavro; None when it is the writer's: no resolution
+    validate: Callable[..., Any]  # the model's pydantic-core validator, `model_validate` unwrapped
+
+
+def _route(writer: SchemaVersion, reader: SchemaVersion, model: type[Event]) -> _Route:
+    resolve_to = None if reader is writer else reader.reading
+    return _Route(writer, reader, model, resolve_to, model.__pydantic_validator__.validate_python)
+
+
 class AvroCodec:
     """Avro single-object encoding against the schema versions of one `SchemaSet`.
 
@@ -66,6 +84,14 @@ class AvroCodec:
         self._event_types = dict(event_types)
         self._writers = {name: self._pick(name, writer_versions) for name in self._event_types}
         self._readers = {name: self._pick(name, reader_versions) for name in self._event_types}
+        # The route of every writer version that has a model and a reader version: `decode`
+        # without an explicit reader then costs one lookup.
+        self._routes = {
+            schema.fingerprint: _route(schema, target, model)
+            for schema in schemas
+            if (model := self._event_types.get(schema.full_name)) is not None
+            and (target := self._readers.get(model.AVRO_NAME)) is not None
+        }
 
     def _pick(self, name: str, pinned: Mapping[str, int] | None) -> SchemaVersion | None:
         version = (pinned or {}).get(name)
@@ -106,6 +132,23 @@ class AvroCodec:
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
         """The event in `data`, resolved to `reader`'s schema (default: the writer's record)."""
+        route = self._routes.get(data[2:HEADER_SIZE]) if reader is None else None
+        if route is None or data[:2] != MARKER:
+            route = self._find_route(data, reader)
+        record = self._read(data, route)
+        try:
+            # Every field is checked; unknown keys are not looked for, as fastavro's record has
+            # exactly the reader schema's fields (the contract test keeps them the model's).
+            return route.validate(record, extra="ignore")  # type: ignore[no-any-return]
+        except ValidationError as exc:
+            raise InvalidPayloadError(
+                f"{route.writer.label} decoded but breaks {route.model.__name__}'s rules: "
+                f"{_validation_summary(exc)}",
+                bytes(data),
+            ) from exc
+
+    def _find_route(self, data: bytes, reader: type[Event] | None) -> _Route:
+        """How to read `data` as `reader`, or why it cannot be."""
         fingerprint = fingerprint_of(data)
         writer = self.schemas.by_fingerprint(fingerprint)
         if writer is None:
@@ -123,24 +166,16 @@ class AvroCodec:
             raise UnresolvableSchemaError(
                 f"no schema for reader {model.__name__} to read {writer.label} as", bytes(data)
             )
-        record = self._read(data, writer, target)
-        try:
-            return model.model_validate(record)
-        except ValidationError as exc:
-            raise InvalidPayloadError(
-                f"{writer.label} decoded but breaks {model.__name__}'s rules: "
-                f"{_validation_summary(exc)}",
-                bytes(data),
-            ) from exc
+        return _route(writer, target, model)
 
-    def _read(self, data: bytes, writer: SchemaVersion, reader: SchemaVersion) -> object:
+    @staticmethod
+    def _read(data: bytes, route: _Route) -> object:
+        writer, reader = route.writer, route.reader
         stream = BytesIO(data)
         stream.seek(HEADER_SIZE)
         try:
-            if writer is reader:
-                record = schemaless_reader(stream, writer.parsed, None)
-            else:
-                record = schemaless_reader(stream, writer.parsed, reader.parsed)
+            # Without a reader schema when it is the writer's: fastavro then resolves nothing.
+            record = schemaless_reader(stream, writer.reading, route.resolve_to)
         except SchemaResolutionError as exc:
             raise UnresolvableSchemaError(
                 f"cannot read {writer.label} as {reader.label}: {exc}", bytes(data)

@@ -29,8 +29,8 @@ def to_record(model: BaseModel) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return to_record(value)
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+    if isinstance(value, list | tuple):  # models (an order's items) without a second call each
+        return [to_record(item) if isinstance(item, BaseModel) else _plain(item) for item in value]
     return value
 
 

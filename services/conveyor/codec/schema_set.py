@@ -29,7 +29,10 @@ class SchemaVersion:
     version: int
     path: Path
     raw: dict[str, Any] = field(repr=False)
-    parsed: Any = field(repr=False)  # fastavro's parsed form, reused by every read and write
+    parsed: Any = field(repr=False)  # fastavro's parsed form, reused by every write
+    # Parsed without the `uuid` logical type, what reads use: fastavro would build each UUID in
+    # Python and the model validate it again; pydantic-core parses the string once, natively.
+    reading: Any = field(repr=False)
     canonical: str = field(repr=False)
     fingerprint: bytes
     header: bytes = field(repr=False)  # C3 01 + fingerprint: how values of this version start
@@ -53,6 +56,7 @@ def load_schema_file(path: Path) -> SchemaVersion:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         parsed = parse_schema(raw, {})
+        reading = parse_schema(_without_uuid_logical_type(raw), {})
     except (OSError, ValueError, SchemaParseException, UnknownType) as exc:
         raise SchemaLoadError(f"{path}: not a valid Avro schema: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("type") != "record":
@@ -70,10 +74,22 @@ def load_schema_file(path: Path) -> SchemaVersion:
         path=path,
         raw=raw,
         parsed=parsed,
+        reading=reading,
         canonical=canonical,
         fingerprint=schema_fingerprint,
         header=header(schema_fingerprint),
     )
+
+
+def _without_uuid_logical_type(node: Any) -> Any:
+    """A copy of a schema in which `{"type": "string", "logicalType": "uuid"}` is a plain string."""
+    if isinstance(node, list):
+        return [_without_uuid_logical_type(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("logicalType") == "uuid" and node.get("type") == "string":
+        return {key: value for key, value in node.items() if key != "logicalType"}
+    return {key: _without_uuid_logical_type(value) for key, value in node.items()}
 
 
 def _full_name(raw: dict[str, Any]) -> str:

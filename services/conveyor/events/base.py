@@ -57,6 +57,8 @@ class Event(BaseModel):
     @classmethod
     def _to_utc_millis(cls, value: datetime) -> datetime:
         """UTC to the millisecond, what Avro's timestamp-millis keeps; naive times count as UTC."""
+        if value.tzinfo is UTC and not value.microsecond % 1000:
+            return value  # already so, as every decoded timestamp-millis is: skip two copies
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
 

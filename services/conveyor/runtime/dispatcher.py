@@ -12,7 +12,7 @@ import concurrent.futures
 import queue
 import threading
 import time
-from collections.abc import Awaitable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -45,11 +45,13 @@ class Dispatcher:
         metrics: RuntimeMetrics,
         completions: queue.SimpleQueue[list[Completion]],
         extension: RuntimeExtension = NO_EXTENSION,
+        publisher_for: Callable[[WorkItem], Publisher] | None = None,
     ) -> None:
         self._service = service
         self._failures = failures
         self._extension = extension
         self._publisher = publisher
+        self._publisher_for = publisher_for  # per attempt (transactional follow-ups), if set
         self._metrics = metrics
         self._completions = completions
         self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
@@ -225,6 +227,7 @@ class Dispatcher:
     def _call(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
         """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""
         first = items[0]
+        publisher = self._publisher if self._publisher_for is None else self._publisher_for(first)
         registration = first.registration
         if registration is None or first.event is None:
             raise first.error or ValueError("no event to handle")
@@ -232,11 +235,11 @@ class Dispatcher:
             metas = [item.meta for item in items]
             arguments: tuple[object, object] = (
                 [item.event for item in items],
-                BatchContext(self._service, metas, self._publisher),
+                BatchContext(self._service, metas, publisher),
             )
         else:
             meta = first.meta if attempt == 1 else replace(first.meta, attempt=attempt)
-            arguments = (first.event, Context(self._service, meta, self._publisher))
+            arguments = (first.event, Context(self._service, meta, publisher))
         if registration.is_async:
             result: Awaitable[None] = registration.function(*arguments)
             return result

@@ -30,6 +30,9 @@ OFFSETS_COMMIT_FAILED: Final = "offsets.commit_failed"
 DRAIN_TIMED_OUT: Final = "drain.timed_out"
 CONSUMER_ERROR: Final = "consumer.error"
 HEALTH_LISTENING: Final = "health.listening"
+TRANSACTION_COMMITTED: Final = "transaction.committed"
+TRANSACTION_ABORTED: Final = "transaction.aborted"
+PARTITION_REWOUND: Final = "partition.rewound"
 
 CATALOGUE: Final = frozenset(
     {
@@ -52,6 +55,9 @@ CATALOGUE: Final = frozenset(
         DRAIN_TIMED_OUT,
         CONSUMER_ERROR,
         HEALTH_LISTENING,
+        TRANSACTION_COMMITTED,
+        TRANSACTION_ABORTED,
+        PARTITION_REWOUND,
     }
 )
 

@@ -26,8 +26,10 @@ from conveyor.runtime.logs import (
     PARTITION_PAUSED,
     PARTITION_RESUMED,
     PARTITION_REVOKED,
+    PARTITION_REWOUND,
 )
 from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.transactions import TransactionAbortedError, Transactions
 from conveyor.runtime.work import Completion, PartitionState, Status
 
 
@@ -44,6 +46,7 @@ class Assignments:
         max_pending: int,
         drain_deadline: float,
         extension: RuntimeExtension = NO_EXTENSION,
+        transactions: Transactions | None = None,
     ) -> None:
         self._service = service
         self._dispatcher = dispatcher
@@ -52,6 +55,7 @@ class Assignments:
         self._max_pending = max_pending
         self._drain_deadline = drain_deadline
         self._extension = extension
+        self._transactions = transactions  # commits go through it for transactional services
         self._states: dict[tuple[str, int], PartitionState] = {}
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self.joined = False
@@ -178,6 +182,9 @@ class Assignments:
             )
         if not due:
             return
+        if self._transactions is not None:
+            self._commit_transaction(consumer, self._transactions, due)
+            return
         offsets = []
         for state in due:
             position = state.tracker.position
@@ -193,6 +200,41 @@ class Assignments:
             for state in due:
                 state.committed = None  # try again next time
             self._log.warning(OFFSETS_COMMIT_FAILED, error=str(error.args[0]))
+
+    def _commit_transaction(
+        self, consumer: Any, transactions: Transactions, due: list[PartitionState]
+    ) -> None:
+        """One transaction: the follow-ups of the newly completed events, and their offsets."""
+        positions = [(s, s.tracker.position) for s in due if s.tracker.position is not None]
+        try:
+            transactions.commit(consumer, positions)
+        except TransactionAbortedError:
+            self.rewind(consumer, transactions, due)
+            return
+        for state, position in positions:
+            state.committed = position
+        self.on_commit(None, [TopicPartition(s.topic, s.partition, p) for s, p in positions])
+
+    def rewind(
+        self, consumer: Any, transactions: Transactions, states: list[PartitionState]
+    ) -> None:
+        """After an aborted transaction: read the still owned `states` again from their committed
+        offsets, as fresh assignments (their queued and in-flight work is dropped)."""
+        live = [s for s in states if s.active and self.get(s.topic, s.partition) is s]
+        if not live:
+            return  # revoked or shutting down: the next owner reads from the committed offsets
+        self.drain(live)
+        self._set_paused(consumer, [s for s in live if s.paused], paused=False)
+        self._extension.on_revoked(live)
+        fresh = [PartitionState(s.topic, s.partition) for s in live]
+        for state in fresh:
+            self._states[(state.topic, state.partition)] = state
+        for tp in transactions.rewind_positions(consumer, live):
+            consumer.seek(tp)  # a failure raises: carrying on would skip the rewound events
+            self._log.info(
+                PARTITION_REWOUND, topic=tp.topic, partition=tp.partition, offset=tp.offset
+            )
+        self._extension.on_assigned(fresh)
 
     def on_commit(self, error: Any, partitions: list[TopicPartition]) -> None:
         """librdkafka's commit report (async commits), also fed the result of sync ones.

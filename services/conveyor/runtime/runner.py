@@ -23,6 +23,7 @@ from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.router import Router
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings, consumer_config
+from conveyor.runtime.transactions import open_exactly_once
 from conveyor.runtime.work import Completion
 from conveyor.settings import Settings
 from conveyor.typing import Codec
@@ -44,6 +45,12 @@ def run_service(
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
+    exactly_once = None
+    if service.transactional:
+        exactly_once = open_exactly_once(
+            service, settings.bootstrap_servers, service_settings, codec, extension
+        )
+        extension = exactly_once.extension
     metrics = RuntimeMetrics(service.name)
     health = Health()
     extra_topics = extension.start(service, metrics, health)
@@ -57,6 +64,7 @@ def run_service(
         extension=extension,
         metrics=metrics,
         completions=completions,
+        publisher_for=exactly_once.follow_ups.publisher_for if exactly_once else None,
     )
     assignments = Assignments(
         service.name,
@@ -66,6 +74,7 @@ def run_service(
         max_pending=service_settings.max_pending_per_partition,
         drain_deadline=service_settings.shutdown_deadline,
         extension=extension,
+        transactions=exactly_once.transactions if exactly_once else None,
     )
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
@@ -105,6 +114,8 @@ def run_service(
     finally:
         dispatcher.stop(timeout=1.0)
         extension.close()
+        if exactly_once is not None:
+            exactly_once.transactions.close()
         if server is not None:
             server.stop()
 

@@ -46,10 +46,13 @@ class Registration:
 class Service:
     """The handlers of one consumer-group service, keyed by event type."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, transactional: bool = False) -> None:
+        """`transactional`: consume and publish exactly once (see `conveyor.runtime.transactions`):
+        follow-ups from `ctx.publish` go out in one Kafka transaction with the offsets."""
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise RuntimeConfigError(f"service names are letters, digits and dashes: {name!r}")
         self.name = name
+        self.transactional = transactional
         self._by_avro_name: dict[str, Registration] = {}
 
     def handler(

@@ -116,6 +116,8 @@ def consumer_config(
         "auto.offset.reset": settings.auto_offset_reset,
         "max.poll.interval.ms": settings.max_poll_interval_ms,
         "enable.partition.eof": False,
+        # never see a transactional producer's aborted or still open records
+        "isolation.level": "read_committed",
     }
     if settings.group_protocol is GroupProtocol.CLASSIC:
         config["partition.assignment.strategy"] = "cooperative-sticky"

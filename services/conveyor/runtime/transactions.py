@@ -1,0 +1,184 @@
+"""Exactly-once consume-transform-produce, for `Service(name, transactional=True)`.
+
+A handler's `ctx.publish(event)` sends nothing: the event is encoded as the publisher encodes it
+(`conveyor.publish.build_message`: topic, key, headers) and buffered under the event being
+handled, one buffer per attempt; only the buffer of the attempt that succeeded counts. At each
+commit the runtime opens one Kafka transaction, produces the follow-ups of exactly the events in
+each partition's newly completed prefix (in offset order), adds the consumer's offsets to it
+(`send_offsets_to_transaction`) and commits. A `read_committed` consumer therefore sees a
+follow-up if and only if the offset of the event that caused it is committed.
+
+A transaction that fails is aborted and its partitions are rewound to their last committed
+offsets, so their events are handled again. The `transactional.id` is `<service>-<instance>`
+(the group instance id, else the host name): a restarted instance fences its zombie and aborts
+the transaction it left open. A fenced producer stops the service.
+
+Dead letters, retry tiers and parked keys are written by the policies' own producer, outside the
+transaction: they are at least once (a rewound event may be dead-lettered twice).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+
+from conveyor.errors import ConveyorError
+from conveyor.publish.config import PublisherConfig
+from conveyor.publish.message import OutgoingMessage
+from conveyor.runtime.errors import RuntimeConfigError
+from conveyor.runtime.extension import RuntimeExtension
+from conveyor.runtime.followups import FollowUps, TransactionalExtension
+from conveyor.runtime.logs import TRANSACTION_ABORTED, TRANSACTION_COMMITTED
+from conveyor.runtime.service import Service
+from conveyor.runtime.settings import ServiceSettings
+from conveyor.runtime.work import PartitionState
+from conveyor.typing import Codec
+
+TIMEOUT = 30.0  # seconds for each transactional call; a stuck broker surfaces as an abort
+COMMIT_ATTEMPTS = 3
+_QUEUE_FULL_WAIT = 0.05
+
+
+class TransactionAbortedError(ConveyorError):
+    """A transaction failed and was aborted: its partitions are rewound and re-handled."""
+
+
+class ProducerFencedError(ConveyorError):
+    """Another instance took over this `transactional.id` (or the producer failed fatally):
+    this one must stop."""
+
+
+class TransactionsUnavailableError(ConveyorError):
+    """The transactional producer could not start, or could not abort a failed transaction:
+    the service stops, and its restart reads from the committed offsets."""
+
+
+def transactional_id(service: str, settings: ServiceSettings) -> str:
+    """Stable across restarts of one instance, distinct between live instances."""
+    return f"{service}-{settings.group_instance_id or socket.gethostname()}"
+
+
+class Transactions:
+    """The transactional producer of one service process and its commit step."""
+
+    def __init__(self, config: PublisherConfig, follow_ups: FollowUps, *, rewind_to: int) -> None:
+        self._follow_ups = follow_ups
+        self._rewind_to = rewind_to
+        self._producer = Producer(config.librdkafka())
+        self._log = structlog.get_logger("conveyor.runtime").bind(
+            transactional_id=config.extra["transactional.id"]
+        )
+        self._guard(lambda: self._producer.init_transactions(TIMEOUT))
+
+    def commit(self, consumer: Any, due: list[tuple[PartitionState, int]]) -> None:
+        """Produce the follow-ups of each partition's events up to its position and commit them
+        with those positions, in one transaction; raises `TransactionAbortedError` (aborted, the
+        caller rewinds), `ProducerFencedError` or `TransactionsUnavailableError` (stop)."""
+        try:
+            self._producer.begin_transaction()
+            produced = 0
+            for state, position in due:
+                for message in self._follow_ups.take(state, position):
+                    self._produce(message)
+                    produced += 1
+            offsets = [TopicPartition(s.topic, s.partition, position) for s, position in due]
+            metadata = consumer.consumer_group_metadata()
+            self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
+            self._commit_transaction()
+        except KafkaException as exc:
+            self._abort(exc)
+        self._log.debug(TRANSACTION_COMMITTED, partitions=len(due), produced=produced)
+
+    def rewind_positions(self, consumer: Any, states: list[PartitionState]) -> list[TopicPartition]:
+        """Where `states` must be read again from: the group's committed offsets."""
+        tps = [TopicPartition(s.topic, s.partition) for s in states]
+        committed = consumer.committed(tps, timeout=TIMEOUT)
+        return [
+            TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else self._rewind_to)
+            for tp in committed
+        ]
+
+    def close(self) -> None:
+        self._producer.flush(TIMEOUT)
+
+    def _commit_transaction(self) -> None:
+        # a retriable failure (a timeout) may have committed on the broker: retry, never abort it
+        for _ in range(COMMIT_ATTEMPTS - 1):
+            try:
+                self._producer.commit_transaction(TIMEOUT)
+                return
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if not (isinstance(error, KafkaError) and error.retriable()):
+                    raise
+        self._producer.commit_transaction(TIMEOUT)
+
+    def _produce(self, message: OutgoingMessage) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    message.topic, message.value, message.key, headers=message.headers
+                )
+                return
+            except BufferError:
+                self._producer.poll(_QUEUE_FULL_WAIT)
+
+    def _abort(self, exc: KafkaException) -> None:
+        error = exc.args[0] if exc.args else None
+        if isinstance(error, KafkaError) and error.fatal():
+            raise ProducerFencedError(str(error)) from exc
+        self._log.warning(TRANSACTION_ABORTED, error=str(error))
+        self._guard(lambda: self._producer.abort_transaction(TIMEOUT))
+        raise TransactionAbortedError(str(error)) from exc
+
+    @staticmethod
+    def _guard(call: Callable[[], None]) -> None:
+        try:
+            call()
+        except KafkaException as exc:
+            raise TransactionsUnavailableError(str(exc.args[0] if exc.args else exc)) from exc
+
+
+@dataclass(frozen=True)
+class ExactlyOnce:
+    """What `run_service` wires in for a transactional service."""
+
+    follow_ups: FollowUps
+    transactions: Transactions
+    extension: TransactionalExtension
+
+
+def open_exactly_once(
+    service: Service,
+    bootstrap_servers: str,
+    settings: ServiceSettings,
+    codec: Codec,
+    extension: RuntimeExtension,
+) -> ExactlyOnce:
+    """The transactional producer (fencing any previous instance) and the follow-up buffers."""
+    marked = [r.name for r in service.registrations.values() if r.policy.idempotency is not None]
+    if marked:
+        # a rewound event must run again to re-emit its follow-ups; a processed mark would skip it
+        raise RuntimeConfigError(f"transactional handlers cannot be idempotency-marked: {marked}")
+    topics = dict(settings.topic_map)
+    follow_ups = FollowUps(codec, lambda declared: topics.get(declared, declared))
+    config = PublisherConfig(
+        bootstrap_servers=bootstrap_servers,
+        client_id=f"{service.name}-transactions",
+        extra={"transactional.id": transactional_id(service.name, settings)},
+    )
+    rewind_to = OFFSET_BEGINNING if settings.auto_offset_reset == "earliest" else OFFSET_END
+    transactions = Transactions(config, follow_ups, rewind_to=rewind_to)
+    return ExactlyOnce(follow_ups, transactions, TransactionalExtension(extension, follow_ups))
