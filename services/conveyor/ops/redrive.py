@@ -1,14 +1,16 @@
 """Redrive: send selected dead letters back through one service's own retry path.
 
-The events go to the service's first retry tier (`<service>.retry.1`, due now) or, for a
-service without tiers, to `<service>.redrive`: only that service's group reads either, so no
+The events go to the service's first retry tier (`<service>.retry.1`, due now) or, for an
+ordered service (no tiers), to `<service>.redrive`: only that service's group reads either, so no
 other consumer of the original topic runs again. One key's events keep their original order.
 Each redriven event carries `x-redrive-count` (one more than before), and letters already
 redriven `max_redrives` times are held back, so a handler that keeps failing cannot loop.
 
 Every event, its ledger mark and (after a parked key's last event) the tombstone that releases
-the key are written in one Kafka transaction, so a run killed at any point resumes, when run
-again, exactly where its last committed transaction ended: no duplicates, nothing skipped.
+the key are written in one Kafka transaction; both that last event and the tombstone carry
+`x-redrive-releases`, so the runtime keeps the key parked until the event is done
+(`conveyor.policies.redrive`). So a run killed at any point resumes, when run again, exactly
+where its last committed transaction ended: no duplicates, nothing skipped.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ FAILURE_HEADERS = frozenset(
         naming.RETRY_DUE_AT,
         naming.REDRIVE_COUNT,
         naming.PARKED_BEHIND,
+        naming.REDRIVE_RELEASES,
     }
 )
 
@@ -200,11 +203,20 @@ def _write(
         (naming.REDRIVE_COUNT, str(letter.redrive_count + 1).encode()),
         (naming.RETRY_DUE_AT, str(now_ms).encode()),
     ]
+    parked_key = parked.of_letter(letter)
+    releases = parked_key in p.releases and last_of_key[parked_key] == letter.position
+    # The key's last event and the tombstone name its source partition: the runtime keeps the
+    # key parked (releasing) until that event is done, then releases it itself.
+    partition = letter.record.int_header(naming.ORIGINAL_PARTITION, -1)
+    release = [(naming.REDRIVE_RELEASES, str(partition).encode())]
+    if releases:
+        headers += release
     producer.produce(p.target, key=record.key, value=record.value, headers=headers)
     ledger.mark(producer, p.service, letter.position, now_ms)
-    parked_key = parked.of_letter(letter)
-    if parked_key in p.releases and last_of_key[parked_key] == letter.position:
-        producer.produce(naming.parked_topic(p.service), key=parked_key, value=None)
+    if releases:
+        producer.produce(
+            naming.parked_topic(p.service), key=parked_key, value=None, headers=list(release)
+        )
     producer.poll(0)
 
 

@@ -10,6 +10,7 @@ from types import FrameType
 import structlog
 from confluent_kafka import Consumer
 
+from conveyor.ops import replay_window
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
@@ -47,6 +48,7 @@ def run_service(
     metrics = RuntimeMetrics(service.name)
     health = Health()
     extra_topics = extension.start(service, metrics, health)
+    replays = replay_window.for_service(settings.bootstrap_servers, service.name)
     completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
@@ -92,7 +94,7 @@ def run_service(
     loop = ConsumerLoop(
         service.name,
         consumer,
-        router=Router(service, codec),
+        router=Router(service, codec, replays.contains if replays.windows else None),
         dispatcher=dispatcher,
         assignments=assignments,
         metrics=metrics,
