@@ -7,11 +7,10 @@ once). Undecodable messages become work items carrying the error, for the failur
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import replace
 from typing import Any
 
 from conveyor import naming
-from conveyor.runtime.context import EventMeta, ReplayCheck
+from conveyor.runtime.context import EventMeta
 from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
 from conveyor.typing import Codec
@@ -22,13 +21,10 @@ _NO_TIMESTAMP = 0  # confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 class Router:
     """Turns messages into work items for one service."""
 
-    def __init__(
-        self, service: Service, codec: Codec, in_replay: ReplayCheck | None = None
-    ) -> None:
+    def __init__(self, service: Service, codec: Codec) -> None:
         self._registrations = service.registrations
         self._registration_for = service.registration_for
         self._codec = codec
-        self._in_replay = in_replay  # None: no replay window recorded (the usual case)
 
     def route(self, message: Any, partition: PartitionState) -> WorkItem | None:
         """A work item, or None when the service does not handle this message's type."""
@@ -53,23 +49,10 @@ class Router:
             else:
                 event = self._codec.decode(value, registration.event_type)
         except Exception as error:  # any decoder failure is poison, routed to the failure seam
-            meta = self._meta(message, partition, raw_key, headers, None)
+            meta = _meta(message, partition, raw_key, headers, None)
             return WorkItem(partition, meta, scheduling_key, None, value, registration, error)
-        meta = self._meta(message, partition, raw_key, headers, str(event.event_id))
+        meta = _meta(message, partition, raw_key, headers, str(event.event_id))
         return WorkItem(partition, meta, scheduling_key, event, value, registration)
-
-    def _meta(
-        self,
-        message: Any,
-        partition: PartitionState,
-        raw_key: bytes | None,
-        headers: list[tuple[str, bytes]],
-        event_id: str | None,
-    ) -> EventMeta:
-        meta = _meta(message, partition, raw_key, headers, event_id)
-        if self._in_replay is not None and self._in_replay(meta.topic, meta.partition, meta.offset):
-            return replace(meta, in_replay=True)
-        return meta
 
 
 def _meta(

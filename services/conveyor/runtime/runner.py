@@ -21,7 +21,7 @@ from conveyor.runtime.logs import SERVICE_STARTED
 from conveyor.runtime.loop import ConsumerLoop
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
-from conveyor.runtime.router import Router
+from conveyor.runtime.replays import router_for
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.work import Completion
@@ -47,8 +47,8 @@ def run_service(
         _stop_on_signals(stop)
     metrics = RuntimeMetrics(service.name)
     health = Health()
-    extra_topics = extension.start(service, metrics, health)
     replays = replay_window.for_service(settings.bootstrap_servers, service.name)
+    extra_topics = extension.start(service, metrics, health)
     completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
@@ -94,7 +94,7 @@ def run_service(
     loop = ConsumerLoop(
         service.name,
         consumer,
-        router=Router(service, codec, replays.contains if replays.windows else None),
+        router=router_for(service, codec, replays.contains if replays.windows else None),
         dispatcher=dispatcher,
         assignments=assignments,
         metrics=metrics,
