@@ -29,9 +29,11 @@ LAST_FAILED_AT: Final = "x-last-failed-at"
 RETRY_DUE_AT: Final = "x-retry-due-at"  # epoch millis before which a retry tier holds the event
 PARKED_BEHIND: Final = "x-parked-behind"  # on later events of a parked key: the first one's id
 REDRIVE_COUNT: Final = "x-redrive-count"
-# On a redrive's last event of a parked key, and on the tombstone the redrive writes for it: the
-# key's source partition. The runtime releases the key once that event is handled.
+# On every redriven event of a parked key that the redrive releases, and on the tombstone it
+# writes for the key: the key's source partition. The last such event also carries
+# `x-redrive-last`; the runtime releases the key once that one is done.
 REDRIVE_RELEASES: Final = "x-redrive-releases"
+REDRIVE_LAST: Final = "x-redrive-last"
 # On the tombstone the runtime writes when a redriven key is done: the last source offset redriven.
 RELEASED_THROUGH: Final = "x-released-through"
 

@@ -1,12 +1,12 @@
 """Redriven events of an ordered service, kept in per-key order with the key's parking.
 
 `conveyor dlq redrive` writes a parked key's dead letters, in their original order, to
-`<service>.redrive`; with the last one (headed `x-redrive-releases`) it writes a tombstone of the
+`<service>.redrive`; with the last one (headed `x-redrive-last`) it writes a tombstone of the
 key to `<service>.parked`, in one transaction. Here:
 
 - a redriven event runs even though its key is parked (it is the parked event, or one behind it);
-  the key turns *releasing* when its first redriven event is admitted or the redrive's tombstone
-  is seen, whichever comes first;
+  the key turns *releasing* when its first redriven event headed `x-redrive-releases` is admitted
+  or the redrive's tombstone is seen, whichever comes first;
 - the key's new events on its source topic wait (their partition is held) while it is releasing,
   instead of following into the dead letters, so none overtakes a redriven one;
 - when the last redriven event is done, the runtime writes its own tombstone and the instance
@@ -81,7 +81,8 @@ class RedriveOrder:
             return 0.0
         if self.is_redriven(item):
             parked = self.parked_origin(item)
-            if parked is not None and not parked.releasing and _runs_despite(item, parked):
+            releases = item.meta.header(naming.REDRIVE_RELEASES) is not None
+            if releases and parked is not None and _runs_despite(item, parked):
                 self._parking.keys.set_releasing(parked, True)
             return 0.0
         parked = self._parking.keys.get(item.meta.topic, item.meta.partition, _key(item))
@@ -137,7 +138,8 @@ def _runs_despite(item: WorkItem, parked: ParkedKey) -> bool:
 
 
 def _releases(item: WorkItem) -> bool:
-    return item.meta.header(naming.REDRIVE_RELEASES) is not None
+    """Whether this is the last redriven event of a key the redrive releases."""
+    return item.meta.header(naming.REDRIVE_LAST) is not None
 
 
 def _key(item: WorkItem) -> bytes:

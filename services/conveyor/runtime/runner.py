@@ -47,8 +47,8 @@ def run_service(
         _stop_on_signals(stop)
     metrics = RuntimeMetrics(service.name)
     health = Health()
-    replays = replay_window.for_service(settings.bootstrap_servers, service.name)
     extra_topics = extension.start(service, metrics, health)
+    replays = replay_window.for_service(settings.bootstrap_servers, service.name)
     completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
