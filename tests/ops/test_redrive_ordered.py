@@ -151,6 +151,35 @@ def test_events_dead_lettered_after_the_redrive_was_planned_keep_the_key_parked(
     assert read_table(broker, naming.parked_topic(service.name)) == {}
 
 
+def test_a_redrive_run_while_the_service_is_stopped_keeps_order_after_the_restart(
+    kafka_bootstrap: str, broker: Broker, new_topic: TopicFactory
+) -> None:
+    """Stop, fix, redrive, start: the restarted service loads A as parked until its redriven
+    events are done, so A's event that waited on the topic meanwhile runs after them."""
+    topic = new_topic(partitions=1)
+    handler = Handler(broken={"A"})
+    service = handler.service(f"ful-{topic}")
+    create_side_topics(kafka_bootstrap, service.name, redrive=True)
+    produce_pings(kafka_bootstrap, topic, ["A", "B"], per_key=2)
+    settings = fast_settings(topic_map={Ping.TOPIC: topic})
+    redrive_topic = naming.redrive_topic(service.name)
+    with running_with(service, kafka_bootstrap, settings, Policies(kafka_bootstrap)):
+        wait_until(lambda: len(_letters(broker, service.name)) == 2, what="A's 2 dead letters")
+        wait_until(lambda: len(handler.of("B")) == 2, what="B handled")
+    handler.broken.clear()
+    _produce(kafka_bootstrap, topic, "A", seq=2)  # waits on the topic while the service is down
+    plan = redrive.plan(broker, resolve(broker, service.name), DeadLetterFilter(key="A"))
+    redrive.execute(broker, plan)
+    policies = Policies(kafka_bootstrap)
+    with running_with(service, kafka_bootstrap, settings, policies):
+        wait_until(lambda: len(handler.of("A")) == 3, what="A's three events")
+        wait_until(lambda: not policies.parking.keys.all(), what="A released")
+
+    assert handler.of("A") == [(0, redrive_topic), (1, redrive_topic), (2, topic)]
+    assert handler.of("B") == [(0, topic), (1, topic)]
+    assert read_table(broker, naming.parked_topic(service.name)) == {}
+
+
 def _parked_anew(parked: list[ParkedKey]) -> bool:
     return len(parked) == 1 and not parked[0].releasing and parked[0].diverted_through >= 0
 
