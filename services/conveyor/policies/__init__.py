@@ -15,7 +15,8 @@ plugged into the consumer runtime as one `RuntimeExtension`:
                 extension=Policies(settings.bootstrap_servers, PolicySettings.from_env(env)))
 
 The service's side topics (`<service>.dlq`, `<service>.parked` and `<service>.redrive` for
-ordered handlers, `<service>.retry.<n>` for unordered ones) must exist: declare them in `schemas/topics.yaml` (`side_topics` lists what a service needs).
+ordered handlers, `<service>.retry.<n>` for unordered ones) must exist: declare them in
+`schemas/topics.yaml` (`side_topics` lists what a service needs).
 """
 
 from conveyor.policies.errors import EventInFlightError, PolicyConfigError
