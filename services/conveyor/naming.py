@@ -29,6 +29,13 @@ LAST_FAILED_AT: Final = "x-last-failed-at"
 RETRY_DUE_AT: Final = "x-retry-due-at"  # epoch millis before which a retry tier holds the event
 PARKED_BEHIND: Final = "x-parked-behind"  # on later events of a parked key: the first one's id
 REDRIVE_COUNT: Final = "x-redrive-count"
+# On every redriven event of a parked key that the redrive releases, and on the tombstone it
+# writes for the key: the key's source partition. The last such event also carries
+# `x-redrive-last`; the runtime releases the key once that one is done.
+REDRIVE_RELEASES: Final = "x-redrive-releases"
+REDRIVE_LAST: Final = "x-redrive-last"
+# On the tombstone the runtime writes when a redriven key is done: the last source offset redriven.
+RELEASED_THROUGH: Final = "x-released-through"
 
 DEAD_LETTER_HEADERS: Final = (
     ORIGINAL_TOPIC,
@@ -58,3 +65,8 @@ def dead_letter_topic(service: str) -> str:
 def parked_topic(service: str) -> str:
     """Compacted topic of the keys an ordered service has parked (key -> first dead letter)."""
     return f"{service}.parked"
+
+
+def redrive_topic(service: str) -> str:
+    """Where an ordered service (no retry tiers) receives its redriven dead letters."""
+    return f"{service}.redrive"

@@ -20,10 +20,15 @@ from tests.conftest import create_topic
 from tests.runtime.support import Ping, PingCodec
 
 
-def create_side_topics(bootstrap: str, service: str, tiers: int = 0, partitions: int = 1) -> None:
-    """`<service>.dlq`, `<service>.parked` (compacted) and `tiers` retry tiers."""
+def create_side_topics(
+    bootstrap: str, service: str, tiers: int = 0, partitions: int = 1, redrive: bool = False
+) -> None:
+    """`<service>.dlq`, `<service>.parked` (compacted), `tiers` retry tiers and, with `redrive`,
+    an ordered service's `<service>.redrive`."""
     create_topic(bootstrap, naming.dead_letter_topic(service), partitions)
     create_topic(bootstrap, naming.parked_topic(service), 1, **PARKED_TOPIC_CONFIG)
+    if redrive:
+        create_topic(bootstrap, naming.redrive_topic(service), partitions)
     for tier in range(1, tiers + 1):
         create_topic(bootstrap, naming.retry_topic(service, tier), partitions)
 

@@ -80,7 +80,7 @@ def test_retry_tier_depth_is_derived_from_the_lag_of_the_tier_topics() -> None:
 
 
 def test_side_topics_list_what_the_policies_use() -> None:
-    """Ordered handlers need the parked topic; unordered ones a tier per retry."""
+    """Ordered handlers need the parked and redrive topics; unordered ones a tier per retry."""
     service = Service("mixed")
 
     @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED))
@@ -93,7 +93,11 @@ def test_side_topics_list_what_the_policies_use() -> None:
     )
     def unordered(event: Ping, ctx: Context) -> None: ...
 
-    assert side_topics(service) == {"mixed.dlq": {}, "mixed.parked": {"cleanup.policy": "compact"}}
+    assert side_topics(service) == {
+        "mixed.dlq": {},
+        "mixed.parked": {"cleanup.policy": "compact"},
+        "mixed.redrive": {},
+    }
     assert side_topics(other) == {"emails.dlq": {}, "emails.retry.1": {}, "emails.retry.2": {}}
 
 

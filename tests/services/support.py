@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from conveyor.events.base import Event
 from integrations.mail import Mail
 from standins.apis import StandinConfig, build_app
 
@@ -45,11 +44,3 @@ class RecordingMailer:
     def send(self, mail: Mail, *, event_id: uuid.UUID, kind: str) -> str:
         self.sent.append((mail, event_id, kind))
         return f"<{kind}.{event_id}@test>"
-
-
-@dataclass
-class RecordingEmitter:
-    emitted: list[Event] = field(default_factory=list)
-
-    def emit(self, event: Event) -> None:
-        self.emitted.append(event)

@@ -6,6 +6,6 @@ through one service), `tail` (decode a topic). The CLI in `conveyor.cli` is a th
 
 Besides the declared topology, the commands keep their own small records in Kafka (`names`):
 `conveyor.replays` (compacted; group -> replay windows), `<service>.dlq.redriven` (compacted
-ledger of redriven dead letters) and, for services without retry tiers, `<service>.redrive`
-as the redrive target (it must exist; the first two are created on first use).
+ledger of redriven dead letters), both created on first use. Ordered services (no retry tiers)
+are redriven into `<service>.redrive`, which the topology declares for them.
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from conveyor import naming
+
 OPS_GROUP_PREFIX: Final = "conveyor-ops"
 REPLAYS_TOPIC: Final = "conveyor.replays"  # compacted: group -> its latest replay window
 
@@ -16,7 +18,7 @@ def redriven_topic(service: str) -> str:
 
 def redrive_topic(service: str) -> str:
     """Where a service without retry tiers (an ordered one) receives redriven events."""
-    return f"{service}.redrive"
+    return naming.redrive_topic(service)
 
 
 def redrive_transactional_id(service: str) -> str:

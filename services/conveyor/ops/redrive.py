@@ -1,14 +1,16 @@
 """Redrive: send selected dead letters back through one service's own retry path.
 
-The events go to the service's first retry tier (`<service>.retry.1`, due now) or, for a
-service without tiers, to `<service>.redrive`: only that service's group reads either, so no
+The events go to the service's first retry tier (`<service>.retry.1`, due now) or, for an
+ordered service (no tiers), to `<service>.redrive`: only that service's group reads either, so no
 other consumer of the original topic runs again. One key's events keep their original order.
 Each redriven event carries `x-redrive-count` (one more than before), and letters already
 redriven `max_redrives` times are held back, so a handler that keeps failing cannot loop.
 
 Every event, its ledger mark and (after a parked key's last event) the tombstone that releases
-the key are written in one Kafka transaction, so a run killed at any point resumes, when run
-again, exactly where its last committed transaction ended: no duplicates, nothing skipped.
+the key are written in one Kafka transaction; the key's events and the tombstone carry
+`x-redrive-releases`, so the runtime keeps the key parked until its last event is done
+(`conveyor.policies.redrive`). So a run killed at any point resumes, when run again, exactly
+where its last committed transaction ended: no duplicates, nothing skipped.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ FAILURE_HEADERS = frozenset(
         naming.RETRY_DUE_AT,
         naming.REDRIVE_COUNT,
         naming.PARKED_BEHIND,
+        naming.REDRIVE_RELEASES,
+        naming.REDRIVE_LAST,
     }
 )
 
@@ -79,8 +83,8 @@ def target_topic(topology: ServiceTopology) -> str:
     own = redrive_topic(topology.service)
     raise RedrivePathError(
         f"service {topology.service!r} has no retry tier and no {own} topic to redrive into; "
-        f"create {own} (with the partitions of its input) for the service to consume, or "
-        "declare retry tiers in schemas/topics.yaml"
+        f"`conveyor topics apply` creates {own} for the ordered services schemas/topics.yaml "
+        "declares (elsewhere, create it with the partitions of the service's input)"
     )
 
 
@@ -200,11 +204,22 @@ def _write(
         (naming.REDRIVE_COUNT, str(letter.redrive_count + 1).encode()),
         (naming.RETRY_DUE_AT, str(now_ms).encode()),
     ]
+    parked_key = parked.of_letter(letter)
+    # Events of a key this redrive releases, and its tombstone, name the key's source partition:
+    # the runtime keeps the key parked (releasing) until the last of them is done.
+    partition = letter.record.int_header(naming.ORIGINAL_PARTITION, -1)
+    release = [(naming.REDRIVE_RELEASES, str(partition).encode())]
+    last = parked_key in p.releases and last_of_key[parked_key] == letter.position
+    if parked_key in p.releases:
+        headers += release
+    if last:
+        headers.append((naming.REDRIVE_LAST, b"1"))
     producer.produce(p.target, key=record.key, value=record.value, headers=headers)
     ledger.mark(producer, p.service, letter.position, now_ms)
-    parked_key = parked.of_letter(letter)
-    if parked_key in p.releases and last_of_key[parked_key] == letter.position:
-        producer.produce(naming.parked_topic(p.service), key=parked_key, value=None)
+    if last:
+        producer.produce(
+            naming.parked_topic(p.service), key=parked_key, value=None, headers=list(release)
+        )
     producer.poll(0)
 
 

@@ -11,9 +11,8 @@ only happens while the service is stopped) and answers `ctx.in_replay` from them
             return
         mailer.send_welcome(event.email, event.name)
 
-The runtime's side is one call at start, `windows = for_service(settings.bootstrap_servers,
-service.name)`, then `ctx.in_replay = windows.contains(topic, partition, offset)` per event. That
-wiring belongs to the runtime and is not done yet; until then a handler can make the same call.
+The runtime makes one call at start, `windows = for_service(settings.bootstrap_servers,
+service.name)`, then answers `ctx.in_replay` with `windows.contains(topic, partition, offset)`.
 """
 
 from __future__ import annotations

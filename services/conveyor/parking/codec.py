@@ -2,13 +2,20 @@
 
 Record key: the source topic, a NUL byte, then the source key, so compaction keeps one record per
 parked key. Value: JSON with the partition and who the key is parked behind.
+
+A redrive releases a key in two steps: `conveyor dlq redrive` writes a tombstone headed
+`x-redrive-releases` (the key stays parked, releasing, while its redriven events run), and the
+runtime writes a tombstone headed `x-released-through` once the key's last redriven event is done.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
+from typing import Any
 
+from conveyor import naming
 from conveyor.parking.keys import ParkedKey
 
 PARKED_TOPIC_CONFIG = {"cleanup.policy": "compact"}
@@ -45,3 +52,62 @@ def decode(value: bytes) -> ParkedKey:
         behind=str(data["behind"]),
         parked_at_ms=int(data["parked_at_ms"]),
     )
+
+
+@dataclass(frozen=True)
+class ParkedRecord:
+    """One record of the parked topic as read back: a park (value) or a tombstone (None)."""
+
+    key: bytes
+    value: bytes | None
+    timestamp_ms: int
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @classmethod
+    def of(cls, message: Any) -> ParkedRecord:
+        _kind, timestamp = message.timestamp()
+        return cls(
+            key=message.key() or b"",
+            value=message.value(),
+            timestamp_ms=timestamp,
+            headers=tuple(message.headers() or ()),
+        )
+
+    def _number(self, name: str) -> int | None:
+        for header, raw in self.headers:
+            if header == name and raw is not None and raw.isdigit():
+                return int(raw)
+        return None
+
+    @property
+    def redrive_partition(self) -> int | None:
+        """On a redrive's tombstone: the source partition whose key is being redriven."""
+        return self._number(naming.REDRIVE_RELEASES)
+
+    @property
+    def released_through(self) -> int | None:
+        """On the runtime's release tombstone: the last source offset that was redriven."""
+        return self._number(naming.RELEASED_THROUGH)
+
+
+def apply(previous: ParkedKey | None, record: ParkedRecord) -> ParkedKey | None:
+    """A key's state after `record`, read in log order (how a load rebuilds the parked keys).
+    A redrive's tombstone leaves the key parked, releasing, until the runtime's own release."""
+    if record.value is not None:
+        return decode(record.value)
+    partition = record.redrive_partition
+    if partition is None:
+        return None
+    topic, key = split_record_key(record.key)
+    return ParkedKey(
+        topic=topic,
+        partition=partition,
+        key=key,
+        behind=previous.behind if previous is not None else "redrive",
+        parked_at_ms=previous.parked_at_ms if previous is not None else 0,
+        releasing=True,
+    )
+
+
+def release_headers(through: int) -> list[tuple[str, bytes]]:
+    return [(naming.RELEASED_THROUGH, str(through).encode())]

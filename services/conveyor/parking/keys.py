@@ -8,20 +8,28 @@ that key runs out of order. The durable copy lives in the compacted `<service>.p
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 TopicPartition = tuple[str, int]
 
 
 @dataclass(frozen=True)
 class ParkedKey:
-    """A key parked on `topic`/`partition` behind the event `behind` (its event id)."""
+    """A key parked on `topic`/`partition` behind the event `behind` (its event id).
+
+    `releasing`: a redrive of its dead letters is under way, so its new events wait (rather than
+    follow into the dead letters) until the redriven ones are done. `diverted_through`: the last
+    source offset this process sent to the dead letters behind it (-1: none), so a release that
+    does not cover it keeps the key parked. Neither is part of the durable record."""
 
     topic: str
     partition: int
     key: bytes
     behind: str
     parked_at_ms: int
+    releasing: bool = False
+    diverted_through: int = -1
 
 
 class ParkedKeys:
@@ -40,14 +48,41 @@ class ParkedKeys:
         with self._lock:
             return self._by_partition.get((topic, partition), {}).pop(key, None)
 
-    def remove_everywhere(self, topic: str, key: bytes) -> list[ParkedKey]:
-        """Unpark `key` of `topic` on whichever partition holds it (releases name no partition)."""
+    def discard(self, parked: ParkedKey) -> bool:
+        """Remove this entry, unless the key was parked anew meanwhile; whether it was there."""
+        with self._lock:
+            keys = self._by_partition.get((parked.topic, parked.partition), {})
+            current = keys.get(parked.key)
+            if current is None or current.parked_at_ms != parked.parked_at_ms:
+                return False
+            del keys[parked.key]
+            return True
+
+    def find(self, topic: str, key: bytes) -> list[ParkedKey]:
+        """The entries of `key` of `topic` on any partition (tombstones name no partition)."""
         with self._lock:
             return [
-                keys.pop(key)
+                keys[key]
                 for (parked_topic, _), keys in self._by_partition.items()
                 if parked_topic == topic and key in keys
             ]
+
+    def set_releasing(self, parked: ParkedKey, releasing: bool) -> None:
+        self._change(parked, lambda current: replace(current, releasing=releasing))
+
+    def note_diverted(self, parked: ParkedKey, offset: int) -> None:
+        def later(current: ParkedKey) -> ParkedKey:
+            return replace(current, diverted_through=max(current.diverted_through, offset))
+
+        self._change(parked, later)
+
+    def _change(self, parked: ParkedKey, change: Callable[[ParkedKey], ParkedKey]) -> None:
+        """Change the in-memory state of an entry, if it is still the one parked."""
+        with self._lock:
+            keys = self._by_partition.get((parked.topic, parked.partition), {})
+            current = keys.get(parked.key)
+            if current is not None and current.parked_at_ms == parked.parked_at_ms:
+                keys[parked.key] = change(current)
 
     def get(self, topic: str, partition: int, key: bytes | None) -> ParkedKey | None:
         """The parked entry of this key, or None when the key flows."""

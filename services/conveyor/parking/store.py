@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import Future
+from dataclasses import replace
 
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
@@ -18,7 +19,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from conveyor import naming
 from conveyor.deadletter import logs
 from conveyor.deadletter.writer import RecordWriter, Written
-from conveyor.parking import codec
+from conveyor.parking import codec, leaders
+from conveyor.parking.codec import ParkedRecord
 from conveyor.parking.errors import ParkedKeysLoadError
 from conveyor.parking.follower import ReleaseFollower
 from conveyor.parking.keys import ParkedKey, ParkedKeys
@@ -38,10 +40,10 @@ class ParkedKeyStore:
         self.keys = ParkedKeys()
         self._follower: ReleaseFollower | None = None
 
-    def follow(self) -> None:
+    def follow(self, timeout: float = 30.0) -> None:
         """Apply releases written while the service runs (call before the first `load`)."""
-        self._follower = ReleaseFollower(self.service, self.topic, self._bootstrap, self.keys)
-        self._follower.start()
+        self._follower = ReleaseFollower(self.topic, self._bootstrap, self.on_tombstone)
+        self._follower.start(timeout)
 
     def close(self) -> None:
         if self._follower is not None:
@@ -51,8 +53,8 @@ class ParkedKeyStore:
         """Read every parked key of the `assigned` source partitions; returns how many."""
         wanted = set(assigned)
         found: dict[bytes, ParkedKey | None] = {}
-        for record_key, value in self._read_all(timeout):
-            found[record_key] = None if value is None else codec.decode(value)
+        for record in self._read_all(timeout):
+            found[record.key] = codec.apply(found.get(record.key), record)
         count = 0
         for parked in found.values():
             if parked is not None and (parked.topic, parked.partition) in wanted:
@@ -77,12 +79,43 @@ class ParkedKeyStore:
         return self._writer.write(self.topic, key, value)
 
     def release(self, topic: str, partition: int, key: bytes | None) -> Future[Written]:
-        """Unpark a key (after its dead letters were redriven): a tombstone compacts it away."""
+        """Unpark a key at once (an operator's decision): a tombstone compacts it away."""
         self.keys.remove(topic, partition, key or b"")
         log.info(logs.KEY_RELEASED, service=self.service, topic=topic, partition=partition)
         return self._writer.write(self.topic, codec.record_key(topic, key), None)
 
-    def _read_all(self, timeout: float) -> list[tuple[bytes, bytes | None]]:
+    def redriven(self, topic: str, key: bytes | None, through: int) -> Future[Written]:
+        """A redriven key's last event is done: the tombstone that releases it wherever it is
+        parked (`on_tombstone`, on the instance owning its source partition)."""
+        record_key = codec.record_key(topic, key)
+        return self._writer.write(self.topic, record_key, None, codec.release_headers(through))
+
+    def on_tombstone(self, record: ParkedRecord) -> None:
+        """Apply a tombstone written while the service runs to the keys it parked before."""
+        topic, key = codec.split_record_key(record.key)
+        for parked in self.keys.find(topic, key):
+            if record.timestamp_ms < parked.parked_at_ms:
+                continue  # about an earlier parking of this key
+            through = record.released_through
+            if record.redrive_partition is not None:
+                self.keys.set_releasing(parked, True)
+            elif through is not None and parked.diverted_through > through:
+                self._park_again(parked, record.timestamp_ms)
+            elif self.keys.discard(parked):
+                log.info(
+                    logs.KEY_RELEASED,
+                    service=self.service,
+                    topic=parked.topic,
+                    partition=parked.partition,
+                )
+
+    def _park_again(self, parked: ParkedKey, released_at_ms: int) -> None:
+        """Events of the key went to the dead letters after its redrive was planned: the redrive
+        did not cover them, so the key stays parked (in order) until they are redriven too."""
+        now_ms = max(round(time.time() * 1000), released_at_ms + 1)
+        self.park(replace(parked, releasing=False, parked_at_ms=now_ms))
+
+    def _read_all(self, timeout: float) -> list[ParkedRecord]:
         consumer = Consumer(
             {
                 "bootstrap.servers": self._bootstrap,
@@ -92,27 +125,12 @@ class ParkedKeyStore:
             }
         )
         try:
-            deadline = time.monotonic() + timeout
-            metadata = consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
-            while metadata.error is not None:  # a topic just created may not be known yet
-                if time.monotonic() > deadline:
-                    raise ParkedKeysLoadError(f"{self.topic}: {metadata.error}; is it created?")
-                time.sleep(0.2)
-                metadata = consumer.list_topics(self.topic, timeout=timeout).topics[self.topic]
-            partitions = sorted(metadata.partitions)
-            todo: set[int] = set()
-            assignment = []
-            for partition in partitions:
-                low, high = consumer.get_watermark_offsets(
-                    TopicPartition(self.topic, partition), timeout=timeout
-                )
-                if high > low:
-                    todo.add(partition)
-                    assignment.append(TopicPartition(self.topic, partition, OFFSET_BEGINNING))
+            marks = leaders.watermarks(consumer, self.topic, timeout)
+            todo = {partition for partition, (low, high) in marks.items() if high > low}
             if not todo:
                 return []
-            consumer.assign(assignment)
-            records: list[tuple[bytes, bytes | None]] = []
+            consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in todo])
+            records: list[ParkedRecord] = []
             while todo:
                 message = consumer.poll(timeout)
                 if message is None:
@@ -123,7 +141,7 @@ class ParkedKeyStore:
                         todo.discard(message.partition())
                         continue
                     raise ParkedKeysLoadError(f"reading {self.topic}: {error}")
-                records.append((message.key() or b"", message.value()))
+                records.append(ParkedRecord.of(message))
             return records
         finally:
             consumer.close()

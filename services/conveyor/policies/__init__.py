@@ -14,8 +14,9 @@ plugged into the consumer runtime as one `RuntimeExtension`:
     run_service(service, settings, service_settings, codec,
                 extension=Policies(settings.bootstrap_servers, PolicySettings.from_env(env)))
 
-The service's side topics (`<service>.dlq`, `<service>.parked`, `<service>.retry.<n>`) must
-exist: declare them in `schemas/topics.yaml` (`side_topics` lists what a service needs).
+The service's side topics (`<service>.dlq`, `<service>.parked` and `<service>.redrive` for
+ordered handlers, `<service>.retry.<n>` for unordered ones) must exist: declare them in
+`schemas/topics.yaml` (`side_topics` lists what a service needs).
 """
 
 from conveyor.policies.errors import EventInFlightError, PolicyConfigError

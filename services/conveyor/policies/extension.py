@@ -7,6 +7,7 @@ rate limits and idempotency around a service's handlers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -16,11 +17,13 @@ from confluent_kafka import KafkaException
 from conveyor import naming
 from conveyor.deadletter import FailureSink, RecordWriter, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
+from conveyor.deadletter.errors import FailureWriteError
 from conveyor.parking import ParkedKeyStore
 from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
 from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
 from conveyor.policies.metrics import PolicyMetrics
+from conveyor.policies.redrive import RedriveOrder
 from conveyor.policies.settings import PolicySettings
 from conveyor.policies.topology import side_topics
 from conveyor.ratelimit import RateLimit, RateLimiter
@@ -36,6 +39,7 @@ log = structlog.get_logger(__name__)
 
 BREAKER = "dead-letter-breaker"
 BREAKER_RECHECK = 1.0  # seconds between looks at held partitions while the breaker is open
+RELEASE_RETRY = 1.0  # seconds before writing a redriven key's release again after a failure
 
 
 class Policies:
@@ -45,6 +49,7 @@ class Policies:
     health: Health
     metrics: PolicyMetrics
     parking: ParkedKeyStore
+    _redrive: RedriveOrder
 
     def __init__(
         self,
@@ -79,6 +84,10 @@ class Policies:
         def open_breaker(reason: str) -> None:
             health.block(BREAKER, reason)
 
+        self._ordered = any(
+            r.policy.ordering is Ordering.ORDERED for r in service.registrations.values()
+        )
+        self._redrive = RedriveOrder(service.name, self.parking, sink, self._clock)
         self._failures = PolicyFailures(
             service.name,
             sink,
@@ -88,13 +97,12 @@ class Policies:
             default_retry=self._settings.default_retry,
             on_breaker_open=open_breaker,
             clock=self._clock,
+            redrive=self._redrive,
         )
-        self._ordered = any(
-            r.policy.ordering is Ordering.ORDERED for r in service.registrations.values()
-        )
+        tiers: set[str] = set()
         if self._ordered:
             self.parking.follow()
-        tiers: set[str] = set()
+            tiers.add(self._redrive.topic)
         for registration in service.registrations.values():
             policy = registration.policy
             _check(registration)
@@ -109,14 +117,18 @@ class Policies:
         }
         self._expiry = MarkExpiry(list(stores.values()))
         self._expiry.start()
-        self._warn_of_missing_topics(service)
-        return sorted(tiers)
+        missing = self._warn_of_missing_topics(service)
+        return sorted(tiers - set(missing))
 
     def admit(self, item: WorkItem, now: float) -> float:
         if self.breaker.is_open:
             return BREAKER_RECHECK
         if tier_of(self._service, item.meta.topic) is not None:
             wait = held_for(_due_at(item), round(now * 1000))
+            if wait > 0:
+                return wait
+        if self._ordered:
+            wait = self._redrive.hold(item)
             if wait > 0:
                 return wait
         limiter = self._limiters.get(item.registration) if item.registration else None
@@ -130,7 +142,11 @@ class Policies:
     def on_assigned(self, partitions: list[PartitionState]) -> None:
         if not self._ordered:
             return  # only ordered handlers park keys
-        sources = [(p.topic, p.partition) for p in partitions if not _is_tier(self._service, p)]
+        sources = [
+            (p.topic, p.partition)
+            for p in partitions
+            if not _is_tier(self._service, p) and p.topic != self._redrive.topic
+        ]
         if sources:
             self.parking.load(sources)
             self.metrics.parked_keys.set(len(self.parking.keys))
@@ -144,26 +160,42 @@ class Policies:
 
     def guard(self, item: WorkItem, invoke: Callable[[], Awaitable[None]]) -> Awaitable[None]:
         idempotency = item.policy.idempotency
+        attempt = invoke
         if isinstance(idempotency, Idempotency):
-            return run_once(idempotency, self._service, item, invoke, self.metrics)
-        return invoke()
+
+            def attempt() -> Awaitable[None]:
+                return run_once(idempotency, self._service, item, invoke, self.metrics)
+
+        if self._ordered and self._redrive.is_redriven(item):
+            return self._then_release(item, attempt)
+        return attempt()
+
+    async def _then_release(self, item: WorkItem, attempt: Callable[[], Awaitable[None]]) -> None:
+        """A redriven event, then (its key's last) the release: its offset waits for both."""
+        await attempt()
+        while (released := self._redrive.done(item)) is not None:
+            try:
+                await asyncio.wrap_future(released)
+                return
+            except FailureWriteError:  # logged by the writer; the handler need not run again
+                await asyncio.sleep(RELEASE_RETRY)
 
     def succeeded(self, items: list[WorkItem]) -> None:
         if self._failures is not None:
             self._failures.succeeded(len(items))
 
-    def _warn_of_missing_topics(self, service: Service) -> None:
+    def _warn_of_missing_topics(self, service: Service) -> list[str]:
         """Failures to a missing topic are never confirmed, so their events wait, uncommitted:
-        say so at start, with the fix."""
+        say so at start, with the fix. Returns the missing ones (not to be subscribed to)."""
         if self._writer is None:
-            return
+            return []
         try:
             missing = self._writer.missing_topics(
                 list(side_topics(service, self._settings.default_retry))
             )
         except KafkaException as error:
             log.warning(logs.SIDE_TOPICS_MISSING, service=self._service, error=str(error))
-            return
+            return []
         if missing:
             log.warning(
                 logs.SIDE_TOPICS_MISSING,
@@ -171,6 +203,7 @@ class Policies:
                 topics=missing,
                 fix="declare them in schemas/topics.yaml and run `conveyor topics apply`",
             )
+        return missing
 
     def close(self) -> None:
         if self._expiry is not None:

@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -31,6 +32,9 @@ from conveyor.runtime.failures import Failure as RuntimeFailure
 from conveyor.runtime.failures import Forwarded, Outcome, RetryAfter
 from conveyor.runtime.policy import HandlerPolicy, Ordering
 from conveyor.runtime.work import WorkItem
+
+if TYPE_CHECKING:
+    from conveyor.policies.redrive import RedriveOrder
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +78,7 @@ class PolicyFailures:
         default_retry: RetryPolicy,
         on_breaker_open: Callable[[str], None],
         clock: Callable[[], float] = time.time,
+        redrive: RedriveOrder | None = None,
     ) -> None:
         self._service = service
         self._sink = sink
@@ -83,6 +88,7 @@ class PolicyFailures:
         self._default_retry = default_retry
         self._on_breaker_open = on_breaker_open
         self._clock = clock
+        self._redrive = redrive
 
     def retry_policy(self, policy: HandlerPolicy) -> RetryPolicy:
         return policy.retry if isinstance(policy.retry, RetryPolicy) else self._default_retry
@@ -120,9 +126,10 @@ class PolicyFailures:
         self._count_dead_letter(decision.reason.replace(" ", "_"))
         written: list[Future[Written]] = [self._sink.dead_letter(record, details)]
         if ordered:
+            topic, partition = self._park_at(failure.meta)
             parked = ParkedKey(
-                record.topic,
-                record.partition,
+                topic,
+                partition,
                 record.key or b"",
                 behind=failure.meta.event_id
                 or f"{record.topic}:{record.partition}:{record.offset}",
@@ -136,10 +143,13 @@ class PolicyFailures:
         """A later event of a parked key follows it into the dead letters, marked behind it."""
         if item.policy.ordering is not Ordering.ORDERED:
             return None
+        if self._redrive is not None and self._redrive.is_redriven(item):
+            return self._redrive.divert(item)
         key = item.meta.key.encode() if item.meta.key is not None else None
         parked = self._parking.keys.get(item.meta.topic, item.meta.partition, key)
         if parked is None:
             return None
+        self._parking.keys.note_diverted(parked, item.meta.offset)
         now_ms = round(self._clock() * 1000)
         record = source_record(item.meta, item.raw_value)
         details = Failure.from_exception(
@@ -147,6 +157,11 @@ class PolicyFailures:
         )
         self._metrics.dead_lettered.labels(self._service, "parked_behind").inc()
         return confirmed(self._sink.dead_letter(record, details, parked_behind=parked.behind))
+
+    def _park_at(self, meta: EventMeta) -> tuple[str, int]:
+        if self._redrive is None:
+            return meta.topic, meta.partition
+        return self._redrive.park_at(meta)
 
     def succeeded(self, count: int) -> None:
         for _ in range(count):

@@ -13,14 +13,16 @@ from conveyor.topology.model import ServiceSpec, Topology
 def side_topics(
     service: Service, default_retry: RetryPolicy | None = None
 ) -> dict[str, dict[str, str]]:
-    """Topic name -> topic config: `<service>.dlq` always, `<service>.parked` (compacted) when a
-    handler is ordered, and `<service>.retry.<n>` for the longest unordered retry policy."""
+    """Topic name -> topic config: `<service>.dlq` always, `<service>.parked` (compacted) and
+    `<service>.redrive` when a handler is ordered, and `<service>.retry.<n>` for the longest
+    unordered retry policy."""
     fallback = default_retry or RetryPolicy()
     topics: dict[str, dict[str, str]] = {naming.dead_letter_topic(service.name): {}}
     for registration in service.registrations.values():
         policy = registration.policy
         if policy.ordering is Ordering.ORDERED:
             topics[naming.parked_topic(service.name)] = dict(PARKED_TOPIC_CONFIG)
+            topics[naming.redrive_topic(service.name)] = {}
             continue
         retry = policy.retry if isinstance(policy.retry, RetryPolicy) else fallback
         topics.update({name: {} for name in tier_topics(service.name, retry)})

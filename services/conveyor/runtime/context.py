@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -13,6 +13,7 @@ from conveyor.events.base import Event
 from conveyor.runtime.errors import PublisherMissingError
 
 Headers = Sequence[tuple[str, bytes]]
+ReplayCheck = Callable[[str, int, int], bool]  # (topic, partition, offset) -> in a replay window
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class EventMeta:
     headers: Headers
     event_id: str | None = None
     attempt: int = 1
+    in_replay: bool = False  # inside a window `conveyor replay` recorded (handled before)
 
     @property
     def timestamp(self) -> datetime | None:
@@ -80,6 +82,12 @@ class Context:
     @property
     def attempt(self) -> int:
         return self.meta.attempt
+
+    @property
+    def in_replay(self) -> bool:
+        """Whether this event was handled before and runs again because an operator replayed
+        the service (`conveyor replay`): a handler may skip side effects it must not repeat."""
+        return self.meta.in_replay
 
     @property
     def log(self) -> Any:

@@ -10,6 +10,7 @@ from types import FrameType
 import structlog
 from confluent_kafka import Consumer
 
+from conveyor.ops import replay_window
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
@@ -20,7 +21,7 @@ from conveyor.runtime.logs import SERVICE_STARTED
 from conveyor.runtime.loop import ConsumerLoop
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
-from conveyor.runtime.router import Router
+from conveyor.runtime.replays import router_for
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.transactions import open_exactly_once
@@ -54,6 +55,7 @@ def run_service(
     metrics = RuntimeMetrics(service.name)
     health = Health()
     extra_topics = extension.start(service, metrics, health)
+    replays = replay_window.for_service(settings.bootstrap_servers, service.name)
     completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
@@ -101,7 +103,7 @@ def run_service(
     loop = ConsumerLoop(
         service.name,
         consumer,
-        router=Router(service, codec),
+        router=router_for(service, codec, replays.contains if replays.windows else None),
         dispatcher=dispatcher,
         assignments=assignments,
         metrics=metrics,

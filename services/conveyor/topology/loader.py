@@ -72,6 +72,7 @@ class _File(_Strict):
     retry_topics: _Settings = _Settings()
     dead_letter_topics: _Settings = _Settings()
     parked_topics: _Settings = _Settings()
+    redrive_topics: _Settings = _Settings()
     topics: dict[str, _EventTopic]
     services: dict[str, _Service] = {}
 
@@ -145,6 +146,8 @@ def _build(declared: _File, source: str) -> Topology:
         )
         if service.parked_topic is not None:
             derived.append((service.parked_topic, TopicRole.PARKED, declared.parked_topics))
+        if service.redrive_topic is not None:
+            derived.append((service.redrive_topic, TopicRole.REDRIVE, declared.redrive_topics))
         topics.extend(
             _topic(topic, role, [section, width, declared.defaults], service=name)
             for topic, role, section in derived

@@ -26,6 +26,7 @@ class TopicRole(StrEnum):
     RETRY = "retry"
     DEAD_LETTER = "dead-letter"
     PARKED = "parked"
+    REDRIVE = "redrive"
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class TopicSpec:
     cleanup_policy: str  # "delete", "compact" or "compact,delete"
     role: TopicRole = TopicRole.EVENTS
     event_types: tuple[str, ...] = ()  # Avro full names it carries (event topics)
-    service: str | None = None  # the service a retry, dead-letter or parked topic belongs to
+    service: str | None = None  # the service a derived (retry, dead-letter, ...) topic belongs to
 
     def configs(self) -> dict[str, str]:
         """The broker configs conveyor manages on this topic (others are left alone)."""
@@ -81,6 +82,12 @@ class ServiceSpec:
     @property
     def parked_topic(self) -> str | None:
         return naming.parked_topic(self.name) if self.ordering is Ordering.ORDERED else None
+
+    @property
+    def redrive_topic(self) -> str | None:
+        """Where an ordered service receives redriven dead letters (unordered ones use their
+        first retry tier)."""
+        return naming.redrive_topic(self.name) if self.ordering is Ordering.ORDERED else None
 
 
 @dataclass(frozen=True)
