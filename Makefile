@@ -26,10 +26,11 @@ demo: setup ## Run the whole pipeline end to end on a local broker
 test: setup ## Run the tests (starts a local Kafka unless KAFKA_BOOTSTRAP_SERVERS is set)
 	$(BIN)/pytest
 
-lint: setup ## ruff (lint + format check) and mypy --strict
+lint: setup ## ruff (lint + format check), mypy --strict and the schema compatibility check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/conveyor schemas check
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import kafka
+from conveyor.cli import kafka, run, schemas
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -17,6 +17,10 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(kafka.app, name="kafka")
+cli.add_typer(schemas.app, name="schemas")
+cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    run.run
+)
 
 
 @cli.callback()

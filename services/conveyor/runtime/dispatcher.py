@@ -1,0 +1,194 @@
+"""Runs handlers: async ones on an event loop thread, sync ones on a thread pool.
+
+Owns the key scheduler and the batch collectors; every method prefixed `_` runs on the loop
+thread. Each finished item is reported back to the poll thread on the `completions` queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import threading
+import time
+from collections.abc import Collection, Coroutine
+from dataclasses import replace
+from typing import Any
+
+import structlog
+
+from conveyor.runtime.batching import BatchCollector
+from conveyor.runtime.context import BatchContext, Context, Publisher
+from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
+from conveyor.runtime.logs import EVENT_FATAL, EVENT_PROCESSED
+from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.scheduler import KeyScheduler
+from conveyor.runtime.service import Registration
+from conveyor.runtime.work import Completion, PartitionState, Status, WorkItem
+
+
+class Dispatcher:
+    """Key-ordered, bounded concurrent execution of work items."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        max_in_flight: int,
+        sync_workers: int,
+        failures: FailureHandler,
+        publisher: Publisher,
+        metrics: RuntimeMetrics,
+        completions: queue.SimpleQueue[Completion],
+    ) -> None:
+        self._service = service
+        self._failures = failures
+        self._publisher = publisher
+        self._metrics = metrics
+        self._completions = completions
+        self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
+        self._batches: dict[Registration, BatchCollector] = {}
+        self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._log = structlog.get_logger("conveyor.runtime")
+        self.fatal: BaseException | None = None
+
+    # -- called from the poll thread -------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, items: list[WorkItem]) -> None:
+        self._loop.call_soon_threadsafe(self._accept, items)
+
+    def discard(self, partitions: Collection[PartitionState]) -> None:
+        """Drop queued, not yet started work of these partitions (reported as DROPPED)."""
+        self._loop.call_soon_threadsafe(self._discard, frozenset(partitions))
+
+    def stop(self, timeout: float) -> None:
+        """Stop the loop thread and the pool; handlers still running are abandoned."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- loop thread -----------------------------------------------------------------------------
+    def _accept(self, items: list[WorkItem]) -> None:
+        for item in items:
+            registration = item.registration
+            if registration is not None and registration.batch is not None:
+                self._collector(registration).add(item)
+                continue
+            for ready in self._scheduler.offer(item.key, item):
+                self._start(ready)
+
+    def _collector(self, registration: Registration) -> BatchCollector:
+        collector = self._batches.get(registration)
+        if collector is None:
+            collector = BatchCollector(registration, self._loop, self._spawn, self._run_items)
+            self._batches[registration] = collector
+        return collector
+
+    def _discard(self, partitions: frozenset[PartitionState]) -> None:
+        dropped = self._scheduler.discard(lambda item: item.partition in partitions)
+        for collector in self._batches.values():
+            dropped.extend(collector.discard(partitions))
+        for item in dropped:
+            self._completions.put((item.partition, item.offset, Status.DROPPED))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start(self, item: WorkItem) -> None:
+        self._metrics.in_flight.inc()
+        self._spawn(self._run_one(item))
+
+    async def _run_one(self, item: WorkItem) -> None:
+        try:
+            await self._run_items([item])
+        finally:
+            self._metrics.in_flight.dec()
+            for ready in self._scheduler.finish(item.key):
+                self._start(ready)
+
+    async def _run_items(self, items: list[WorkItem]) -> None:
+        """Run one event (or one batch) to a final status and report every item's status."""
+        status = Status.DROPPED
+        try:
+            status = await self._attempt_until_settled(items)
+        finally:
+            for item in items:
+                self._completions.put((item.partition, item.offset, status))
+
+    async def _attempt_until_settled(self, items: list[WorkItem]) -> Status:
+        attempt = 1
+        while True:
+            live = [item for item in items if item.partition.active]
+            if not live:
+                return Status.DROPPED
+            started = time.perf_counter()
+            try:
+                await self._invoke(live, attempt)
+            except Exception as error:  # the failure seam decides; nothing is swallowed here
+                outcome = self._failures.on_failure(self._failure(live[0], attempt, error))
+                self._record_failure(live[0])
+                if isinstance(outcome, Fatal):
+                    return self._declare_fatal(live[0], outcome, error)
+                if isinstance(outcome, Forwarded) and await self._delivered(outcome):
+                    return Status.DONE
+                if isinstance(outcome, RetryAfter):
+                    await asyncio.sleep(outcome.delay)
+                attempt += 1
+                continue
+            self._record_success(live, time.perf_counter() - started)
+            return Status.DONE
+
+    async def _invoke(self, items: list[WorkItem], attempt: int) -> None:
+        first = items[0]
+        registration = first.registration
+        if registration is None or first.event is None:
+            raise first.error or ValueError("no event to handle")
+        if registration.batch is not None:
+            metas = [item.meta for item in items]
+            arguments: tuple[object, object] = (
+                [item.event for item in items],
+                BatchContext(self._service, metas, self._publisher),
+            )
+        else:
+            meta = first.meta if attempt == 1 else replace(first.meta, attempt=attempt)
+            arguments = (first.event, Context(self._service, meta, self._publisher))
+        if registration.is_async:
+            await registration.function(*arguments)
+        else:
+            await self._loop.run_in_executor(self._pool, registration.function, *arguments)
+
+    async def _delivered(self, outcome: Forwarded) -> bool:
+        try:
+            await outcome.delivery
+        except Exception as error:
+            self._log.warning(EVENT_FATAL, service=self._service, forwarding_failed=repr(error))
+            return False
+        return True
+
+    def _failure(self, item: WorkItem, attempt: int, error: BaseException) -> Failure:
+        meta = replace(item.meta, attempt=attempt)
+        return Failure(self._service, meta, item.raw_value, item.event, error, item.policy)
+
+    def _declare_fatal(self, item: WorkItem, outcome: Fatal, error: BaseException) -> Status:
+        self._log.error(
+            EVENT_FATAL, service=self._service, reason=outcome.reason, **item.meta.log_fields()
+        )
+        if self.fatal is None:
+            self.fatal = error
+        return Status.FATAL
+
+    def _record_success(self, items: list[WorkItem], seconds: float) -> None:
+        event_type = items[0].type_name
+        self._metrics.processed.labels(self._service, event_type).inc(len(items))
+        self._metrics.duration.labels(self._service, event_type).observe(seconds)
+        self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
+
+    def _record_failure(self, item: WorkItem) -> None:
+        self._metrics.failed.labels(self._service, item.type_name).inc()

@@ -1,0 +1,89 @@
+"""The failure seam: what the runtime does with an event whose handler raised.
+
+The dispatcher calls one `FailureHandler` with a `Failure` and obeys the `Outcome` it returns:
+
+- `RetryAfter(delay)`: run the event again after `delay` seconds; its key waits meanwhile and
+  its offset stays uncommitted.
+- `Forwarded(delivery)`: the event was handed on (a retry tier, the dead letters); once
+  `delivery` resolves the offset counts as completed. A failed delivery is retried in place.
+- `Fatal(reason)`: the service stops without committing the event.
+
+Part 1 ships `RetryInPlace`; the retry, dead-letter and parking policies plug in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from conveyor.events.base import Event
+from conveyor.runtime.context import EventMeta
+from conveyor.runtime.logs import EVENT_FAILED, EVENT_UNDECODABLE
+from conveyor.runtime.policy import HandlerPolicy
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed attempt. `event` is None when the message could not be decoded."""
+
+    service: str
+    meta: EventMeta
+    raw_value: bytes | None
+    event: Event | None
+    error: BaseException
+    policy: HandlerPolicy
+
+    @property
+    def undecodable(self) -> bool:
+        return self.event is None
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    delay: float
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    delivery: Awaitable[object]
+
+
+@dataclass(frozen=True)
+class Fatal:
+    reason: str
+
+
+Outcome = RetryAfter | Forwarded | Fatal
+
+
+class FailureHandler(Protocol):
+    """Decides what happens to a failed event. Called on the runtime's event loop thread;
+    implementations must not block (return an awaitable in `Forwarded` for slow work)."""
+
+    def on_failure(self, failure: Failure) -> Outcome: ...
+
+
+class RetryInPlace:
+    """Part 1's default: log the failure and retry the same event after a fixed delay, forever.
+
+    The key waits and its offset is never committed while it fails, so nothing is lost; a poison
+    event blocks its key until the retry and dead-letter policies (part 2) replace this.
+    """
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self._delay = delay
+        self._log = structlog.get_logger("conveyor.runtime")
+
+    def on_failure(self, failure: Failure) -> Outcome:
+        name = EVENT_UNDECODABLE if failure.undecodable else EVENT_FAILED
+        self._log.warning(
+            name,
+            service=failure.service,
+            **failure.meta.log_fields(),
+            error_type=type(failure.error).__name__,
+            retry_in=self._delay,
+        )
+        return RetryAfter(self._delay)

@@ -1,0 +1,72 @@
+"""The catalogue of log event names the runtime emits, and the JSON logging set-up for `main`.
+
+Dashboards and alerts match these names; add new ones here rather than inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Final
+
+import structlog
+
+SERVICE_STARTED: Final = "service.started"
+SERVICE_STOPPING: Final = "service.stopping"
+SERVICE_STOPPED: Final = "service.stopped"
+PARTITION_ASSIGNED: Final = "partition.assigned"
+PARTITION_REVOKED: Final = "partition.revoked"
+PARTITION_LOST: Final = "partition.lost"
+PARTITION_PAUSED: Final = "partition.paused"
+PARTITION_RESUMED: Final = "partition.resumed"
+EVENT_PROCESSED: Final = "event.processed"
+EVENT_FAILED: Final = "event.failed"
+EVENT_UNDECODABLE: Final = "event.undecodable"
+EVENT_SKIPPED: Final = "event.skipped"
+EVENT_FATAL: Final = "event.fatal"
+BATCH_PROCESSED: Final = "batch.processed"
+OFFSETS_COMMITTED: Final = "offsets.committed"
+OFFSETS_COMMIT_FAILED: Final = "offsets.commit_failed"
+DRAIN_TIMED_OUT: Final = "drain.timed_out"
+CONSUMER_ERROR: Final = "consumer.error"
+HEALTH_LISTENING: Final = "health.listening"
+
+CATALOGUE: Final = frozenset(
+    {
+        SERVICE_STARTED,
+        SERVICE_STOPPING,
+        SERVICE_STOPPED,
+        PARTITION_ASSIGNED,
+        PARTITION_REVOKED,
+        PARTITION_LOST,
+        PARTITION_PAUSED,
+        PARTITION_RESUMED,
+        EVENT_PROCESSED,
+        EVENT_FAILED,
+        EVENT_UNDECODABLE,
+        EVENT_SKIPPED,
+        EVENT_FATAL,
+        BATCH_PROCESSED,
+        OFFSETS_COMMITTED,
+        OFFSETS_COMMIT_FAILED,
+        DRAIN_TIMED_OUT,
+        CONSUMER_ERROR,
+        HEALTH_LISTENING,
+    }
+)
+
+
+def configure_json_logs(level: str = "INFO") -> None:
+    """One JSON object per line on stderr; called once by a service's `main`."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )

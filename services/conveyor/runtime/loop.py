@@ -1,0 +1,131 @@
+"""The poll loop: one short method of named steps, on the thread that owns the consumer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import structlog
+from confluent_kafka import KafkaError, TopicPartition
+
+from conveyor.runtime.dispatcher import Dispatcher
+from conveyor.runtime.errors import ConsumerFailedError
+from conveyor.runtime.health import Health
+from conveyor.runtime.logs import CONSUMER_ERROR, EVENT_SKIPPED, SERVICE_STOPPED, SERVICE_STOPPING
+from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.partitions import Assignments
+from conveyor.runtime.router import Router
+from conveyor.runtime.work import WorkItem
+
+POLL_BATCH = 500
+POLL_TIMEOUT = 0.05
+
+
+class ConsumerLoop:
+    """Fetches, dispatches, and commits until stopped; then drains and leaves the group."""
+
+    def __init__(
+        self,
+        service: str,
+        consumer: Any,
+        *,
+        router: Router,
+        dispatcher: Dispatcher,
+        assignments: Assignments,
+        metrics: RuntimeMetrics,
+        health: Health,
+        commit_interval: float,
+    ) -> None:
+        self._service = service
+        self._consumer = consumer
+        self._router = router
+        self._dispatcher = dispatcher
+        self._assignments = assignments
+        self._metrics = metrics
+        self._health = health
+        self._commit_interval = commit_interval
+        self._next_commit = time.monotonic() + commit_interval
+        self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
+
+    def run(self, stop: threading.Event) -> int:
+        """Consume until `stop` is set or a handler failure is fatal; returns the exit code."""
+        while not stop.is_set() and self._dispatcher.fatal is None:
+            self._resume_drained_partitions()
+            messages = self._poll()
+            self._dispatch(messages)
+            self._collect_results()
+            self._pause_full_partitions()
+            self._commit_if_due()
+        return self._shut_down()
+
+    def _resume_drained_partitions(self) -> None:
+        self._assignments.resume_drained(self._consumer)
+
+    def _poll(self) -> list[Any]:
+        messages: list[Any] = self._consumer.consume(POLL_BATCH, POLL_TIMEOUT)
+        self._health.polled(assigned=self._assignments.joined)
+        return messages
+
+    def _dispatch(self, messages: list[Any]) -> None:
+        items: list[WorkItem] = []
+        for message in messages:
+            if message.error() is not None:
+                self._on_consumer_error(message.error())
+                continue
+            state = self._assignments.get(message.topic(), message.partition())
+            offset = message.offset()
+            if state is None or (state.tracker.last_tracked or -1) >= offset:
+                continue  # not ours (any more), or already fetched once
+            state.tracker.track(offset)
+            item = self._router.route(message, state)
+            if item is None:
+                state.tracker.complete(offset)
+                self._metrics.skipped.labels(self._service, state.topic).inc()
+                self._log.debug(
+                    EVENT_SKIPPED, topic=state.topic, partition=state.partition, offset=offset
+                )
+                continue
+            state.outstanding += 1
+            items.append(item)
+        if items:
+            self._dispatcher.submit(items)
+
+    def _collect_results(self) -> None:
+        self._assignments.collect()
+
+    def _pause_full_partitions(self) -> None:
+        self._assignments.pause_full(self._consumer)
+
+    def _commit_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_commit:
+            return
+        self._next_commit = now + self._commit_interval
+        self._assignments.commit(self._consumer, sync=False)
+        self._record_lag()
+
+    def _record_lag(self) -> None:
+        for state in self._assignments.states():
+            if state.committed is None:
+                continue
+            tp = TopicPartition(state.topic, state.partition)
+            _low, high = self._consumer.get_watermark_offsets(tp, cached=True) or (0, 0)
+            labels = (self._service, state.topic, str(state.partition))
+            self._metrics.lag.labels(*labels).set(max(0, high - state.committed))
+
+    def _on_consumer_error(self, error: KafkaError) -> None:
+        self._log.warning(CONSUMER_ERROR, error=str(error), fatal=error.fatal())
+        if error.fatal():
+            raise ConsumerFailedError(str(error))
+
+    def _shut_down(self) -> int:
+        """Stop fetching, drain in-flight work within the deadline, commit, leave the group."""
+        self._log.info(SERVICE_STOPPING)
+        self._health.stopping()
+        states = self._assignments.states()
+        self._assignments.drain(states)
+        self._assignments.commit(self._consumer, states, sync=True)
+        self._consumer.close()
+        self._log.info(SERVICE_STOPPED)
+        return 0 if self._dispatcher.fatal is None else 1

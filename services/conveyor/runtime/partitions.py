@@ -1,0 +1,203 @@
+"""The partitions this process owns: their offsets, pauses, commits, and rebalance callbacks.
+
+Runs on the poll thread only (librdkafka calls the rebalance callbacks from inside `poll`).
+A revoked partition drains (queued work dropped, in-flight work awaited within the deadline) and
+commits synchronously; a lost partition drops its work and commits nothing.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from confluent_kafka import KafkaException, TopicPartition
+
+from conveyor.runtime.dispatcher import Dispatcher
+from conveyor.runtime.logs import (
+    DRAIN_TIMED_OUT,
+    OFFSETS_COMMIT_FAILED,
+    OFFSETS_COMMITTED,
+    PARTITION_ASSIGNED,
+    PARTITION_LOST,
+    PARTITION_PAUSED,
+    PARTITION_RESUMED,
+    PARTITION_REVOKED,
+)
+from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.work import Completion, PartitionState, Status
+
+
+class Assignments:
+    """Per-partition state of one consumer, keyed by (topic, partition)."""
+
+    def __init__(
+        self,
+        service: str,
+        dispatcher: Dispatcher,
+        completions: queue.SimpleQueue[Completion],
+        metrics: RuntimeMetrics,
+        *,
+        max_pending: int,
+        drain_deadline: float,
+    ) -> None:
+        self._service = service
+        self._dispatcher = dispatcher
+        self._completions = completions
+        self._metrics = metrics
+        self._max_pending = max_pending
+        self._drain_deadline = drain_deadline
+        self._states: dict[tuple[str, int], PartitionState] = {}
+        self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
+        self.joined = False
+
+    def get(self, topic: str, partition: int) -> PartitionState | None:
+        return self._states.get((topic, partition))
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    # -- rebalance callbacks ---------------------------------------------------------------------
+    def on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self.joined = True
+        for tp in partitions:
+            self._states[(tp.topic, tp.partition)] = PartitionState(tp.topic, tp.partition)
+            self._log.info(PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
+
+    def on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        states = self._take(partitions)
+        self.drain(states)
+        self.commit(consumer, states, sync=True)
+        self._forget(states, PARTITION_REVOKED)
+
+    def on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        states = self._take(partitions)
+        for state in states:
+            state.active = False
+        self._dispatcher.discard(states)
+        self._forget(states, PARTITION_LOST)
+
+    def _take(self, partitions: list[TopicPartition]) -> list[PartitionState]:
+        found = (self._states.get((tp.topic, tp.partition)) for tp in partitions)
+        return [state for state in found if state is not None]
+
+    def _forget(self, states: list[PartitionState], event: str) -> None:
+        for state in states:
+            state.active = False
+            self._states.pop((state.topic, state.partition), None)
+            self._metrics.forget_partition(state.topic, state.partition)
+            self._log.info(event, topic=state.topic, partition=state.partition)
+
+    # -- completions, pauses ---------------------------------------------------------------------
+    def collect(self, wait: float = 0.0) -> None:
+        """Apply the dispatcher's reports; waits up to `wait` seconds for the first one."""
+        try:
+            completion = (
+                self._completions.get(timeout=wait) if wait else self._completions.get_nowait()
+            )
+        except queue.Empty:
+            return
+        while True:
+            state, offset, status = completion
+            state.outstanding -= 1
+            if status is Status.DONE and state.active:
+                state.tracker.complete(offset)
+            try:
+                completion = self._completions.get_nowait()
+            except queue.Empty:
+                return
+
+    def drain(self, states: list[PartitionState]) -> None:
+        """Drop queued work of `states` and wait for their in-flight work, up to the deadline."""
+        self._dispatcher.discard(states)
+        deadline = time.monotonic() + self._drain_deadline
+        while any(state.outstanding for state in states):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                left = sum(state.outstanding for state in states)
+                self._log.warning(DRAIN_TIMED_OUT, abandoned=left)
+                break
+            self.collect(wait=min(remaining, 0.1))
+        for state in states:
+            state.active = False
+
+    def pause_full(self, consumer: Any) -> None:
+        full = [
+            s
+            for s in self._states.values()
+            if not s.paused and s.tracker.pending >= self._max_pending
+        ]
+        self._set_paused(consumer, full, paused=True)
+
+    def resume_drained(self, consumer: Any) -> None:
+        low = self._max_pending // 2
+        drained = [s for s in self._states.values() if s.paused and s.tracker.pending <= low]
+        self._set_paused(consumer, drained, paused=False)
+
+    def _set_paused(self, consumer: Any, states: list[PartitionState], *, paused: bool) -> None:
+        if not states:
+            return
+        tps = [TopicPartition(s.topic, s.partition) for s in states]
+        (consumer.pause if paused else consumer.resume)(tps)
+        for state in states:
+            state.paused = paused
+            event = PARTITION_PAUSED if paused else PARTITION_RESUMED
+            self._log.info(event, topic=state.topic, partition=state.partition)
+
+    # -- commits ---------------------------------------------------------------------------------
+    def commit(
+        self, consumer: Any, states: Iterable[PartitionState] | None = None, *, sync: bool
+    ) -> None:
+        """Commit each partition's completed prefix that moved since the last commit."""
+        chosen = list(self._states.values() if states is None else states)
+        due = [
+            s
+            for s in chosen
+            if s.tracker.position is not None and s.tracker.position != s.committed
+        ]
+        for state in chosen:
+            self._metrics.pending.labels(self._service, state.topic, str(state.partition)).set(
+                state.tracker.pending
+            )
+        if not due:
+            return
+        offsets = []
+        for state in due:
+            position = state.tracker.position
+            if position is not None:
+                state.committed = position
+                offsets.append(TopicPartition(state.topic, state.partition, position))
+        try:
+            if sync:
+                self.on_commit(None, consumer.commit(offsets=offsets, asynchronous=False))
+            else:
+                consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as error:
+            for state in due:
+                state.committed = None  # try again next time
+            self._log.warning(OFFSETS_COMMIT_FAILED, error=str(error.args[0]))
+
+    def on_commit(self, error: Any, partitions: list[TopicPartition]) -> None:
+        """librdkafka's commit report (async commits), also fed the result of sync ones."""
+        if error is not None:
+            self._log.warning(OFFSETS_COMMIT_FAILED, error=str(error))
+            return
+        for tp in partitions:
+            if tp.error is not None:
+                self._log.warning(
+                    OFFSETS_COMMIT_FAILED,
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    error=str(tp.error),
+                )
+                continue
+            labels = (self._service, tp.topic, str(tp.partition))
+            self._metrics.committed.labels(*labels).set(tp.offset)
+            self._log.debug(
+                OFFSETS_COMMITTED, topic=tp.topic, partition=tp.partition, offset=tp.offset
+            )
+
+    def states(self) -> list[PartitionState]:
+        return list(self._states.values())

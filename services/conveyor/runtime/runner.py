@@ -1,0 +1,109 @@
+"""Wires a service to Kafka and runs it until SIGTERM/SIGINT: what a service's `main` calls."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+from types import FrameType
+
+import structlog
+from confluent_kafka import Consumer
+
+from conveyor.runtime.context import NO_PUBLISHER, Publisher
+from conveyor.runtime.dispatcher import Dispatcher
+from conveyor.runtime.failures import FailureHandler, RetryInPlace
+from conveyor.runtime.health import Health, HealthServer
+from conveyor.runtime.logs import SERVICE_STARTED
+from conveyor.runtime.loop import ConsumerLoop
+from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.partitions import Assignments
+from conveyor.runtime.router import Router
+from conveyor.runtime.service import Service
+from conveyor.runtime.settings import ServiceSettings, consumer_config
+from conveyor.runtime.work import Completion
+from conveyor.settings import Settings
+from conveyor.typing import Codec
+
+
+def run_service(
+    service: Service,
+    settings: Settings,
+    service_settings: ServiceSettings,
+    codec: Codec,
+    *,
+    failures: FailureHandler | None = None,
+    publisher: Publisher = NO_PUBLISHER,
+    stop: threading.Event | None = None,
+) -> int:
+    """Consume for `service` until `stop` is set (SIGTERM and SIGINT set it when this runs on
+    the main thread); returns the process exit code."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        _stop_on_signals(stop)
+    metrics = RuntimeMetrics(service.name)
+    completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
+    dispatcher = Dispatcher(
+        service.name,
+        max_in_flight=service_settings.max_in_flight,
+        sync_workers=service_settings.sync_workers,
+        failures=failures or RetryInPlace(service_settings.retry_delay),
+        publisher=publisher,
+        metrics=metrics,
+        completions=completions,
+    )
+    assignments = Assignments(
+        service.name,
+        dispatcher,
+        completions,
+        metrics,
+        max_pending=service_settings.max_pending_per_partition,
+        drain_deadline=service_settings.shutdown_deadline,
+    )
+    config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
+    config["on_commit"] = assignments.on_commit
+    consumer = Consumer(config)
+    health = Health()
+    server = None
+    if service_settings.http_port is not None:
+        server = HealthServer(health, metrics.registry, service_settings.http_port)
+        server.start(service.name)
+    topics = service.topics(service_settings.topic_map)
+    dispatcher.start()
+    consumer.subscribe(
+        topics,
+        on_assign=assignments.on_assign,
+        on_revoke=assignments.on_revoke,
+        on_lost=assignments.on_lost,
+    )
+    structlog.get_logger("conveyor.runtime").info(
+        SERVICE_STARTED,
+        service=service.name,
+        topics=topics,
+        group_protocol=service_settings.group_protocol.value,
+        max_in_flight=service_settings.max_in_flight,
+    )
+    loop = ConsumerLoop(
+        service.name,
+        consumer,
+        router=Router(service, codec),
+        dispatcher=dispatcher,
+        assignments=assignments,
+        metrics=metrics,
+        health=health,
+        commit_interval=service_settings.commit_interval,
+    )
+    try:
+        return loop.run(stop)
+    finally:
+        dispatcher.stop(timeout=1.0)
+        if server is not None:
+            server.stop()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
