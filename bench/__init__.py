@@ -1,1 +1,1 @@
-"""Benchmarks: conveyor's own micro-benchmarks and `python -m bench`, the side-by-side comparison."""
+"""Benchmarks: conveyor's micro-benchmarks, and `python -m bench`: the side-by-side comparison."""

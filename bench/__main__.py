@@ -38,10 +38,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--events", type=int, help="events for benchmarks 1 and 2")
     parser.add_argument("--repeats", type=int, help="repetitions (median and spread)")
     parser.add_argument(
-        "--only", default="", help="comma-separated benchmarks: " + ",".join(b.name for b in BENCHMARKS)
+        "--only",
+        default="",
+        help="comma-separated benchmarks: " + ",".join(b.name for b in BENCHMARKS),
     )
     parser.add_argument(
-        "--systems", default="", help="comma-separated systems: " + ",".join(s.name for s in SYSTEMS)
+        "--systems",
+        default="",
+        help="comma-separated systems: " + ",".join(s.name for s in SYSTEMS),
     )
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="results folder")
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA, help="UserSignedUp schema")
@@ -63,11 +67,15 @@ def main(argv: list[str]) -> int:
         scale = dataclasses.replace(scale, events=args.events)
     if args.repeats:
         scale = dataclasses.replace(scale, repeats=args.repeats)
-    benchmarks = [b for b in BENCHMARKS if b.name in _chosen(args.only, [b.name for b in BENCHMARKS])]
+    benchmarks = [
+        b for b in BENCHMARKS if b.name in _chosen(args.only, [b.name for b in BENCHMARKS])
+    ]
     chosen = _chosen(args.systems, [s.name for s in SYSTEMS])
     systems = [s for s in SYSTEMS if s.name in chosen]
     if BASELINE not in chosen:
-        print("bench: without raw_confluent there is no baseline; ratios stay empty", file=sys.stderr)
+        print(
+            "bench: without raw_confluent there is no baseline; ratios stay empty", file=sys.stderr
+        )
     if not args.schema.exists():
         raise SystemExit(f"bench: no schema at {args.schema} (conveyor's contracts not merged?)")
 
@@ -86,7 +94,10 @@ def main(argv: list[str]) -> int:
         log_dir.mkdir()
         with broker(settings, external) as info:
             common = conditions.common(
-                scale, info.description, project_python(), peers,
+                scale,
+                info.description,
+                project_python(),
+                peers,
                 conditions.verify_encoding(frame, records),
             )
             ctx = RunContext(info.bootstrap, scale, records, dataset, args.schema, pythons, log_dir)
@@ -97,7 +108,14 @@ def main(argv: list[str]) -> int:
     found = figures(outcomes)
     every = {"common": common, "benchmarks": conditions.per_benchmark(benchmarks, scale, records)}
     write_json(args.out / "latest.json", found, outcomes, every)
-    write_markdown(args.out / "latest.md", found, outcomes, every, chosen, benchmarks)
+    write_markdown(
+        args.out / "latest.md",
+        figures=found,
+        outcomes=outcomes,
+        conditions=every,
+        systems=chosen,
+        benchmarks=benchmarks,
+    )
     plot = [str(peers), "-m", "bench.harness.plot", str(args.out / "latest.json")]
     subprocess.run([*plot, str(args.out / "latest.png")], cwd=REPO_ROOT, check=True)
     print(f"bench: wrote {args.out / 'latest.md'}, latest.json and latest.png")

@@ -101,4 +101,6 @@ def _probe(bootstrap: str, group: str) -> Iterator[Consumer]:
 
 def _watermarks(consumer: Consumer, topic: str) -> list[tuple[int, int]]:
     partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    return [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions]
+    return [
+        consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions
+    ]

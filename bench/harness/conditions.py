@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.harness.dataset import behind_failures, healthy_count
 from bench.harness.environments import versions
 from bench.harness.plan import Benchmark, Scale
-from bench.peers.common import FAIL_PREFIX, AvroFrame, Record
+from bench.peers.common import AvroFrame, Record
 
 PROJECT_PACKAGES = ["confluent-kafka", "fastavro", "pydantic"]
 PEER_PACKAGES = ["aiokafka", "faststream", "quixstreams", "confluent-kafka", "fastavro"]
@@ -64,18 +65,11 @@ def per_benchmark(
 
 
 def _failure_setup(records: list[Record]) -> dict[str, int]:
-    failed_keys: set[str] = set()
-    failing = behind = 0
-    for record in records:
-        if record["name"].startswith(FAIL_PREFIX):
-            failing += 1
-            failed_keys.add(record["user_id"])
-        elif record["user_id"] in failed_keys:
-            behind += 1
+    healthy = healthy_count(records)
     return {
-        "failing events": failing,
-        "healthy events": len(records) - failing,
-        "healthy events behind a failure of their key": behind,
+        "failing events": len(records) - healthy,
+        "healthy events": healthy,
+        "healthy events behind a failure of their key": behind_failures(records),
     }
 
 

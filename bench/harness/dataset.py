@@ -51,6 +51,18 @@ def healthy_count(records: list[dict[str, Any]]) -> int:
     return sum(1 for r in records if not r["name"].startswith(FAIL_PREFIX))
 
 
+def behind_failures(records: list[dict[str, Any]]) -> int:
+    """Healthy events that come after a failing event of their key."""
+    failed: set[str] = set()
+    behind = 0
+    for record in records:
+        if record["name"].startswith(FAIL_PREFIX):
+            failed.add(record["user_id"])
+        elif record["user_id"] in failed:
+            behind += 1
+    return behind
+
+
 def prefill(bootstrap: str, topic: str, records: list[dict[str, Any]], frame: AvroFrame) -> None:
     """Write `records` to `topic` as conveyor would (key, single-object value, headers)."""
     producer = Producer(

@@ -25,9 +25,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "events/s",
         True,
     ),
-    Benchmark(
-        "latency", "4. End-to-end latency at 2,000 events/s", "p99_ms", "ms", False, False
-    ),
+    Benchmark("latency", "4. End-to-end latency at 2,000 events/s", "p99_ms", "ms", False, False),
     Benchmark(
         "failure",
         "5. One event in a hundred fails permanently",

@@ -49,7 +49,7 @@ def main(source: Path, target: Path) -> None:
         ax.bar(xs, heights, width, yerr=errors, capsize=3, label=system)
     ax.set_xticks(range(len(benchmarks)), [THROUGHPUT[b][0] for b in benchmarks])
     ax.set_yscale("log")
-    ax.set_ylabel("events/s (log scale; median, whiskers min–max)")
+    ax.set_ylabel("events/s (log scale; median, whiskers min-max)")
     ax.set_title("Throughput per system and benchmark (higher is better)")
     ax.legend()
     ax.grid(axis="y", which="both", alpha=0.3)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.harness.plan import BENCHMARKS, SYSTEMS, Benchmark
+from bench.harness.plan import SYSTEMS, Benchmark
 from bench.harness.runner import Outcome
 from bench.harness.stats import Figure
 
@@ -73,18 +73,19 @@ class _Table:
 
 def _value(f: Figure | None, digits: int = 0) -> str:
     if f is None:
-        return "–"
+        return "-"
     if len(f.runs) == 1 or f.low == f.high:
         return f"{f.median:,.{digits}f}"
-    return f"{f.median:,.{digits}f} ({f.low:,.{digits}f}–{f.high:,.{digits}f})"
+    return f"{f.median:,.{digits}f} ({f.low:,.{digits}f}-{f.high:,.{digits}f})"
 
 
 def _ratio(f: Figure | None) -> str:
-    return "–" if f is None or f.ratio is None else f"{f.ratio:.2f}×"
+    return "-" if f is None or f.ratio is None else f"{f.ratio:.2f}x"
 
 
 def write_markdown(
     path: Path,
+    *,
     figures: list[Figure],
     outcomes: list[Outcome],
     conditions: Mapping[str, Any],
@@ -105,7 +106,7 @@ def _conditions(conditions: Mapping[str, Any]) -> list[str]:
     common = conditions["common"]
     return [f"- **{key}**: {value}" for key, value in common.items()] + [
         "",
-        "Figures are the median over repetitions, with (min–max); ratios are the median of each "
+        "Figures are the median over repetitions, with (min-max); ratios are the median of each "
         "repetition's figure divided by raw confluent-kafka's figure in that same repetition.",
     ]
 
@@ -126,15 +127,15 @@ def _benchmark_section(
     setup = conditions["benchmarks"][benchmark.name]
     lines = [", ".join(f"{k}: {v}" for k, v in setup.items()), ""]
     if benchmark.name == "latency":
-        lines += ["| system | p50 ms | p99 ms | p99 × raw | how it ran |", "|---|---|---|---|---|"]
+        lines += ["| system | p50 ms | p99 ms | p99 x raw | how it ran |", "|---|---|---|---|---|"]
     elif benchmark.name == "failure":
         lines += [
-            "| system | healthy events/s | × raw | what happens to a failing event "
+            "| system | healthy events/s | x raw | what happens to a failing event "
             "| per-key order | healthy handled | how it ran |",
             "|---|---|---|---|---|---|---|",
         ]
     else:
-        lines += ["| system | events/s | × raw | checks | how it ran |", "|---|---|---|---|---|"]
+        lines += ["| system | events/s | x raw | checks | how it ran |", "|---|---|---|---|---|"]
     for system in systems:
         lines.append(_row(table, benchmark, system, setup))
     return lines
@@ -149,13 +150,15 @@ def _row(table: _Table, benchmark: Benchmark, system: str, setup: Mapping[str, A
     if name == "latency":
         p50, p99 = table.figure(name, system, "p50_ms"), table.figure(name, system, "p99_ms")
         if problem:
-            return f"| {label} | – | – | – | {problem} |"
+            return f"| {label} | - | - | - | {problem} |"
         return f"| {label} | {_value(p50, 1)} | {_value(p99, 1)} | {_ratio(p99)} | {how} |"
     if name == "failure":
-        return _failure_row(table, system, label, problem, how, setup)
+        return _failure_row(
+            table, system=system, label=label, problem=problem, how=how, setup=setup
+        )
     rate = table.figure(name, system, "events_per_s")
     if problem:
-        return f"| {label} | – | – | – | {problem} |"
+        return f"| {label} | - | - | - | {problem} |"
     return f"| {label} | {_value(rate)} | {_ratio(rate)} | {_checks(table, name, system)} | {how} |"
 
 
@@ -175,6 +178,7 @@ def _checks(table: _Table, name: str, system: str) -> str:
 
 def _failure_row(
     table: _Table,
+    *,
     system: str,
     label: str,
     problem: str | None,
@@ -182,7 +186,7 @@ def _failure_row(
     setup: Mapping[str, Any],
 ) -> str:
     if problem:
-        return f"| {label} | – | – | – | – | – | {problem} |"
+        return f"| {label} | - | - | - | - | - | {problem} |"
 
     def median(metric: str) -> float:
         f = table.figure("failure", system, metric)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.broker import Topics
-from bench.harness.dataset import healthy_count, prefill
+from bench.harness.dataset import behind_failures, healthy_count, prefill
 from bench.harness.environments import REPO_ROOT
 from bench.harness.plan import Benchmark, Scale, System
 from bench.peers.common import AvroFrame, Record
@@ -55,7 +55,14 @@ def run_all(
     for repeat in range(ctx.scale.repeats):
         for benchmark in benchmarks:
             for system in systems:
-                outcome = run_one(ctx, topics, frame, benchmark, system, repeat)
+                outcome = run_one(
+                    ctx,
+                    topics=topics,
+                    frame=frame,
+                    benchmark=benchmark,
+                    system=system,
+                    repeat=repeat,
+                )
                 _announce(outcome)
                 outcomes.append(outcome)
     return outcomes
@@ -63,6 +70,7 @@ def run_all(
 
 def run_one(
     ctx: RunContext,
+    *,
     topics: Topics,
     frame: AvroFrame,
     benchmark: Benchmark,
@@ -76,7 +84,7 @@ def run_one(
     try:
         if benchmark.prefilled:
             prefill(ctx.bootstrap, topic, ctx.records[:count], frame)
-        spec = _spec(ctx, benchmark, topic, dlq, f"bench-{tag}", count)
+        spec = _spec(ctx, benchmark, topic=topic, dlq=dlq, group=f"bench-{tag}", count=count)
         outcome = _launch(ctx, system, spec, repeat)
         _verify(outcome, topics, benchmark, spec)
         return outcome
@@ -85,7 +93,7 @@ def run_one(
 
 
 def _spec(
-    ctx: RunContext, benchmark: Benchmark, topic: str, dlq: str, group: str, count: int
+    ctx: RunContext, benchmark: Benchmark, *, topic: str, dlq: str, group: str, count: int
 ) -> dict[str, Any]:
     scale = ctx.scale
     cap = scale.io_time_cap if benchmark.name == "io_bound" else scale.time_cap
@@ -99,6 +107,7 @@ def _spec(
         "schema": str(ctx.schema),
         "events": count,
         "healthy": healthy_count(ctx.records[:count]),
+        "reachable": healthy_count(ctx.records[:count]) - behind_failures(ctx.records[:count]),
         "partitions": scale.partitions,
         "time_cap": cap,
         "rate": scale.rate,

@@ -15,15 +15,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.peers.common import (
     AvroFrame,
-    FailureTally,
     OrderCheck,
-    PermanentFailure,
+    PermanentFailureError,
     Progress,
     Record,
     event_index,
     headers_for,
     latency_metrics,
     load_records,
+    new_tally,
     slot_delay,
 )
 from bench.peers.protocol import Result, Spec, measured, serve
@@ -146,7 +146,9 @@ async def _latency(spec: Spec) -> Result:
             for messages in batches.values():
                 for msg in messages:
                     record = frame.decode(msg.value)
-                    samples.append((time.perf_counter() - sent[event_index(record["event_id"])]) * 1e3)
+                    samples.append(
+                        (time.perf_counter() - sent[event_index(record["event_id"])]) * 1e3
+                    )
 
     receiver = asyncio.create_task(receive())
     started = time.perf_counter()
@@ -169,22 +171,24 @@ async def _latency(spec: Spec) -> Result:
 
 async def _failure(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
-    tally = FailureTally(Progress(spec["healthy"]))
+    tally = new_tally(spec)
     c = consumer(spec)
     p = producer(spec)
     await c.start()
     await p.start()
     deadline = time.perf_counter() + spec["time_cap"]
-    while not tally.healthy.finished and time.perf_counter() < deadline:
+    while not tally.settled() and time.perf_counter() < deadline:
         batches = await c.getmany(timeout_ms=500, max_records=BATCH)
         dead = []
         for messages in batches.values():
             for msg in messages:
                 try:
                     tally.handle(frame.decode(msg.value), msg.key.decode())
-                except PermanentFailure as exc:
+                except PermanentFailureError as exc:
                     headers = [*msg.headers, ("x-error-type", type(exc).__name__.encode())]
-                    dead.append(await p.send(spec["dlq_topic"], msg.value, msg.key, headers=headers))
+                    dead.append(
+                        await p.send(spec["dlq_topic"], msg.value, msg.key, headers=headers)
+                    )
         await asyncio.gather(*dead)
         if batches:
             await c.commit()

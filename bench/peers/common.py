@@ -137,11 +137,20 @@ class OrderCheck:
             self.last[key] = index
 
 
+SETTLE_SECONDS = 2.0
+
+
 @dataclass
 class FailureTally:
-    """What a system did with the failing events of the failure benchmark."""
+    """What a system did with the failing events of the failure benchmark.
+
+    `reachable` is how many healthy events a system that keeps per-key order can handle: those
+    behind a failed event of their key wait with it. A run is over once that many are handled
+    and no more arrive for a moment (or all healthy events are handled).
+    """
 
     healthy: Progress
+    reachable: int
     failing_attempts: int = 0
     failed_keys: set[str] = field(default_factory=set)
     passed_failed_key: int = 0  # healthy events handled after an earlier event of their key failed
@@ -153,11 +162,17 @@ class FailureTally:
         if is_failing(record["name"]):
             self.failing_attempts += 1
             self.failed_keys.add(key)
-            raise PermanentFailure(index)
+            raise PermanentFailureError(index)
         if key in self.failed_keys:
             self.passed_failed_key += 1
         self.order.see(key, index)
         self.healthy.tick()
+
+    def settled(self) -> bool:
+        if self.healthy.finished:
+            return True
+        quiet = time.perf_counter() - self.healthy.last > SETTLE_SECONDS
+        return self.healthy.done >= self.reachable and quiet
 
     def metrics(self) -> dict[str, float]:
         return {
@@ -168,7 +183,7 @@ class FailureTally:
         }
 
 
-class PermanentFailure(Exception):
+class PermanentFailureError(Exception):
     """The failure benchmark's handler error: this event can never succeed."""
 
 
@@ -177,6 +192,10 @@ def latency_metrics(samples_ms: list[float]) -> dict[str, float]:
         return {"received": len(samples_ms)}
     cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
     return {"p50_ms": cuts[49], "p99_ms": cuts[98], "received": len(samples_ms)}
+
+
+def new_tally(spec: Spec) -> FailureTally:
+    return FailureTally(Progress(spec["healthy"]), spec["reachable"])
 
 
 def wait_until(predicate: Any, timeout: float, step: float = 0.01) -> bool:

@@ -21,7 +21,6 @@ from faststream.kafka.annotations import KafkaMessage
 
 from bench.peers.common import (
     AvroFrame,
-    FailureTally,
     OrderCheck,
     Progress,
     Record,
@@ -29,6 +28,7 @@ from bench.peers.common import (
     headers_for,
     latency_metrics,
     load_records,
+    new_tally,
     slot_delay,
 )
 from bench.peers.protocol import Result, Spec, measured, serve
@@ -50,14 +50,14 @@ def str_headers(record: Record) -> dict[str, str]:
 
 
 def subscribe(broker: KafkaBroker, spec: Spec, handler: Callable[..., Any], **extra: Any) -> None:
-    broker.subscriber(
-        spec["topic"], group_id=spec["group"], auto_offset_reset="earliest", **extra
-    )(handler)
+    broker.subscriber(spec["topic"], group_id=spec["group"], auto_offset_reset="earliest", **extra)(
+        handler
+    )
 
 
-async def wait_done(progress: Progress, cap: float) -> None:
+async def wait_done(done: Callable[[], bool], cap: float) -> None:
     deadline = time.perf_counter() + cap
-    while not progress.finished and time.perf_counter() < deadline:
+    while not done() and time.perf_counter() < deadline:
         await asyncio.sleep(0.02)
 
 
@@ -100,7 +100,7 @@ async def _consume(spec: Spec) -> Result:
 
     subscribe(broker, spec, handle, batch=True, max_records=500, ack_policy=AckPolicy.ACK)
     await broker.start()
-    await wait_done(progress, spec["time_cap"])
+    await wait_done(lambda: progress.finished, spec["time_cap"])
     await broker.stop()
     return measured(
         "batch subscriber (up to 500), decode, no-op; AckPolicy.ACK commits after each batch",
@@ -126,7 +126,7 @@ async def _io_bound(spec: Spec) -> Result:
     workers = spec["partitions"]
     subscribe(broker, spec, handle, max_workers=workers, ack_policy=AckPolicy.ACK)
     await broker.start()
-    await wait_done(progress, spec["time_cap"])
+    await wait_done(lambda: progress.finished, spec["time_cap"])
     await broker.stop()
     return measured(
         f"max_workers={workers}, AckPolicy.ACK: partitions concurrent, each in order, "
@@ -176,7 +176,7 @@ async def _latency(spec: Spec) -> Result:
 
 async def _failure(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
-    tally = FailureTally(Progress(spec["healthy"]))
+    tally = new_tally(spec)
     broker = make_broker(spec)
 
     async def handle(body: bytes, message: KafkaMessage) -> None:
@@ -184,7 +184,7 @@ async def _failure(spec: Spec) -> Result:
 
     subscribe(broker, spec, handle)
     await broker.start()
-    await wait_done(tally.healthy, spec["time_cap"])
+    await wait_done(tally.settled, spec["time_cap"])
     await broker.stop()
     return measured(
         "handler raises; default AckPolicy.ACK_FIRST (auto-commit): logged, consumer moves on",

@@ -17,13 +17,13 @@ from quixstreams import Application
 
 from bench.peers.common import (
     AvroFrame,
-    FailureTally,
     OrderCheck,
     Progress,
     event_index,
     headers_for,
     latency_metrics,
     load_records,
+    new_tally,
     paced,
     wait_until,
 )
@@ -51,13 +51,15 @@ def application(spec: Spec, state_dir: str, **extra: Any) -> Application:
     )
 
 
-def run_until(app: Application, spec: Spec, handler: Callable[..., Any], done: Progress) -> None:
+def run_until(
+    app: Application, spec: Spec, handler: Callable[..., Any], done: Callable[[], bool]
+) -> None:
     """Run `handler(value, key, timestamp, headers)` on every message until `done` or the cap."""
     sdf = app.dataframe(app.topic(spec["topic"], value_deserializer="bytes"))
     sdf.update(handler, metadata=True)
     cap = threading.Timer(spec["time_cap"], app.stop)
     cap.start()
-    watcher = threading.Thread(target=lambda: (wait_until(lambda: done.finished, 1e9), app.stop()))
+    watcher = threading.Thread(target=lambda: (wait_until(done, 1e9), app.stop()))
     watcher.daemon = True
     watcher.start()
     app.run()
@@ -104,7 +106,7 @@ def consume(spec: Spec) -> Result:
         progress.tick()
 
     with tempfile.TemporaryDirectory() as state:
-        run_until(application(spec, state), spec, handle, progress)
+        run_until(application(spec, state), spec, handle, lambda: progress.finished)
     return measured(
         "StreamingDataFrame.update, decode, no-op; checkpoint commits (5 s and on stop)",
         events_per_s=progress.rate(),
@@ -125,7 +127,7 @@ def io_bound(spec: Spec) -> Result:
         progress.tick()
 
     with tempfile.TemporaryDirectory() as state:
-        run_until(application(spec, state), spec, handle, progress)
+        run_until(application(spec, state), spec, handle, lambda: progress.finished)
     return measured(
         "sync handler (no async in Quix): one message at a time, time.sleep(10 ms)",
         events_per_s=progress.rate(),
@@ -151,19 +153,22 @@ def latency(spec: Spec) -> Result:
 
         def produce() -> None:
             # The internal consumer's assignment is the only readiness signal Quix exposes.
-            wait_until(lambda: bool(app._consumer.assignment()), 30)  # noqa: SLF001
+            wait_until(lambda: bool(app._consumer.assignment()), 30)
             with app.get_producer() as producer:
                 for i in paced(len(records), spec["rate"]):
                     r = records[i]
                     sent[i] = time.perf_counter()
                     producer.produce(
-                        spec["topic"], frame.encode(r), r["user_id"].encode(), headers=headers_for(r)
+                        spec["topic"],
+                        frame.encode(r),
+                        r["user_id"].encode(),
+                        headers=headers_for(r),
                     )
                     producer.poll(0)
 
         producer = threading.Thread(target=produce, daemon=True)
         producer.start()
-        run_until(app, {**spec, "time_cap": spec["time_cap"]}, handle, done)
+        run_until(app, spec, handle, lambda: done.finished)
     return measured(
         "paced producer thread (app.get_producer), Application.run in the main thread",
         **latency_metrics(samples[len(samples) // 10 :]),
@@ -172,7 +177,7 @@ def latency(spec: Spec) -> Result:
 
 def failure(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
-    tally = FailureTally(Progress(spec["healthy"]))
+    tally = new_tally(spec)
 
     def handle(value: bytes, key: bytes, *_meta: Any) -> None:
         tally.handle(frame.decode(value), key.decode())
@@ -182,7 +187,7 @@ def failure(spec: Spec) -> Result:
 
     with tempfile.TemporaryDirectory() as state:
         app = application(spec, state, on_processing_error=skip)
-        run_until(app, spec, handle, tally.healthy)
+        run_until(app, spec, handle, tally.settled)
     return measured(
         "default: the first error stops the app; measured with on_processing_error "
         "returning True (logged and skipped)",

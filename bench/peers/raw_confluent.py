@@ -13,19 +13,19 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from bench.peers.common import (
     AvroFrame,
-    FailureTally,
     OrderCheck,
-    PermanentFailure,
+    PermanentFailureError,
     Progress,
     Record,
     event_index,
     headers_for,
     latency_metrics,
     load_records,
+    new_tally,
     paced,
     wait_until,
 )
@@ -57,6 +57,16 @@ def consumer(spec: Spec, **extra: Any) -> Consumer:
     c = Consumer(config)
     c.subscribe([spec["topic"]])
     return c
+
+
+def final_commit(c: Consumer) -> None:
+    """Commit what is stored synchronously, then leave; nothing new to commit is fine."""
+    try:
+        c.commit(asynchronous=False)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError._NO_OFFSET:
+            raise
+    c.close()
 
 
 def produce(producer: Producer, topic: str, key: bytes, value: bytes, headers: Any) -> None:
@@ -120,8 +130,7 @@ def consume(spec: Spec) -> Result:
             progress.tick()
         if batch:
             c.commit(asynchronous=True)
-    c.commit(asynchronous=False)
-    c.close()
+    final_commit(c)
     return measured(
         "poll batches of 500, decode, no-op, commit after each batch",
         events_per_s=progress.rate(),
@@ -158,8 +167,7 @@ async def _io_bound(spec: Spec) -> Result:
         await asyncio.gather(*(run_key(k, rs) for k, rs in by_key.items()))
         if batch:
             c.commit(asynchronous=True)
-    c.commit(asynchronous=False)
-    c.close()
+    final_commit(c)
     return measured(
         "per polled batch (500), one coroutine chain per key, batches one after another",
         events_per_s=progress.rate(),
@@ -195,23 +203,26 @@ def latency(spec: Spec) -> Result:
     for i in paced(len(records), spec["rate"]):
         record = records[i]
         sent[i] = time.perf_counter()
-        produce(producer, topic, record["user_id"].encode(), frame.encode(record), headers_for(record))
+        produce(
+            producer, topic, record["user_id"].encode(), frame.encode(record), headers_for(record)
+        )
     producer.flush(30)
     wait_until(lambda: len(samples) >= len(records), 30)
     stop.set()
     thread.join()
-    return measured("producer thread paced, consumer thread, same process", **latency_metrics(
-        samples[len(samples) // 10 :]
-    ))
+    return measured(
+        "producer thread paced, consumer thread, same process",
+        **latency_metrics(samples[len(samples) // 10 :]),
+    )
 
 
 def failure(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
-    tally = FailureTally(Progress(spec["healthy"]))
+    tally = new_tally(spec)
     c = consumer(spec)
     producer = Producer(producer_config(spec))
     deadline = time.perf_counter() + spec["time_cap"]
-    while not tally.healthy.finished and time.perf_counter() < deadline:
+    while not tally.settled() and time.perf_counter() < deadline:
         batch = c.consume(BATCH, 0.5)
         for msg in batch:
             if msg.error():
@@ -219,17 +230,17 @@ def failure(spec: Spec) -> Result:
             key = msg.key().decode()
             try:
                 tally.handle(frame.decode(msg.value()), key)
-            except PermanentFailure as exc:
+            except PermanentFailureError as exc:
                 headers = [*(msg.headers() or []), ("x-error-type", type(exc).__name__.encode())]
                 produce(producer, spec["dlq_topic"], msg.key(), msg.value(), headers)
         if batch:
             producer.flush(30)
             c.commit(asynchronous=True)
-    c.commit(asynchronous=False)
-    c.close()
+    final_commit(c)
     producer.flush(30)
     return measured(
-        "hand-written: catch the error, produce the message to a DLQ topic, go on", **tally.metrics()
+        "hand-written: catch the error, produce the message to a DLQ topic, go on",
+        **tally.metrics(),
     )
 
 
