@@ -56,7 +56,7 @@ def per_benchmark(
             setup["time cap s"] = scale.io_time_cap
         if benchmark.name == "latency":
             setup["rate"] = f"{scale.rate} events/s for {scale.latency_seconds:g} s"
-            setup["samples"] = "all but the first 10% (warm-up)"
+            setup["measured"] = "every event after a warm-up event made the round trip"
         if benchmark.name == "failure":
             setup.update(_failure_setup(records[:count]))
             setup["time cap s"] = scale.time_cap

@@ -15,16 +15,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.peers.common import (
     AvroFrame,
+    LatencyProbe,
     OrderCheck,
     PermanentFailureError,
     Progress,
     Record,
     event_index,
     headers_for,
-    latency_metrics,
     load_records,
     new_tally,
-    slot_delay,
 )
 from bench.peers.protocol import Result, Spec, measured, serve
 
@@ -131,31 +130,32 @@ async def _io_bound(spec: Spec) -> Result:
 async def _latency(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
     records = load_records(spec)
-    sent: dict[int, float] = {}
-    samples: list[float] = []
+    probe = LatencyProbe(len(records), spec["rate"])
     c = consumer(spec, enable_auto_commit=True)
-    await c.start()
-    while not c.assignment():
-        await c.getmany(timeout_ms=100)
     p = producer(spec)
+    await c.start()
     await p.start()
 
     async def receive() -> None:
-        while len(samples) < len(records):
+        while not probe.done:
             batches = await c.getmany(timeout_ms=100)
             for messages in batches.values():
                 for msg in messages:
-                    record = frame.decode(msg.value)
-                    samples.append(
-                        (time.perf_counter() - sent[event_index(record["event_id"])]) * 1e3
-                    )
+                    probe.received(event_index(frame.decode(msg.value)["event_id"]))
+
+    async def send(i: int) -> None:
+        r = records[i]
+        await p.send(spec["topic"], frame.encode(r), r["user_id"].encode(), headers=headers_for(r))
 
     receiver = asyncio.create_task(receive())
-    started = time.perf_counter()
-    for i, r in enumerate(records):
-        await asyncio.sleep(slot_delay(started, i, spec["rate"]))
-        sent[i] = time.perf_counter()
-        await p.send(spec["topic"], frame.encode(r), r["user_id"].encode(), headers=headers_for(r))
+    while not probe.ready.is_set():
+        await send(0)
+        await asyncio.sleep(0.2)
+    probe.begin()
+    for i in range(1, len(records)):
+        await asyncio.sleep(probe.delay(i))
+        probe.stamp(i)
+        await send(i)
     await p.flush()
     try:
         await asyncio.wait_for(receiver, 30)
@@ -164,8 +164,7 @@ async def _latency(spec: Spec) -> Result:
     await p.stop()
     await c.stop()
     return measured(
-        "producer and consumer on one event loop, paced with asyncio.sleep",
-        **latency_metrics(samples[len(samples) // 10 :]),
+        "producer and consumer on one event loop, paced with asyncio.sleep", **probe.metrics()
     )
 
 

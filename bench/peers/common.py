@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -185,6 +186,54 @@ class FailureTally:
 
 class PermanentFailureError(Exception):
     """The failure benchmark's handler error: this event can never succeed."""
+
+
+class LatencyProbe:
+    """End-to-end latency of a paced stream, send and receive in one process.
+
+    Event 0 is the warm-up: the sender repeats it until the receiver has seen it (the group has
+    joined and fetches), then sends events 1..n-1 at the fixed rate; only those are measured.
+    """
+
+    def __init__(self, count: int, rate: float) -> None:
+        self.count = count
+        self.rate = rate
+        self.ready = threading.Event()
+        self.sent: dict[int, float] = {}
+        self.samples: list[float] = []
+        self.started = 0.0
+
+    def received(self, index: int) -> None:
+        if index == 0:
+            self.ready.set()
+        elif index in self.sent:
+            self.samples.append((time.perf_counter() - self.sent[index]) * 1000)
+
+    def stream(self) -> Iterator[int]:
+        """After the warm-up, yields 1..count-1 at their time slots, stamping each as sent
+        (blocking sleeps; asyncio code uses `begin`, `delay` and `stamp` instead)."""
+        self.begin()
+        for i in range(1, self.count):
+            time.sleep(self.delay(i))
+            self.stamp(i)
+            yield i
+
+    def begin(self) -> None:
+        self.started = time.perf_counter()
+
+    def delay(self, i: int) -> float:
+        """Seconds until event `i`'s slot."""
+        return slot_delay(self.started, i - 1, self.rate)
+
+    def stamp(self, i: int) -> None:
+        self.sent[i] = time.perf_counter()
+
+    @property
+    def done(self) -> bool:
+        return len(self.samples) >= self.count - 1
+
+    def metrics(self) -> dict[str, float]:
+        return latency_metrics(self.samples)
 
 
 def latency_metrics(samples_ms: list[float]) -> dict[str, float]:

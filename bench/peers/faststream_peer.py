@@ -21,15 +21,14 @@ from faststream.kafka.annotations import KafkaMessage
 
 from bench.peers.common import (
     AvroFrame,
+    LatencyProbe,
     OrderCheck,
     Progress,
     Record,
     event_index,
     headers_for,
-    latency_metrics,
     load_records,
     new_tally,
-    slot_delay,
 )
 from bench.peers.protocol import Result, Spec, measured, serve
 
@@ -140,37 +139,34 @@ async def _io_bound(spec: Spec) -> Result:
 async def _latency(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
     records = load_records(spec)
-    sent: dict[int, float] = {}
-    samples: list[float] = []
+    probe = LatencyProbe(len(records), spec["rate"])
     broker = make_broker(spec)
 
     async def handle(body: bytes) -> None:
-        record = frame.decode(body)
-        samples.append((time.perf_counter() - sent[event_index(record["event_id"])]) * 1000)
+        probe.received(event_index(frame.decode(body)["event_id"]))
+
+    async def send(i: int) -> None:
+        r = records[i]
+        key, headers = r["user_id"].encode(), str_headers(r)
+        await broker.publish(
+            frame.encode(r), spec["topic"], key=key, headers=headers, no_confirm=True
+        )
 
     subscribe(broker, spec, handle)
     await broker.start()
-    subscriber = next(iter(broker.subscribers))
-    while not subscriber.consumer or not subscriber.consumer.assignment():  # type: ignore[attr-defined]
-        await asyncio.sleep(0.05)
-    started = time.perf_counter()
-    for i, r in enumerate(records):
-        await asyncio.sleep(slot_delay(started, i, spec["rate"]))
-        sent[i] = time.perf_counter()
-        await broker.publish(
-            frame.encode(r),
-            spec["topic"],
-            key=r["user_id"].encode(),
-            headers=str_headers(r),
-            no_confirm=True,
-        )
-    deadline = time.perf_counter() + 30
-    while len(samples) < len(records) and time.perf_counter() < deadline:
-        await asyncio.sleep(0.05)
+    while not probe.ready.is_set():
+        await send(0)
+        await asyncio.sleep(0.2)
+    probe.begin()
+    for i in range(1, len(records)):
+        await asyncio.sleep(probe.delay(i))
+        probe.stamp(i)
+        await send(i)
+    await wait_done(lambda: probe.done, 30)
     await broker.stop()
     return measured(
         "publish(no_confirm=True) paced; default subscriber (auto-commit) on the same loop",
-        **latency_metrics(samples[len(samples) // 10 :]),
+        **probe.metrics(),
     )
 
 

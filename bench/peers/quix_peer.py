@@ -17,14 +17,13 @@ from quixstreams import Application
 
 from bench.peers.common import (
     AvroFrame,
+    LatencyProbe,
     OrderCheck,
     Progress,
     event_index,
     headers_for,
-    latency_metrics,
     load_records,
     new_tally,
-    paced,
     wait_until,
 )
 from bench.peers.protocol import Result, Spec, measured, serve
@@ -139,39 +138,34 @@ def io_bound(spec: Spec) -> Result:
 def latency(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
     records = load_records(spec)
-    sent: dict[int, float] = {}
-    samples: list[float] = []
-    done = Progress(len(records))
+    probe = LatencyProbe(len(records), spec["rate"])
 
     def handle(value: bytes, *_meta: Any) -> None:
-        record = frame.decode(value)
-        samples.append((time.perf_counter() - sent[event_index(record["event_id"])]) * 1000)
-        done.tick()
+        probe.received(event_index(frame.decode(value)["event_id"]))
 
     with tempfile.TemporaryDirectory() as state:
         app = application(spec, state)
 
         def produce() -> None:
-            # The internal consumer's assignment is the only readiness signal Quix exposes.
-            wait_until(lambda: bool(app._consumer.assignment()), 30)
             with app.get_producer() as producer:
-                for i in paced(len(records), spec["rate"]):
+
+                def send(i: int) -> None:
                     r = records[i]
-                    sent[i] = time.perf_counter()
-                    producer.produce(
-                        spec["topic"],
-                        frame.encode(r),
-                        r["user_id"].encode(),
-                        headers=headers_for(r),
-                    )
+                    key, value = r["user_id"].encode(), frame.encode(r)
+                    producer.produce(spec["topic"], value, key, headers=headers_for(r))
                     producer.poll(0)
 
-        producer = threading.Thread(target=produce, daemon=True)
-        producer.start()
-        run_until(app, spec, handle, lambda: done.finished)
+                while not probe.ready.is_set():
+                    send(0)
+                    producer.flush(0.2)
+                for i in probe.stream():
+                    send(i)
+
+        threading.Thread(target=produce, daemon=True).start()
+        run_until(app, spec, handle, lambda: probe.done)
     return measured(
         "paced producer thread (app.get_producer), Application.run in the main thread",
-        **latency_metrics(samples[len(samples) // 10 :]),
+        **probe.metrics(),
     )
 
 

@@ -17,16 +17,15 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from bench.peers.common import (
     AvroFrame,
+    LatencyProbe,
     OrderCheck,
     PermanentFailureError,
     Progress,
     Record,
     event_index,
     headers_for,
-    latency_metrics,
     load_records,
     new_tally,
-    paced,
     wait_until,
 )
 from bench.peers.protocol import Result, Spec, measured, serve
@@ -179,41 +178,38 @@ async def _io_bound(spec: Spec) -> Result:
 def latency(spec: Spec) -> Result:
     frame = AvroFrame(spec["schema"])
     records = load_records(spec)
-    sent: dict[int, float] = {}
-    samples: list[float] = []
-    assigned = threading.Event()
+    probe = LatencyProbe(len(records), spec["rate"])
     stop = threading.Event()
 
     def consume_loop() -> None:
         c = consumer(spec, **{"enable.auto.commit": True})
-        c.subscribe([spec["topic"]], on_assign=lambda _c, _p: assigned.set())
         while not stop.is_set():
             msg = c.poll(0.1)
             if msg is None or msg.error():
                 continue
-            record = frame.decode(msg.value())
-            samples.append((time.perf_counter() - sent[event_index(record["event_id"])]) * 1000)
+            probe.received(event_index(frame.decode(msg.value())["event_id"]))
         c.close()
 
     thread = threading.Thread(target=consume_loop)
     thread.start()
-    wait_until(assigned.is_set, 30)
     producer = Producer(producer_config(spec))
     topic = spec["topic"]
-    for i in paced(len(records), spec["rate"]):
+
+    def send(i: int) -> None:
         record = records[i]
-        sent[i] = time.perf_counter()
-        produce(
-            producer, topic, record["user_id"].encode(), frame.encode(record), headers_for(record)
-        )
+        key, value = record["user_id"].encode(), frame.encode(record)
+        produce(producer, topic, key, value, headers_for(record))
+
+    while not probe.ready.is_set():
+        send(0)
+        producer.poll(0.2)
+    for i in probe.stream():
+        send(i)
     producer.flush(30)
-    wait_until(lambda: len(samples) >= len(records), 30)
+    wait_until(lambda: probe.done, 30)
     stop.set()
     thread.join()
-    return measured(
-        "producer thread paced, consumer thread, same process",
-        **latency_metrics(samples[len(samples) // 10 :]),
-    )
+    return measured("producer paced on the main thread, consumer thread", **probe.metrics())
 
 
 def failure(spec: Spec) -> Result:
