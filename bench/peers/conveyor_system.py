@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from confluent_kafka.admin import AdminClient, NewTopic
+
 from bench.peers.common import (
     LatencyProbe,
     OrderCheck,
@@ -40,6 +42,7 @@ from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 
 HAS_PUBLISHER = importlib.util.find_spec("conveyor.publish") is not None
+HAS_POLICIES = importlib.util.find_spec("conveyor.policies") is not None
 
 
 def to_event(record: Record) -> UserSignedUp:
@@ -51,11 +54,13 @@ def settings(spec: Spec) -> Settings:
     return Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": spec["bootstrap"]})
 
 
-def service_settings(spec: Spec, **extra: Any) -> ServiceSettings:
-    return ServiceSettings(http_port=None, topic_map={UserSignedUp.TOPIC: spec["topic"]}, **extra)
+def service_settings(spec: Spec) -> ServiceSettings:
+    return ServiceSettings(http_port=None, topic_map={UserSignedUp.TOPIC: spec["topic"]})
 
 
-def run_until(service: Service, spec: Spec, done: Callable[[], bool], **extra: Any) -> None:
+def run_until(
+    service: Service, spec: Spec, done: Callable[[], bool], extension: Any = None
+) -> None:
     """Run `service` until `done` is reached or the time cap passes, then stop it cleanly
     (the runtime drains and commits on stop)."""
     stop = threading.Event()
@@ -65,8 +70,9 @@ def run_until(service: Service, spec: Spec, done: Callable[[], bool], **extra: A
         stop.set()
 
     threading.Thread(target=watch, daemon=True).start()
+    options = {"extension": extension} if extension is not None else {}
     run_service(
-        service, settings(spec), service_settings(spec, **extra), default_codec(), stop=stop
+        service, settings(spec), service_settings(spec), default_codec(), stop=stop, **options
     )
 
 
@@ -161,19 +167,42 @@ def latency(spec: Spec) -> Result:
 
 
 def failure(spec: Spec) -> Result:
+    """Benchmark 5 with the retry, dead-letter and parking policies when this branch has them
+    (`conveyor.policies`), else with part 1's default failure handling."""
     tally = new_tally(spec)
     service = Service(spec["group"])
 
     @service.handler(UserSignedUp, policy=HandlerPolicy(ordering=Ordering.ORDERED))
-    def handle(event: UserSignedUp, ctx: Context) -> None:
+    async def handle(event: UserSignedUp, ctx: Context) -> None:
         tally.handle(event.model_dump(mode="json"), event.user_id)
 
-    run_until(service, spec, tally.settled, retry_delay=0.05)
+    if not HAS_POLICIES:
+        run_until(service, spec, tally.settled)
+        return measured(
+            "ordered handler, part 1 failure handling (retry in place every second, forever: "
+            "the failing key waits, other keys flow); policies not on this branch yet",
+            **tally.metrics(),
+        )
+    from conveyor.policies import Policies, PolicySettings
+
+    create_parked_topic(spec)
+    policies = Policies(spec["bootstrap"], PolicySettings(group=spec["group"]))
+    run_until(service, spec, tally.settled, extension=policies)
     return measured(
-        "ordered handler with the runtime's default failure policy (part 1: retry in place, "
-        "the failing key waits, other keys flow)",
+        "ordered handler, default RetryPolicy (3 attempts, 1 s exponential backoff), then the "
+        "dead-letter topic; the key is parked and its later events follow it there",
         **tally.metrics(),
     )
+
+
+def create_parked_topic(spec: Spec) -> None:
+    from conveyor import naming
+    from conveyor.parking import PARKED_TOPIC_CONFIG
+
+    name = naming.parked_topic(spec["group"])
+    topic = NewTopic(name, num_partitions=1, replication_factor=1, config=PARKED_TOPIC_CONFIG)
+    admin = AdminClient({"bootstrap.servers": spec["bootstrap"]})
+    admin.create_topics([topic])[name].result(timeout=30)
 
 
 if __name__ == "__main__":
