@@ -138,7 +138,7 @@ class OrderCheck:
             self.last[key] = index
 
 
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS = 3.0  # longer than a retry policy's first backoffs
 
 
 @dataclass
@@ -147,11 +147,12 @@ class FailureTally:
 
     `reachable` is how many healthy events a system that keeps per-key order can handle: those
     behind a failed event of their key wait with it. A run is over once that many are handled
-    and no more arrive for a moment (or all healthy events are handled).
+    and the handler has not been called for a moment (or all healthy events are handled).
     """
 
     healthy: Progress
     reachable: int
+    last_call: float = 0.0
     failing_attempts: int = 0
     failed_keys: set[str] = field(default_factory=set)
     passed_failed_key: int = 0  # healthy events handled after an earlier event of their key failed
@@ -160,6 +161,7 @@ class FailureTally:
     def handle(self, record: Record, key: str) -> None:
         """The benchmark's handler body: raise for failing events, count healthy ones."""
         index = event_index(record["event_id"])
+        self.last_call = time.perf_counter()
         if is_failing(record["name"]):
             self.failing_attempts += 1
             self.failed_keys.add(key)
@@ -172,7 +174,7 @@ class FailureTally:
     def settled(self) -> bool:
         if self.healthy.finished:
             return True
-        quiet = time.perf_counter() - self.healthy.last > SETTLE_SECONDS
+        quiet = time.perf_counter() - self.last_call > SETTLE_SECONDS
         return self.healthy.done >= self.reachable and quiet
 
     def metrics(self) -> dict[str, float]:
