@@ -138,7 +138,7 @@ class OrderCheck:
             self.last[key] = index
 
 
-SETTLE_SECONDS = 3.0  # longer than a retry policy's first backoffs
+SETTLE_SECONDS = 5.0  # longer than a retry policy's first backoffs
 
 
 @dataclass
