@@ -81,7 +81,14 @@ class Scale:
         return self.events
 
 
-FULL = Scale("full", events=200_000, io_events=20_000, failure_events=50_000, latency_seconds=10)
+FULL = Scale(
+    "full",
+    events=200_000,
+    io_events=20_000,
+    failure_events=20_000,
+    latency_seconds=10,
+    time_cap=90.0,
+)
 QUICK = Scale(
     "quick",
     events=10_000,
