@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+ORDER = ["raw confluent-kafka", "conveyor", "aiokafka", "FastStream (Kafka)", "Quix Streams"]
 THROUGHPUT = {
     "publish": ("1. publish", "events_per_s"),
     "consume": ("2. consume no-op", "events_per_s"),
@@ -33,6 +34,7 @@ def main(source: Path, target: Path) -> None:
             values[r["benchmark"], r["system"]] = (r["value"], r["min"], r["max"])
             if r["system"] not in systems:
                 systems.append(r["system"])
+    systems.sort(key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
     benchmarks = [b for b in THROUGHPUT if any(k[0] == b for k in values)]
     fig, ax = plt.subplots(figsize=(11, 5.5))
     width = 0.8 / max(len(systems), 1)
@@ -46,7 +48,8 @@ def main(source: Path, target: Path) -> None:
             heights.append(median)
             errors[0].append(median - low)
             errors[1].append(high - median)
-        ax.bar(xs, heights, width, yerr=errors, capsize=3, label=system)
+        color = f"C{ORDER.index(system)}" if system in ORDER else None
+        ax.bar(xs, heights, width, yerr=errors, capsize=3, label=system, color=color)
     ax.set_xticks(range(len(benchmarks)), [THROUGHPUT[b][0] for b in benchmarks])
     ax.set_yscale("log")
     ax.set_ylabel("events/s (log scale; median, whiskers min-max)")

@@ -131,8 +131,8 @@ def _benchmark_section(
     elif benchmark.name == "failure":
         lines += [
             "| system | healthy events/s | x raw | what happens to a failing event "
-            "| per-key order | healthy handled | how it ran |",
-            "|---|---|---|---|---|---|---|",
+            "| per-key order | healthy handled | offsets committed | how it ran |",
+            "|---|---|---|---|---|---|---|---|",
         ]
     else:
         lines += ["| system | events/s | x raw | checks | how it ran |", "|---|---|---|---|---|"]
@@ -186,7 +186,7 @@ def _failure_row(
     setup: Mapping[str, Any],
 ) -> str:
     if problem:
-        return f"| {label} | - | - | - | - | - | {problem} |"
+        return f"| {label} | - | - | - | - | - | - | {problem} |"
 
     def median(metric: str) -> float:
         f = table.figure("failure", system, metric)
@@ -209,5 +209,6 @@ def _failure_row(
     rate = table.figure("failure", system, "healthy_events_per_s")
     return (
         f"| {label} | {_value(rate)} | {_ratio(rate)} | {'; '.join(fate)} | {order} "
-        f"| {handled:,.0f} of {healthy:,} | {how} |"
+        f"| {handled:,.0f} of {healthy:,} | {median('committed'):,.0f} of {setup['events']:,} "
+        f"| {how} |"
     )
