@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from io import BytesIO
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastavro import schemaless_writer
@@ -14,6 +17,7 @@ from conveyor.codec import (
     InvalidEventError,
     InvalidPayloadError,
     NotSingleObjectError,
+    SchemaSet,
     UnknownEventSchemaError,
     UnknownFingerprintError,
     UnresolvableSchemaError,
@@ -175,3 +179,47 @@ def test_event_without_a_schema_is_not_encoded() -> None:
 
     with pytest.raises(UnknownEventSchemaError):
         codec.encode(examples.order_placed())
+
+
+def test_copies_and_pickles_of_unvalidated_events_stay_unvalidated() -> None:
+    """Copying or pickling a `model_construct`ed event does not launder it into a valid one."""
+    import copy
+    import pickle
+
+    made = OrderPaid.model_construct(order_id="o-1")
+    valid = OrderPaid(order_id="o-1", payment_id="p", amount=1, currency="EUR")
+
+    assert not made.is_validated
+    assert not copy.copy(made).is_validated
+    assert not copy.deepcopy(made).is_validated
+    assert not pickle.loads(pickle.dumps(made)).is_validated
+    assert not made.model_copy().is_validated
+    assert not valid.model_copy(update={"amount": 2}).is_validated
+    assert valid.is_validated
+    assert valid.model_copy().is_validated
+    assert pickle.loads(pickle.dumps(valid)).is_validated
+
+
+class Probe(Event):
+    """A model that disagrees with its schema: `n` is a string here, a long in Probe.v1.avsc."""
+
+    TOPIC: ClassVar[str] = "probe"
+    KEY_FIELD: ClassVar[str] = "n"
+    AVRO_NAME: ClassVar[str] = "tests.Probe"
+
+    n: str
+
+
+def test_model_disagreeing_with_its_schema_fails_typed(tmp_path: Path) -> None:
+    """When the Avro writer rejects a validated model's value, encode raises InvalidEventError."""
+    fields = [
+        {"name": "event_id", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "occurred_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "n", "type": "long"},
+    ]
+    schema = {"type": "record", "name": "Probe", "namespace": "tests", "fields": fields}
+    (tmp_path / "Probe.v1.avsc").write_text(json.dumps(schema))
+    codec = AvroCodec(SchemaSet.load(tmp_path), event_types={Probe.AVRO_NAME: Probe})
+
+    with pytest.raises(InvalidEventError, match="Probe passed its model but not Probe v1"):
+        codec.encode(Probe(n="seven"))

@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conveyor import naming
 from conveyor.events.base import Event
-from conveyor.runtime import Service, ServiceSettings, run_service
+from conveyor.runtime import FailureHandler, Service, ServiceSettings, run_service
 from conveyor.settings import Settings
 
 _PING_SCHEMA = fastavro.parse_schema(
@@ -123,30 +123,31 @@ def fast_settings(**overrides: Any) -> ServiceSettings:
 
 @contextmanager
 def running(
-    service: Service, bootstrap: str, settings: ServiceSettings
-) -> Iterator[threading.Event]:
-    """Run `service` in a background thread; stops it (gracefully) on exit."""
+    service: Service,
+    bootstrap: str,
+    settings: ServiceSettings,
+    *,
+    failures: FailureHandler | None = None,
+    exit_code: int = 0,
+) -> Iterator[list[int]]:
+    """Run `service` in a background thread; stops it (gracefully) on exit and checks its exit
+    code. The yielded list receives the exit code once the service has returned."""
     stop = threading.Event()
     result: list[int] = []
+    base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
     thread = threading.Thread(
         target=lambda: result.append(
-            run_service(
-                service,
-                Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap}),
-                settings,
-                PingCodec(),
-                stop=stop,
-            )
+            run_service(service, base, settings, PingCodec(), failures=failures, stop=stop)
         ),
         daemon=True,
     )
     thread.start()
     try:
-        yield stop
+        yield result
     finally:
         stop.set()
         thread.join(30)
-        assert result == [0], "the service did not stop cleanly"
+        assert result == [exit_code], "the service did not stop as expected"
 
 
 def wait_until(

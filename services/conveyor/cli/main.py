@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import kafka, run, schemas
+from conveyor.cli import kafka, run, schemas, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -18,6 +18,7 @@ cli = typer.Typer(
 )
 cli.add_typer(kafka.app, name="kafka")
 cli.add_typer(schemas.app, name="schemas")
+cli.add_typer(topics.app, name="topics")
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run
 )

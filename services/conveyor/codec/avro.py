@@ -18,7 +18,8 @@ from conveyor.codec.errors import (
     UnknownFingerprintError,
     UnresolvableSchemaError,
 )
-from conveyor.codec.framing import header, split
+from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
+from conveyor.codec.records import to_record
 from conveyor.codec.schema_set import SchemaSet, SchemaVersion
 from conveyor.events import EVENT_TYPES, Event
 from conveyor.naming import AVRO_CONTENT_TYPE
@@ -32,7 +33,6 @@ _CORRUPT_BODY: Final = (
     ValueError,
     UnicodeDecodeError,
     OverflowError,
-    MemoryError,
 )
 
 
@@ -94,13 +94,19 @@ class AvroCodec:
                 f"invalid {type(event).__name__}, not encoded: {_validation_summary(exc)}"
             ) from exc
         buffer = BytesIO()
-        buffer.write(header(schema.fingerprint))
-        schemaless_writer(buffer, schema.parsed, event.model_dump())
+        buffer.write(schema.header)
+        try:
+            schemaless_writer(buffer, schema.parsed, to_record(event))
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a lone surrogate in a str
+            raise InvalidEventError(
+                f"{type(event).__name__} passed its model but not {schema.label}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         return buffer.getvalue()
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
         """The event in `data`, resolved to `reader`'s schema (default: the writer's record)."""
-        fingerprint, body = split(data)
+        fingerprint = fingerprint_of(data)
         writer = self.schemas.by_fingerprint(fingerprint)
         if writer is None:
             raise UnknownFingerprintError(
@@ -108,12 +114,16 @@ class AvroCodec:
                 bytes(data),
             )
         model = reader or self._event_types.get(writer.full_name)
-        target = self._readers.get(model.AVRO_NAME) if model is not None else None
-        if model is None or target is None:
+        if model is None:
             raise UnknownFingerprintError(
                 f"{writer.label} has no event model to read it into", bytes(data)
             )
-        record = self._read(data, body, writer, target)
+        target = self._readers.get(model.AVRO_NAME)
+        if target is None:
+            raise UnresolvableSchemaError(
+                f"no schema for reader {model.__name__} to read {writer.label} as", bytes(data)
+            )
+        record = self._read(data, writer, target)
         try:
             return model.model_validate(record)
         except ValidationError as exc:
@@ -123,10 +133,9 @@ class AvroCodec:
                 bytes(data),
             ) from exc
 
-    def _read(
-        self, data: bytes, body: memoryview, writer: SchemaVersion, reader: SchemaVersion
-    ) -> object:
-        stream = BytesIO(body)
+    def _read(self, data: bytes, writer: SchemaVersion, reader: SchemaVersion) -> object:
+        stream = BytesIO(data)
+        stream.seek(HEADER_SIZE)
         try:
             if writer is reader:
                 record = schemaless_reader(stream, writer.parsed, None)
@@ -138,12 +147,12 @@ class AvroCodec:
             ) from exc
         except _CORRUPT_BODY as exc:
             raise CorruptBodyError(
-                f"corrupt or truncated {writer.label} body ({len(body)} bytes): "
+                f"corrupt or truncated {writer.label} body ({len(data) - HEADER_SIZE} bytes): "
                 f"{type(exc).__name__}: {exc}",
                 bytes(data),
             ) from exc
-        if stream.tell() != len(body):
+        if stream.tell() != len(data):
             raise CorruptBodyError(
-                f"{writer.label} body has {len(body) - stream.tell()} trailing bytes", bytes(data)
+                f"{writer.label} body has {len(data) - stream.tell()} trailing bytes", bytes(data)
             )
         return record

@@ -24,7 +24,8 @@ class EncodeError(CodecError):
 
 
 class InvalidEventError(EncodeError):
-    """The event does not satisfy its model (missing or wrong fields): nothing was produced."""
+    """The event does not satisfy its model (missing or wrong fields) or holds a value Avro
+    cannot carry (a lone surrogate in a string): nothing was produced."""
 
 
 class UnknownEventSchemaError(EncodeError):

@@ -29,12 +29,13 @@ def header(schema_fingerprint: bytes) -> bytes:
     return MARKER + schema_fingerprint
 
 
-def split(data: bytes) -> tuple[bytes, memoryview]:
-    """The fingerprint and body of a single-object encoded value."""
-    if len(data) < HEADER_SIZE or not data.startswith(MARKER):
+def fingerprint_of(data: bytes) -> bytes:
+    """The writer schema's fingerprint in a single-object encoded value (its body follows it,
+    from `HEADER_SIZE` on)."""
+    if len(data) < HEADER_SIZE or data[:2] != MARKER:
         raise NotSingleObjectError(
             f"not Avro single-object encoded: expected C3 01 and an 8-byte fingerprint, "
             f"got {len(data)} bytes starting {bytes(data[:HEADER_SIZE]).hex(' ') or '(empty)'}",
             bytes(data),
         )
-    return bytes(data[len(MARKER) : HEADER_SIZE]), memoryview(data)[HEADER_SIZE:]
+    return bytes(data[2:HEADER_SIZE])

@@ -16,7 +16,7 @@ from fastavro import parse_schema
 from fastavro.schema import SchemaParseException, UnknownType
 
 from conveyor.codec.errors import SchemaLoadError
-from conveyor.codec.framing import canonical_form, fingerprint
+from conveyor.codec.framing import canonical_form, fingerprint, header
 
 _FILE_NAME = re.compile(r"^(?P<record>[A-Za-z_][A-Za-z0-9_]*)\.v(?P<version>[1-9][0-9]*)\.avsc$")
 
@@ -32,6 +32,7 @@ class SchemaVersion:
     parsed: Any = field(repr=False)  # fastavro's parsed form, reused by every read and write
     canonical: str = field(repr=False)
     fingerprint: bytes
+    header: bytes = field(repr=False)  # C3 01 + fingerprint: how values of this version start
 
     @property
     def name(self) -> str:
@@ -62,6 +63,7 @@ def load_schema_file(path: Path) -> SchemaVersion:
             f"{path}: the file name says {match['record']}, the schema {full_name}"
         )
     canonical = canonical_form(raw)
+    schema_fingerprint = fingerprint(canonical)
     return SchemaVersion(
         full_name=full_name,
         version=int(match["version"]),
@@ -69,7 +71,8 @@ def load_schema_file(path: Path) -> SchemaVersion:
         raw=raw,
         parsed=parsed,
         canonical=canonical,
-        fingerprint=fingerprint(canonical),
+        fingerprint=schema_fingerprint,
+        header=header(schema_fingerprint),
     )
 
 
@@ -103,7 +106,10 @@ class SchemaSet:
     def load(cls, directory: Path) -> SchemaSet:
         """Every `*.avsc` under `directory`."""
         if not directory.is_dir():
-            raise SchemaLoadError(f"schema directory {directory} does not exist")
+            raise SchemaLoadError(
+                f"schema directory {directory} does not exist (conveyor installed apart from "
+                "its repository? pass the schemas/ directory: default_codec(path))"
+            )
         return cls(load_schema_file(path) for path in sorted(directory.rglob("*.avsc")))
 
     def by_fingerprint(self, schema_fingerprint: bytes) -> SchemaVersion | None:

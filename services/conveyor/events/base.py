@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def utc_now() -> datetime:
     """Now, to the millisecond: Avro's timestamp-millis keeps no finer precision."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+_E = TypeVar("_E", bound="Event")
+# id -> weak reference of each live instance that skipped validation. A plain dict rather than a
+# WeakValueDictionary: `is_validated` runs on every encode and a dict lookup is the cheapest.
+_UNVALIDATED: dict[int, weakref.ref[Event]] = {}
+
+
+def _unvalidated(event: _E) -> _E:
+    key = id(event)
+
+    def forget(_: weakref.ref[Event]) -> None:
+        _UNVALIDATED.pop(key, None)
+
+    _UNVALIDATED[key] = weakref.ref(event, forget)
+    return event
 
 
 class Event(BaseModel):
@@ -36,10 +53,6 @@ class Event(BaseModel):
     event_id: UUID = Field(default_factory=uuid4, description="Unique id of this event.")
     occurred_at: datetime = Field(default_factory=utc_now, description="When it happened (UTC).")
 
-    # True only on instances that went through validation: `model_construct` skips it and
-    # `model_copy(update=...)` clears it, so codecs know when they must validate again.
-    _validated: bool = PrivateAttr(default=False)
-
     @field_validator("occurred_at")
     @classmethod
     def _to_utc_millis(cls, value: datetime) -> datetime:
@@ -47,27 +60,51 @@ class Event(BaseModel):
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
-    @model_validator(mode="after")
-    def _mark_validated(self) -> Self:
-        self._validated = True
-        return self
-
-    @property
-    def is_validated(self) -> bool:
-        """Whether every field passed validation (false after `model_construct`)."""
-        return self._validated
+    # Instances that skipped validation are remembered (weakly, by identity) where they are made,
+    # so that validation itself stays free of Python hooks: it runs for every decoded event.
+    # The pydantic mypy plugin gives each model a synthesised `model_construct` signature; this
+    # override keeps pydantic's behaviour and only records the instance.
+    @classmethod  # type: ignore[no-redef]
+    def model_construct(  # type: ignore[override]
+        cls, _fields_set: set[str] | None = None, **values: Any
+    ) -> Self:
+        """An unvalidated instance, as pydantic makes it; codecs validate it before encoding."""
+        return _unvalidated(super().model_construct(_fields_set, **values))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy; pydantic does not validate `update`, so the copy then counts as unvalidated."""
         copy = super().model_copy(update=update, deep=deep)
-        if update:
-            copy._validated = False
-        return copy
+        return _unvalidated(copy) if update else copy
+
+    def __copy__(self) -> Self:
+        copy = super().__copy__()
+        return copy if self.is_validated else _unvalidated(copy)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        copy = super().__deepcopy__(memo)
+        return copy if self.is_validated else _unvalidated(copy)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        return {**super().__getstate__(), "conveyor_unvalidated": not self.is_validated}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        state = dict(state)
+        unvalidated = state.pop("conveyor_unvalidated", False)
+        super().__setstate__(state)
+        if unvalidated:
+            _unvalidated(self)
+
+    @property
+    def is_validated(self) -> bool:
+        """Whether every field passed validation (false after `model_construct`, or after
+        `model_copy(update=...)`, which pydantic does not validate)."""
+        ref = _UNVALIDATED.get(id(self))
+        return ref is None or ref() is not self
 
     def validated(self) -> Self:
         """This event when it passed validation, else a validated copy (raises
         `pydantic.ValidationError` when a field is missing or wrong)."""
-        return self if self._validated else type(self).model_validate(self)
+        return self if self.is_validated else type(self).model_validate(self)
 
     @property
     def key(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
@@ -22,11 +22,17 @@ class EventMeta:
     topic: str
     partition: int
     offset: int
-    timestamp: datetime | None
+    timestamp_ms: int | None  # the message timestamp, epoch milliseconds
     key: str | None
     headers: Headers
     event_id: str | None = None
     attempt: int = 1
+
+    @property
+    def timestamp(self) -> datetime | None:
+        if self.timestamp_ms is None:
+            return None
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
 
     def header(self, name: str) -> bytes | None:
         for header_name, value in self.headers:

@@ -11,7 +11,7 @@ import concurrent.futures
 import queue
 import threading
 import time
-from collections.abc import Collection, Coroutine
+from collections.abc import Awaitable, Collection, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -20,8 +20,8 @@ import structlog
 from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, Publisher
 from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
-from conveyor.runtime.logs import EVENT_FATAL, EVENT_PROCESSED
-from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL, EVENT_PROCESSED, is_debug_enabled
+from conveyor.runtime.metrics import EventMeters, RuntimeMetrics
 from conveyor.runtime.scheduler import KeyScheduler
 from conveyor.runtime.service import Registration
 from conveyor.runtime.work import Completion, PartitionState, Status, WorkItem
@@ -53,10 +53,14 @@ class Dispatcher:
         self._thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
         self._tasks: set[asyncio.Task[None]] = set()
         self._log = structlog.get_logger("conveyor.runtime")
+        self._by_type: dict[str, EventMeters] = {}
+        self._log_each = False
+        metrics.in_flight.set_function(lambda: self._scheduler.in_flight)
         self.fatal: BaseException | None = None
 
     # -- called from the poll thread -------------------------------------------------------------
     def start(self) -> None:
+        self._log_each = is_debug_enabled(self._log)
         self._thread.start()
 
     def submit(self, items: list[WorkItem]) -> None:
@@ -85,7 +89,7 @@ class Dispatcher:
     def _collector(self, registration: Registration) -> BatchCollector:
         collector = self._batches.get(registration)
         if collector is None:
-            collector = BatchCollector(registration, self._loop, self._spawn, self._run_items)
+            collector = BatchCollector(registration, self._loop, self._spawn, self._run_batch)
             self._batches[registration] = collector
         return collector
 
@@ -102,27 +106,27 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
 
     def _start(self, item: WorkItem) -> None:
-        self._metrics.in_flight.inc()
         self._spawn(self._run_one(item))
 
     async def _run_one(self, item: WorkItem) -> None:
+        status = Status.DROPPED
         try:
-            await self._run_items([item])
+            status = await self._settle([item])
         finally:
-            self._metrics.in_flight.dec()
+            self._completions.put((item.partition, item.offset, status))
             for ready in self._scheduler.finish(item.key):
                 self._start(ready)
 
-    async def _run_items(self, items: list[WorkItem]) -> None:
-        """Run one event (or one batch) to a final status and report every item's status."""
+    async def _run_batch(self, items: list[WorkItem]) -> None:
         status = Status.DROPPED
         try:
-            status = await self._attempt_until_settled(items)
+            status = await self._settle(items)
         finally:
             for item in items:
                 self._completions.put((item.partition, item.offset, status))
 
-    async def _attempt_until_settled(self, items: list[WorkItem]) -> Status:
+    async def _settle(self, items: list[WorkItem]) -> Status:
+        """Attempt one event (or one batch) until it succeeds or the failure seam settles it."""
         attempt = 1
         while True:
             live = [item for item in items if item.partition.active]
@@ -130,10 +134,10 @@ class Dispatcher:
                 return Status.DROPPED
             started = time.perf_counter()
             try:
-                await self._invoke(live, attempt)
+                await self._call(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
                 outcome = self._failures.on_failure(self._failure(live[0], attempt, error))
-                self._record_failure(live[0])
+                self._meters(live[0]).failed.inc()
                 if isinstance(outcome, Fatal):
                     return self._declare_fatal(live[0], outcome, error)
                 if isinstance(outcome, Forwarded) and await self._delivered(outcome):
@@ -145,7 +149,8 @@ class Dispatcher:
             self._record_success(live, time.perf_counter() - started)
             return Status.DONE
 
-    async def _invoke(self, items: list[WorkItem], attempt: int) -> None:
+    def _call(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
+        """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""
         first = items[0]
         registration = first.registration
         if registration is None or first.event is None:
@@ -160,15 +165,19 @@ class Dispatcher:
             meta = first.meta if attempt == 1 else replace(first.meta, attempt=attempt)
             arguments = (first.event, Context(self._service, meta, self._publisher))
         if registration.is_async:
-            await registration.function(*arguments)
-        else:
-            await self._loop.run_in_executor(self._pool, registration.function, *arguments)
+            result: Awaitable[None] = registration.function(*arguments)
+            return result
+        return self._loop.run_in_executor(self._pool, registration.function, *arguments)
 
     async def _delivered(self, outcome: Forwarded) -> bool:
+        delivery = outcome.delivery
         try:
-            await outcome.delivery
+            if isinstance(delivery, concurrent.futures.Future):
+                await asyncio.wrap_future(delivery)
+            else:
+                await delivery
         except Exception as error:
-            self._log.warning(EVENT_FATAL, service=self._service, forwarding_failed=repr(error))
+            self._log.warning(EVENT_FAILED, service=self._service, forwarding_failed=repr(error))
             return False
         return True
 
@@ -185,10 +194,15 @@ class Dispatcher:
         return Status.FATAL
 
     def _record_success(self, items: list[WorkItem], seconds: float) -> None:
-        event_type = items[0].type_name
-        self._metrics.processed.labels(self._service, event_type).inc(len(items))
-        self._metrics.duration.labels(self._service, event_type).observe(seconds)
-        self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
+        meters = self._meters(items[0])
+        meters.processed.inc(len(items))
+        meters.duration.observe(seconds)
+        if self._log_each:
+            self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
 
-    def _record_failure(self, item: WorkItem) -> None:
-        self._metrics.failed.labels(self._service, item.type_name).inc()
+    def _meters(self, item: WorkItem) -> EventMeters:
+        meters = self._by_type.get(item.type_name)
+        if meters is None:
+            meters = self._metrics.for_event_type(item.type_name)
+            self._by_type[item.type_name] = meters
+        return meters

@@ -13,6 +13,7 @@ Part 1 ships `RetryInPlace`; the retry, dead-letter and parking policies plug in
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,7 +49,10 @@ class RetryAfter:
 
 @dataclass(frozen=True)
 class Forwarded:
-    delivery: Awaitable[object]
+    """`delivery` is awaited on the runtime's loop; a producer's `concurrent.futures.Future`
+    (resolved from a delivery callback) is accepted as is."""
+
+    delivery: Awaitable[object] | concurrent.futures.Future[object]
 
 
 @dataclass(frozen=True)

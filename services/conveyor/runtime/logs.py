@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Final
+from typing import Any, Final
 
 import structlog
 
@@ -54,6 +54,12 @@ CATALOGUE: Final = frozenset(
         HEALTH_LISTENING,
     }
 )
+
+
+def is_debug_enabled(logger: Any) -> bool:
+    """Whether debug events would be emitted, so hot paths can skip building their fields."""
+    check = getattr(logger.bind(), "is_enabled_for", None)
+    return bool(check(logging.DEBUG)) if callable(check) else True
 
 
 def configure_json_logs(level: str = "INFO") -> None:

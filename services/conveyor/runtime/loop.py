@@ -63,7 +63,13 @@ class ConsumerLoop:
         self._assignments.resume_drained(self._consumer)
 
     def _poll(self) -> list[Any]:
-        messages: list[Any] = self._consumer.consume(POLL_BATCH, POLL_TIMEOUT)
+        # consume(n, timeout) waits for n messages or the timeout: take what is there at once,
+        # and only when nothing is, wait for the first message (then what arrived with it).
+        messages: list[Any] = self._consumer.consume(POLL_BATCH, 0)
+        if not messages:
+            messages = self._consumer.consume(1, POLL_TIMEOUT)
+            if messages:
+                messages.extend(self._consumer.consume(POLL_BATCH - 1, 0))
         self._health.polled(assigned=self._assignments.joined)
         return messages
 

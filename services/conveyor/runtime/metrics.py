@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+@dataclass(frozen=True)
+class EventMeters:
+    """The labelled metrics of one event type, looked up once rather than per event."""
+
+    processed: Counter
+    failed: Counter
+    duration: Histogram
+
 
 _DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -62,6 +73,13 @@ class RuntimeMetrics:
             registry=registry,
         )
         self.service = service
+
+    def for_event_type(self, event_type: str) -> EventMeters:
+        return EventMeters(
+            processed=self.processed.labels(self.service, event_type),
+            failed=self.failed.labels(self.service, event_type),
+            duration=self.duration.labels(self.service, event_type),
+        )
 
     def forget_partition(self, topic: str, partition: int) -> None:
         for gauge in (self.pending, self.committed, self.lag):

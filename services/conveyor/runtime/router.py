@@ -7,7 +7,6 @@ once). Undecodable messages become work items carrying the error, for the failur
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import UTC, datetime
 from typing import Any
 
 from conveyor import naming
@@ -40,15 +39,7 @@ class Router:
             if registration is None:
                 return None
         raw_key: bytes | None = message.key()
-        meta = EventMeta(
-            topic=partition.topic,
-            partition=partition.partition,
-            offset=message.offset(),
-            timestamp=_timestamp(message),
-            key=raw_key.decode("utf-8", "replace") if raw_key is not None else None,
-            headers=headers,
-        )
-        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", meta.offset)
+        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", message.offset())
         try:
             if registration is None:
                 event = self._codec.decode(value)
@@ -58,17 +49,29 @@ class Router:
             else:
                 event = self._codec.decode(value, registration.event_type)
         except Exception as error:  # any decoder failure is poison, routed to the failure seam
+            meta = _meta(message, partition, raw_key, headers, None)
             return WorkItem(partition, meta, scheduling_key, None, value, registration, error)
-        meta = EventMeta(
-            meta.topic,
-            meta.partition,
-            meta.offset,
-            meta.timestamp,
-            meta.key,
-            headers,
-            str(event.event_id),
-        )
+        meta = _meta(message, partition, raw_key, headers, str(event.event_id))
         return WorkItem(partition, meta, scheduling_key, event, value, registration)
+
+
+def _meta(
+    message: Any,
+    partition: PartitionState,
+    raw_key: bytes | None,
+    headers: list[tuple[str, bytes]],
+    event_id: str | None,
+) -> EventMeta:
+    kind, millis = message.timestamp()
+    return EventMeta(
+        topic=partition.topic,
+        partition=partition.partition,
+        offset=message.offset(),
+        timestamp_ms=None if kind == _NO_TIMESTAMP else millis,
+        key=raw_key.decode("utf-8", "replace") if raw_key is not None else None,
+        headers=headers,
+        event_id=event_id,
+    )
 
 
 def _header(headers: list[tuple[str, bytes]], name: str) -> bytes | None:
@@ -76,10 +79,3 @@ def _header(headers: list[tuple[str, bytes]], name: str) -> bytes | None:
         if header_name == name:
             return value
     return None
-
-
-def _timestamp(message: Any) -> datetime | None:
-    kind, millis = message.timestamp()
-    if kind == _NO_TIMESTAMP:
-        return None
-    return datetime.fromtimestamp(millis / 1000, UTC)

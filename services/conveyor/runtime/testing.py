@@ -77,7 +77,7 @@ class ServiceHarness:
             topic=event.TOPIC,
             partition=partition,
             offset=offset,
-            timestamp=datetime.now(UTC),
+            timestamp_ms=int(datetime.now(UTC).timestamp() * 1000),
             key=event.key,
             headers=[(naming.EVENT_TYPE, event.AVRO_NAME.encode())],
             event_id=str(event.event_id),

@@ -1,0 +1,270 @@
+"""Consumer-runtime benchmarks, each against a baseline run in the same script on the same broker.
+
+1. No-op handler throughput vs a hand-written confluent-kafka loop (fastavro decode + offset
+   store). Target: runtime >= 0.8x.
+2. I/O-bound async handler (10 ms sleep), 1,000 keys over 6 partitions: max_in_flight 256 vs one
+   event at a time per partition. Target: >= 20x.
+3. End-to-end latency from publish to handler start at a fixed 2,000 events/s: p50, p99
+   (target p99 < 25 ms).
+
+    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python bench/bench_consume.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import multiprocessing
+import os
+import statistics
+import threading
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from fastavro import schemaless_reader
+
+from conveyor import naming
+from conveyor.codec import default_codec
+from conveyor.codec.framing import HEADER_SIZE
+from conveyor.events import UserSignedUp
+from conveyor.runtime import Context, Service, ServiceSettings, run_service
+from conveyor.runtime.logs import configure_json_logs
+from conveyor.settings import Settings
+
+SENT_AT = "bench-sent-ns"
+
+
+def create_topic(bootstrap: str, partitions: int) -> str:
+    name = f"bench-consume-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+    return name
+
+
+def fill(bootstrap: str, topic: str, count: int, keys: int) -> None:
+    codec = default_codec()
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 20, "partitioner": "murmur2_random"}
+    )
+    header = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
+    for i in range(count):
+        event = UserSignedUp(user_id=f"user-{i % keys}", email="b@example.org", name="bench")
+        producer.produce(topic, codec.encode(event), event.key.encode(), headers=header)
+        if i % 1000 == 0:
+            producer.poll(0)
+    producer.flush(60)
+
+
+class Clock:
+    """First-to-last handled: excludes group join time, which both sides pay alike."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.count = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.done = threading.Event()
+
+    def tick(self, n: int = 1) -> None:
+        if self.count == 0:
+            self.first = time.perf_counter()
+        self.count += n
+        if self.count >= self.target:
+            self.last = time.perf_counter()
+            self.done.set()
+
+    @property
+    def rate(self) -> float:
+        return self.count / max(self.last - self.first, 1e-9)
+
+
+def hand_loop(
+    bootstrap: str, topic: str, count: int, per_partition_io: float = 0.0, typed: bool = False
+) -> float:
+    """Baseline: consume, decode with fastavro (to a dict, or with `typed` to the pydantic event
+    through conveyor's codec), optionally sleep per event one at a time per partition, store
+    offsets; auto-commit of stored offsets."""
+    codec = default_codec()
+    schema = codec.writer_schema(UserSignedUp).parsed
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-hand-{uuid.uuid4().hex[:6]}",
+            "group.protocol": "consumer",
+            "auto.offset.reset": "earliest",
+            "enable.auto.offset.store": False,
+        }
+    )
+    consumer.subscribe([topic])
+    clock = Clock(count)
+    while not clock.done.is_set():
+        messages = consumer.consume(500, 0.1)
+        by_partition: dict[int, list[Any]] = defaultdict(list)
+        for message in messages:
+            if message.error():
+                continue
+            if typed:
+                codec.decode(message.value(), UserSignedUp)
+            else:
+                schemaless_reader(io.BytesIO(message.value()[HEADER_SIZE:]), schema, None)
+            by_partition[message.partition()].append(message)
+        if per_partition_io and by_partition:
+            asyncio.run(_one_at_a_time_per_partition(list(by_partition.values()), per_partition_io))
+        for message in messages:
+            consumer.store_offsets(message)
+        if messages:
+            clock.tick(len(messages))
+    consumer.close()
+    return clock.rate
+
+
+async def _one_at_a_time_per_partition(partitions: list[list[Any]], seconds: float) -> None:
+    async def sequentially(messages: list[Any]) -> None:
+        for _ in messages:
+            await asyncio.sleep(seconds)
+
+    await asyncio.gather(*(sequentially(messages) for messages in partitions))
+
+
+def runtime_run(
+    bootstrap: str, topic: str, count: int, io_seconds: float = 0.0, max_in_flight: int = 256
+) -> float:
+    service = Service(f"bench-runtime-{uuid.uuid4().hex[:6]}")
+    clock = Clock(count)
+
+    @service.handler(UserSignedUp)
+    async def handle(event: UserSignedUp, ctx: Context) -> None:
+        if io_seconds:
+            await asyncio.sleep(io_seconds)
+        clock.tick()
+
+    _run_until(service, bootstrap, topic, clock.done, max_in_flight)
+    return clock.rate
+
+
+def _run_until(
+    service: Service, bootstrap: str, topic: str, done: threading.Event, max_in_flight: int
+) -> None:
+    settings = ServiceSettings(
+        http_port=None,
+        max_in_flight=max_in_flight,
+        topic_map={UserSignedUp.TOPIC: topic},
+        log_level="WARNING",
+    )
+    stop = threading.Event()
+    base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+    thread = threading.Thread(
+        target=run_service, args=(service, base, settings, default_codec()), kwargs={"stop": stop}
+    )
+    thread.start()
+    done.wait(600)
+    stop.set()
+    thread.join(60)
+
+
+def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
+    """Publishes `rate` events/s for `seconds`, stamping each with its send time."""
+    codec = default_codec()
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"}
+    )
+    tick = 0.005
+    per_tick = max(1, int(rate * tick))
+    start = time.perf_counter()
+    sent = 0
+    while sent < rate * seconds:
+        for _ in range(per_tick):
+            event = UserSignedUp(user_id=f"user-{sent % 1000}", email="b@example.org", name="l")
+            headers = [
+                (naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode()),
+                (SENT_AT, str(time.time_ns()).encode()),
+            ]
+            producer.produce(topic, codec.encode(event), event.key.encode(), headers=headers)
+            sent += 1
+        producer.poll(0)
+        delay = start + (sent / rate) - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    producer.flush(30)
+
+
+def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[float, float, int]:
+    topic = create_topic(bootstrap, 6)
+    service = Service(f"bench-latency-{uuid.uuid4().hex[:6]}")
+    latencies: list[float] = []
+    ready = threading.Event()
+    total = int(rate * seconds)
+    done = threading.Event()
+
+    @service.handler(UserSignedUp)
+    async def handle(event: UserSignedUp, ctx: Context) -> None:
+        sent = ctx.meta.header(SENT_AT)
+        if sent is None:  # the warm-up event
+            ready.set()
+            return
+        latencies.append((time.time_ns() - int(sent)) / 1e6)
+        if len(latencies) >= total:
+            done.set()
+
+    fill(bootstrap, topic, 1, 1)  # one warm-up event: its arrival says the group has joined
+    runner = threading.Thread(target=_run_until, args=(service, bootstrap, topic, done, 256))
+    runner.start()
+    ready.wait(60)
+    time.sleep(1)
+    producer = multiprocessing.get_context("spawn").Process(
+        target=paced_producer, args=(bootstrap, topic, rate, seconds)
+    )
+    producer.start()
+    producer.join()
+    done.wait(30)
+    done.set()
+    runner.join()
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered)
+    p99 = ordered[int(len(ordered) * 0.99) - 1]
+    return p50, p99, len(ordered)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    args = parser.parse_args()
+    configure_json_logs("WARNING")
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    noop_count = 20_000 if args.quick else 60_000
+
+    topic = create_topic(bootstrap, 6)
+    fill(bootstrap, topic, noop_count, keys=1000)
+    hand = hand_loop(bootstrap, topic, noop_count)
+    typed = hand_loop(bootstrap, topic, noop_count, typed=True)
+    ours = runtime_run(bootstrap, topic, noop_count)
+    print(f"no-op, {noop_count} events, 6 partitions, 1000 keys")
+    print(f"  hand-written loop, fastavro to dict + store_offsets: {hand:8.0f} ev/s")
+    print(f"  hand-written loop, codec to typed event + store:     {typed:8.0f} ev/s")
+    print(f"  conveyor runtime, typed events, async no-op handler: {ours:8.0f} ev/s")
+    print(f"  ratio vs dict loop:  {ours / hand:.2f}x (target >= 0.8x)")
+    print(f"  ratio vs typed loop: {ours / typed:.2f}x")
+
+    topic = create_topic(bootstrap, 6)
+    io_count = 6_000 if args.quick else 12_000
+    fill(bootstrap, topic, io_count, keys=1000)
+    base = hand_loop(bootstrap, topic, 1_200, per_partition_io=0.01)
+    wide = runtime_run(bootstrap, topic, io_count, io_seconds=0.01, max_in_flight=256)
+    print("I/O-bound async handler, 10 ms each, 1000 keys over 6 partitions")
+    print(f"  one at a time per partition (1200 events):  {base:10.0f} ev/s")
+    print(f"  conveyor, max_in_flight 256 ({io_count} events): {wide:10.0f} ev/s")
+    print(f"  ratio: {wide / base:.1f}x (target >= 20x)")
+
+    rate, seconds = 2000, (4.0 if args.quick else 10.0)
+    p50, p99, n = latency_run(bootstrap, rate, seconds)
+    print(f"end-to-end publish -> handler start, {rate} ev/s for {seconds:.0f} s ({n} events)")
+    print(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 < 25 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The topic topology: declared in `schemas/topics.yaml`, planned against a cluster, applied.
+
+`load()` reads the file (optionally with a profile's overrides), `plan()` compares it with what
+a cluster has, and `TopologyAdmin` reads the cluster and carries a plan out.
+"""
+
+from conveyor.topology.admin import TopologyAdmin
+from conveyor.topology.apply import apply
+from conveyor.topology.errors import (
+    ClusterError,
+    TopologyError,
+    TopologyFileError,
+    UnsafeChangeError,
+)
+from conveyor.topology.loader import DEFAULT_TOPOLOGY_FILE, load, parse
+from conveyor.topology.model import Ordering, ServiceSpec, TopicRole, TopicSpec, Topology
+from conveyor.topology.plan import ActualTopic, Change, ChangeKind, Plan, Refusal, plan
+
+__all__ = [
+    "DEFAULT_TOPOLOGY_FILE",
+    "ActualTopic",
+    "Change",
+    "ChangeKind",
+    "ClusterError",
+    "Ordering",
+    "Plan",
+    "Refusal",
+    "ServiceSpec",
+    "TopicRole",
+    "TopicSpec",
+    "Topology",
+    "TopologyAdmin",
+    "TopologyError",
+    "TopologyFileError",
+    "UnsafeChangeError",
+    "apply",
+    "load",
+    "parse",
+    "plan",
+]

@@ -1,0 +1,213 @@
+"""Reading `schemas/topics.yaml` into a `Topology`, with an optional profile's overrides.
+
+A profile (`profiles: production: ...`) is a partial document merged over the rest of the file,
+so production states only what differs (replication 3, min ISR 2), never a copy of everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from conveyor.events import EVENT_TYPES
+from conveyor.topology.errors import TopologyFileError
+from conveyor.topology.model import Ordering, ServiceSpec, TopicRole, TopicSpec, Topology
+
+# services/conveyor/topology/loader.py -> the repository root holds schemas/.
+DEFAULT_TOPOLOGY_FILE: Final = Path(__file__).resolve().parents[3] / "schemas" / "topics.yaml"
+
+_UNITS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_DURATION: Final = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
+_TOPIC_NAME: Final = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+
+def parse_millis(value: object) -> object:
+    """`"500ms"`, `"10s"`, `"5m"`, `"2h"`, `"7d"` or `"forever"` (-1) to milliseconds."""
+    if isinstance(value, str):
+        if value.strip() == "forever":
+            return -1
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration like 500ms, 10s, 5m, 2h, 7d or forever")
+        return int(match[1]) * _UNITS[match[2]]
+    return value
+
+
+Millis = Annotated[int, BeforeValidator(parse_millis), Field(ge=-1)]
+CleanupPolicy = Literal["delete", "compact", "compact,delete"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Settings(_Strict):
+    """Topic settings, each optional: a more specific section overrides a more general one."""
+
+    partitions: int | None = Field(default=None, ge=1)
+    replication_factor: int | None = Field(default=None, ge=1)
+    min_insync_replicas: int | None = Field(default=None, ge=1)
+    retention: Millis | None = None
+    cleanup_policy: CleanupPolicy | None = None
+
+
+class _EventTopic(_Settings):
+    events: tuple[str, ...] = ()
+
+
+class _Service(_Strict):
+    consumes: tuple[str, ...] = Field(min_length=1)
+    ordering: Ordering
+    retry_tiers: tuple[Millis, ...] = ()
+
+
+class _File(_Strict):
+    defaults: _Settings
+    retry_topics: _Settings = _Settings()
+    dead_letter_topics: _Settings = _Settings()
+    parked_topics: _Settings = _Settings()
+    topics: dict[str, _EventTopic]
+    services: dict[str, _Service] = {}
+
+
+def load(path: Path = DEFAULT_TOPOLOGY_FILE, profile: str | None = None) -> Topology:
+    """The topology `path` declares, with `profile`'s overrides merged in when given."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TopologyFileError(f"cannot read the topology {path}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise TopologyFileError(f"{path}: expected a mapping at the top")
+    return parse(document, profile=profile, source=str(path))
+
+
+def parse(
+    document: Mapping[str, Any], profile: str | None = None, source: str = "topology"
+) -> Topology:
+    """Like `load`, from an already parsed document."""
+    profiles = dict(document.get("profiles") or {})
+    base = {k: v for k, v in document.items() if k != "profiles"}
+    if profile is not None:
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise TopologyFileError(f"{source}: no profile {profile!r} (profiles: {known})")
+        base = merge(base, profiles[profile])
+    try:
+        declared = _File.model_validate(base)
+    except ValidationError as exc:
+        raise TopologyFileError(f"{source}: {exc}") from exc
+    return _build(declared, source)
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` laid over `base`, mappings merged key by key, anything else replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(declared: _File, source: str) -> Topology:
+    topics = [
+        _topic(name, TopicRole.EVENTS, [topic, declared.defaults], events=topic.events)
+        for name, topic in declared.topics.items()
+    ]
+    partitions = {t.name: t.partitions for t in topics}
+    services = []
+    for name, decl in declared.services.items():
+        unknown = [t for t in decl.consumes if t not in partitions]
+        if unknown:
+            raise TopologyFileError(f"{source}: service {name} consumes undeclared {unknown}")
+        if decl.ordering is Ordering.ORDERED and decl.retry_tiers:
+            raise TopologyFileError(
+                f"{source}: service {name} is ordered: it retries in place, without retry tiers"
+            )
+        service = ServiceSpec(
+            name=name,
+            consumes=decl.consumes,
+            ordering=decl.ordering,
+            retry_tiers=tuple(timedelta(milliseconds=ms) for ms in decl.retry_tiers),
+        )
+        services.append(service)
+        width = _Settings(partitions=max(partitions[t] for t in decl.consumes))
+        derived = [(t, TopicRole.RETRY, declared.retry_topics) for t in service.retry_topics]
+        derived.append(
+            (service.dead_letter_topic, TopicRole.DEAD_LETTER, declared.dead_letter_topics)
+        )
+        if service.parked_topic is not None:
+            derived.append((service.parked_topic, TopicRole.PARKED, declared.parked_topics))
+        topics.extend(
+            _topic(topic, role, [section, width, declared.defaults], service=name)
+            for topic, role, section in derived
+        )
+    topology = Topology(topics=tuple(topics), services=tuple(services))
+    _check(topology, source)
+    return topology
+
+
+def _topic(
+    name: str,
+    role: TopicRole,
+    layers: list[_Settings],
+    events: tuple[str, ...] = (),
+    service: str | None = None,
+) -> TopicSpec:
+    """A topic whose every setting comes from the first layer that states it."""
+
+    def pick(setting: str) -> Any:
+        for layer in layers:
+            value = getattr(layer, setting)
+            if value is not None:
+                return value
+        raise TopologyFileError(f"topic {name}: no {setting} (set it under defaults)")
+
+    return TopicSpec(
+        name=name,
+        partitions=pick("partitions"),
+        replication_factor=pick("replication_factor"),
+        min_insync_replicas=pick("min_insync_replicas"),
+        retention_ms=pick("retention"),
+        cleanup_policy=pick("cleanup_policy"),
+        role=role,
+        event_types=events,
+        service=service,
+    )
+
+
+def _check(topology: Topology, source: str) -> None:
+    seen: set[str] = set()
+    for topic in topology.topics:
+        problem = None
+        if topic.name in seen:
+            problem = "is declared twice"
+        elif not _TOPIC_NAME.match(topic.name):
+            problem = "is not a legal Kafka topic name"
+        elif topic.min_insync_replicas > topic.replication_factor:
+            problem = (
+                f"has min.insync.replicas {topic.min_insync_replicas} above its "
+                f"replication factor {topic.replication_factor}: no write could ever succeed"
+            )
+        else:
+            problem = _event_problem(topic)
+        if problem:
+            raise TopologyFileError(f"{source}: topic {topic.name} {problem}")
+        seen.add(topic.name)
+
+
+def _event_problem(topic: TopicSpec) -> str | None:
+    for name in topic.event_types:
+        model = EVENT_TYPES.get(name)
+        if model is None:
+            return f"carries {name}, which is no event type"
+        if topic.name != model.TOPIC:
+            return f"carries {name}, whose model travels on {model.TOPIC}"
+    return None
