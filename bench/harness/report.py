@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.harness.plan import SYSTEMS, Benchmark
+from bench.harness.plan import BENCHMARKS, SYSTEMS, Benchmark
 from bench.harness.runner import Outcome
 from bench.harness.stats import Figure
 
@@ -39,6 +39,23 @@ def write_json(
         }
         for f in figures
     ]
+    measured = {(f.benchmark, f.system) for f in figures}
+    headline = {b.name: b for b in BENCHMARKS}
+    for o in outcomes:
+        if (o.benchmark, o.system) in measured or o.repeat != 0:
+            continue
+        benchmark = headline[o.benchmark]
+        records.append(
+            {
+                "benchmark": o.benchmark,
+                "system": LABELS.get(o.system, o.system),
+                "metric": benchmark.metric,
+                "value": None,
+                "unit": benchmark.unit,
+                "note": f"cannot: {o.reason}" if not o.supported else f"failed: {o.error}",
+                "conditions": {**conditions["common"], **conditions["benchmarks"][o.benchmark]},
+            }
+        )
     notes = [
         {
             "benchmark": o.benchmark,
