@@ -30,7 +30,7 @@ def main(source: Path, target: Path) -> None:
     systems: list[str] = []
     for r in records:
         wanted = THROUGHPUT.get(r["benchmark"])
-        if wanted and r["metric"] == wanted[1]:
+        if wanted and r["metric"] == wanted[1] and r["value"] is not None:
             values[r["benchmark"], r["system"]] = (r["value"], r["min"], r["max"])
             if r["system"] not in systems:
                 systems.append(r["system"])
