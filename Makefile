@@ -23,8 +23,10 @@ demo: setup ## Run the whole pipeline end to end on a local broker
 	@echo "make demo: the end-to-end pipeline demo is coming (issue 7); nothing to run yet." >&2
 	@exit 1
 
-test: setup ## Run the tests (starts a local Kafka unless KAFKA_BOOTSTRAP_SERVERS is set)
-	$(BIN)/pytest
+test: setup ## Run the tests (starts a local Kafka and PostgreSQL unless told where they are)
+	@if [ -z "$$CONVEYOR_TEST_POSTGRES_DSN" ]; then \
+	  pg_env="$$(bash deploy/postgres/start-local.sh)" || echo "PostgreSQL tests will skip" >&2; \
+	fi; eval "$$pg_env"; $(BIN)/pytest
 
 lint: setup ## ruff (lint + format check), mypy --strict and the schema compatibility check
 	$(BIN)/ruff check .

@@ -109,3 +109,12 @@ def new_topic(kafka_bootstrap: str, request: pytest.FixtureRequest) -> TopicFact
         return create_topic(kafka_bootstrap, name, partitions, **config)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """DSN of a real PostgreSQL (`deploy/postgres/start-local.sh` starts one; CI always does)."""
+    dsn = os.environ.get("CONVEYOR_TEST_POSTGRES_DSN")
+    if not dsn:
+        pytest.skip("CONVEYOR_TEST_POSTGRES_DSN is unset: eval $(deploy/postgres/start-local.sh)")
+    return dsn

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from conveyor.runtime import Context, Service
 from tests.conftest import TopicFactory
@@ -73,3 +74,32 @@ def test_handler_slower_than_max_poll_interval_keeps_its_membership(
             what="the commit after the slow handler",
         )
     assert calls == [0, 1, 2]
+
+
+def test_partition_with_too_many_pending_events_is_paused_and_resumed_once_drained(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """A slow head event keeps its partition's completed prefix from advancing: past the
+    pending bound the partition is paused, and resumed when the head completes."""
+    topic = new_topic(partitions=1)
+    service = Service(f"pause-{topic}")
+    handled: list[str] = []
+
+    @service.handler(Ping)
+    async def handle(event: Ping, ctx: Context) -> None:
+        if event.entity == "slow":
+            await asyncio.sleep(1)
+        handled.append(event.entity)
+
+    produce_pings(kafka_bootstrap, topic, ["slow"], per_key=1)
+    produce_pings(kafka_bootstrap, topic, [f"k{i}" for i in range(30)], per_key=1)
+    settings = fast_settings(topic_map={Ping.TOPIC: topic}, max_pending_per_partition=5)
+    with capture_logs() as logs, running(service, kafka_bootstrap, settings):
+        wait_until(lambda: "slow" in handled, what="the slow head event")
+        wait_until(
+            lambda: committed_offsets(kafka_bootstrap, service.name, topic, 1) == {0: 31},
+            what="the commit of the whole partition",
+        )
+    names = [entry["event"] for entry in logs if entry["event"].startswith("partition.")]
+    assert names.index("partition.paused") < names.index("partition.resumed")
+    assert handled[-1] == "slow"

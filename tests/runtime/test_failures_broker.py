@@ -130,4 +130,5 @@ def test_undecodable_message_goes_through_the_failure_seam_and_its_forwarding_co
     assert len(seam.failures) == 1
     assert seam.failures[0].undecodable
     assert seam.failures[0].raw_value == b"\xff\x00not avro"
+    assert seam.failures[0].raw_key == b"k"
     assert seam.failures[0].meta.offset == 1

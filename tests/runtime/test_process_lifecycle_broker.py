@@ -26,7 +26,7 @@ def test_sigkill_then_restart_rehandles_only_events_after_the_last_commit(
     the only events handled twice lie at or after the offsets committed before the kill."""
     topic = new_topic(partitions=PARTITIONS)
     group = f"g-{topic}"
-    events = signups(1500, keys=60)
+    events = signups(1500, keys=12)  # 125 events per key, 20 ms each: about 2.5 s of work
     SignupProducer(kafka_bootstrap, topic).send(events)
     with echo_sinks(kafka_bootstrap, topic, group, tmp_path, ECHO_SINK_DELAY_MS="20") as sinks:
         first = sinks.start()
@@ -41,7 +41,7 @@ def test_sigkill_then_restart_rehandles_only_events_after_the_last_commit(
     after = sinks.records()[len(before_kill) :]
     handled_first = {(r["partition"], r["offset"]) for r in before_kill}
     handled_again = [r for r in after if (r["partition"], r["offset"]) in handled_first]
-    assert handled_first, "the first process handled nothing before the kill"
+    assert 0 < len(before_kill) < len(events), "the kill did not land mid-stream"
     for record in handled_again:
         assert record["offset"] >= committed[record["partition"]]
     for partition, position in committed.items():
@@ -55,7 +55,7 @@ def test_sigterm_then_restart_handles_nothing_twice(
     """Stopped with SIGTERM mid-stream, the service drains and commits; its restart handles
     each remaining event once and no event twice."""
     topic = new_topic(partitions=PARTITIONS)
-    events = signups(1500, keys=60)
+    events = signups(1500, keys=12)
     SignupProducer(kafka_bootstrap, topic).send(events)
     with echo_sinks(
         kafka_bootstrap, topic, f"g-{topic}", tmp_path, ECHO_SINK_DELAY_MS="20"

@@ -1,7 +1,26 @@
 """The consumer-service runtime: handlers per event type, key-ordered concurrency,
-at-least-once commits, rebalances and graceful shutdown."""
+at-least-once commits, rebalances and graceful shutdown.
+
+How the pieces fit (one module each):
+
+- `service`: a `Service` (its name is the consumer group) and its registrations, one handler per
+  event type with a `HandlerPolicy` (`policy`); batch handlers take a `BatchPolicy` (`batching`).
+- `loop`: the poll loop on the thread owning the `Consumer`: resume, poll, dispatch, collect,
+  pause, commit. `router` turns messages into work items; `partitions` owns per-partition
+  state, the rebalance callbacks and commits; `offsets` tracks each partition's completed prefix.
+- `dispatcher`: runs handlers (async on an event-loop thread, sync on a thread pool) through the
+  `scheduler` (one event per key at a time, up to `max_in_flight` keys); a failed attempt goes to
+  the `failures` seam, whose outcome says retry after a delay, forwarded, or fatal.
+- `runner.run_service`: wires it all and handles SIGTERM/SIGINT; `health`, `metrics`, `logs`.
+- `testing.ServiceHarness`: the in-memory double for users' unit tests.
+
+Offsets: never auto-stored, never auto-committed. The runtime commits explicit offsets (each
+partition's completed prefix) every `commit_interval`, asynchronously, and synchronously when
+partitions are revoked and at shutdown; lost partitions commit nothing.
+"""
 
 from conveyor.runtime.context import BatchContext, Context, EventMeta, Publisher
+from conveyor.runtime.extension import NO_EXTENSION, NoExtension, RuntimeExtension
 from conveyor.runtime.failures import (
     Failure,
     FailureHandler,
@@ -17,6 +36,7 @@ from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.settings import GroupProtocol, ServiceSettings
 
 __all__ = [
+    "NO_EXTENSION",
     "BatchContext",
     "BatchPolicy",
     "Context",
@@ -27,12 +47,14 @@ __all__ = [
     "Forwarded",
     "GroupProtocol",
     "HandlerPolicy",
+    "NoExtension",
     "Ordering",
     "Outcome",
     "Publisher",
     "Registration",
     "RetryAfter",
     "RetryInPlace",
+    "RuntimeExtension",
     "Service",
     "ServiceSettings",
     "run_service",

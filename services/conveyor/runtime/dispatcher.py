@@ -19,6 +19,7 @@ import structlog
 
 from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, Publisher
+from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
 from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL, EVENT_PROCESSED, is_debug_enabled
 from conveyor.runtime.metrics import EventMeters, RuntimeMetrics
@@ -40,9 +41,11 @@ class Dispatcher:
         publisher: Publisher,
         metrics: RuntimeMetrics,
         completions: queue.SimpleQueue[Completion],
+        extension: RuntimeExtension = NO_EXTENSION,
     ) -> None:
         self._service = service
         self._failures = failures
+        self._extension = extension
         self._publisher = publisher
         self._metrics = metrics
         self._completions = completions
@@ -110,12 +113,25 @@ class Dispatcher:
 
     async def _run_one(self, item: WorkItem) -> None:
         status = Status.DROPPED
+        key_done = False
         try:
-            status = await self._settle([item])
+            diverted = self._extension.divert(item) if item.partition.active else None
+            if diverted is not None:
+                # Its record is produced already, in key order: the key's next event need not
+                # wait for the broker's confirmation, only this offset does.
+                self._finish_key(item)
+                key_done = True
+                status = await self._confirm_diverted(item, diverted)
+            else:
+                status = await self._settle([item])
         finally:
             self._completions.put((item.partition, item.offset, status))
-            for ready in self._scheduler.finish(item.key):
-                self._start(ready)
+            if not key_done:
+                self._finish_key(item)
+
+    def _finish_key(self, item: WorkItem) -> None:
+        for ready in self._scheduler.finish(item.key):
+            self._start(ready)
 
     async def _run_batch(self, items: list[WorkItem]) -> None:
         status = Status.DROPPED
@@ -134,9 +150,10 @@ class Dispatcher:
                 return Status.DROPPED
             started = time.perf_counter()
             try:
-                await self._call(live, attempt)
+                await self._attempt(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                outcome = self._failures.on_failure(self._failure(live[0], attempt, error))
+                failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
+                outcome = self._failures.on_failure(failure)
                 self._meters(live[0]).failed.inc()
                 if isinstance(outcome, Fatal):
                     return self._declare_fatal(live[0], outcome, error)
@@ -146,8 +163,29 @@ class Dispatcher:
                     await asyncio.sleep(outcome.delay)
                 attempt += 1
                 continue
-            self._record_success(live, time.perf_counter() - started)
+            self._record_success(live, attempt, time.perf_counter() - started)
             return Status.DONE
+
+    async def _confirm_diverted(self, item: WorkItem, diverted: Forwarded) -> Status:
+        """Wait for a diverted event's forward; a failed one is forwarded again (never lost)."""
+        while not await self._delivered(diverted):
+            await asyncio.sleep(1.0)
+            if not item.partition.active:
+                return Status.DROPPED
+            again = self._extension.divert(item)
+            if again is None:
+                # Released while its forward failed: it was never handled, so handle it now
+                # (rare: a failed forward and an operator's release at once).
+                return await self._settle([item])
+            diverted = again
+        return Status.DONE
+
+    def _attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
+        """One attempt; the extension guards single events (e.g. with idempotency marks)."""
+        registration = items[0].registration
+        if len(items) > 1 or registration is None or registration.batch is not None:
+            return self._call(items, attempt)
+        return self._extension.guard(items[0], lambda: self._call(items, attempt))
 
     def _call(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
         """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""
@@ -183,7 +221,8 @@ class Dispatcher:
 
     def _failure(self, item: WorkItem, attempt: int, error: BaseException) -> Failure:
         meta = replace(item.meta, attempt=attempt)
-        return Failure(self._service, meta, item.raw_value, item.event, error, item.policy)
+        raw_key = item.key if isinstance(item.key, bytes) else None
+        return Failure(self._service, meta, item.raw_value, item.event, error, item.policy, raw_key)
 
     def _declare_fatal(self, item: WorkItem, outcome: Fatal, error: BaseException) -> Status:
         self._log.error(
@@ -193,12 +232,14 @@ class Dispatcher:
             self.fatal = error
         return Status.FATAL
 
-    def _record_success(self, items: list[WorkItem], seconds: float) -> None:
+    def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
         meters = self._meters(items[0])
         meters.processed.inc(len(items))
+        self._extension.succeeded(items)
         meters.duration.observe(seconds)
         if self._log_each:
-            self._log.debug(EVENT_PROCESSED, service=self._service, **items[0].meta.log_fields())
+            fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
+            self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
 
     def _meters(self, item: WorkItem) -> EventMeters:
         meters = self._by_type.get(item.type_name)

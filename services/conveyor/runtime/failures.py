@@ -28,7 +28,9 @@ from conveyor.runtime.policy import HandlerPolicy
 
 @dataclass(frozen=True)
 class Failure:
-    """One failed attempt. `event` is None when the message could not be decoded."""
+    """One failed attempt. `event` is None when the message could not be decoded. The raw key
+    and value are the message's own bytes, for writing it on unchanged (retry tier, dead letter);
+    `meta` carries its topic, partition, offset, timestamp, headers and attempt number."""
 
     service: str
     meta: EventMeta
@@ -36,6 +38,8 @@ class Failure:
     event: Event | None
     error: BaseException
     policy: HandlerPolicy
+    raw_key: bytes | None = None
+    batch_size: int = 1  # a batch handler's failure stands for this many events (meta: the first)
 
     @property
     def undecodable(self) -> bool:

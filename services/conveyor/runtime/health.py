@@ -24,6 +24,7 @@ class Health:
         self._last_poll = time.monotonic()
         self._assigned = False
         self._stopping = False
+        self._blocked: dict[str, str] = {}
 
     def polled(self, *, assigned: bool) -> None:
         self._last_poll = time.monotonic()
@@ -32,13 +33,24 @@ class Health:
     def stopping(self) -> None:
         self._stopping = True
 
+    def block(self, name: str, reason: str) -> None:
+        """Report not-ready because of `name` (e.g. an open breaker) until `unblock(name)`."""
+        self._blocked[name] = reason
+
+    def unblock(self, name: str) -> None:
+        self._blocked.pop(name, None)
+
+    @property
+    def blocked(self) -> dict[str, str]:
+        return dict(self._blocked)
+
     @property
     def live(self) -> bool:
         return time.monotonic() - self._last_poll < self._stale_after
 
     @property
     def ready(self) -> bool:
-        return self.live and self._assigned and not self._stopping
+        return self.live and self._assigned and not self._stopping and not self._blocked
 
 
 class HealthServer:

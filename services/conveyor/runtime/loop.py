@@ -12,6 +12,7 @@ from confluent_kafka import KafkaError, TopicPartition
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.errors import ConsumerFailedError
 from conveyor.runtime.health import Health
+from conveyor.runtime.holds import Holds
 from conveyor.runtime.logs import CONSUMER_ERROR, EVENT_SKIPPED, SERVICE_STOPPED, SERVICE_STOPPING
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -19,7 +20,8 @@ from conveyor.runtime.router import Router
 from conveyor.runtime.work import WorkItem
 
 POLL_BATCH = 500
-POLL_TIMEOUT = 0.05
+IDLE_WAIT = 0.1  # nothing in flight: only new messages can need us
+BUSY_WAIT = 0.005  # work in flight: completions may free a key, a commit or a paused partition
 
 
 class ConsumerLoop:
@@ -36,6 +38,7 @@ class ConsumerLoop:
         metrics: RuntimeMetrics,
         health: Health,
         commit_interval: float,
+        holds: Holds | None = None,
     ) -> None:
         self._service = service
         self._consumer = consumer
@@ -45,6 +48,7 @@ class ConsumerLoop:
         self._metrics = metrics
         self._health = health
         self._commit_interval = commit_interval
+        self._holds = holds or Holds(lambda item, now: 0.0)
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
 
@@ -52,6 +56,7 @@ class ConsumerLoop:
         """Consume until `stop` is set or a handler failure is fatal; returns the exit code."""
         while not stop.is_set() and self._dispatcher.fatal is None:
             self._resume_drained_partitions()
+            self._release_held()
             messages = self._poll()
             self._dispatch(messages)
             self._collect_results()
@@ -62,12 +67,16 @@ class ConsumerLoop:
     def _resume_drained_partitions(self) -> None:
         self._assignments.resume_drained(self._consumer)
 
+    def _release_held(self) -> None:
+        self._submit(self._holds.release(time.time()))
+
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,
         # and only when nothing is, wait for the first message (then what arrived with it).
         messages: list[Any] = self._consumer.consume(POLL_BATCH, 0)
         if not messages:
-            messages = self._consumer.consume(1, POLL_TIMEOUT)
+            wait = BUSY_WAIT if self._assignments.busy else IDLE_WAIT
+            messages = self._consumer.consume(1, wait)
             if messages:
                 messages.extend(self._consumer.consume(POLL_BATCH - 1, 0))
         self._health.polled(assigned=self._assignments.joined)
@@ -92,10 +101,15 @@ class ConsumerLoop:
                     EVENT_SKIPPED, topic=state.topic, partition=state.partition, offset=offset
                 )
                 continue
-            state.outstanding += 1
             items.append(item)
-        if items:
-            self._dispatcher.submit(items)
+        self._submit(self._holds.filter(items, time.time()))
+
+    def _submit(self, items: list[WorkItem]) -> None:
+        if not items:
+            return
+        for item in items:
+            item.partition.outstanding += 1
+        self._dispatcher.submit(items)
 
     def _collect_results(self) -> None:
         self._assignments.collect()

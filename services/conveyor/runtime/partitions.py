@@ -16,6 +16,7 @@ import structlog
 from confluent_kafka import KafkaException, TopicPartition
 
 from conveyor.runtime.dispatcher import Dispatcher
+from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.logs import (
     DRAIN_TIMED_OUT,
     OFFSETS_COMMIT_FAILED,
@@ -42,6 +43,7 @@ class Assignments:
         *,
         max_pending: int,
         drain_deadline: float,
+        extension: RuntimeExtension = NO_EXTENSION,
     ) -> None:
         self._service = service
         self._dispatcher = dispatcher
@@ -49,6 +51,7 @@ class Assignments:
         self._metrics = metrics
         self._max_pending = max_pending
         self._drain_deadline = drain_deadline
+        self._extension = extension
         self._states: dict[tuple[str, int], PartitionState] = {}
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self.joined = False
@@ -59,31 +62,43 @@ class Assignments:
     def __len__(self) -> int:
         return len(self._states)
 
+    @property
+    def busy(self) -> bool:
+        """Whether any owned partition has work out with the dispatcher."""
+        return any(state.outstanding for state in self._states.values())
+
     # -- rebalance callbacks ---------------------------------------------------------------------
     def on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.joined = True
+        assigned = []
         for tp in partitions:
-            self._states[(tp.topic, tp.partition)] = PartitionState(tp.topic, tp.partition)
+            state = PartitionState(tp.topic, tp.partition)
+            self._states[(tp.topic, tp.partition)] = state
+            assigned.append(state)
             self._log.info(PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
+        self._extension.on_assigned(assigned)
 
     def on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         states = self._take(partitions)
         self.drain(states)
         self.commit(consumer, states, sync=True)
-        self._forget(states, PARTITION_REVOKED)
+        self._forget(consumer, states, PARTITION_REVOKED)
 
     def on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         states = self._take(partitions)
         for state in states:
             state.active = False
         self._dispatcher.discard(states)
-        self._forget(states, PARTITION_LOST)
+        self._forget(consumer, states, PARTITION_LOST)
 
     def _take(self, partitions: list[TopicPartition]) -> list[PartitionState]:
         found = (self._states.get((tp.topic, tp.partition)) for tp in partitions)
         return [state for state in found if state is not None]
 
-    def _forget(self, states: list[PartitionState], event: str) -> None:
+    def _forget(self, consumer: Any, states: list[PartitionState], event: str) -> None:
+        # a pause outlives the assignment in librdkafka: undo ours before the partition goes
+        self._set_paused(consumer, [s for s in states if s.paused], paused=False)
+        self._extension.on_revoked(states)
         for state in states:
             state.active = False
             self._states.pop((state.topic, state.partition), None)
@@ -127,13 +142,15 @@ class Assignments:
         full = [
             s
             for s in self._states.values()
-            if not s.paused and s.tracker.pending >= self._max_pending
+            if not s.paused and (s.held or s.tracker.pending >= self._max_pending)
         ]
         self._set_paused(consumer, full, paused=True)
 
     def resume_drained(self, consumer: Any) -> None:
         low = self._max_pending // 2
-        drained = [s for s in self._states.values() if s.paused and s.tracker.pending <= low]
+        drained = [
+            s for s in self._states.values() if s.paused and not s.held and s.tracker.pending <= low
+        ]
         self._set_paused(consumer, drained, paused=False)
 
     def _set_paused(self, consumer: Any, states: list[PartitionState], *, paused: bool) -> None:

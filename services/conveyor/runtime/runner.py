@@ -12,8 +12,10 @@ from confluent_kafka import Consumer
 
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
 from conveyor.runtime.dispatcher import Dispatcher
+from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import FailureHandler, RetryInPlace
 from conveyor.runtime.health import Health, HealthServer
+from conveyor.runtime.holds import Holds
 from conveyor.runtime.logs import SERVICE_STARTED
 from conveyor.runtime.loop import ConsumerLoop
 from conveyor.runtime.metrics import RuntimeMetrics
@@ -35,6 +37,7 @@ def run_service(
     failures: FailureHandler | None = None,
     publisher: Publisher = NO_PUBLISHER,
     stop: threading.Event | None = None,
+    extension: RuntimeExtension = NO_EXTENSION,
 ) -> int:
     """Consume for `service` until `stop` is set (SIGTERM and SIGINT set it when this runs on
     the main thread); returns the process exit code."""
@@ -42,13 +45,16 @@ def run_service(
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
     metrics = RuntimeMetrics(service.name)
+    health = Health()
+    extra_topics = extension.start(service, metrics, health)
     completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
         max_in_flight=service_settings.max_in_flight,
         sync_workers=service_settings.sync_workers,
-        failures=failures or RetryInPlace(service_settings.retry_delay),
+        failures=failures or extension.failures or RetryInPlace(service_settings.retry_delay),
         publisher=publisher,
+        extension=extension,
         metrics=metrics,
         completions=completions,
     )
@@ -59,16 +65,16 @@ def run_service(
         metrics,
         max_pending=service_settings.max_pending_per_partition,
         drain_deadline=service_settings.shutdown_deadline,
+        extension=extension,
     )
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
     consumer = Consumer(config)
-    health = Health()
     server = None
     if service_settings.http_port is not None:
         server = HealthServer(health, metrics.registry, service_settings.http_port)
         server.start(service.name)
-    topics = service.topics(service_settings.topic_map)
+    topics = sorted({*service.topics(service_settings.topic_map), *extra_topics})
     dispatcher.start()
     consumer.subscribe(
         topics,
@@ -92,11 +98,13 @@ def run_service(
         metrics=metrics,
         health=health,
         commit_interval=service_settings.commit_interval,
+        holds=Holds(extension.admit),
     )
     try:
         return loop.run(stop)
     finally:
         dispatcher.stop(timeout=1.0)
+        extension.close()
         if server is not None:
             server.stop()
 

@@ -30,6 +30,7 @@ class PartitionState:
     tracker: OffsetTracker = field(default_factory=OffsetTracker)
     active: bool = True
     paused: bool = False
+    held: bool = False  # an extension holds its next item back (see `conveyor.runtime.holds`)
     outstanding: int = 0  # dispatched, not yet reported back
     committed: int | None = None
 

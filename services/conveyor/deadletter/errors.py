@@ -1,0 +1,15 @@
+"""Errors of the dead-letter and retry-tier writes."""
+
+from __future__ import annotations
+
+from conveyor.errors import ConveyorError
+
+
+class FailureWriteError(ConveyorError):
+    """A retry-tier or dead-letter record was not confirmed by the broker; its offset must not
+    be committed, so the event is redelivered rather than lost."""
+
+    def __init__(self, topic: str, reason: str) -> None:
+        super().__init__(f"could not write to {topic}: {reason}")
+        self.topic = topic
+        self.reason = reason

@@ -1,0 +1,34 @@
+"""The log event names of the failure policies (retries, dead letters, parking, breaker,
+idempotency), beside the runtime's catalogue in `conveyor.runtime.logs`."""
+
+from __future__ import annotations
+
+from typing import Final
+
+EVENT_DEAD_LETTERED: Final = "event.dead_lettered"
+EVENT_RETRY_SCHEDULED: Final = "event.retry_scheduled"
+EVENT_ALREADY_PROCESSED: Final = "event.already_processed"
+FAILURE_WRITE_FAILED: Final = "failure_write.failed"
+KEY_PARKED: Final = "key.parked"
+KEY_RELEASED: Final = "key.released"
+PARKED_KEYS_LOADED: Final = "parked_keys.loaded"
+BREAKER_OPENED: Final = "breaker.opened"
+IDEMPOTENCY_RECLAIMED: Final = "idempotency.reclaimed"
+MARKS_EXPIRY_FAILED: Final = "idempotency.expiry_failed"
+SIDE_TOPICS_MISSING: Final = "policies.topics_missing"
+
+CATALOGUE: Final = frozenset(
+    {
+        EVENT_DEAD_LETTERED,
+        EVENT_RETRY_SCHEDULED,
+        EVENT_ALREADY_PROCESSED,
+        FAILURE_WRITE_FAILED,
+        KEY_PARKED,
+        KEY_RELEASED,
+        PARKED_KEYS_LOADED,
+        BREAKER_OPENED,
+        IDEMPOTENCY_RECLAIMED,
+        MARKS_EXPIRY_FAILED,
+        SIDE_TOPICS_MISSING,
+    }
+)

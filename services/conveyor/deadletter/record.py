@@ -1,0 +1,64 @@
+"""A consumed record as plain data, and the failure that sends it to a retry tier or DLQ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What conveyor keeps of a consumed message: enough to rebuild it byte for byte elsewhere."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+    @classmethod
+    def from_message(cls, message: Any) -> SourceRecord:
+        """From a confluent_kafka `Message` (typed loosely: the library ships no stubs)."""
+        _kind, timestamp = message.timestamp()
+        headers = [(name, value or b"") for name, value in (message.headers() or [])]
+        return cls(
+            topic=message.topic(),
+            partition=message.partition(),
+            offset=message.offset(),
+            timestamp_ms=timestamp,
+            key=message.key(),
+            value=message.value(),
+            headers=headers,
+        )
+
+    def header(self, name: str) -> bytes | None:
+        """The last value of header `name`, as Kafka clients read repeated headers."""
+        found = None
+        for key, value in self.headers:
+            if key == name:
+                found = value
+        return found
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why and when an event failed, and how many attempts it has had in all."""
+
+    error_type: str
+    error_message: str
+    attempts: int
+    failed_at_ms: int
+
+    @classmethod
+    def from_exception(cls, error: BaseException, attempts: int, failed_at_ms: int) -> Failure:
+        kind = type(error)
+        return cls(
+            error_type=f"{kind.__module__}.{kind.__qualname__}",
+            error_message=str(error),
+            attempts=attempts,
+            failed_at_ms=failed_at_ms,
+        )

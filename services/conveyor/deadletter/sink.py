@@ -1,0 +1,65 @@
+"""Sends a service's failed events on: into a retry tier or its dead letters, with the headers."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import structlog
+
+from conveyor import naming
+from conveyor.deadletter import logs
+from conveyor.deadletter.headers import failure_headers
+from conveyor.deadletter.record import Failure, SourceRecord
+from conveyor.deadletter.writer import RecordWriter, Written
+
+log = structlog.get_logger(__name__)
+
+
+class FailureSink:
+    """One per service: `<service>.dlq` and `<service>.retry.<n>`, written for consumer `group`."""
+
+    def __init__(self, writer: RecordWriter, service: str, group: str | None = None) -> None:
+        self._writer = writer
+        self.service = service
+        self.group = group or service
+        self.dead_letter_topic = naming.dead_letter_topic(service)
+
+    def dead_letter(
+        self, record: SourceRecord, failure: Failure, *, parked_behind: str | None = None
+    ) -> Future[Written]:
+        """Write the event to `<service>.dlq`, its original key, value and headers kept."""
+        headers = failure_headers(record, failure, self.group, parked_behind=parked_behind)
+        log.warning(
+            logs.EVENT_DEAD_LETTERED,
+            service=self.service,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            attempts=failure.attempts,
+            error_type=failure.error_type,
+            parked_behind=parked_behind,
+        )
+        return self._writer.write(self.dead_letter_topic, record.key, record.value, headers)
+
+    def retry_later(
+        self, record: SourceRecord, failure: Failure, topic: str, due_at_ms: int
+    ) -> Future[Written]:
+        """Write the event to a retry tier, to be handled again from `due_at_ms` on."""
+        headers = failure_headers(record, failure, self.group, retry_due_at_ms=due_at_ms)
+        log.info(
+            logs.EVENT_RETRY_SCHEDULED,
+            service=self.service,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            attempts=failure.attempts,
+            retry_topic=topic,
+            due_at_ms=due_at_ms,
+        )
+        return self._writer.write(topic, record.key, record.value, headers)
+
+    def poison(self, record: SourceRecord, error: BaseException, now_ms: int) -> Future[Written]:
+        """Undecodable bytes go to the dead letters at once, raw bytes and decode error kept."""
+        return self.dead_letter(
+            record, Failure.from_exception(error, attempts=1, failed_at_ms=now_ms)
+        )

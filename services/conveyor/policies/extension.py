@@ -1,0 +1,204 @@
+"""`Policies`: the runtime extension that puts retries, dead letters, parking, the breaker,
+rate limits and idempotency around a service's handlers.
+
+    run_service(service, settings, service_settings, codec,
+                extension=Policies(settings.bootstrap_servers))
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from confluent_kafka import KafkaException
+
+from conveyor import naming
+from conveyor.deadletter import FailureSink, RecordWriter, logs
+from conveyor.deadletter.breaker import DeadLetterBreaker
+from conveyor.parking import ParkedKeyStore
+from conveyor.policies.errors import PolicyConfigError
+from conveyor.policies.failures import PolicyFailures
+from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
+from conveyor.policies.metrics import PolicyMetrics
+from conveyor.policies.settings import PolicySettings
+from conveyor.policies.topology import side_topics
+from conveyor.ratelimit import RateLimit, RateLimiter
+from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
+from conveyor.runtime.failures import FailureHandler, Forwarded
+from conveyor.runtime.health import Health
+from conveyor.runtime.metrics import RuntimeMetrics
+from conveyor.runtime.policy import Ordering
+from conveyor.runtime.service import Registration, Service
+from conveyor.runtime.work import PartitionState, WorkItem
+
+log = structlog.get_logger(__name__)
+
+BREAKER = "dead-letter-breaker"
+BREAKER_RECHECK = 1.0  # seconds between looks at held partitions while the breaker is open
+
+
+class Policies:
+    """One per running service (it keeps that service's state). `start` (called by the runtime)
+    sets the attributes below; until then only `breaker` exists."""
+
+    health: Health
+    metrics: PolicyMetrics
+    parking: ParkedKeyStore
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        settings: PolicySettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._settings = settings or PolicySettings()
+        self._clock = clock
+        self._writer: RecordWriter | None = None
+        self._failures: PolicyFailures | None = None
+        self._service = ""
+        self._limiters: dict[Registration, RateLimiter] = {}
+        self._expiry: MarkExpiry | None = None
+        self._ordered = False
+        self.breaker = DeadLetterBreaker(self._settings.breaker)
+
+    @property
+    def failures(self) -> FailureHandler | None:
+        return self._failures
+
+    def start(self, service: Service, metrics: RuntimeMetrics, health: Health) -> list[str]:
+        self._service = service.name
+        self.health = health
+        self.metrics = PolicyMetrics(metrics)
+        self._writer = RecordWriter(self._bootstrap)
+        sink = FailureSink(self._writer, service.name, self._settings.group)
+        self.parking = ParkedKeyStore(service.name, self._bootstrap, self._writer)
+
+        def open_breaker(reason: str) -> None:
+            health.block(BREAKER, reason)
+
+        self._failures = PolicyFailures(
+            service.name,
+            sink,
+            self.parking,
+            self.breaker,
+            self.metrics,
+            default_retry=self._settings.default_retry,
+            on_breaker_open=open_breaker,
+            clock=self._clock,
+        )
+        self._ordered = any(
+            r.policy.ordering is Ordering.ORDERED for r in service.registrations.values()
+        )
+        if self._ordered:
+            self.parking.follow()
+        tiers: set[str] = set()
+        for registration in service.registrations.values():
+            policy = registration.policy
+            _check(registration)
+            if isinstance(policy.rate_limit, RateLimit):
+                self._limiters[registration] = RateLimiter(policy.rate_limit)
+            if policy.ordering is Ordering.UNORDERED:
+                tiers.update(tier_topics(service.name, self._failures.retry_policy(policy)))
+        stores = {
+            id(r.policy.idempotency.store): r.policy.idempotency
+            for r in service.registrations.values()
+            if isinstance(r.policy.idempotency, Idempotency)
+        }
+        self._expiry = MarkExpiry(list(stores.values()))
+        self._expiry.start()
+        self._warn_of_missing_topics(service)
+        return sorted(tiers)
+
+    def admit(self, item: WorkItem, now: float) -> float:
+        if self.breaker.is_open:
+            return BREAKER_RECHECK
+        if tier_of(self._service, item.meta.topic) is not None:
+            wait = held_for(_due_at(item), round(now * 1000))
+            if wait > 0:
+                return wait
+        limiter = self._limiters.get(item.registration) if item.registration else None
+        if limiter is None:
+            return 0.0
+        wait = limiter.acquire(now)
+        if wait > 0:
+            self.metrics.rate_limited.labels(self._service, item.type_name).inc()
+        return wait
+
+    def on_assigned(self, partitions: list[PartitionState]) -> None:
+        if not self._ordered:
+            return  # only ordered handlers park keys
+        sources = [(p.topic, p.partition) for p in partitions if not _is_tier(self._service, p)]
+        if sources:
+            self.parking.load(sources)
+            self.metrics.parked_keys.set(len(self.parking.keys))
+
+    def on_revoked(self, partitions: list[PartitionState]) -> None:
+        self.parking.forget((p.topic, p.partition) for p in partitions)
+        self.metrics.parked_keys.set(len(self.parking.keys))
+
+    def divert(self, item: WorkItem) -> Forwarded | None:
+        return self._failures.divert(item) if self._failures else None
+
+    def guard(self, item: WorkItem, invoke: Callable[[], Awaitable[None]]) -> Awaitable[None]:
+        idempotency = item.policy.idempotency
+        if isinstance(idempotency, Idempotency):
+            return run_once(idempotency, self._service, item, invoke, self.metrics)
+        return invoke()
+
+    def succeeded(self, items: list[WorkItem]) -> None:
+        if self._failures is not None:
+            self._failures.succeeded(len(items))
+
+    def _warn_of_missing_topics(self, service: Service) -> None:
+        """Failures to a missing topic are never confirmed, so their events wait, uncommitted:
+        say so at start, with the fix."""
+        if self._writer is None:
+            return
+        try:
+            missing = self._writer.missing_topics(
+                list(side_topics(service, self._settings.default_retry))
+            )
+        except KafkaException as error:
+            log.warning(logs.SIDE_TOPICS_MISSING, service=self._service, error=str(error))
+            return
+        if missing:
+            log.warning(
+                logs.SIDE_TOPICS_MISSING,
+                service=self._service,
+                topics=missing,
+                fix="declare them in schemas/topics.yaml and run `conveyor topics apply`",
+            )
+
+    def close(self) -> None:
+        if self._expiry is not None:
+            self._expiry.stop()
+        if self._failures is not None:
+            self.parking.close()
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _check(registration: Registration) -> None:
+    policy = registration.policy
+    for name, value, kind in (
+        ("retry", policy.retry, RetryPolicy),
+        ("rate_limit", policy.rate_limit, RateLimit),
+        ("idempotency", policy.idempotency, Idempotency),
+    ):
+        if value is not None and not isinstance(value, kind):
+            raise PolicyConfigError(
+                f"{registration.name}: HandlerPolicy.{name} must be a {kind.__name__}, "
+                f"not {value!r}"
+            )
+
+
+def _is_tier(service: str, partition: PartitionState) -> bool:
+    return tier_of(service, partition.topic) is not None
+
+
+def _due_at(item: WorkItem) -> int | None:
+    raw = item.meta.header(naming.RETRY_DUE_AT)
+    return int(raw) if raw is not None and raw.isdigit() else None

@@ -1,0 +1,160 @@
+"""The failure seam filled in: retry in place or through a tier, dead letters, parking, poison.
+
+- poison (undecodable): dead letters at once.
+- ordered handlers: retry in place after the backoff while only the key waits; when attempts run
+  out, dead letters and the key is parked (its later events follow, see `divert`).
+- unordered handlers: the next retry tier `<service>.retry.<n>`, then the dead letters.
+- while the dead-letter breaker is open, nothing is forwarded: failures retry in place.
+Each forward resolves only once the broker confirmed every record it wrote, and only then does
+the runtime complete the offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import structlog
+
+from conveyor.deadletter import Failure, FailureSink, SourceRecord, attempts_so_far, logs
+from conveyor.deadletter.breaker import DeadLetterBreaker
+from conveyor.deadletter.writer import Written
+from conveyor.parking import ParkedKey, ParkedKeyStore
+from conveyor.parking.errors import KeyParkedError
+from conveyor.policies.metrics import PolicyMetrics
+from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
+from conveyor.runtime.context import EventMeta
+from conveyor.runtime.failures import Failure as RuntimeFailure
+from conveyor.runtime.failures import Forwarded, Outcome, RetryAfter
+from conveyor.runtime.policy import HandlerPolicy, Ordering
+from conveyor.runtime.work import WorkItem
+
+log = structlog.get_logger(__name__)
+
+BREAKER_RETRY = 5.0  # seconds between in-place retries of a failed event while the breaker is open
+
+
+def source_record(meta: EventMeta, raw_value: bytes | None) -> SourceRecord:
+    timestamp = round(meta.timestamp.timestamp() * 1000) if meta.timestamp else -1
+    return SourceRecord(
+        topic=meta.topic,
+        partition=meta.partition,
+        offset=meta.offset,
+        timestamp_ms=timestamp,
+        key=meta.key.encode() if meta.key is not None else None,
+        value=raw_value,
+        headers=list(meta.headers),
+    )
+
+
+def confirmed(*futures: Future[Written]) -> Forwarded:
+    """A forward that completes once every write was acknowledged (on the runtime's loop)."""
+
+    async def all_written() -> None:
+        for future in futures:
+            await asyncio.wrap_future(future)
+
+    return Forwarded(all_written())
+
+
+class PolicyFailures:
+    """Decides what happens to failed events of one service; runs on the dispatcher's loop."""
+
+    def __init__(
+        self,
+        service: str,
+        sink: FailureSink,
+        parking: ParkedKeyStore,
+        breaker: DeadLetterBreaker,
+        metrics: PolicyMetrics,
+        *,
+        default_retry: RetryPolicy,
+        on_breaker_open: Callable[[str], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._service = service
+        self._sink = sink
+        self._parking = parking
+        self._breaker = breaker
+        self._metrics = metrics
+        self._default_retry = default_retry
+        self._on_breaker_open = on_breaker_open
+        self._clock = clock
+
+    def retry_policy(self, policy: HandlerPolicy) -> RetryPolicy:
+        return policy.retry if isinstance(policy.retry, RetryPolicy) else self._default_retry
+
+    def on_failure(self, failure: RuntimeFailure) -> Outcome:
+        if self._breaker.is_open:
+            # Forward nothing while open: the event waits in place, uncommitted, until an
+            # operator has fixed the cause and restarted the service.
+            return RetryAfter(BREAKER_RETRY)
+        now_ms = round(self._clock() * 1000)
+        record = source_record(failure.meta, failure.raw_value)
+        if failure.undecodable:
+            self._count_dead_letter("poison")
+            return confirmed(self._sink.poison(record, failure.error, now_ms))
+        retry = self.retry_policy(failure.policy)
+        if failure.batch_size > 1:
+            # One failure stands for many events, which cannot be forwarded one by one through
+            # this seam: a failed batch is retried in place, with the policy's capped backoff.
+            attempt = min(failure.meta.attempt, 64)
+            return RetryAfter(compute_backoff(attempt, retry.backoff, random.random()))
+        on_tier = tier_of(self._service, record.topic) is not None
+        attempt = (attempts_so_far(record) if on_tier else 0) + failure.meta.attempt
+        decision = retry.decide(attempt, failure.error, random.random)
+        ordered = failure.policy.ordering is Ordering.ORDERED
+        details = Failure.from_exception(failure.error, attempt, now_ms)
+        event_type = failure.event.AVRO_NAME if failure.event is not None else "undecodable"
+        if decision.retry:
+            mode = "in_place" if ordered else "tier"
+            self._metrics.retried.labels(self._service, event_type, mode).inc()
+            if ordered:
+                return RetryAfter(decision.delay)
+            destination = plan_unordered(self._service, attempt, decision, now_ms)
+            due = destination.due_at_ms or now_ms
+            return confirmed(self._sink.retry_later(record, details, destination.topic, due))
+        self._count_dead_letter(decision.reason.replace(" ", "_"))
+        written: list[Future[Written]] = [self._sink.dead_letter(record, details)]
+        if ordered:
+            parked = ParkedKey(
+                record.topic,
+                record.partition,
+                record.key or b"",
+                behind=failure.meta.event_id
+                or f"{record.topic}:{record.partition}:{record.offset}",
+                parked_at_ms=now_ms,
+            )
+            written.append(self._parking.park(parked))
+            self._metrics.parked_keys.set(len(self._parking.keys))
+        return confirmed(*written)
+
+    def divert(self, item: WorkItem) -> Forwarded | None:
+        """A later event of a parked key follows it into the dead letters, marked behind it."""
+        if item.policy.ordering is not Ordering.ORDERED:
+            return None
+        key = item.meta.key.encode() if item.meta.key is not None else None
+        parked = self._parking.keys.get(item.meta.topic, item.meta.partition, key)
+        if parked is None:
+            return None
+        now_ms = round(self._clock() * 1000)
+        record = source_record(item.meta, item.raw_value)
+        details = Failure.from_exception(
+            KeyParkedError(f"key parked behind {parked.behind}"), attempts=0, failed_at_ms=now_ms
+        )
+        self._metrics.dead_lettered.labels(self._service, "parked_behind").inc()
+        return confirmed(self._sink.dead_letter(record, details, parked_behind=parked.behind))
+
+    def succeeded(self, count: int) -> None:
+        for _ in range(count):
+            self._breaker.record(dead_lettered=False)
+
+    def _count_dead_letter(self, reason: str) -> None:
+        self._metrics.dead_lettered.labels(self._service, reason).inc()
+        if self._breaker.record(dead_lettered=True):
+            self._metrics.breaker_open.set(1)
+            log.error(logs.BREAKER_OPENED, service=self._service, reason=self._breaker.reason)
+            self._on_breaker_open(self._breaker.reason or "dead letters")

@@ -1,0 +1,94 @@
+"""Helpers for the failure-policy scenarios: a service's side topics, running with policies,
+and reading a topic back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from confluent_kafka import Consumer
+
+from conveyor import naming
+from conveyor.deadletter import SourceRecord
+from conveyor.parking import PARKED_TOPIC_CONFIG
+from conveyor.policies import Policies
+from conveyor.runtime import Service, ServiceSettings, run_service
+from conveyor.settings import Settings
+from tests.conftest import create_topic
+from tests.runtime.support import Ping, PingCodec
+
+
+def create_side_topics(bootstrap: str, service: str, tiers: int = 0, partitions: int = 1) -> None:
+    """`<service>.dlq`, `<service>.parked` (compacted) and `tiers` retry tiers."""
+    create_topic(bootstrap, naming.dead_letter_topic(service), partitions)
+    create_topic(bootstrap, naming.parked_topic(service), 1, **PARKED_TOPIC_CONFIG)
+    for tier in range(1, tiers + 1):
+        create_topic(bootstrap, naming.retry_topic(service, tier), partitions)
+
+
+@contextmanager
+def running_with(
+    service: Service, bootstrap: str, settings: ServiceSettings, policies: Policies
+) -> Iterator[threading.Event]:
+    """Run `service` with `policies` in a background thread; stops it gracefully on exit."""
+    stop = threading.Event()
+    result: list[int] = []
+    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+
+    def run() -> None:
+        code = run_service(
+            service, Settings.from_env(env), settings, PingCodec(), stop=stop, extension=policies
+        )
+        result.append(code)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(30)
+        assert result == [0], "the service did not stop cleanly"
+
+
+def read_all(bootstrap: str, topic: str, expect: int, timeout: float = 30.0) -> list[SourceRecord]:
+    """At least `expect` records of `topic` from the beginning (all of them that came within
+    a short quiet period after that), in partition-offset order."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{topic}-{threading.get_ident()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    records: list[SourceRecord] = []
+    polls_left = int(timeout / 0.2)
+    quiet = 0
+    try:
+        while polls_left and (len(records) < expect or quiet < 3):
+            polls_left -= 1
+            message: Any = consumer.poll(0.2)
+            if message is None or message.error() is not None:
+                quiet += 1
+                continue
+            quiet = 0
+            records.append(SourceRecord.from_message(message))
+    finally:
+        consumer.close()
+    return sorted(records, key=lambda r: (r.partition, r.offset))
+
+
+def fast_policy_settings(topic: str) -> ServiceSettings:
+    """A service reading `topic` as Ping's topic, committing rarely (so a kill leaves
+    handled-but-uncommitted events to redeliver)."""
+    return ServiceSettings(
+        http_port=None,
+        commit_interval=2.0,
+        shutdown_deadline=5.0,
+        max_in_flight=8,
+        topic_map={Ping.TOPIC: topic},
+    )

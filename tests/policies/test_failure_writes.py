@@ -1,0 +1,135 @@
+"""Dead-letter, retry-tier and parked-key writes against a real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from conveyor import naming
+from conveyor.deadletter import FailureSink, FailureWriteError, RecordWriter, SourceRecord
+from conveyor.deadletter.record import Failure
+from conveyor.parking import PARKED_TOPIC_CONFIG, ParkedKey, ParkedKeyStore
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def writer(kafka_bootstrap: str) -> Iterator[RecordWriter]:
+    made = RecordWriter(kafka_bootstrap, delivery_timeout_ms=10_000)
+    yield made
+    made.close()
+
+
+def create_topic(bootstrap: str, name: str, partitions: int, **config: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config)
+    admin.create_topics([topic], operation_timeout=30)[name].result(timeout=30)
+
+
+def _read(bootstrap: str, topic: str, count: int) -> list[object]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"{topic}.reader",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[object] = []
+    try:
+        for _ in range(200):
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                messages.append(message)
+            if len(messages) >= count:
+                break
+    finally:
+        consumer.close()
+    return messages
+
+
+def _consume_one(bootstrap: str, topic: str) -> SourceRecord:
+    [message] = _read(bootstrap, topic, 1)
+    return SourceRecord.from_message(message)
+
+
+def test_dead_letter_keeps_key_value_and_headers_and_is_confirmed(
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+) -> None:
+    """A dead letter is confirmed and carries the original bytes plus DESIGN.md's headers."""
+    source = new_topic(partitions=1)
+    service = source  # a service named after the fresh topic, so its DLQ is fresh too
+    create_topic(kafka_bootstrap, naming.dead_letter_topic(service), 1)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer.produce(source, b"\xc3\x01body", b"user-7", headers=[("event-id", b"e-7")])
+    producer.flush(10)
+    original = _consume_one(kafka_bootstrap, source)
+
+    sink = FailureSink(writer, service, group="welcome-email")
+    failure = Failure.from_exception(ValueError("bad address"), attempts=3, failed_at_ms=123)
+    written = sink.dead_letter(original, failure).result(timeout=15)
+
+    dead = _consume_one(kafka_bootstrap, naming.dead_letter_topic(service))
+    assert (written.topic, written.offset) == (dead.topic, dead.offset)
+    assert (dead.key, dead.value) == (b"user-7", b"\xc3\x01body")
+    headers = dict(dead.headers)
+    assert headers["event-id"] == b"e-7"
+    assert set(naming.DEAD_LETTER_HEADERS) <= set(headers)
+    assert headers[naming.ORIGINAL_TOPIC] == source.encode()
+    assert headers[naming.ORIGINAL_OFFSET] == str(original.offset).encode()
+    assert headers[naming.CONSUMER_GROUP] == b"welcome-email"
+    assert headers[naming.ERROR_TYPE] == b"builtins.ValueError"
+
+
+def test_poison_bytes_are_dead_lettered_with_the_decode_error(
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+) -> None:
+    """Undecodable bytes go to the dead letters untouched, after a single attempt."""
+    service = new_topic(partitions=1)
+    create_topic(kafka_bootstrap, naming.dead_letter_topic(service), 1)
+    poison = SourceRecord(service, 0, 5, 1, b"k", b"\x00not avro", [])
+    FailureSink(writer, service).poison(poison, ValueError("bad magic"), now_ms=9).result(15)
+    dead = _consume_one(kafka_bootstrap, naming.dead_letter_topic(service))
+    headers = dict(dead.headers)
+    assert dead.value == b"\x00not avro"
+    assert headers[naming.ATTEMPTS] == b"1"
+    assert headers[naming.ERROR_MESSAGE] == b"bad magic"
+
+
+def test_a_write_to_a_missing_topic_fails_its_future_instead_of_hanging(
+    kafka_bootstrap: str,
+) -> None:
+    """An unconfirmable write surfaces as FailureWriteError within the delivery timeout."""
+    writer = RecordWriter(kafka_bootstrap, delivery_timeout_ms=2_000)
+    try:
+        future = writer.write("t-no-such-topic-for-policies", b"k", b"v")
+        with pytest.raises(FailureWriteError):
+            future.result(timeout=30)
+    finally:
+        writer.close(timeout=1)
+
+
+def test_parked_keys_survive_a_restart_and_release_compacts_them_away(
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+) -> None:
+    """Keys parked by one process are loaded by the next one for its assigned partitions only."""
+    service = new_topic(partitions=1)
+    create_topic(kafka_bootstrap, naming.parked_topic(service), 1, **PARKED_TOPIC_CONFIG)
+    first = ParkedKeyStore(service, kafka_bootstrap, writer)
+    first.load([("order.events", 0)])
+    assert len(first.keys) == 0
+    first.park(ParkedKey("order.events", 0, b"o-1", behind="e-1", parked_at_ms=1)).result(15)
+    first.park(ParkedKey("order.events", 1, b"o-2", behind="e-2", parked_at_ms=2)).result(15)
+    first.park(ParkedKey("order.events", 0, b"o-3", behind="e-3", parked_at_ms=3)).result(15)
+    first.release("order.events", 0, b"o-3").result(15)
+
+    after_restart = ParkedKeyStore(service, kafka_bootstrap, writer)
+    assert after_restart.load([("order.events", 0)]) == 1
+    parked = after_restart.keys.get("order.events", 0, b"o-1")
+    assert parked is not None
+    assert parked.behind == "e-1"
+    assert after_restart.keys.get("order.events", 0, b"o-3") is None
+    assert after_restart.keys.get("order.events", 1, b"o-2") is None  # not assigned here

@@ -1,0 +1,66 @@
+"""Service settings come from the environment once; `conveyor run` resolves service packages."""
+
+from __future__ import annotations
+
+import pytest
+
+from conveyor.cli.run import resolve_service
+from conveyor.runtime import GroupProtocol, ServiceSettings
+from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
+from conveyor.runtime.settings import consumer_config
+
+
+def test_defaults_use_the_kip_848_protocol_and_never_auto_store_or_auto_commit() -> None:
+    config = consumer_config("welcome-email", "k:9092", ServiceSettings.from_env({}))
+    assert config["group.protocol"] == "consumer"
+    assert config["group.id"] == "welcome-email"
+    assert config["enable.auto.offset.store"] is False
+    assert config["enable.auto.commit"] is False
+    assert "partition.assignment.strategy" not in config
+    assert "group.instance.id" not in config
+
+
+def test_classic_protocol_uses_cooperative_sticky_and_static_membership_from_env() -> None:
+    settings = ServiceSettings.from_env(
+        {
+            "CONVEYOR_GROUP_PROTOCOL": "classic",
+            "CONVEYOR_GROUP_INSTANCE_ID": "pod-3",
+            "CONVEYOR_MAX_IN_FLIGHT": "16",
+            "CONVEYOR_COMMIT_INTERVAL_MS": "250",
+            "CONVEYOR_HTTP_PORT": "off",
+            "CONVEYOR_TOPIC_MAP": "user.signup=t1, order.events=t2",
+        }
+    )
+    assert settings.group_protocol is GroupProtocol.CLASSIC
+    assert settings.max_in_flight == 16
+    assert settings.commit_interval == 0.25
+    assert settings.http_port is None
+    assert settings.topic_map == {"user.signup": "t1", "order.events": "t2"}
+    config = consumer_config("crm-sync", "k:9092", settings)
+    assert config["partition.assignment.strategy"] == "cooperative-sticky"
+    assert config["group.instance.id"] == "pod-3"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CONVEYOR_GROUP_PROTOCOL": "eager"},
+        {"CONVEYOR_MAX_IN_FLIGHT": "0"},
+        {"CONVEYOR_TOPIC_MAP": "no-equals-sign"},
+        {"CONVEYOR_AUTO_OFFSET_RESET": "middle"},
+    ],
+)
+def test_invalid_settings_fail_at_start(env: dict[str, str]) -> None:
+    with pytest.raises(RuntimeConfigError):
+        ServiceSettings.from_env(env)
+
+
+def test_run_resolves_dashed_names_to_service_packages() -> None:
+    from echo_sink import main
+
+    assert resolve_service("echo-sink") is main
+
+
+def test_run_names_the_missing_package() -> None:
+    with pytest.raises(ServiceNotFoundError, match="services/no_such_service/"):
+        resolve_service("no-such-service")
