@@ -189,10 +189,16 @@ def failure(spec: Spec) -> Result:
     create_parked_topic(spec)
     policies = Policies(spec["bootstrap"], PolicySettings(group=spec["group"]))
     run_until(service, spec, tally.settled, extension=policies)
+    breaker = (
+        "; the dead-letter breaker opened (default BreakerPolicy) and held the rest"
+        if policies.breaker.is_open
+        else ""
+    )
     return measured(
         "ordered handler, default RetryPolicy (3 attempts, 1 s exponential backoff), then the "
-        "dead-letter topic; the key is parked and its later events follow it there",
+        "dead-letter topic; the key is parked and its later events follow it there" + breaker,
         **tally.metrics(),
+        breaker_opened=float(policies.breaker.is_open),
     )
 
 
