@@ -87,7 +87,7 @@ def publisher(spec: Spec) -> Any:
 
 def publish(spec: Spec) -> Result:
     if not HAS_PUBLISHER:
-        return unsupported("conveyor's Publisher is not on this branch yet")
+        return unsupported("conveyor's Publisher (branch publishing) is not merged yet: not yet measurable")
     events = [to_event(r) for r in load_records(spec)]  # the application's typed events
     with publisher(spec) as p:
         started = time.perf_counter()
@@ -143,7 +143,7 @@ def io_bound(spec: Spec) -> Result:
 
 def latency(spec: Spec) -> Result:
     if not HAS_PUBLISHER:
-        return unsupported("conveyor's Publisher is not on this branch yet")
+        return unsupported("conveyor's Publisher (branch publishing) is not merged yet: not yet measurable")
     events = [to_event(r) for r in load_records(spec)]
     probe = LatencyProbe(len(events), spec["rate"])
     service = Service(spec["group"])
