@@ -1,0 +1,96 @@
+"""The SQL the outbox needs, once per database: SQLite and PostgreSQL.
+
+Times are stored as epoch seconds (floating point) in both, so the relay's arithmetic is the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class SqlConnection(Protocol):
+    """What the outbox uses of a DB-API connection (`sqlite3` and `psycopg` both fit)."""
+
+    def execute(self, query: Any, params: Any = ..., /) -> Any: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One database's spelling of the outbox statements; `{t}` is the table name."""
+
+    name: str
+    create: Sequence[str]
+    insert: str
+    pending: str
+    mark_sent: str
+    backlog: str
+    prune: str
+    id_list: Callable[[Sequence[int]], Any]
+    try_lock: str | None = None
+
+
+_PENDING = (
+    "SELECT id, event_id, event_type, topic, msg_key, value, headers, created_at FROM {t}"
+    " WHERE sent_at IS NULL ORDER BY id LIMIT {p}"
+)
+_BACKLOG = "SELECT count(*), min(created_at) FROM {t} WHERE sent_at IS NULL"
+_INSERT = (
+    "INSERT INTO {t} (event_id, event_type, topic, msg_key, value, headers, created_at)"
+    " VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+)
+_PRUNE = "DELETE FROM {t} WHERE sent_at IS NOT NULL AND sent_at < {p}"
+
+SQLITE = Dialect(
+    name="sqlite",
+    create=(
+        "CREATE TABLE IF NOT EXISTS {t} ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " event_id TEXT NOT NULL UNIQUE,"
+        " event_type TEXT NOT NULL,"
+        " topic TEXT NOT NULL,"
+        " msg_key BLOB NOT NULL,"
+        " value BLOB NOT NULL,"
+        " headers TEXT NOT NULL,"
+        " created_at REAL NOT NULL,"
+        " sent_at REAL)",
+        "CREATE INDEX IF NOT EXISTS {t}_pending ON {t} (id) WHERE sent_at IS NULL",
+    ),
+    insert=_INSERT.replace("{p}", "?"),
+    pending=_PENDING.replace("{p}", "?"),
+    mark_sent="UPDATE {t} SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+    backlog=_BACKLOG,
+    prune=_PRUNE.replace("{p}", "?"),
+    id_list=lambda ids: json.dumps(list(ids)),
+)
+
+POSTGRES = Dialect(
+    name="postgresql",
+    create=(
+        "CREATE TABLE IF NOT EXISTS {t} ("
+        " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " event_id TEXT NOT NULL UNIQUE,"
+        " event_type TEXT NOT NULL,"
+        " topic TEXT NOT NULL,"
+        " msg_key BYTEA NOT NULL,"
+        " value BYTEA NOT NULL,"
+        " headers TEXT NOT NULL,"
+        " created_at DOUBLE PRECISION NOT NULL,"
+        " sent_at DOUBLE PRECISION)",
+        "CREATE INDEX IF NOT EXISTS {t}_pending ON {t} (id) WHERE sent_at IS NULL",
+    ),
+    insert=_INSERT.replace("{p}", "%s"),
+    pending=_PENDING.replace("{p}", "%s"),
+    mark_sent="UPDATE {t} SET sent_at = %s WHERE id = ANY(%s)",
+    backlog=_BACKLOG,
+    prune=_PRUNE.replace("{p}", "%s"),
+    id_list=list,
+    # A session lock: released when the relay's connection ends, even after SIGKILL.
+    try_lock="SELECT pg_try_advisory_lock(hashtext(%s))",
+)

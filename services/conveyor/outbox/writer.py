@@ -1,0 +1,45 @@
+"""`Outbox.add`: record an event in the caller's database transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from conveyor.events.base import Event
+from conveyor.outbox.dialect import SqlConnection
+from conveyor.outbox.table import OutboxTable
+from conveyor.publish.message import build_message
+from conveyor.typing import Codec
+
+
+class Outbox:
+    """Writes events into the outbox table of the caller's open transaction.
+
+    The event is validated and encoded here, so an invalid event raises before the transaction
+    commits; it leaves the database only through the relay, after the transaction committed.
+    """
+
+    def __init__(
+        self,
+        table: OutboxTable,
+        codec: Codec,
+        topics: Mapping[str, str] = MappingProxyType({}),
+    ) -> None:
+        self.table = table
+        self.codec = codec
+        self.topics = topics  # renames, as in `PublisherConfig.topics`
+
+    def _topic_for(self, declared: str) -> str:
+        return self.topics.get(declared, declared)
+
+    def add(
+        self,
+        conn: SqlConnection,
+        event: Event,
+        *,
+        correlation_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> None:
+        """Insert `event` using `conn`; the caller commits (or rolls back) as usual."""
+        message = build_message(event, self.codec, self._topic_for, correlation_id, traceparent)
+        self.table.insert(conn, message)

@@ -1,0 +1,72 @@
+"""`Publisher`: typed events in, delivery handles out, one per process."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from conveyor.events.base import Event
+from conveyor.publish.config import PublisherConfig
+from conveyor.publish.delivery import DeliveryHandle, DeliverySignal
+from conveyor.publish.message import OutgoingMessage, build_message
+from conveyor.publish.producer import KafkaSender
+from conveyor.typing import Codec
+
+DEFAULT_CLOSE_TIMEOUT = 10.0
+
+
+class Publisher:
+    """Publishes typed events on their topics, keyed by entity id.
+
+    `publish` validates and encodes on the caller's thread, queues the message and returns at
+    once; a background thread serves delivery reports, so `handle.wait()` works from any thread.
+    Use one per process (it is thread-safe) and close it, or use it as a context manager, to
+    flush on shutdown.
+    """
+
+    def __init__(self, config: PublisherConfig, codec: Codec) -> None:
+        self.config = config
+        self.codec = codec
+        self._sender = KafkaSender(config)
+        self._signal = DeliverySignal()
+        self._topic_for = config.topic_for
+
+    def publish(
+        self,
+        event: Event,
+        *,
+        correlation_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> DeliveryHandle:
+        """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
+        message = build_message(event, self.codec, self._topic_for, correlation_id, traceparent)
+        return self.send(message)
+
+    def send(self, message: OutgoingMessage) -> DeliveryHandle:
+        """Queue an already encoded message (the outbox relay's path)."""
+        handle = DeliveryHandle(message.event_id, self._signal)
+        if not self._sender.try_produce(message, handle.on_delivery):
+            self._sender.wait_for_room(message, handle.on_delivery)
+        return handle
+
+    def flush(self, timeout: float) -> int:
+        """Wait up to `timeout` s for outstanding deliveries; returns how many are still open."""
+        return self._sender.flush(timeout)
+
+    def ping(self, timeout: float = 2.0) -> bool:
+        """Whether the cluster answers within `timeout` s (for readiness probes)."""
+        return self._sender.ping(timeout)
+
+    def close(self, timeout: float = DEFAULT_CLOSE_TIMEOUT) -> None:
+        """Flush for up to `timeout` s; deliveries still open after it fail with `DeliveryError`."""
+        self._sender.close(timeout)
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,76 @@
+"""The gateway's own records (users, orders), written with their events in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import psycopg
+
+from conveyor.events import OrderCancelled, OrderPlaced, UserSignedUp
+from conveyor.outbox import Outbox, SqlConnection
+from gateway.errors import (
+    DuplicateEmailError,
+    OrderAlreadyCancelledError,
+    UnknownOrderError,
+    UnknownUserError,
+)
+
+PLACED = "placed"
+CANCELLED = "cancelled"
+
+
+class Store:
+    """Domain writes; each method runs inside the caller's transaction and adds the event to
+    the outbox there, so the event exists if and only if the write commits."""
+
+    def __init__(self, outbox: Outbox, placeholder: str) -> None:
+        self.outbox = outbox
+        self._p = placeholder
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", self._p)
+
+    def sign_up(self, conn: SqlConnection, event: UserSignedUp) -> None:
+        try:
+            conn.execute(
+                self._sql(
+                    "INSERT INTO gateway_users (user_id, email, name, referral_code, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)"
+                ),
+                (event.user_id, event.email.lower(), event.name, event.referral_code, time.time()),
+            )
+        except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation) as exc:
+            raise DuplicateEmailError("a user with this e-mail address exists") from exc
+        self.outbox.add(conn, event)
+
+    def place_order(self, conn: SqlConnection, event: OrderPlaced) -> None:
+        known = conn.execute(
+            self._sql("SELECT 1 FROM gateway_users WHERE user_id = ?"), (event.user_id,)
+        ).fetchone()
+        if known is None:
+            raise UnknownUserError(f"no user {event.user_id!r}")
+        conn.execute(
+            self._sql(
+                "INSERT INTO gateway_orders"
+                " (order_id, user_id, currency, total, status, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+            ),
+            (event.order_id, event.user_id, event.currency, event.total, PLACED, time.time()),
+        )
+        self.outbox.add(conn, event)
+
+    def cancel_order(self, conn: SqlConnection, event: OrderCancelled) -> None:
+        row = conn.execute(
+            self._sql("SELECT status FROM gateway_orders WHERE order_id = ?"), (event.order_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownOrderError(f"no order {event.order_id!r}")
+        # The conditional update makes two concurrent cancellations emit one event.
+        updated = conn.execute(
+            self._sql("UPDATE gateway_orders SET status = ? WHERE order_id = ? AND status = ?"),
+            (CANCELLED, event.order_id, PLACED),
+        )
+        if updated.rowcount != 1:
+            raise OrderAlreadyCancelledError(f"order {event.order_id!r} is cancelled already")
+        self.outbox.add(conn, event)

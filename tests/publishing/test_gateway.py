@@ -1,0 +1,188 @@
+"""The gateway over real HTTP on loopback: every status code, events through the outbox, and
+202s during a broker outage whose events arrive when the broker returns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conveyor import naming
+from conveyor.codec import default_codec
+from conveyor.events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced, UserSignedUp
+from conveyor.kafka import LocalKafka
+from conveyor.settings import Settings
+from gateway.main import config_from_args
+from tests.conftest import TopicFactory, create_topic
+from tests.publishing.gateway_process import GatewayProcess
+from tests.publishing.kafka_io import header_map, read_topics
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def gateway(
+    kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> Iterator[GatewayProcess]:
+    topics = {USER_TOPIC: new_topic(suffix="users"), ORDER_TOPIC: new_topic(suffix="orders")}
+    process = GatewayProcess(
+        kafka_bootstrap, f"sqlite:///{tmp_path / 'gw.sqlite3'}", topics, tmp_path / "gw.log"
+    )
+    process.topics = topics  # type: ignore[attr-defined]
+    try:
+        process.wait_live()
+        yield process
+    finally:
+        process.stop()
+
+
+def test_main_defaults_to_loopback_port_8080(tmp_path: Path) -> None:
+    """Without flags the gateway serves 127.0.0.1:8080 and keeps a SQLite file in the state dir."""
+    settings = Settings(cache_dir=tmp_path, state_dir=tmp_path / "state")
+    config, host, port = config_from_args(settings, [])
+    assert (host, port) == ("127.0.0.1", 8080)
+    assert config.database_url == f"sqlite:///{tmp_path / 'state' / 'gateway' / 'gateway.sqlite3'}"
+    assert config_from_args(settings, ["--port", "9999"])[2] == 9999
+
+
+def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
+    gateway: GatewayProcess, kafka_bootstrap: str
+) -> None:
+    """202 for signup, order and cancel (each one event on its topic), 409 for a duplicate
+    e-mail and a second cancel, 404 for an unknown order, 422 with field details for bad input
+    (emitting nothing); probes and metrics answer; no e-mail address reaches the logs."""
+    email = f"Ada.{uuid.uuid4().hex[:6]}@Example.org"
+    with httpx.Client(base_url=gateway.url, timeout=10) as http:
+        assert http.get("/livez").status_code == 200
+        ready = http.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"database": True, "kafka": True, "relay": True}
+
+        signed = http.post("/signup", json={"email": email, "name": "Ada", "referral_code": "R"})
+        assert signed.status_code == 202, signed.text
+        user_id = signed.json()["user_id"]
+        duplicate = http.post("/signup", json={"email": email.lower(), "name": "Other"})
+        assert duplicate.status_code == 409
+        invalid = http.post("/signup", json={"email": "not-an-address", "name": ""})
+        assert invalid.status_code == 422
+        assert {tuple(e["loc"]) for e in invalid.json()["detail"]} == {
+            ("body", "email"),
+            ("body", "name"),
+        }
+
+        items = [
+            {"sku": "SKU-1", "quantity": 2, "unit_price": 1250},
+            {"sku": "B", "quantity": 1, "unit_price": 5},
+        ]
+        order = http.post(
+            "/orders",
+            json={"user_id": user_id, "items": items, "currency": "EUR", "priority": "HIGH"},
+        )
+        assert order.status_code == 202, order.text
+        order_id = order.json()["order_id"]
+        unknown_user = http.post(
+            "/orders", json={"user_id": "nobody", "items": items, "currency": "EUR"}
+        )
+        assert unknown_user.status_code == 422
+        assert unknown_user.json()["detail"][0]["loc"] == ["body", "user_id"]
+        bad_order = http.post(
+            "/orders",
+            json={
+                "user_id": user_id,
+                "items": [{"sku": "A", "quantity": 0, "unit_price": 1}],
+                "currency": "euro",
+            },
+        )
+        assert bad_order.status_code == 422
+        assert {tuple(e["loc"]) for e in bad_order.json()["detail"]} == {
+            ("body", "items", 0, "quantity"),
+            ("body", "currency"),
+        }
+
+        cancelled = http.post(f"/orders/{order_id}/cancel", json={"reason": "too slow"})
+        assert cancelled.status_code == 202, cancelled.text
+        assert http.post(f"/orders/{order_id}/cancel").status_code == 409
+        assert http.post("/orders/no-such-order/cancel").status_code == 404
+
+        metrics = http.get("/metrics")
+        assert metrics.status_code == 200
+        assert 'gateway_requests_total{route="/signup",status="409"} 1.0' in metrics.text
+        assert "conveyor_outbox_pending" in metrics.text
+
+    topics = gateway.topics  # type: ignore[attr-defined]
+    messages = read_topics(kafka_bootstrap, list(topics.values()), expected=3)
+    codec = default_codec()
+    events = {header_map(m)[naming.EVENT_ID].decode(): codec.decode(m.value()) for m in messages}
+    assert set(events) == {
+        signed.json()["event_id"],
+        order.json()["event_id"],
+        cancelled.json()["event_id"],
+    }
+    user = events[signed.json()["event_id"]]
+    assert isinstance(user, UserSignedUp)
+    assert (user.user_id, user.email, user.referral_code) == (user_id, email, "R")
+    placed = events[order.json()["event_id"]]
+    assert isinstance(placed, OrderPlaced)
+    assert (placed.order_id, placed.total, placed.priority) == (order_id, 2505, "HIGH")
+    cancel = events[cancelled.json()["event_id"]]
+    assert isinstance(cancel, OrderCancelled)
+    assert (cancel.order_id, cancel.reason) == (order_id, "too slow")
+    gateway.stop()
+    assert email.lower() not in gateway.log.read_text().lower()
+
+
+@pytest.mark.timeout(300)
+def test_signups_during_a_broker_outage_answer_202_and_arrive_when_it_returns(
+    running_private_kafka: LocalKafka, tmp_path: Path
+) -> None:
+    """With the broker stopped, signups still answer 202 (readiness says Kafka is away); once
+    the broker is back the relay publishes every one of them."""
+    bootstrap = running_private_kafka.bootstrap_servers
+    topic = create_topic(bootstrap, f"t-gateway-outage-{uuid.uuid4().hex[:8]}", partitions=3)
+    process = GatewayProcess(
+        bootstrap, f"sqlite:///{tmp_path / 'gw.sqlite3'}", {USER_TOPIC: topic}, tmp_path / "log"
+    )
+    try:
+        process.wait_live()
+        with httpx.Client(base_url=process.url, timeout=10) as http:
+            first = http.post("/signup", json={"email": "first@example.org", "name": "First"})
+            assert first.status_code == 202
+            running_private_kafka.node(1).stop()
+            during = [
+                http.post("/signup", json={"email": f"u{i}@example.org", "name": f"U{i}"})
+                for i in range(10)
+            ]
+            assert [r.status_code for r in during] == [202] * 10
+            ready = http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["kafka"] is False
+            running_private_kafka.node(1).restart(timeout=120)
+            expected = {r.json()["event_id"] for r in [first, *during]}
+            messages = read_topics(bootstrap, [topic], expected=len(expected), timeout=120)
+    finally:
+        process.stop()
+    assert {header_map(m)[naming.EVENT_ID].decode() for m in messages} == expected
+
+
+@pytest.mark.postgres
+def test_gateway_on_postgres_accepts_signups_and_refuses_duplicates(
+    postgres_dsn: str, kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """With a PostgreSQL database the gateway answers 202 then 409 for the same e-mail, and the
+    accepted signup reaches Kafka through the PostgreSQL outbox."""
+    topic = new_topic(suffix="users")
+    process = GatewayProcess(kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "log")
+    email = f"pg-{uuid.uuid4().hex[:8]}@example.org"
+    try:
+        process.wait_live()
+        with httpx.Client(base_url=process.url, timeout=10) as http:
+            accepted = http.post("/signup", json={"email": email, "name": "Pg"})
+            assert accepted.status_code == 202, accepted.text
+            assert http.post("/signup", json={"email": email, "name": "Again"}).status_code == 409
+        [msg] = read_topics(kafka_bootstrap, [topic], expected=1)
+    finally:
+        process.stop()
+    assert header_map(msg)[naming.EVENT_ID].decode() == accepted.json()["event_id"]
