@@ -43,6 +43,7 @@ from conveyor.settings import Settings
 
 HAS_PUBLISHER = importlib.util.find_spec("conveyor.publish") is not None
 HAS_POLICIES = importlib.util.find_spec("conveyor.policies") is not None
+NO_PUBLISHER = "conveyor's Publisher (branch publishing) is not merged yet: not yet measurable"
 
 
 def to_event(record: Record) -> UserSignedUp:
@@ -87,7 +88,7 @@ def publisher(spec: Spec) -> Any:
 
 def publish(spec: Spec) -> Result:
     if not HAS_PUBLISHER:
-        return unsupported("conveyor's Publisher (branch publishing) is not merged yet: not yet measurable")
+        return unsupported(NO_PUBLISHER)
     events = [to_event(r) for r in load_records(spec)]  # the application's typed events
     with publisher(spec) as p:
         started = time.perf_counter()
@@ -143,7 +144,7 @@ def io_bound(spec: Spec) -> Result:
 
 def latency(spec: Spec) -> Result:
     if not HAS_PUBLISHER:
-        return unsupported("conveyor's Publisher (branch publishing) is not merged yet: not yet measurable")
+        return unsupported(NO_PUBLISHER)
     events = [to_event(r) for r in load_records(spec)]
     probe = LatencyProbe(len(events), spec["rate"])
     service = Service(spec["group"])
