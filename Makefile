@@ -19,9 +19,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: setup ## Run the whole pipeline end to end on a local broker
-	@echo "make demo: the end-to-end pipeline demo is coming (issue 7); nothing to run yet." >&2
-	@exit 1
+demo: setup ## Run the whole pipeline end to end on a local broker (conveyor demo --help)
+	$(BIN)/conveyor demo
 
 test: setup ## Run the tests (starts a local Kafka and PostgreSQL unless told where they are)
 	@if [ -z "$$CONVEYOR_TEST_POSTGRES_DSN" ]; then \

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import kafka, run, schemas, topics
+from conveyor.cli import demo, dlq, kafka, replay, run, schemas, status, tail, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -19,9 +19,14 @@ cli = typer.Typer(
 cli.add_typer(kafka.app, name="kafka")
 cli.add_typer(schemas.app, name="schemas")
 cli.add_typer(topics.app, name="topics")
+cli.command("demo")(demo.demo)
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run
 )
+cli.command("status")(status.command)
+cli.command("replay")(replay.command)
+cli.add_typer(dlq.app, name="dlq")
+cli.command("tail")(tail.command)
 
 
 @cli.callback()

@@ -104,9 +104,13 @@ class Dispatcher:
             self._completions.put((item.partition, item.offset, Status.DROPPED))
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # the loop keeps only weak references to tasks; ours drop themselves when they end
+        self._tasks.add(self._loop.create_task(coroutine))
+
+    def _forget_current_task(self) -> None:
+        task = asyncio.current_task(self._loop)
+        if task is not None:
+            self._tasks.discard(task)
 
     def _start(self, item: WorkItem) -> None:
         self._spawn(self._run_one(item))
@@ -125,6 +129,7 @@ class Dispatcher:
             else:
                 status = await self._settle([item])
         finally:
+            self._forget_current_task()
             self._completions.put((item.partition, item.offset, status))
             if not key_done:
                 self._finish_key(item)
@@ -138,6 +143,7 @@ class Dispatcher:
         try:
             status = await self._settle(items)
         finally:
+            self._forget_current_task()
             for item in items:
                 self._completions.put((item.partition, item.offset, status))
 

@@ -90,7 +90,7 @@ class ConsumerLoop:
                 continue
             state = self._assignments.get(message.topic(), message.partition())
             offset = message.offset()
-            if state is None or (state.tracker.last_tracked or -1) >= offset:
+            if state is None or not state.tracker.is_new(offset):
                 continue  # not ours (any more), or already fetched once
             state.tracker.track(offset)
             item = self._router.route(message, state)

@@ -26,6 +26,10 @@ class OffsetTracker:
         self._last_tracked = offset
         self._order.append(offset)
 
+    def is_new(self, offset: int) -> bool:
+        """Whether `offset` lies past everything tracked so far."""
+        return self._last_tracked is None or offset > self._last_tracked
+
     def complete(self, offset: int) -> bool:
         """Mark an offset finished; True when the commit position moved."""
         if offset not in self._done and self._order and offset >= self._order[0]:

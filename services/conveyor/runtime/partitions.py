@@ -197,17 +197,20 @@ class Assignments:
             self._log.warning(OFFSETS_COMMIT_FAILED, error=str(error.args[0]))
 
     def on_commit(self, error: Any, partitions: list[TopicPartition]) -> None:
-        """librdkafka's commit report (async commits), also fed the result of sync ones."""
-        if error is not None:
-            self._log.warning(OFFSETS_COMMIT_FAILED, error=str(error))
-            return
+        """librdkafka's commit report (async commits), also fed the result of sync ones.
+        A failed partition is marked uncommitted so the next commit (or the one on revoke or
+        shutdown) sends its position again."""
         for tp in partitions:
-            if tp.error is not None:
+            failure = error if error is not None else tp.error
+            if failure is not None:
+                state = self._states.get((tp.topic, tp.partition))
+                if state is not None and state.committed == tp.offset:
+                    state.committed = None
                 self._log.warning(
                     OFFSETS_COMMIT_FAILED,
                     topic=tp.topic,
                     partition=tp.partition,
-                    error=str(tp.error),
+                    error=str(failure),
                 )
                 continue
             labels = (self._service, tp.topic, str(tp.partition))

@@ -1,0 +1,226 @@
+"""`conveyor dlq list|show|redrive <service>`: inspect dead letters, send them back."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from conveyor.cli.context import settings_of
+from conveyor.ops import deadletters, ledger, parked, redrive
+from conveyor.ops.broker import Broker
+from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
+from conveyor.ops.decoding import describe_value, load_default_codec
+from conveyor.ops.redrive import RedriveOptions, RedrivePlan
+from conveyor.ops.session import open_broker, service_topology
+from conveyor.ops.timeparse import iso, to_epoch_ms
+from conveyor.ops.topology import ServiceTopology
+
+app = typer.Typer(no_args_is_help=True, help="Inspect and redrive a service's dead letters.")
+console = Console(stderr=True)
+
+Service = Annotated[str, typer.Argument(help="The service whose <service>.dlq to read.")]
+ErrorType = Annotated[
+    str | None, typer.Option(help="Error type: full name or last part (TimeoutError).")
+]
+Key = Annotated[str | None, typer.Option(help="Only this event key (entity id).")]
+Since = Annotated[str | None, typer.Option(help="Dead-lettered at/after (ISO-8601).")]
+Until = Annotated[str | None, typer.Option(help="Dead-lettered before (ISO-8601).")]
+Topic = Annotated[str | None, typer.Option(help="Only events from this original topic.")]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for the broker.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    service: Service,
+    *,
+    error_type: ErrorType = None,
+    key: Key = None,
+    since: Since = None,
+    until: Until = None,
+    topic: Topic = None,
+    limit: Annotated[int | None, typer.Option(help="Show at most this many.")] = None,
+    pending: Annotated[bool, typer.Option(help="Only letters not redriven yet.")] = False,
+    as_json: AsJson = False,
+    timeout: Timeout = 10.0,
+) -> None:
+    """List SERVICE's dead letters; each id is <partition>:<offset> in <service>.dlq.
+
+    Example: conveyor dlq list payments --error-type TimeoutError --since 2026-11-28T09:00Z
+    """
+    selection = _filter(error_type, key, since, until, topic)
+    broker, topology = _open(ctx, service, timeout)
+    with _scanning() as progress:
+        letters = [x for x in _read(broker, topology, progress) if selection.matches(x)]
+    done = ledger.load(broker, service, settle=0)
+    letters = [x for x in letters if not (pending and x.position in done)]
+    letters = letters[:limit] if limit is not None else letters
+    docs = [{**x.summary(), "redriven_at": iso(done.get(x.position))} for x in letters]
+    if as_json:
+        typer.echo(json.dumps(docs, indent=2))
+        return
+    table = Table(
+        "id", "key", "event type", "error", "from", "attempts", "redrives", "at", "redriven"
+    )  # fmt: skip
+    for s in docs:
+        table.add_row(
+            s["id"], s["key"] or "-", s["event_type"] or "-", s["error_type"] or "-",
+            f"{s['original_topic']}[{s['original_partition']}]@{s['original_offset']}",
+            str(s["attempts"] or "-"), str(s["redrive_count"]), s["dead_lettered_at"] or "-",
+            s["redriven_at"] or "-",
+        )  # fmt: skip
+    Console().print(table)
+    console.print(f"{len(letters)} dead letter(s)")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    service: Service,
+    letter_id: Annotated[str, typer.Argument(metavar="ID", help="<partition>:<offset>.")],
+    *,
+    as_json: AsJson = False,
+    timeout: Timeout = 10.0,
+) -> None:
+    """Show one dead letter: every header, and the event decoded.
+
+    Example: conveyor dlq show payments 0:42
+    """
+    broker, topology = _open(ctx, service, timeout)
+    letter = deadletters.find(broker, topology, deadletters.parse_position(letter_id))
+    doc: dict[str, Any] = {
+        **letter.summary(),
+        "timestamp": iso(letter.record.timestamp_ms),
+        "headers": letter.record.headers_text(),
+        **describe_value(load_default_codec(), letter.record.value),
+    }
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    Console().print_json(json.dumps(doc))
+
+
+@app.command("redrive")
+def redrive_(
+    ctx: typer.Context,
+    service: Service,
+    *,
+    error_type: ErrorType = None,
+    key: Key = None,
+    since: Since = None,
+    until: Until = None,
+    topic: Topic = None,
+    letter_id: Annotated[
+        list[str] | None, typer.Option("--id", help="<partition>:<offset>, repeatable.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every dead letter (no filter).")] = False,
+    rate: Annotated[float | None, typer.Option(help="Events per second at most.")] = None,
+    max_redrives: Annotated[
+        int, typer.Option(help="Hold back letters redriven this often already.")
+    ] = 3,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Redrive without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan, change nothing.")] = False,
+    as_json: AsJson = False,
+    timeout: Timeout = 10.0,
+) -> None:
+    """Send selected dead letters back through SERVICE only, each key's in original order.
+
+    They go to SERVICE's first retry tier, due now (<service>.redrive without tiers).
+
+    Prints the plan first; a run cut short resumes without duplicates; parked keys are released.
+
+    Example: conveyor dlq redrive payments --error-type TimeoutError --rate 50 --yes
+    """
+    selection = _filter(error_type, key, since, until, topic)
+    ids = frozenset(deadletters.parse_position(x) for x in letter_id or []) or None
+    if not (all_ or ids or selection != DeadLetterFilter()):
+        raise typer.BadParameter("select dead letters with a filter or --id, or pass --all")
+    options = RedriveOptions(rate=rate, max_redrives=max_redrives)
+    broker, topology = _open(ctx, service, timeout)
+    with _scanning() as progress:
+        letters = list(_read(broker, topology, progress))
+    plan = redrive.plan(broker, topology, selection, ids=ids, options=options, letters=letters)
+    _print_plan(plan, as_json)
+    if dry_run or not plan.letters:
+        console.print("dry run: nothing changed" if dry_run else "nothing to redrive")
+        return
+    if not yes and not (sys.stdin.isatty() and typer.confirm("redrive these?", default=False)):
+        console.print("not redriven: run again with --yes to redrive")
+        raise typer.Exit(1)
+    columns = (TextColumn("redriving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("redrive", total=len(plan.letters))
+        written = redrive.execute(
+            broker, plan, options, on_progress=lambda _: progress.advance(task)
+        )
+    console.print(f"redrove {written} event(s) into {plan.target}")
+
+
+def _open(ctx: typer.Context, service: str, timeout: float) -> tuple[Broker, ServiceTopology]:
+    broker = open_broker(settings_of(ctx), timeout)
+    return broker, service_topology(broker, service)
+
+
+def _filter(
+    error_type: str | None, key: str | None, since: str | None, until: str | None, topic: str | None
+) -> DeadLetterFilter:
+    return DeadLetterFilter(
+        error_type=error_type,
+        key=key,
+        original_topic=topic,
+        since_ms=to_epoch_ms(since) if since else None,
+        until_ms=to_epoch_ms(until) if until else None,
+    )
+
+
+@contextmanager
+def _scanning() -> Iterator[Progress]:
+    columns = (TextColumn("reading dead letters"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield progress
+
+
+def _read(broker: Broker, topology: ServiceTopology, progress: Progress) -> Iterator[DeadLetter]:
+    task = progress.add_task("scan", total=None)
+    yield from deadletters.read_all(
+        broker,
+        topology,
+        on_total=lambda total: progress.update(task, total=total),
+        on_read=lambda: progress.advance(task),
+    )
+
+
+def _print_plan(plan: RedrivePlan, as_json: bool) -> None:
+    if as_json:
+        doc = {
+            "service": plan.service,
+            "target": plan.target,
+            "events": [x.id for x in plan.letters],
+            "keys": plan.keys,
+            "releases_parked_keys": sorted(parked.readable(k) for k in plan.releases),
+            "skipped": [{"id": s.letter.id, "reason": s.reason} for s in plan.skipped],
+            "already_redriven": plan.already_redriven,
+        }
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    out = Console()
+    out.print(
+        f"redrive {len(plan.letters)} event(s) of {plan.keys} key(s) from {plan.service}.dlq "
+        f"into {plan.target}"
+    )
+    if plan.releases:
+        keys = sorted(parked.readable(k) for k in plan.releases)
+        out.print(f"releases parked key(s): {', '.join(keys)}")
+    if plan.already_redriven:
+        out.print(f"{plan.already_redriven} matching letter(s) were redriven before: skipped")
+    for s in plan.skipped:
+        out.print(f"held back {s.letter.id}: {s.reason}")

@@ -1,0 +1,98 @@
+"""Reading what the pipeline did, from the outside: the mail directory, the stand-ins' listings,
+the services' SQLite files and the dead-letter topics."""
+
+from __future__ import annotations
+
+import email.policy
+import sqlite3
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from conveyor import naming
+
+
+@dataclass(frozen=True)
+class SentMail:
+    to: str
+    kind: str  # from the Message-ID `<kind.event_id@domain>`
+    message_id: str
+
+
+def read_mail(directory: Path) -> list[SentMail]:
+    parser = BytesParser(policy=email.policy.default)
+    mails = []
+    for path in sorted(directory.glob("*.eml")):
+        message = parser.parsebytes(path.read_bytes())
+        message_id = str(message["Message-ID"] or "").strip()  # long ids arrive folded
+        kind = message_id.lstrip("<").split(".", 1)[0]
+        mails.append(SentMail(str(message["To"]), kind, message_id))
+    return mails
+
+
+def mail_counts(mails: list[SentMail], kind: str) -> tuple[Counter[str], int]:
+    """Per recipient, how many distinct messages of `kind` (by Message-ID), and how many
+    deliveries repeated a Message-ID already delivered (a redelivery, recognisable as such)."""
+    ids = [(m.to, m.message_id) for m in mails if m.kind == kind]
+    distinct = set(ids)
+    return Counter(to for to, _ in distinct), len(ids) - len(distinct)
+
+
+def listing(base_url: str, path: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{base_url}{path}", timeout=5.0)
+    response.raise_for_status()
+    records: list[dict[str, Any]] = response.json()
+    return records
+
+
+def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows from a service's SQLite file (read-only; empty when the file does not exist yet)."""
+    if not database.exists():
+        return []
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5.0) as conn:
+        return list(conn.execute(sql))
+
+
+def dead_letter_keys(bootstrap_servers: str, service: str) -> list[str]:
+    """The keys of every record in `<service>.dlq` (none when the topic does not exist)."""
+    topic = naming.dead_letter_topic(service)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": f"conveyor-demo-reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        metadata = consumer.list_topics(topic, timeout=10)
+        described = metadata.topics.get(topic)
+        if described is None or described.error is not None:
+            return []
+        ends = {}
+        for partition in described.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            if high > low:
+                ends[partition] = high
+        if not ends:
+            return []
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        keys: list[str] = []
+        while ends:
+            message = consumer.poll(5.0)
+            if message is None:
+                break
+            if message.error() is None:
+                keys.append((message.key() or b"").decode())
+            offset = message.offset()
+            if offset is not None and offset + 1 >= ends.get(message.partition(), 0):
+                ends.pop(message.partition(), None)
+        return keys
+    finally:
+        consumer.close()

@@ -1,0 +1,25 @@
+"""Event values to JSON-ready dicts through the codec, never failing on bad bytes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from conveyor.codec import DecodeError, default_codec
+from conveyor.typing import Codec
+
+
+def load_default_codec() -> Codec:
+    """The project's codec over the repository's `schemas/`."""
+    return default_codec()
+
+
+def describe_value(codec: Codec, value: bytes | None) -> dict[str, Any]:
+    """`{"type", "event"}` when the value decodes; else the error and the bytes in base64."""
+    if value is None:
+        return {"type": None, "event": None}
+    try:
+        event = codec.decode(value)
+    except DecodeError as exc:
+        return {"type": None, "error": str(exc), "raw_base64": base64.b64encode(value).decode()}
+    return {"type": event.AVRO_NAME, "event": event.model_dump(mode="json")}

@@ -1,0 +1,61 @@
+"""A consumed Kafka record as a plain value, and the header helpers the commands share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conveyor.ops.broker import TP
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record read from a topic; headers in their original order (names may repeat)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @classmethod
+    def of(cls, message: Any) -> Record:
+        """From a confluent-kafka `Message`."""
+        _, timestamp = message.timestamp()
+        return cls(
+            topic=message.topic(),
+            partition=message.partition(),
+            offset=message.offset(),
+            timestamp_ms=timestamp,
+            key=message.key(),
+            value=message.value(),
+            headers=tuple((name, value or b"") for name, value in (message.headers() or [])),
+        )
+
+    @property
+    def tp(self) -> TP:
+        return (self.topic, self.partition)
+
+    @property
+    def key_text(self) -> str | None:
+        return None if self.key is None else self.key.decode("utf-8", errors="replace")
+
+    def header(self, name: str) -> str | None:
+        """The last value of header `name`, as text (the last one wins, as in most clients)."""
+        found = None
+        for header, value in self.headers:
+            if header == name:
+                found = value
+        return None if found is None else found.decode("utf-8", errors="replace")
+
+    def int_header(self, name: str, default: int | None = None) -> int | None:
+        text = self.header(name)
+        try:
+            return int(text) if text is not None else default
+        except ValueError:
+            return default
+
+    def headers_text(self) -> dict[str, str]:
+        return {name: value.decode("utf-8", errors="replace") for name, value in self.headers}

@@ -1,0 +1,50 @@
+"""The crm-sync service: one handler that creates the contact, and `main`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from conveyor.events import UserSignedUp
+from conveyor.ratelimit import RateLimit
+from conveyor.retry import RetryPolicy
+from conveyor.runtime import Context, Service
+from conveyor.settings import Settings
+from integrations.config import api_endpoint
+from integrations.http import ApiClient, JsonApi
+from integrations.policies import UNORDERED_RETRY, declared_retry, unordered
+from integrations.serve import serve
+
+NAME = "crm-sync"
+DEFAULT_URL = "http://127.0.0.1:8101"
+
+
+def contact_of(event: UserSignedUp) -> dict[str, Any]:
+    return {"user_id": event.user_id, "email": event.email, "name": event.name}
+
+
+def build_service(
+    crm: JsonApi, rate_limit: RateLimit | None = None, retry: RetryPolicy = UNORDERED_RETRY
+) -> Service:
+    """`rate_limit` caps calls to the CRM (its API allows so many per second)."""
+    service = Service(NAME)
+
+    @service.handler(UserSignedUp, policy=unordered(retry, rate_limit=rate_limit))
+    def create_contact(event: UserSignedUp, ctx: Context) -> None:
+        answer = crm.post("/contacts", contact_of(event), idempotency_key=event.user_id)
+        ctx.log.debug("crm.contact_created", contact_id=answer.body.get("contact_id"))
+
+    return service
+
+
+def main(settings: Settings, argv: list[str]) -> int:
+    """`conveyor run crm-sync`; CRM_URL names the CRM API, CRM_RATE_LIMIT its calls per second
+    (50)."""
+    del argv
+    env = os.environ
+    crm = ApiClient(api_endpoint(env, "CRM", DEFAULT_URL))
+    try:
+        limit = RateLimit(max=int(env.get("CRM_RATE_LIMIT") or 50), duration=1.0)
+        return serve(build_service(crm, limit, declared_retry(NAME)), settings, env)
+    finally:
+        crm.close()

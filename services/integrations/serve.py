@@ -1,0 +1,20 @@
+"""The end of every reference service's `main`: JSON logs, then the runtime with conveyor's
+policies (retries, dead letters, parking, rate limits, idempotency) until signalled."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from conveyor.codec import default_codec
+from conveyor.policies import Policies, PolicySettings
+from conveyor.runtime import Service, ServiceSettings, run_service
+from conveyor.runtime.logs import configure_json_logs
+from conveyor.settings import Settings
+
+
+def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
+    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`); returns the exit code."""
+    service_settings = ServiceSettings.from_env(env)
+    configure_json_logs(service_settings.log_level)
+    policies = Policies(settings.bootstrap_servers, PolicySettings(group=service.name))
+    return run_service(service, settings, service_settings, default_codec(), extension=policies)

@@ -1,0 +1,81 @@
+"""The order-email service: directory upkeep, one mail per paid, shipped or cancelled order."""
+
+from __future__ import annotations
+
+import os
+
+from conveyor.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
+from conveyor.events.orders import OrderEvent
+from conveyor.idempotency import ProcessedEventStore
+from conveyor.retry import RetryPolicy
+from conveyor.runtime import Context, Service
+from conveyor.settings import Settings
+from integrations.config import database_path, smtp_endpoint
+from integrations.mail import Mail, Mailer, MailSender
+from integrations.policies import UNORDERED_RETRY, declared_retry, processed_store, unordered
+from integrations.serve import serve
+from order_email.directory import Directory, Recipient
+
+NAME = "order-email"
+KINDS: dict[type[OrderEvent], str] = {
+    OrderPaid: "order-paid",
+    OrderShipped: "order-shipped",
+    OrderCancelled: "order-cancelled",
+}
+
+
+def mail_for(event: OrderEvent, to: Recipient) -> Mail:
+    amount = f"{to.total / 100:.2f} {to.currency}"
+    if isinstance(event, OrderPaid):
+        subject, text = "Payment received", f"we received your payment of {amount}."
+    elif isinstance(event, OrderShipped):
+        subject = "Your order is on its way"
+        text = f"it left with {event.carrier}, tracking number {event.tracking_number}."
+    elif isinstance(event, OrderCancelled):
+        subject, text = "Order cancelled", f"your order was cancelled: {event.reason}."
+    else:
+        raise TypeError(f"order-email writes no mail for {type(event).__name__}")
+    body = f"Hello {to.name},\n\nabout order {event.order_id}: {text}\n\nThe conveyor team\n"
+    return Mail(to=to.email, subject=f"{subject} ({event.order_id[:8]})", body=body)
+
+
+def build_service(
+    directory: Directory,
+    mailer: MailSender,
+    store: ProcessedEventStore | None = None,
+    retry: RetryPolicy = UNORDERED_RETRY,
+) -> Service:
+    """`store` marks each order update mailed, so a redelivery does not mail again."""
+    service = Service(NAME)
+
+    @service.handler(UserSignedUp, policy=unordered(retry))
+    def add_user(event: UserSignedUp, ctx: Context) -> None:
+        directory.add_user(event.user_id, event.email, event.name)
+
+    @service.handler(OrderPlaced, policy=unordered(retry))
+    def add_order(event: OrderPlaced, ctx: Context) -> None:
+        directory.add_order(event.order_id, event.user_id, event.total, event.currency)
+
+    def send(event: OrderEvent, ctx: Context) -> None:
+        mail = mail_for(event, directory.recipient(event.order_id))
+        mailer.send(mail, event_id=event.event_id, kind=KINDS[type(event)])
+
+    for event_type in KINDS:
+        service.handler(event_type, policy=unordered(retry, store))(send)
+    return service
+
+
+def main(settings: Settings, argv: list[str]) -> int:
+    """`conveyor run order-email`; SMTP_HOST/SMTP_PORT name the mail server, ORDER_EMAIL_DB the
+    SQLite file of the directory."""
+    del argv
+    env = os.environ
+    directory = Directory(database_path(env, "ORDER_EMAIL_DB", settings.state_dir, NAME))
+    store = processed_store(env, settings.state_dir, NAME)
+    try:
+        mailer = Mailer(smtp_endpoint(env))
+        service = build_service(directory, mailer, store, declared_retry(NAME))
+        return serve(service, settings, env)
+    finally:
+        directory.close()
+        store.close()

@@ -1,0 +1,61 @@
+"""The payments service: charge, then publish the outcome; and `main`."""
+
+from __future__ import annotations
+
+import os
+
+from conveyor.events import OrderPaid, OrderPaymentFailed, OrderPlaced
+from conveyor.events.base import Event
+from conveyor.runtime import Context, Service
+from conveyor.settings import Settings
+from integrations.config import api_endpoint
+from integrations.followup import Emitter, follow_up_id
+from integrations.http import ApiAnswer, ApiClient, JsonApi
+from integrations.policies import ordered
+from integrations.publishing import confirmed_emitter
+from integrations.serve import serve
+
+NAME = "payments"
+DEFAULT_URL = "http://127.0.0.1:8102"
+DECLINED = 402
+
+
+def outcome_of(order: OrderPlaced, answer: ApiAnswer) -> Event:
+    """`OrderPaid` for a successful charge, `OrderPaymentFailed` for a declined one."""
+    if answer.status == DECLINED:
+        return OrderPaymentFailed(
+            event_id=follow_up_id(order.event_id, "OrderPaymentFailed"),
+            order_id=order.order_id,
+            reason=str(answer.body.get("reason") or "declined"),
+        )
+    return OrderPaid(
+        event_id=follow_up_id(order.event_id, "OrderPaid"),
+        order_id=order.order_id,
+        payment_id=str(answer.body["charge_id"]),
+        amount=order.total,
+        currency=order.currency,
+    )
+
+
+def build_service(gateway: JsonApi, emitter: Emitter) -> Service:
+    service = Service(NAME)
+
+    @service.handler(OrderPlaced, policy=ordered())
+    def charge(event: OrderPlaced, ctx: Context) -> None:
+        charge = {"order_id": event.order_id, "amount": event.total, "currency": event.currency}
+        answer = gateway.post("/charges", charge, idempotency_key=event.order_id, accept={DECLINED})
+        emitter.emit(outcome_of(event, answer))
+
+    return service
+
+
+def main(settings: Settings, argv: list[str]) -> int:
+    """`conveyor run payments`; PAYMENTS_URL names the payment gateway."""
+    del argv
+    env = os.environ
+    gateway = ApiClient(api_endpoint(env, "PAYMENTS", DEFAULT_URL))
+    with confirmed_emitter(settings, NAME) as emitter:
+        try:
+            return serve(build_service(gateway, emitter), settings, env)
+        finally:
+            gateway.close()
