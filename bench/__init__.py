@@ -1,0 +1,1 @@
+"""Benchmarks: conveyor's micro-benchmarks, and `python -m bench`: the side-by-side comparison."""

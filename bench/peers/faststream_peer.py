@@ -1,0 +1,204 @@
+"""FastStream's Kafka broker (aiokafka underneath), used the way its documentation shows.
+
+Subscribers get the raw bytes and decode them with fastavro (FastStream has no Avro codec of its
+own); per-message access logs are off (`logger=None`), as a service under load would run.
+At-least-once commits (`AckPolicy.ACK`) are synchronous, one per delivery: per message they cap a
+subscriber near a hundred events/s here, so benchmark 2 uses a batch subscriber (one commit per
+batch of up to 500), benchmark 3 the per-partition workers FastStream offers for ordered
+concurrency, and benchmarks 4 and 5 FastStream's default policy (`ACK_FIRST`, auto-commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from bench.peers.common import (
+    AvroFrame,
+    LatencyProbe,
+    OrderCheck,
+    Progress,
+    Record,
+    event_index,
+    headers_for,
+    load_records,
+    new_tally,
+)
+from bench.peers.protocol import Result, Spec, measured, serve
+
+
+def make_broker(spec: Spec) -> KafkaBroker:
+    return KafkaBroker(
+        spec["bootstrap"],
+        acks="all",
+        enable_idempotence=True,
+        compression_type="lz4",
+        linger_ms=5,
+        logger=None,
+    )
+
+
+def str_headers(record: Record) -> dict[str, str]:
+    return {name: value.decode() for name, value in headers_for(record)}
+
+
+def subscribe(broker: KafkaBroker, spec: Spec, handler: Callable[..., Any], **extra: Any) -> None:
+    broker.subscriber(spec["topic"], group_id=spec["group"], auto_offset_reset="earliest", **extra)(
+        handler
+    )
+
+
+async def wait_done(done: Callable[[], bool], cap: float) -> None:
+    deadline = time.perf_counter() + cap
+    while not done() and time.perf_counter() < deadline:
+        await asyncio.sleep(0.02)
+
+
+async def _publish(spec: Spec) -> Result:
+    records = load_records(spec)
+    frame = AvroFrame(spec["schema"])
+    broker = make_broker(spec)
+    await broker.connect()
+    topic = spec["topic"]
+    started = time.perf_counter()
+    pending = [
+        await broker.publish(
+            frame.encode(r),
+            topic,
+            key=r["user_id"].encode(),
+            headers=str_headers(r),
+            no_confirm=True,
+        )
+        for r in records
+    ]
+    delivered = len([m for m in await asyncio.gather(*pending) if m is not None])
+    elapsed = time.perf_counter() - started
+    await broker.stop()
+    return measured(
+        "encode with fastavro, broker.publish(no_confirm=True), gather the delivery futures",
+        events_per_s=delivered / elapsed,
+        delivered=delivered,
+    )
+
+
+async def _consume(spec: Spec) -> Result:
+    frame = AvroFrame(spec["schema"])
+    progress = Progress(spec["events"])
+    broker = make_broker(spec)
+
+    async def handle(bodies: list[bytes]) -> None:
+        for body in bodies:
+            frame.decode(body)
+        progress.tick(len(bodies))
+
+    subscribe(broker, spec, handle, batch=True, max_records=500, ack_policy=AckPolicy.ACK)
+    await broker.start()
+    await wait_done(lambda: progress.finished, spec["time_cap"])
+    await broker.stop()
+    return measured(
+        "batch subscriber (up to 500), decode, no-op; AckPolicy.ACK commits after each batch",
+        events_per_s=progress.rate(),
+        handled=progress.done,
+    )
+
+
+async def _io_bound(spec: Spec) -> Result:
+    frame = AvroFrame(spec["schema"])
+    progress = Progress(spec["events"])
+    order = OrderCheck()
+    delay = spec["io_delay"]
+    broker = make_broker(spec)
+
+    async def handle(body: bytes, message: KafkaMessage) -> None:
+        record = frame.decode(body)
+        await asyncio.sleep(delay)
+        order.see(message.raw_message.key.decode(), event_index(record["event_id"]))  # type: ignore[union-attr]
+        progress.tick()
+
+    # max_workers with manual acks: one worker per partition, in order within each partition.
+    workers = spec["partitions"]
+    subscribe(broker, spec, handle, max_workers=workers, ack_policy=AckPolicy.ACK)
+    await broker.start()
+    await wait_done(lambda: progress.finished, spec["time_cap"])
+    await broker.stop()
+    return measured(
+        f"max_workers={workers}, AckPolicy.ACK: partitions concurrent, each in order, "
+        "a commit per message",
+        events_per_s=progress.rate(),
+        handled=progress.done,
+        order_violations=order.violations,
+    )
+
+
+async def _latency(spec: Spec) -> Result:
+    frame = AvroFrame(spec["schema"])
+    records = load_records(spec)
+    probe = LatencyProbe(len(records), spec["rate"])
+    broker = make_broker(spec)
+
+    async def handle(body: bytes) -> None:
+        probe.received(event_index(frame.decode(body)["event_id"]))
+
+    async def send(i: int) -> None:
+        r = records[i]
+        key, headers = r["user_id"].encode(), str_headers(r)
+        await broker.publish(
+            frame.encode(r), spec["topic"], key=key, headers=headers, no_confirm=True
+        )
+
+    subscribe(broker, spec, handle)
+    await broker.start()
+    while not probe.ready.is_set():
+        await send(0)
+        await asyncio.sleep(0.2)
+    probe.begin()
+    for i in range(1, len(records)):
+        await asyncio.sleep(probe.delay(i))
+        probe.stamp(i)
+        await send(i)
+    await wait_done(lambda: probe.done, 30)
+    await broker.stop()
+    return measured(
+        "publish(no_confirm=True) paced; default subscriber (auto-commit) on the same loop",
+        **probe.metrics(),
+    )
+
+
+async def _failure(spec: Spec) -> Result:
+    frame = AvroFrame(spec["schema"])
+    tally = new_tally(spec)
+    broker = make_broker(spec)
+
+    async def handle(body: bytes, message: KafkaMessage) -> None:
+        tally.handle(frame.decode(body), message.raw_message.key.decode())  # type: ignore[union-attr]
+
+    subscribe(broker, spec, handle)
+    await broker.start()
+    await wait_done(tally.settled, spec["time_cap"])
+    await broker.stop()
+    return measured(
+        "handler raises; default AckPolicy.ACK_FIRST (auto-commit): logged, consumer moves on",
+        **tally.metrics(),
+    )
+
+
+def _sync(run: Callable[[Spec], Awaitable[Result]]) -> Callable[[Spec], Result]:
+    return lambda spec: asyncio.run(run(spec))  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    serve(
+        {
+            "publish": _sync(_publish),
+            "consume": _sync(_consume),
+            "io_bound": _sync(_io_bound),
+            "latency": _sync(_latency),
+            "failure": _sync(_failure),
+        }
+    )
