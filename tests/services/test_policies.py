@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conveyor.policies import Idempotency
+from conveyor.policies import Idempotency, declared_retry, ordered, unordered
 from conveyor.runtime import Ordering
 from conveyor.topology import load
-from integrations.policies import declared_retry, ordered, processed_store, unordered
+from integrations.store import processed_store
 
 
 def test_unordered_services_retry_on_their_declared_tiers() -> None:
