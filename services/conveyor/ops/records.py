@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.ops.broker import TP
+from conveyor.records import last_header, message_fields, message_headers
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,7 @@ class Record:
     @classmethod
     def of(cls, message: Any) -> Record:
         """From a confluent-kafka `Message`."""
-        _, timestamp = message.timestamp()
-        return cls(
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
-            timestamp_ms=timestamp,
-            key=message.key(),
-            value=message.value(),
-            headers=tuple((name, value or b"") for name, value in (message.headers() or [])),
-        )
+        return cls(**message_fields(message), headers=tuple(message_headers(message)))
 
     @property
     def tp(self) -> TP:
@@ -44,10 +36,7 @@ class Record:
 
     def header(self, name: str) -> str | None:
         """The last value of header `name`, as text (the last one wins, as in most clients)."""
-        found = None
-        for header, value in self.headers:
-            if header == name:
-                found = value
+        found = last_header(self.headers, name)
         return None if found is None else found.decode("utf-8", errors="replace")
 
     def int_header(self, name: str, default: int | None = None) -> int | None:
