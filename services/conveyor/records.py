@@ -1,13 +1,17 @@
-"""A consumed Kafka message's fields as plain values, and the header lookup its readers share
-(the dead-letter sink's `SourceRecord`, the operations commands' `Record`)."""
+"""A consumed Kafka message's position and bytes as a plain value, and the header lookup its
+readers share (the dead-letter sink's `SourceRecord`, the operations commands' `Record`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from dataclasses import dataclass
+from typing import Any
 
 
-class MessageFields(TypedDict):
+@dataclass(frozen=True)
+class Consumed:
+    """Where a message was read and its bytes; subclasses add its headers in their own form."""
+
     topic: str
     partition: int
     offset: int
@@ -16,17 +20,17 @@ class MessageFields(TypedDict):
     value: bytes | None
 
 
-def message_fields(message: Any) -> MessageFields:
-    """All but the headers of a confluent_kafka `Message` (typed loosely: it ships no stubs)."""
+def message_fields(message: Any) -> dict[str, Any]:
+    """`Consumed`'s fields of a confluent_kafka `Message` (typed loosely: it ships no stubs)."""
     _kind, timestamp = message.timestamp()
-    return MessageFields(
-        topic=message.topic(),
-        partition=message.partition(),
-        offset=message.offset(),
-        timestamp_ms=timestamp,
-        key=message.key(),
-        value=message.value(),
-    )
+    return {
+        "topic": message.topic(),
+        "partition": message.partition(),
+        "offset": message.offset(),
+        "timestamp_ms": timestamp,
+        "key": message.key(),
+        "value": message.value(),
+    }
 
 
 def message_headers(message: Any) -> list[tuple[str, bytes]]:

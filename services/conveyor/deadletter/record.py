@@ -5,21 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conveyor.records import last_header, message_fields, message_headers
+from conveyor.records import Consumed, last_header, message_fields, message_headers
 
 Headers = list[tuple[str, bytes]]
 
 
 @dataclass(frozen=True)
-class SourceRecord:
+class SourceRecord(Consumed):
     """What conveyor keeps of a consumed message: enough to rebuild it byte for byte elsewhere."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
     headers: Headers
 
     @classmethod

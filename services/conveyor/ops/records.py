@@ -6,19 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.ops.broker import TP
-from conveyor.records import last_header, message_fields, message_headers
+from conveyor.records import Consumed, last_header, message_fields, message_headers
 
 
 @dataclass(frozen=True)
-class Record:
+class Record(Consumed):
     """One record read from a topic; headers in their original order (names may repeat)."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
