@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -84,6 +85,7 @@ class LocalKafka:
         self.spec = spec
         self.pids: dict[int, int] = {}
         self.cluster_id = ""
+        self._state_lock = threading.Lock()  # nodes stop in parallel threads, each saving state
 
     @classmethod
     def load(cls, home: Path, distribution: KafkaDistribution) -> LocalKafka | None:
@@ -183,7 +185,8 @@ class LocalKafka:
         self.signal_node(node_id, signal.SIGCONT)  # a paused JVM cannot shut down
         self.signal_node(node_id, signal.SIGTERM)
         if not self.wait_exit(node_id, timeout):
-            self.signal_node(node_id, signal.SIGKILL)
+            with contextlib.suppress(LauncherError):  # it may exit on its own meanwhile
+                self.signal_node(node_id, signal.SIGKILL)
             self.wait_exit(node_id, 10)
         self.pids.pop(node_id, None)
         self._save()
@@ -278,11 +281,13 @@ class LocalKafka:
         return self._node_dir(node_id) / "broker.log"
 
     def _save(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        state = {"spec": asdict(self.spec), "cluster_id": self.cluster_id, "pids": self.pids}
-        tmp = self.home / f"{_STATE}.tmp"
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(self.home / _STATE)
+        with self._state_lock:
+            self.home.mkdir(parents=True, exist_ok=True)
+            pids = dict(self.pids)  # a copy: other threads pop their node's pid meanwhile
+            state = {"spec": asdict(self.spec), "cluster_id": self.cluster_id, "pids": pids}
+            tmp = self.home / f"{_STATE}.tmp"
+            tmp.write_text(json.dumps(state, indent=2))
+            tmp.replace(self.home / _STATE)
 
 
 def _port_free(port: int) -> bool:

@@ -10,7 +10,9 @@ How the pieces fit (one module each):
   state, the rebalance callbacks and commits; `offsets` tracks each partition's completed prefix.
 - `dispatcher`: runs handlers (async on an event-loop thread, sync on a thread pool) through the
   `scheduler` (one event per key at a time, up to `max_in_flight` keys); a failed attempt goes to
-  the `failures` seam, whose outcome says retry after a delay, forwarded, or fatal.
+  the `failures` seam, whose outcome says retry after a delay, forwarded, or fatal. Started
+  items run on `workers` (long-lived coroutines, not a task per event); sync handlers' results
+  come back through `threads`.
 - `transactions`: exactly-once consume-transform-produce for `Service(name, transactional=True)`:
   follow-ups from `ctx.publish` are produced in one Kafka transaction with the offsets.
 - `runner.run_service`: wires it all and handles SIGTERM/SIGINT; `health`, `metrics`, `logs`.

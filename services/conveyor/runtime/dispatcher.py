@@ -1,7 +1,8 @@
 """Runs handlers: async ones on an event loop thread, sync ones on a thread pool.
 
-Owns the key scheduler and the batch collectors; every method prefixed `_` runs on the loop
-thread. Each finished item is reported back to the poll thread on the `completions` queue.
+Owns the key scheduler, the workers and the batch collectors; every method prefixed `_` runs on
+the loop thread. Finished items go back to the poll thread on the `completions` queue, one list
+per turn of the loop rather than one message per event.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL, EVENT_PROCESSED, is
 from conveyor.runtime.metrics import EventMeters, RuntimeMetrics
 from conveyor.runtime.scheduler import KeyScheduler
 from conveyor.runtime.service import Registration
+from conveyor.runtime.threads import ThreadBridge
 from conveyor.runtime.work import Completion, PartitionState, Status, WorkItem
+from conveyor.runtime.workers import Workers
 
 
 class Dispatcher:
@@ -40,7 +43,7 @@ class Dispatcher:
         failures: FailureHandler,
         publisher: Publisher,
         metrics: RuntimeMetrics,
-        completions: queue.SimpleQueue[Completion],
+        completions: queue.SimpleQueue[list[Completion]],
         extension: RuntimeExtension = NO_EXTENSION,
         publisher_for: Callable[[WorkItem], Publisher] | None = None,
     ) -> None:
@@ -55,8 +58,15 @@ class Dispatcher:
         self._batches: dict[Registration, BatchCollector] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._loop = asyncio.new_event_loop()
+        self._threads = ThreadBridge(self._loop, self._pool)
         self._thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
         self._tasks: set[asyncio.Task[None]] = set()
+        self._workers: Workers[WorkItem] = Workers(
+            self._loop, self._run_one, self._spawn, max_in_flight
+        )
+        self._guarded = extension is not NO_EXTENSION
+        self._finished: list[Completion] = []
+        self._processed: dict[str, int] = {}  # counted per loop turn, added to the meters at once
         self._log = structlog.get_logger("conveyor.runtime")
         self._by_type: dict[str, EventMeters] = {}
         self._log_each = False
@@ -76,20 +86,27 @@ class Dispatcher:
         self._loop.call_soon_threadsafe(self._discard, frozenset(partitions))
 
     def stop(self, timeout: float) -> None:
-        """Stop the loop thread and the pool; handlers still running are abandoned."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        """Stop the loop thread and the pool; handlers still running are cancelled."""
+        self._loop.call_soon_threadsafe(self._close)
         self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- loop thread -----------------------------------------------------------------------------
+    def _close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._loop.call_soon(self._loop.stop)  # after the cancelled tasks' last step
+
     def _accept(self, items: list[WorkItem]) -> None:
+        offer = self._scheduler.offer
+        ready: list[WorkItem] = []
         for item in items:
             registration = item.registration
             if registration is not None and registration.batch is not None:
                 self._collector(registration).add(item)
                 continue
-            for ready in self._scheduler.offer(item.key, item):
-                self._start(ready)
+            ready += offer(item.key, item)
+        self._workers.start(ready)
 
     def _collector(self, registration: Registration) -> BatchCollector:
         collector = self._batches.get(registration)
@@ -103,51 +120,62 @@ class Dispatcher:
         for collector in self._batches.values():
             dropped.extend(collector.discard(partitions))
         for item in dropped:
-            self._completions.put((item.partition, item.offset, Status.DROPPED))
+            self._report(item, Status.DROPPED)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         # the loop keeps only weak references to tasks; ours drop themselves when they end
-        self._tasks.add(self._loop.create_task(coroutine))
+        task = self._loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def _forget_current_task(self) -> None:
-        task = asyncio.current_task(self._loop)
-        if task is not None:
-            self._tasks.discard(task)
+    def _report(self, item: WorkItem, status: Status) -> None:
+        if not self._finished:
+            self._loop.call_soon(self._flush)
+        self._finished.append((item.partition, item.offset, status))
 
-    def _start(self, item: WorkItem) -> None:
-        self._spawn(self._run_one(item))
+    def _flush(self) -> None:
+        """Once per loop turn: hand the finished items over, and count the processed ones."""
+        finished, self._finished = self._finished, []
+        self._completions.put(finished)
+        for type_name, count in self._processed.items():
+            self._meters_named(type_name).processed.inc(count)
+        self._processed.clear()
 
     async def _run_one(self, item: WorkItem) -> None:
+        """A worker's turn with one scheduled item."""
         status = Status.DROPPED
-        key_done = False
+        reported_later = False
         try:
             diverted = self._extension.divert(item) if item.partition.active else None
             if diverted is not None:
                 # Its record is produced already, in key order: the key's next event need not
-                # wait for the broker's confirmation, only this offset does.
-                self._finish_key(item)
-                key_done = True
-                status = await self._confirm_diverted(item, diverted)
-            else:
-                status = await self._settle([item])
+                # wait for the broker's confirmation (nor this worker), only this offset does.
+                self._spawn(self._report_diverted(item, diverted))
+                reported_later = True
+                return
+            status = await self._settle([item])
         finally:
-            self._forget_current_task()
-            self._completions.put((item.partition, item.offset, status))
-            if not key_done:
-                self._finish_key(item)
+            if not reported_later:
+                self._report(item, status)
+            self._finish_key(item)
 
     def _finish_key(self, item: WorkItem) -> None:
-        for ready in self._scheduler.finish(item.key):
-            self._start(ready)
+        self._workers.start(self._scheduler.finish(item.key))
+
+    async def _report_diverted(self, item: WorkItem, diverted: Forwarded) -> None:
+        status = Status.DROPPED
+        try:
+            status = await self._confirm_diverted(item, diverted)
+        finally:
+            self._report(item, status)
 
     async def _run_batch(self, items: list[WorkItem]) -> None:
         status = Status.DROPPED
         try:
             status = await self._settle(items)
         finally:
-            self._forget_current_task()
             for item in items:
-                self._completions.put((item.partition, item.offset, status))
+                self._report(item, status)
 
     async def _settle(self, items: list[WorkItem]) -> Status:
         """Attempt one event (or one batch) until it succeeds or the failure seam settles it."""
@@ -191,7 +219,8 @@ class Dispatcher:
     def _attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
         """One attempt; the extension guards single events (e.g. with idempotency marks)."""
         registration = items[0].registration
-        if len(items) > 1 or registration is None or registration.batch is not None:
+        single = len(items) == 1 and registration is not None and registration.batch is None
+        if not (single and self._guarded):
             return self._call(items, attempt)
         return self._extension.guard(items[0], lambda: self._call(items, attempt))
 
@@ -214,7 +243,7 @@ class Dispatcher:
         if registration.is_async:
             result: Awaitable[None] = registration.function(*arguments)
             return result
-        return self._loop.run_in_executor(self._pool, registration.function, *arguments)
+        return self._threads.run(registration.function, *arguments)
 
     async def _delivered(self, outcome: Forwarded) -> bool:
         delivery = outcome.delivery
@@ -242,17 +271,20 @@ class Dispatcher:
         return Status.FATAL
 
     def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
-        meters = self._meters(items[0])
-        meters.processed.inc(len(items))
+        type_name = items[0].type_name
+        self._processed[type_name] = self._processed.get(type_name, 0) + len(items)
         self._extension.succeeded(items)
-        meters.duration.observe(seconds)
+        self._meters_named(type_name).duration.observe(seconds)
         if self._log_each:
             fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
             self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
 
     def _meters(self, item: WorkItem) -> EventMeters:
-        meters = self._by_type.get(item.type_name)
+        return self._meters_named(item.type_name)
+
+    def _meters_named(self, type_name: str) -> EventMeters:
+        meters = self._by_type.get(type_name)
         if meters is None:
-            meters = self._metrics.for_event_type(item.type_name)
-            self._by_type[item.type_name] = meters
+            meters = self._metrics.for_event_type(type_name)
+            self._by_type[type_name] = meters
         return meters

@@ -51,6 +51,7 @@ class ConsumerLoop:
         self._holds = holds or Holds(lambda item, now: 0.0)
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
+        self._skipped: dict[str, Any] = {}  # the skipped counter's child per topic
 
     def run(self, stop: threading.Event) -> int:
         """Consume until `stop` is set or a handler failure is fatal; returns the exit code."""
@@ -84,6 +85,8 @@ class ConsumerLoop:
 
     def _dispatch(self, messages: list[Any]) -> None:
         items: list[WorkItem] = []
+        skipped: dict[str, int] = {}
+        route = self._router.route
         for message in messages:
             if message.error() is not None:
                 self._on_consumer_error(message.error())
@@ -93,16 +96,23 @@ class ConsumerLoop:
             if state is None or not state.tracker.is_new(offset):
                 continue  # not ours (any more), or already fetched once
             state.tracker.track(offset)
-            item = self._router.route(message, state)
+            item = route(message, state)
             if item is None:
                 state.tracker.complete(offset)
-                self._metrics.skipped.labels(self._service, state.topic).inc()
-                self._log.debug(
-                    EVENT_SKIPPED, topic=state.topic, partition=state.partition, offset=offset
-                )
+                skipped[state.topic] = skipped.get(state.topic, 0) + 1
                 continue
             items.append(item)
+        if skipped:
+            self._count_skipped(skipped)
         self._submit(self._holds.filter(items, time.time()))
+
+    def _count_skipped(self, skipped: dict[str, int]) -> None:
+        for topic, count in skipped.items():
+            counter = self._skipped.get(topic)
+            if counter is None:
+                counter = self._skipped[topic] = self._metrics.skipped.labels(self._service, topic)
+            counter.inc(count)
+            self._log.debug(EVENT_SKIPPED, topic=topic, count=count)
 
     def _submit(self, items: list[WorkItem]) -> None:
         if not items:

@@ -40,7 +40,7 @@ class Assignments:
         self,
         service: str,
         dispatcher: Dispatcher,
-        completions: queue.SimpleQueue[Completion],
+        completions: queue.SimpleQueue[list[Completion]],
         metrics: RuntimeMetrics,
         *,
         max_pending: int,
@@ -113,18 +113,16 @@ class Assignments:
     def collect(self, wait: float = 0.0) -> None:
         """Apply the dispatcher's reports; waits up to `wait` seconds for the first one."""
         try:
-            completion = (
-                self._completions.get(timeout=wait) if wait else self._completions.get_nowait()
-            )
+            batch = self._completions.get(timeout=wait) if wait else self._completions.get_nowait()
         except queue.Empty:
             return
         while True:
-            state, offset, status = completion
-            state.outstanding -= 1
-            if status is Status.DONE and state.active:
-                state.tracker.complete(offset)
+            for state, offset, status in batch:
+                state.outstanding -= 1
+                if status is Status.DONE and state.active:
+                    state.tracker.complete(offset)
             try:
-                completion = self._completions.get_nowait()
+                batch = self._completions.get_nowait()
             except queue.Empty:
                 return
 

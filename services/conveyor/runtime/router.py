@@ -15,6 +15,7 @@ from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
 from conveyor.typing import Codec
 
+_HEADER_CACHE_SIZE = 1024
 _NO_TIMESTAMP = 0  # confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 
 
@@ -25,21 +26,25 @@ class Router:
         self._registrations = service.registrations
         self._registration_for = service.registration_for
         self._codec = codec
+        self._by_header: dict[bytes, Registration | None] = {}  # `event-type` value -> handler
 
     def route(self, message: Any, partition: PartitionState) -> WorkItem | None:
-        """A work item, or None when the service does not handle this message's type."""
-        headers = message.headers() or []
+        """A work item, or None when the service does not handle this message's type (decided
+        from the `event-type` header alone when there is one: such messages are never decoded)."""
         value: bytes | None = message.value()
         if value is None:
             return None  # a tombstone carries no event
-        type_name = _header(headers, naming.EVENT_TYPE)
+        headers: list[tuple[str, bytes]] = message.headers() or []
         registration: Registration | None = None
-        if type_name is not None:
-            registration = self._registrations.get(type_name.decode("utf-8", "replace"))
-            if registration is None:
-                return None
+        for name, type_name in headers:
+            if name == naming.EVENT_TYPE:
+                registration = self._for_header(type_name)
+                if registration is None:
+                    return None
+                break
         raw_key: bytes | None = message.key()
-        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", message.offset())
+        offset: int = message.offset()
+        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", offset)
         try:
             if registration is None:
                 event = self._codec.decode(value)
@@ -49,33 +54,42 @@ class Router:
             else:
                 event = self._codec.decode(value, registration.event_type)
         except Exception as error:  # any decoder failure is poison, routed to the failure seam
-            meta = _meta(message, partition, raw_key, headers, None)
+            meta = _meta(
+                message, partition, offset, raw_key=raw_key, headers=headers, event_id=None
+            )
             return WorkItem(partition, meta, scheduling_key, None, value, registration, error)
-        meta = _meta(message, partition, raw_key, headers, str(event.event_id))
+        event_id = str(event.event_id)
+        meta = _meta(
+            message, partition, offset, raw_key=raw_key, headers=headers, event_id=event_id
+        )
         return WorkItem(partition, meta, scheduling_key, event, value, registration)
+
+    def _for_header(self, type_name: bytes) -> Registration | None:
+        try:
+            return self._by_header[type_name]
+        except KeyError:
+            found = self._registrations.get(type_name.decode("utf-8", "replace"))
+            if len(self._by_header) < _HEADER_CACHE_SIZE:  # header values come from producers
+                self._by_header[type_name] = found
+            return found
 
 
 def _meta(
     message: Any,
     partition: PartitionState,
+    offset: int,
+    *,
     raw_key: bytes | None,
     headers: list[tuple[str, bytes]],
     event_id: str | None,
 ) -> EventMeta:
     kind, millis = message.timestamp()
     return EventMeta(
-        topic=partition.topic,
-        partition=partition.partition,
-        offset=message.offset(),
-        timestamp_ms=None if kind == _NO_TIMESTAMP else millis,
-        key=raw_key.decode("utf-8", "replace") if raw_key is not None else None,
-        headers=headers,
-        event_id=event_id,
+        partition.topic,
+        partition.partition,
+        offset,
+        None if kind == _NO_TIMESTAMP else millis,
+        raw_key.decode("utf-8", "replace") if raw_key is not None else None,
+        headers,
+        event_id,
     )
-
-
-def _header(headers: list[tuple[str, bytes]], name: str) -> bytes | None:
-    for header_name, value in headers:
-        if header_name == name:
-            return value
-    return None

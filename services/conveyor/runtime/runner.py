@@ -56,7 +56,7 @@ def run_service(
     health = Health()
     extra_topics = extension.start(service, metrics, health)
     replays = replay_window.for_service(settings.bootstrap_servers, service.name)
-    completions: queue.SimpleQueue[Completion] = queue.SimpleQueue()
+    completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
         max_in_flight=service_settings.max_in_flight,
