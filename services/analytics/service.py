@@ -6,11 +6,11 @@ import os
 
 from analytics.store import ANALYSED, AnalyticsStore, fact_of
 from conveyor.events.base import Event
+from conveyor.policies import unordered
 from conveyor.runtime import BatchContext, BatchPolicy, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import database_path
-from integrations.policies import unordered
-from integrations.serve import serve
 
 NAME = "analytics"
 BATCH = BatchPolicy(max_size=500, max_wait=0.5)

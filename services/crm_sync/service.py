@@ -6,14 +6,14 @@ import os
 from typing import Any
 
 from conveyor.events import UserSignedUp
+from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import api_endpoint
 from integrations.http import ApiClient, JsonApi
-from integrations.policies import UNORDERED_RETRY, declared_retry, unordered
-from integrations.serve import serve
 
 NAME = "crm-sync"
 DEFAULT_URL = "http://127.0.0.1:8101"

@@ -6,14 +6,14 @@ import os
 
 from conveyor.errors import ConveyorError
 from conveyor.events import OrderPaid, OrderPlaced, OrderShipped
+from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from fulfillment.orders import OrderBook
 from integrations.config import api_endpoint, database_path
 from integrations.followup import follow_up_id
 from integrations.http import ApiClient, JsonApi
-from integrations.policies import ordered
-from integrations.serve import serve
 
 NAME = "fulfillment"
 DEFAULT_URL = "http://127.0.0.1:8103"

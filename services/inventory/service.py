@@ -6,11 +6,11 @@ import os
 
 from conveyor.events import OrderCancelled, OrderPaymentFailed, OrderPlaced
 from conveyor.idempotency import SqliteStore
+from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import database_path
-from integrations.policies import ordered
-from integrations.serve import serve
 from inventory.stock import StockLedger, parse_stock
 
 NAME = "inventory"

@@ -7,13 +7,14 @@ import os
 from conveyor.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
 from conveyor.events.orders import OrderEvent
 from conveyor.idempotency import ProcessedEventStore
+from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import database_path, smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
-from integrations.policies import UNORDERED_RETRY, declared_retry, processed_store, unordered
-from integrations.serve import serve
+from integrations.store import processed_store
 from order_email.directory import Directory, Recipient
 
 NAME = "order-email"

@@ -6,13 +6,13 @@ import os
 
 from conveyor.events import OrderPaid, OrderPaymentFailed, OrderPlaced
 from conveyor.events.base import Event
+from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import api_endpoint
 from integrations.followup import follow_up_id
 from integrations.http import ApiAnswer, ApiClient, JsonApi
-from integrations.policies import ordered
-from integrations.serve import serve
 
 NAME = "payments"
 DEFAULT_URL = "http://127.0.0.1:8102"

@@ -6,13 +6,14 @@ import os
 
 from conveyor.events import UserSignedUp
 from conveyor.idempotency import ProcessedEventStore
+from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
+from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
-from integrations.policies import UNORDERED_RETRY, declared_retry, processed_store, unordered
-from integrations.serve import serve
+from integrations.store import processed_store
 
 NAME = "welcome-email"
 KIND = "welcome"

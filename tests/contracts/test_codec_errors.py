@@ -25,7 +25,7 @@ from conveyor.codec import (
 )
 from conveyor.errors import ConveyorError
 from conveyor.events import Event, OrderItem, OrderPaid, OrderPlaced, UserSignedUp
-from tests.contracts import examples
+from tests import samples
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def codec() -> AvroCodec:
 
 @pytest.fixture(scope="module")
 def order_bytes(codec: AvroCodec) -> bytes:
-    return codec.encode(examples.order_placed())
+    return codec.encode(samples.order_placed())
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_invalid_utf8_is_corrupt(codec: AvroCodec) -> None:
 def test_schema_valid_body_breaking_the_model_is_rejected(codec: AvroCodec) -> None:
     """A producer outside conveyor may write what the schema allows and the model does not."""
     schema = codec.writer_schema(OrderPlaced)
-    record = examples.order_placed().model_dump()
+    record = samples.order_placed().model_dump()
     record["items"] = [{"sku": "A", "quantity": 0, "unit_price": 1}]
     body = BytesIO()
     schemaless_writer(body, schema.parsed, record)
@@ -113,7 +113,7 @@ def test_schema_valid_body_breaking_the_model_is_rejected(codec: AvroCodec) -> N
 def test_event_id_that_is_no_uuid_is_rejected(codec: AvroCodec, event_id: str) -> None:
     """A string that is no UUID in the `uuid` field is refused with a typed error."""
     schema = codec.writer_schema(OrderPlaced)
-    record = {**examples.order_placed().model_dump(), "event_id": event_id}
+    record = {**samples.order_placed().model_dump(), "event_id": event_id}
     body = BytesIO()
     schemaless_writer(body, schema.reading, record)
     data = b"\xc3\x01" + schema.fingerprint + body.getvalue()
@@ -191,7 +191,7 @@ def test_event_without_a_schema_is_not_encoded() -> None:
     codec = AvroCodec(default_codec().schemas, event_types={})
 
     with pytest.raises(UnknownEventSchemaError):
-        codec.encode(examples.order_placed())
+        codec.encode(samples.order_placed())
 
 
 def test_copies_and_pickles_of_unvalidated_events_stay_unvalidated() -> None:

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from conveyor.codec import AvroCodec, default_codec
 from conveyor.codec.framing import fingerprint
 from conveyor.events import EVENT_TYPES, Event, OrderPlaced
-from tests.contracts import examples, strategies
+from tests import samples
+from tests.contracts import strategies
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def codec() -> AvroCodec:
     return default_codec()
 
 
-@pytest.mark.parametrize("event", examples.every_event(), ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("event", samples.every_event(), ids=lambda e: type(e).__name__)
 def test_every_event_type_round_trips(codec: AvroCodec, event: Event) -> None:
     """Decoding what was encoded gives back an equal event of the same type."""
     decoded = codec.decode(codec.encode(event))
@@ -30,7 +31,7 @@ def test_every_event_type_round_trips(codec: AvroCodec, event: Event) -> None:
 
 def test_every_event_type_has_an_example() -> None:
     """The round-trip examples cover every registered event type."""
-    assert {type(e) for e in examples.every_event()} == set(EVENT_TYPES.values())
+    assert {type(e) for e in samples.every_event()} == set(EVENT_TYPES.values())
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,7 +51,7 @@ def test_decoding_to_the_events_own_type_gives_it_back(codec: AvroCodec, event: 
 def test_value_is_marker_fingerprint_and_plain_avro_body(codec: AvroCodec) -> None:
     """The bytes are C3 01, the writer schema's CRC-64-AVRO fingerprint, then a body any Avro
     library reads with the schema alone."""
-    event = examples.order_placed()
+    event = samples.order_placed()
     schema = codec.writer_schema(OrderPlaced)
 
     data = codec.encode(event)
@@ -81,7 +82,7 @@ def test_fingerprint_ignores_docs_and_logical_types(codec: AvroCodec) -> None:
 
 def test_key_is_the_entity_id() -> None:
     """Each event's Kafka key is its entity id: user id for users, order id for orders."""
-    keys = {type(e).__name__: e.key for e in examples.every_event()}
+    keys = {type(e).__name__: e.key for e in samples.every_event()}
 
     assert keys["UserSignedUp"] in {"u-1", "u-2"}
     assert keys["OrderPlaced"] == keys["OrderShipped"] == "o-1"

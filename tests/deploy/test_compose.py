@@ -9,16 +9,11 @@ from typing import Any
 
 import yaml
 
+from conveyor.topology import load
+
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = (
-    "welcome-email",
-    "analytics",
-    "crm-sync",
-    "payments",
-    "inventory",
-    "fulfillment",
-    "order-email",
-)
+# Every service the topology declares is deployed.
+SERVICES = tuple(service.name for service in load().services)
 
 
 def compose() -> dict[str, Any]:

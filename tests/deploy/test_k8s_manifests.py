@@ -15,19 +15,14 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from conveyor.topology import load
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KEDA_SCHEMA = json.loads((Path(__file__).parent / "keda-scaledobject.schema.json").read_text())
 KUBERNETES_VERSION = "1.32.0"
-CONSUMERS = (
-    "welcome-email",
-    "analytics",
-    "crm-sync",
-    "payments",
-    "inventory",
-    "fulfillment",
-    "order-email",
-)
+# Every service the topology declares is deployed.
+CONSUMERS = tuple(service.name for service in load().services)
 
 
 def load_render() -> ModuleType:

@@ -55,15 +55,9 @@ def test_handler_failing_twice_then_succeeding_is_retried_after_each_backoff(
     assert read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 0, timeout=2) == []
 
 
-def test_a_failing_key_is_dead_lettered_and_parked_while_other_keys_flow(
-    kafka_bootstrap: str, new_topic: TopicFactory
-) -> None:
-    """Key A fails for good: A's events land in the dead letters in order, with every header;
-    keys B..Z are all handled in order; after a restart A is still parked."""
-    topic = new_topic(partitions=1)
-    service = Service(f"s-{topic}")
-    create_side_topics(kafka_bootstrap, service.name)
-    handled: list[tuple[str, int]] = []
+def _declining_key_a(name: str, handled: list[tuple[str, int]]) -> Service:
+    """An ordered service that fails for good on key A and records (key, seq) of the others."""
+    service = Service(name)
     lock = threading.Lock()
 
     @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED, retry=FAST_RETRY))
@@ -72,6 +66,19 @@ def test_a_failing_key_is_dead_lettered_and_parked_while_other_keys_flow(
             raise PermanentError("card declined")
         with lock:
             handled.append((event.entity, event.seq))
+
+    return service
+
+
+def test_a_failing_key_is_dead_lettered_and_parked_while_other_keys_flow(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """Key A fails for good: A's events land in the dead letters in order, with every header;
+    keys B..Z are all handled in order; after a restart A is still parked."""
+    topic = new_topic(partitions=1)
+    handled: list[tuple[str, int]] = []
+    service = _declining_key_a(f"s-{topic}", handled)
+    create_side_topics(kafka_bootstrap, service.name)
 
     others = [chr(c) for c in range(ord("B"), ord("Z") + 1)]
     sent = produce_pings(kafka_bootstrap, topic, ["A", *others], per_key=3)
@@ -193,17 +200,9 @@ def test_a_parked_key_stays_parked_when_its_partition_moves_to_another_instance(
     """Instance 1 parks key A; instance 2 joins, instance 1 leaves: instance 2 now owns A's
     partition (a rebalance, no restart) and sends A's next event after the first."""
     topic = new_topic(partitions=2)
-    service = Service(f"s-{topic}")
-    create_side_topics(kafka_bootstrap, service.name, partitions=2)
     handled: list[tuple[str, int]] = []
-    lock = threading.Lock()
-
-    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED, retry=FAST_RETRY))
-    def charge(event: Ping, ctx: Context) -> None:
-        if event.entity == "A":
-            raise PermanentError("card declined")
-        with lock:
-            handled.append((event.entity, event.seq))
+    service = _declining_key_a(f"s-{topic}", handled)
+    create_side_topics(kafka_bootstrap, service.name, partitions=2)
 
     first_batch = produce_pings(kafka_bootstrap, topic, ["A", "B", "C"], per_key=1)
     settings = fast_settings(topic_map={Ping.TOPIC: topic})

@@ -121,6 +121,15 @@ def assert_offsets_committed(bootstrap: str, group: str, topic: str, last: dict[
         assert committed[partition] > offset
 
 
+def stop_once_all_committed(
+    worker: subprocess.Popen[bytes], bootstrap: str, topic: str, what: str
+) -> None:
+    """Wait until every order's follow-up is committed, then stop `worker` cleanly."""
+    wait_until(lambda: len(follow_ups(bootstrap, topic, "read_committed")) >= ORDERS, what=what)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0
+
+
 def test_transactional_service_emits_each_follow_up_once_with_its_offsets(
     kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
 ) -> None:
@@ -131,12 +140,7 @@ def test_transactional_service_emits_each_follow_up_once_with_its_offsets(
     orders, last = place_orders(kafka_bootstrap, topic)
     with workers(kafka_bootstrap, topic, name, tmp_path) as start:
         worker = start()
-        wait_until(
-            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= ORDERS,
-            what="every follow-up committed",
-        )
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(30) == 0
+        stop_once_all_committed(worker, kafka_bootstrap, topic, what="every follow-up committed")
     committed = follow_ups(kafka_bootstrap, topic, "read_committed")
     assert sorted(committed) == sorted(expected_ids(orders))
     assert sorted(follow_ups(kafka_bootstrap, topic, "read_uncommitted")) == sorted(committed)
@@ -158,12 +162,9 @@ def test_sigkill_inside_a_transaction_then_restart_emits_each_follow_up_once(
         assert follow_ups(kafka_bootstrap, topic, "read_uncommitted"), "nothing reached the log"
         assert follow_ups(kafka_bootstrap, topic, "read_committed") == []
         restarted = start()
-        wait_until(
-            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= ORDERS,
-            what="every follow-up committed after the restart",
+        stop_once_all_committed(
+            restarted, kafka_bootstrap, topic, what="every follow-up committed after the restart"
         )
-        restarted.send_signal(signal.SIGTERM)
-        assert restarted.wait(30) == 0
     committed = follow_ups(kafka_bootstrap, topic, "read_committed")
     assert sorted(committed) == sorted(expected_ids(orders))
     assert len(follow_ups(kafka_bootstrap, topic, "read_uncommitted")) > ORDERS  # aborted copies
@@ -181,12 +182,9 @@ def test_an_aborted_transaction_rewinds_and_handles_its_events_again(
     orders, last = place_orders(kafka_bootstrap, topic)
     with workers(kafka_bootstrap, topic, name, tmp_path) as start:
         worker = start("abort-once")
-        wait_until(
-            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= ORDERS,
-            what="every follow-up committed after the rewind",
+        stop_once_all_committed(
+            worker, kafka_bootstrap, topic, what="every follow-up committed after the rewind"
         )
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(30) == 0
     assert sorted(follow_ups(kafka_bootstrap, topic, "read_committed")) == sorted(
         expected_ids(orders)
     )

@@ -14,7 +14,7 @@ from conveyor.kafka import LocalKafka
 from conveyor.publish import DeliveryTimeoutError, Publisher, PublisherConfig
 from tests.conftest import create_topic
 from tests.publishing.kafka_io import header_map, read_topics
-from tests.publishing.samples import signup
+from tests.samples import signup
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 

@@ -24,7 +24,7 @@ from conveyor.publish import PublisherConfig
 from tests.conftest import TopicFactory
 from tests.publishing.kafka_io import header_map, read_topics
 from tests.publishing.outbox_db import OutboxDb
-from tests.publishing.samples import signup
+from tests.samples import signup
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from conveyor.publish import (
 )
 from tests.conftest import TopicFactory
 from tests.publishing.kafka_io import header_map, java_partition, read_topics
-from tests.publishing.samples import sample_events, signup
+from tests.samples import sample_events, signup
 
 pytestmark = pytest.mark.kafka
 PARTITIONS = 6

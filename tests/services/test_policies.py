@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conveyor.policies import Idempotency
+from conveyor.policies import Idempotency, declared_retry, ordered, unordered
+from conveyor.ratelimit import RateLimit
 from conveyor.runtime import Ordering
 from conveyor.topology import load
-from integrations.policies import declared_retry, ordered, processed_store, unordered
+from integrations.store import processed_store
 
 
 def test_unordered_services_retry_on_their_declared_tiers() -> None:
@@ -31,3 +32,15 @@ def test_idempotent_handlers_carry_their_store(tmp_path: Path) -> None:
     finally:
         store.close()
     assert ordered().ordering is Ordering.ORDERED
+
+
+def test_ordered_policies_carry_their_store_and_rate_limit(tmp_path: Path) -> None:
+    """`ordered(store=..., rate_limit=...)` keeps key order and asks for both policies."""
+    store = processed_store({}, tmp_path, "payments")
+    try:
+        policy = ordered(store=store, rate_limit=RateLimit(max=5, duration=1.0))
+        assert policy.ordering is Ordering.ORDERED
+        assert policy.idempotency == Idempotency(store)
+        assert policy.rate_limit == RateLimit(max=5, duration=1.0)
+    finally:
+        store.close()

@@ -90,11 +90,6 @@ def attempts_so_far(record: SourceRecord) -> int:
         return 0
 
 
-def first_failed_at(record: SourceRecord) -> int | None:
-    raw = record.header(naming.FIRST_FAILED_AT)
-    return int(raw) if raw is not None and raw.isdigit() else None
-
-
 def retry_due_at(record: SourceRecord) -> int | None:
     """`x-retry-due-at` of a retry-tier record, in epoch millis."""
     raw = record.header(naming.RETRY_DUE_AT)

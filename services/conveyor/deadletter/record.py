@@ -5,43 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conveyor.records import Consumed, last_header, message_fields, message_headers
+
 Headers = list[tuple[str, bytes]]
 
 
 @dataclass(frozen=True)
-class SourceRecord:
+class SourceRecord(Consumed):
     """What conveyor keeps of a consumed message: enough to rebuild it byte for byte elsewhere."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
     headers: Headers
 
     @classmethod
     def from_message(cls, message: Any) -> SourceRecord:
-        """From a confluent_kafka `Message` (typed loosely: the library ships no stubs)."""
-        _kind, timestamp = message.timestamp()
-        headers = [(name, value or b"") for name, value in (message.headers() or [])]
-        return cls(
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
-            timestamp_ms=timestamp,
-            key=message.key(),
-            value=message.value(),
-            headers=headers,
-        )
+        """From a confluent_kafka `Message`."""
+        return cls(**message_fields(message), headers=message_headers(message))
 
     def header(self, name: str) -> bytes | None:
         """The last value of header `name`, as Kafka clients read repeated headers."""
-        found = None
-        for key, value in self.headers:
-            if key == name:
-                found = value
-        return found
+        return last_header(self.headers, name)
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,7 @@ class FailureSink:
         headers = failure_headers(record, failure, self.group, parked_behind=parked_behind)
         log.warning(
             logs.EVENT_DEAD_LETTERED,
-            service=self.service,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            attempts=failure.attempts,
+            **self._log_fields(record, failure),
             error_type=failure.error_type,
             parked_behind=parked_behind,
         )
@@ -48,11 +44,7 @@ class FailureSink:
         headers = failure_headers(record, failure, self.group, retry_due_at_ms=due_at_ms)
         log.info(
             logs.EVENT_RETRY_SCHEDULED,
-            service=self.service,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            attempts=failure.attempts,
+            **self._log_fields(record, failure),
             retry_topic=topic,
             due_at_ms=due_at_ms,
         )
@@ -63,3 +55,13 @@ class FailureSink:
         return self.dead_letter(
             record, Failure.from_exception(error, attempts=1, failed_at_ms=now_ms)
         )
+
+    def _log_fields(self, record: SourceRecord, failure: Failure) -> dict[str, object]:
+        """What every failure log line says: whose event, where it was read, how often tried."""
+        return {
+            "service": self.service,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "attempts": failure.attempts,
+        }

@@ -6,12 +6,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from confluent_kafka.admin import AdminClient
 
 from conveyor.demo.errors import DemoError
 from conveyor.demo.options import SERVICES, DemoOptions
@@ -20,7 +17,6 @@ from conveyor.demo.processes import CONVEYOR, ProcessGroup, Spec, http_ready, tc
 from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.kafka.config import CONTROLLER_PORT_OFFSET
 from conveyor.settings import Settings
-from conveyor.topology import load
 
 HOST = "127.0.0.1"
 STANDINS = {"crm": "crm", "payment-gateway": "payments", "warehouse": "warehouse"}
@@ -168,27 +164,6 @@ class Stack:
         )
         if result.returncode != 0:
             raise DemoError(f"conveyor topics apply failed:\n{result.stdout}{result.stderr}")
-        _wait_for_leaders(bootstrap, [topic.name for topic in load().topics], timeout=30)
-
-
-def _wait_for_leaders(bootstrap: str, topics: list[str], timeout: float) -> None:
-    """Services read their side topics at start; a partition just created may have no leader
-    for a moment (NOT_LEADER_FOR_PARTITION), so start them once every partition has one."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    deadline = time.monotonic() + timeout
-    while True:
-        metadata = admin.list_topics(timeout=10)
-        leaderless = [
-            name
-            for name in topics
-            if name not in metadata.topics
-            or any(p.leader < 0 for p in metadata.topics[name].partitions.values())
-        ]
-        if not leaderless:
-            return
-        if time.monotonic() > deadline:
-            raise DemoError(f"topics without a leader after {timeout:.0f}s: {leaderless}")
-        time.sleep(0.5)
 
 
 def free_ports(count: int) -> list[int]:

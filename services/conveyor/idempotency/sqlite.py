@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conveyor.idempotency.base import DONE, RESERVED, TABLE, Claim, Reservation, Transaction, judge
+from conveyor.idempotency.base import DONE, RESERVED, Claim, Reservation, Transaction, judge
+from conveyor.idempotency.connections import PerThread
+from conveyor.idempotency.sql import Statements, schema
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    service TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    reserved_at INTEGER NOT NULL,
-    confirmed_at INTEGER,
-    reclaims INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (service, event_id)
-)
-"""
+_SQL = Statements.with_placeholder("?")
 
 
 class SqliteStore:
@@ -37,51 +28,30 @@ class SqliteStore:
         self.path = str(path)
         self.stale_after_ms = round(stale_after * 1000)
         self._clock = clock
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections = PerThread(self._connect, lambda conn: True)
         conn = self._connection()
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(_SCHEMA)
+        conn.execute(schema("INTEGER"))
 
     def reserve(self, service: str, event_id: str) -> Claim:
         now = self._now_ms()
         with self._immediate() as conn:
-            row = conn.execute(
-                f"SELECT state, reserved_at FROM {TABLE} WHERE service = ? AND event_id = ?",
-                (service, event_id),
-            ).fetchone()
+            row = conn.execute(_SQL.select_mark, (service, event_id)).fetchone()
             if row is None:
-                conn.execute(
-                    f"INSERT INTO {TABLE} (service, event_id, state, reserved_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (service, event_id, RESERVED, now),
-                )
+                conn.execute(_SQL.reserve, (service, event_id, RESERVED, now))
                 return Claim.ACQUIRED
             claim = judge(row[0], row[1], now, self.stale_after_ms)
             if claim is Claim.RECLAIMED:
-                conn.execute(
-                    f"UPDATE {TABLE} SET reserved_at = ?, reclaims = reclaims + 1 "
-                    "WHERE service = ? AND event_id = ?",
-                    (now, service, event_id),
-                )
+                conn.execute(_SQL.reclaim, (now, service, event_id))
             return claim
 
     def confirm(self, service: str, event_id: str) -> None:
         with self._immediate() as conn:
-            conn.execute(
-                f"INSERT INTO {TABLE} (service, event_id, state, reserved_at, confirmed_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, event_id) "
-                "DO UPDATE SET state = excluded.state, confirmed_at = excluded.confirmed_at",
-                (service, event_id, DONE, self._now_ms(), self._now_ms()),
-            )
+            conn.execute(_SQL.mark_done, (service, event_id, DONE, self._now_ms(), self._now_ms()))
 
     def release(self, service: str, event_id: str) -> None:
         with self._immediate() as conn:
-            conn.execute(
-                f"DELETE FROM {TABLE} WHERE service = ? AND event_id = ? AND state = ?",
-                (service, event_id, RESERVED),
-            )
+            conn.execute(_SQL.release, (service, event_id, RESERVED))
 
     @contextmanager
     def transaction(self, service: str, event_id: str) -> Iterator[Transaction[sqlite3.Connection]]:
@@ -90,18 +60,10 @@ class SqliteStore:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            previous = conn.execute(
-                f"SELECT state FROM {TABLE} WHERE service = ? AND event_id = ?",
-                (service, event_id),
-            ).fetchone()
+            previous = conn.execute(_SQL.select_mark, (service, event_id)).fetchone()
             tx = Transaction(conn, already_done=previous is not None and previous[0] == DONE)
             if not tx.already_done:
-                conn.execute(
-                    f"INSERT INTO {TABLE} (service, event_id, state, reserved_at, confirmed_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (service, event_id) "
-                    "DO UPDATE SET state = excluded.state, confirmed_at = excluded.confirmed_at",
-                    (service, event_id, DONE, now, now),
-                )
+                conn.execute(_SQL.mark_done, (service, event_id, DONE, now, now))
             yield tx
         except BaseException:
             conn.execute("ROLLBACK")
@@ -110,42 +72,29 @@ class SqliteStore:
 
     def stale(self, older_than_s: float) -> list[Reservation]:
         cutoff = self._now_ms() - round(older_than_s * 1000)
-        rows = self._connection().execute(
-            f"SELECT service, event_id, reserved_at, reclaims FROM {TABLE} "
-            "WHERE state = ? AND reserved_at <= ? ORDER BY reserved_at",
-            (RESERVED, cutoff),
-        )
+        rows = self._connection().execute(_SQL.stale, (RESERVED, cutoff))
         return [Reservation(*row) for row in rows]
 
     def expire(self, older_than_s: float) -> int:
         cutoff = self._now_ms() - round(older_than_s * 1000)
         with self._immediate() as conn:
-            cursor = conn.execute(
-                f"DELETE FROM {TABLE} WHERE state = ? AND confirmed_at < ?", (DONE, cutoff)
-            )
-            return cursor.rowcount
+            return conn.execute(_SQL.expire, (DONE, cutoff)).rowcount
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)
 
     def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            # Each connection serves its own thread; `close` may run elsewhere, hence no check.
-            conn = sqlite3.connect(
-                self.path, isolation_level=None, timeout=30.0, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout = 30000")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+        return self._connections.get()
+
+    def _connect(self) -> sqlite3.Connection:
+        # Each connection serves its own thread; `close` may run elsewhere, hence no check.
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, timeout=30.0, check_same_thread=False
+        )
+        conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
     @contextmanager

@@ -6,33 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.ops.broker import TP
+from conveyor.records import Consumed, last_header, message_fields, message_headers
 
 
 @dataclass(frozen=True)
-class Record:
+class Record(Consumed):
     """One record read from a topic; headers in their original order (names may repeat)."""
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
     def of(cls, message: Any) -> Record:
         """From a confluent-kafka `Message`."""
-        _, timestamp = message.timestamp()
-        return cls(
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
-            timestamp_ms=timestamp,
-            key=message.key(),
-            value=message.value(),
-            headers=tuple((name, value or b"") for name, value in (message.headers() or [])),
-        )
+        return cls(**message_fields(message), headers=tuple(message_headers(message)))
 
     @property
     def tp(self) -> TP:
@@ -44,10 +30,7 @@ class Record:
 
     def header(self, name: str) -> str | None:
         """The last value of header `name`, as text (the last one wins, as in most clients)."""
-        found = None
-        for header, value in self.headers:
-            if header == name:
-                found = value
+        found = last_header(self.headers, name)
         return None if found is None else found.decode("utf-8", errors="replace")
 
     def int_header(self, name: str, default: int | None = None) -> int | None:

@@ -47,21 +47,27 @@ _INSERT = (
 )
 _PRUNE = "DELETE FROM {t} WHERE sent_at IS NOT NULL AND sent_at < {p}"
 
-SQLITE = Dialect(
-    name="sqlite",
-    create=(
+
+def _create(identity: str, binary: str, real: str) -> tuple[str, str]:
+    """The table and its pending-rows index, in one database's column types."""
+    return (
         "CREATE TABLE IF NOT EXISTS {t} ("
-        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        f" id {identity},"
         " event_id TEXT NOT NULL UNIQUE,"
         " event_type TEXT NOT NULL,"
         " topic TEXT NOT NULL,"
-        " msg_key BLOB NOT NULL,"
-        " value BLOB NOT NULL,"
+        f" msg_key {binary} NOT NULL,"
+        f" value {binary} NOT NULL,"
         " headers TEXT NOT NULL,"
-        " created_at REAL NOT NULL,"
-        " sent_at REAL)",
+        f" created_at {real} NOT NULL,"
+        f" sent_at {real})",
         "CREATE INDEX IF NOT EXISTS {t}_pending ON {t} (id) WHERE sent_at IS NULL",
-    ),
+    )
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    create=_create(identity="INTEGER PRIMARY KEY AUTOINCREMENT", binary="BLOB", real="REAL"),
     insert=_INSERT.replace("{p}", "?"),
     pending=_PENDING.replace("{p}", "?"),
     mark_sent="UPDATE {t} SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
@@ -72,18 +78,10 @@ SQLITE = Dialect(
 
 POSTGRES = Dialect(
     name="postgresql",
-    create=(
-        "CREATE TABLE IF NOT EXISTS {t} ("
-        " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-        " event_id TEXT NOT NULL UNIQUE,"
-        " event_type TEXT NOT NULL,"
-        " topic TEXT NOT NULL,"
-        " msg_key BYTEA NOT NULL,"
-        " value BYTEA NOT NULL,"
-        " headers TEXT NOT NULL,"
-        " created_at DOUBLE PRECISION NOT NULL,"
-        " sent_at DOUBLE PRECISION)",
-        "CREATE INDEX IF NOT EXISTS {t}_pending ON {t} (id) WHERE sent_at IS NULL",
+    create=_create(
+        identity="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        binary="BYTEA",
+        real="DOUBLE PRECISION",
     ),
     insert=_INSERT.replace("{p}", "%s"),
     pending=_PENDING.replace("{p}", "%s"),

@@ -1,5 +1,5 @@
-"""The end of every reference service's `main`: JSON logs, then the runtime with conveyor's
-policies (retries, dead letters, parking, rate limits, idempotency) until signalled."""
+"""The end of a service's `main`: JSON logs, then the runtime with conveyor's failure policies
+(retries, dead letters, parking, rate limits, idempotency) until signalled."""
 
 from __future__ import annotations
 
