@@ -34,7 +34,7 @@ def test_breaker_opens_on_a_burst_of_dead_letters_and_the_service_reports_not_re
         raise PermanentError("NullPointerException, in Python")
 
     produce_pings(kafka_bootstrap, topic, [f"k{i}" for i in range(50)], per_key=1)
-    breaker = BreakerPolicy(max_consecutive=5, window=20, min_outcomes=20)
+    breaker = BreakerPolicy(max_consecutive=5, window_s=60, min_outcomes=20)
     policies = Policies(kafka_bootstrap, PolicySettings(breaker=breaker))
     settings = fast_settings(topic_map={Ping.TOPIC: topic}, max_in_flight=1, shutdown_deadline=2.0)
     with running_with(service, kafka_bootstrap, settings, policies):

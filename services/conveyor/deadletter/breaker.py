@@ -1,16 +1,32 @@
 """The dead-letter circuit breaker: stop consuming instead of dead-lettering the whole input.
 
-A bad deploy or a downstream outage makes every event fail. When the run of consecutive dead
-letters, or their share among the last `window` outcomes, crosses its threshold, the breaker opens
-and stays open: the service stops consuming and reports not-ready until an operator restarts it.
-Only an event's own failure counts; events that follow a parked key into the dead letters don't.
+A bad deploy or a downstream outage makes most events fail. The breaker judges outcomes over
+time, not in completion order: completions cluster (the failing events of one fetch wave all run
+out of retries at about the same moment, while the other keys wait at their pending bound), so a
+burst of dead letters right after a stream of successes says nothing about the failure rate.
+
+It opens when, within the last `window_s` seconds,
+- more than `max_share` of the outcomes (judged once `min_outcomes` were seen) are dead letters, or
+- no event succeeded and at least `max_consecutive` dead letters came in a row (a slow service
+  that never reaches `min_outcomes` within the window is still caught).
+Once open it stays open: the service stops consuming and reports not-ready until an operator
+restarts it. Only an event's own failure counts; events that follow a parked key into the dead
+letters don't.
+
+Outcomes are counted in buckets of `window_s / BUCKETS` seconds, so memory does not grow with
+throughput; an outcome leaves the window when its whole bucket has.
 """
 
 from __future__ import annotations
 
 import enum
+import math
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+
+BUCKETS = 30  # the window's resolution: outcomes age out window_s / BUCKETS seconds at a time
 
 
 class BreakerState(enum.Enum):
@@ -20,31 +36,48 @@ class BreakerState(enum.Enum):
 
 @dataclass(frozen=True)
 class BreakerPolicy:
-    """Open after `max_consecutive` dead letters in a row, or when more than `max_share` of the
-    last `window` outcomes (judged once `min_outcomes` were seen) are dead letters."""
+    """Thresholds over the outcomes of the last `window_s` seconds (see the module docstring).
+
+    `window_s` should be longer than a failing event's whole retry schedule, so the successes
+    recorded while the failing events waited for their retries are still in the window when the
+    failures complete together.
+    """
 
     max_consecutive: int = 50
     max_share: float = 0.5
-    window: int = 200
+    window_s: float = 60.0
     min_outcomes: int = 50
 
     def __post_init__(self) -> None:
-        if self.max_consecutive < 1 or self.window < 1 or self.min_outcomes < 1:
+        if self.max_consecutive < 1 or self.min_outcomes < 1:
             raise ValueError("breaker thresholds must be >= 1")
         if not 0.0 < self.max_share <= 1.0:
             raise ValueError(f"max_share is a fraction in (0, 1], not {self.max_share}")
-        if self.min_outcomes > self.window:
-            raise ValueError("min_outcomes cannot exceed the window it is judged in")
+        if not (math.isfinite(self.window_s) and self.window_s > 0):
+            raise ValueError(f"window_s must be a positive number of seconds, not {self.window_s}")
+
+
+@dataclass
+class _Bucket:
+    index: int
+    succeeded: int = 0
+    dead: int = 0
 
 
 class DeadLetterBreaker:
-    """Counts outcomes; `record` returns True on the one outcome that opened it."""
+    """Counts outcomes on `clock`; `record` returns True on the one outcome that opened it."""
 
-    def __init__(self, policy: BreakerPolicy | None = None) -> None:
+    def __init__(
+        self, policy: BreakerPolicy | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.policy = policy or BreakerPolicy()
-        self._outcomes: deque[bool] = deque(maxlen=self.policy.window)
-        self._dead_in_window = 0
-        self._consecutive = 0
+        self._clock = clock
+        self._width = self.policy.window_s / BUCKETS
+        self._buckets: deque[_Bucket] = deque()
+        self._succeeded = 0  # in the window
+        self._dead = 0  # in the window
+        self._consecutive = 0  # dead letters since the last success
+        self._last_success: float | None = None
         self.state = BreakerState.CLOSED
         self.reason: str | None = None
 
@@ -53,14 +86,20 @@ class DeadLetterBreaker:
         return self.state is BreakerState.OPEN
 
     def record(self, dead_lettered: bool) -> bool:
-        if len(self._outcomes) == self._outcomes.maxlen and self._outcomes[0]:
-            self._dead_in_window -= 1
-        self._outcomes.append(dead_lettered)
-        self._dead_in_window += dead_lettered
-        self._consecutive = self._consecutive + 1 if dead_lettered else 0
+        now = self._clock()
+        bucket = self._current_bucket(now)
+        if dead_lettered:
+            bucket.dead += 1
+            self._dead += 1
+            self._consecutive += 1
+        else:
+            bucket.succeeded += 1
+            self._succeeded += 1
+            self._consecutive = 0
+            self._last_success = now
         if self.is_open:
             return False
-        reason = self._trip_reason()
+        reason = self._trip_reason(now)
         if reason is None:
             return False
         self.state = BreakerState.OPEN
@@ -68,25 +107,43 @@ class DeadLetterBreaker:
         return True
 
     def share(self) -> float:
-        """Dead letters among the outcomes in the window."""
-        return self._dead_in_window / len(self._outcomes) if self._outcomes else 0.0
+        """Dead letters among the outcomes of the last `window_s` seconds."""
+        self._expire(math.floor(self._clock() / self._width))
+        total = self._succeeded + self._dead
+        return self._dead / total if total else 0.0
 
     def reset(self) -> None:
-        self._outcomes.clear()
-        self._dead_in_window = 0
-        self._consecutive = 0
+        self._buckets.clear()
+        self._succeeded = self._dead = self._consecutive = 0
+        self._last_success = None
         self.state = BreakerState.CLOSED
         self.reason = None
 
-    def _trip_reason(self) -> str | None:
+    def _current_bucket(self, now: float) -> _Bucket:
+        index = math.floor(now / self._width)
+        self._expire(index)
+        if not self._buckets or self._buckets[-1].index < index:
+            self._buckets.append(_Bucket(index))
+        return self._buckets[-1]  # a clock that steps back counts in the newest bucket
+
+    def _expire(self, index: int) -> None:
+        while self._buckets and self._buckets[0].index <= index - BUCKETS:
+            old = self._buckets.popleft()
+            self._succeeded -= old.succeeded
+            self._dead -= old.dead
+
+    def _trip_reason(self, now: float) -> str | None:
         policy = self.policy
-        if self._consecutive >= policy.max_consecutive:
+        total = self._succeeded + self._dead
+        if total >= policy.min_outcomes and self._dead / total > policy.max_share:
             return (
-                f"{self._consecutive} consecutive dead letters (threshold {policy.max_consecutive})"
+                f"{self._dead / total:.0%} of the {total} events of the last "
+                f"{policy.window_s:g} s dead-lettered (threshold {policy.max_share:.0%})"
             )
-        if len(self._outcomes) >= policy.min_outcomes and self.share() > policy.max_share:
+        no_recent_success = self._last_success is None or now - self._last_success > policy.window_s
+        if self._consecutive >= policy.max_consecutive and no_recent_success:
             return (
-                f"{self.share():.0%} of the last {len(self._outcomes)} events dead-lettered "
-                f"(threshold {policy.max_share:.0%})"
+                f"{self._consecutive} consecutive dead letters and no success in the last "
+                f"{policy.window_s:g} s (threshold {policy.max_consecutive})"
             )
         return None

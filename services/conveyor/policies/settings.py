@@ -2,8 +2,15 @@
 
 Variables (all optional): `CONVEYOR_RETRY_ATTEMPTS` (3), `CONVEYOR_RETRY_BACKOFF_S` (1.0, the
 first exponential delay), `CONVEYOR_RETRY_MAX_BACKOFF_S` (300), `CONVEYOR_RETRY_JITTER` (0.2),
-`CONVEYOR_BREAKER_MAX_CONSECUTIVE` (50), `CONVEYOR_BREAKER_MAX_SHARE` (0.5),
-`CONVEYOR_BREAKER_WINDOW` (200). A handler's own `HandlerPolicy.retry` wins over the default.
+`CONVEYOR_BREAKER_MAX_SHARE` (0.5), `CONVEYOR_BREAKER_WINDOW_S` (60, the seconds of outcomes
+the dead-letter breaker judges), `CONVEYOR_BREAKER_MIN_OUTCOMES` (50, outcomes in that window
+before the share is judged), `CONVEYOR_BREAKER_MAX_CONSECUTIVE` (50, dead letters in a row that
+open it when no event succeeded within the window). A handler's own `HandlerPolicy.retry` wins
+over the default.
+
+`CONVEYOR_BREAKER_WINDOW` (a count of outcomes) is still read: the window is now a time span, so
+it only lowers the default of `CONVEYOR_BREAKER_MIN_OUTCOMES` to it when smaller than 50, as the
+share was judged before.
 """
 
 from __future__ import annotations
@@ -35,12 +42,14 @@ class PolicySettings:
                     jitter=float(env.get("CONVEYOR_RETRY_JITTER") or 0.2),
                 ),
             )
-            window = int(env.get("CONVEYOR_BREAKER_WINDOW") or 200)
+            legacy_window = int(env.get("CONVEYOR_BREAKER_WINDOW") or 50)
             breaker = BreakerPolicy(
                 max_consecutive=int(env.get("CONVEYOR_BREAKER_MAX_CONSECUTIVE") or 50),
                 max_share=float(env.get("CONVEYOR_BREAKER_MAX_SHARE") or 0.5),
-                window=window,
-                min_outcomes=min(50, window),
+                window_s=float(env.get("CONVEYOR_BREAKER_WINDOW_S") or 60.0),
+                min_outcomes=int(
+                    env.get("CONVEYOR_BREAKER_MIN_OUTCOMES") or min(50, legacy_window)
+                ),
             )
         except ValueError as error:
             raise PolicyConfigError(f"invalid failure-policy setting: {error}") from error
