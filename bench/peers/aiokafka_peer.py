@@ -13,19 +13,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.peers.common import (
-    AvroFrame,
-    LatencyProbe,
-    OrderCheck,
-    PermanentFailureError,
-    Progress,
-    Record,
-    event_index,
-    headers_for,
-    load_records,
-    new_tally,
-)
-from bench.peers.protocol import Result, Spec, measured, serve
+from bench.peers import common
+from bench.peers.protocol import Result, Spec, measured, run_async, serve_all
 
 BATCH = 500
 
@@ -52,14 +41,13 @@ def consumer(spec: Spec, **extra: Any) -> AIOKafkaConsumer:
 
 
 async def _publish(spec: Spec) -> Result:
-    records = load_records(spec)
-    frame = AvroFrame(spec["schema"])
+    frame, records = common.encoding(spec)
     p = producer(spec)
     await p.start()
     topic = spec["topic"]
     started = time.perf_counter()
     pending = [
-        await p.send(topic, frame.encode(r), r["user_id"].encode(), headers=headers_for(r))
+        await p.send(topic, frame.encode(r), common.key_of(r), headers=common.headers_for(r))
         for r in records
     ]
     delivered = sum(1 for result in await asyncio.gather(*pending) if result is not None)
@@ -73,8 +61,7 @@ async def _publish(spec: Spec) -> Result:
 
 
 async def _consume(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
+    frame, progress = common.decoding(spec)
     c = consumer(spec)
     await c.start()
     deadline = time.perf_counter() + spec["time_cap"]
@@ -89,48 +76,34 @@ async def _consume(spec: Spec) -> Result:
     await c.stop()
     return measured(
         "getmany batches of 500, decode, no-op, commit after each batch",
-        events_per_s=progress.rate(),
-        handled=progress.done,
+        **progress.metrics(),
     )
 
 
 async def _io_bound(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
-    order = OrderCheck()
-    delay = spec["io_delay"]
+    frame, work = common.io_bound_run(spec)
     c = consumer(spec)
     await c.start()
 
-    async def run_key(key: str, records: list[Record]) -> None:
-        for record in records:
-            await asyncio.sleep(delay)
-            order.see(key, event_index(record["event_id"]))
-            progress.tick()
-
     deadline = time.perf_counter() + spec["time_cap"]
-    while not progress.finished and time.perf_counter() < deadline:
+    while not work.progress.finished and time.perf_counter() < deadline:
         batches = await c.getmany(timeout_ms=200, max_records=BATCH)
-        by_key: dict[str, list[Record]] = defaultdict(list)
+        by_key: dict[str, list[common.Record]] = defaultdict(list)
         for messages in batches.values():
             for msg in messages:
                 by_key[msg.key.decode()].append(frame.decode(msg.value))
-        await asyncio.gather(*(run_key(k, rs) for k, rs in by_key.items()))
+        await work.chains(by_key)
         if batches:
             await c.commit()
     await c.stop()
     return measured(
         "per fetched batch (500), one coroutine chain per key, batches one after another",
-        events_per_s=progress.rate(),
-        handled=progress.done,
-        order_violations=order.violations,
+        **work.metrics(),
     )
 
 
 async def _latency(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    records = load_records(spec)
-    probe = LatencyProbe(len(records), spec["rate"])
+    frame, records, probe = common.latency_run(spec)
     c = consumer(spec, enable_auto_commit=True)
     p = producer(spec)
     await c.start()
@@ -141,21 +114,16 @@ async def _latency(spec: Spec) -> Result:
             batches = await c.getmany(timeout_ms=100)
             for messages in batches.values():
                 for msg in messages:
-                    probe.received(event_index(frame.decode(msg.value)["event_id"]))
+                    probe.received(common.event_index(frame.decode(msg.value)["event_id"]))
 
     async def send(i: int) -> None:
         r = records[i]
-        await p.send(spec["topic"], frame.encode(r), r["user_id"].encode(), headers=headers_for(r))
+        await p.send(
+            spec["topic"], frame.encode(r), common.key_of(r), headers=common.headers_for(r)
+        )
 
     receiver = asyncio.create_task(receive())
-    while not probe.ready.is_set():
-        await send(0)
-        await asyncio.sleep(0.2)
-    probe.begin()
-    for i in range(1, len(records)):
-        await asyncio.sleep(probe.delay(i))
-        probe.stamp(i)
-        await send(i)
+    await probe.paced(send)
     await p.flush()
     try:
         await asyncio.wait_for(receiver, 30)
@@ -169,8 +137,7 @@ async def _latency(spec: Spec) -> Result:
 
 
 async def _failure(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    tally = new_tally(spec)
+    frame, tally = common.failing(spec)
     c = consumer(spec)
     p = producer(spec)
     await c.start()
@@ -183,7 +150,7 @@ async def _failure(spec: Spec) -> Result:
             for msg in messages:
                 try:
                     tally.handle(frame.decode(msg.value), msg.key.decode())
-                except PermanentFailureError as exc:
+                except common.PermanentFailureError as exc:
                     headers = [*msg.headers, ("x-error-type", type(exc).__name__.encode())]
                     dead.append(
                         await p.send(spec["dlq_topic"], msg.value, msg.key, headers=headers)
@@ -198,17 +165,5 @@ async def _failure(spec: Spec) -> Result:
     )
 
 
-def _sync(run: Any) -> Any:
-    return lambda spec: asyncio.run(run(spec))
-
-
 if __name__ == "__main__":
-    serve(
-        {
-            "publish": _sync(_publish),
-            "consume": _sync(_consume),
-            "io_bound": _sync(_io_bound),
-            "latency": _sync(_latency),
-            "failure": _sync(_failure),
-        }
-    )
+    serve_all(*map(run_async, (_publish, _consume, _io_bound, _latency, _failure)))

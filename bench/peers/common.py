@@ -6,13 +6,14 @@ peers' one alike.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import statistics
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ class Progress:
         span = self.last - self.first
         return (self.done - 1) / span if self.done > 1 and span > 0 else 0.0
 
+    def metrics(self) -> dict[str, float]:
+        return {"events_per_s": self.rate(), "handled": self.done}
+
 
 @dataclass
 class OrderCheck:
@@ -136,6 +140,34 @@ class OrderCheck:
             self.violations += 1
         else:
             self.last[key] = index
+
+
+@dataclass
+class IoBound:
+    """The I/O-bound benchmark's handling: `delay` seconds of simulated I/O per event, then
+    counted and checked for per-key order."""
+
+    progress: Progress
+    delay: float
+    order: OrderCheck = field(default_factory=OrderCheck)
+
+    def handled(self, key: str, record: Record) -> None:
+        """Count an event whose I/O is done."""
+        self.order.see(key, event_index(record["event_id"]))
+        self.progress.tick()
+
+    async def chains(self, by_key: dict[str, list[Record]]) -> None:
+        """One coroutine chain per key over a batch: keys concurrent, each key in order."""
+
+        async def chain(key: str, records: list[Record]) -> None:
+            for record in records:
+                await asyncio.sleep(self.delay)
+                self.handled(key, record)
+
+        await asyncio.gather(*(chain(k, rs) for k, rs in by_key.items()))
+
+    def metrics(self) -> dict[str, float]:
+        return {**self.progress.metrics(), "order_violations": self.order.violations}
 
 
 SETTLE_SECONDS = 5.0  # longer than a retry policy's first backoffs
@@ -220,6 +252,17 @@ class LatencyProbe:
             self.stamp(i)
             yield i
 
+    async def paced(self, send: Callable[[int], Awaitable[None]]) -> None:
+        """The asyncio `stream`: repeat event 0 until it is seen, then send the rest paced."""
+        while not self.ready.is_set():
+            await send(0)
+            await asyncio.sleep(0.2)
+        self.begin()
+        for i in range(1, self.count):
+            await asyncio.sleep(self.delay(i))
+            self.stamp(i)
+            await send(i)
+
     def begin(self) -> None:
         self.started = time.perf_counter()
 
@@ -245,8 +288,39 @@ def latency_metrics(samples_ms: list[float]) -> dict[str, float]:
     return {"p50_ms": cuts[49], "p99_ms": cuts[98], "received": len(samples_ms)}
 
 
+def encoding(spec: Spec) -> tuple[AvroFrame, list[Record]]:
+    """The publish benchmark's start: the schema's frame and the events to publish."""
+    return AvroFrame(spec["schema"]), load_records(spec)
+
+
+def decoding(spec: Spec) -> tuple[AvroFrame, Progress]:
+    """The consume benchmarks' start: the schema's frame and a count of every event."""
+    return AvroFrame(spec["schema"]), Progress(spec["events"])
+
+
+def io_bound_run(spec: Spec) -> tuple[AvroFrame, IoBound]:
+    """The I/O-bound benchmark's start: the frame and the handling of every event."""
+    return AvroFrame(spec["schema"]), IoBound(Progress(spec["events"]), spec["io_delay"])
+
+
+def latency_run(spec: Spec) -> tuple[AvroFrame, list[Record], LatencyProbe]:
+    """The latency benchmark's start: the frame, the events to send and the probe timing them."""
+    records = load_records(spec)
+    return AvroFrame(spec["schema"]), records, LatencyProbe(len(records), spec["rate"])
+
+
+def key_of(record: Record) -> bytes:
+    """The message key every system publishes an event under."""
+    return str(record["user_id"]).encode()
+
+
 def new_tally(spec: Spec) -> FailureTally:
     return FailureTally(Progress(spec["healthy"]), spec["reachable"])
+
+
+def failing(spec: Spec) -> tuple[AvroFrame, FailureTally]:
+    """The failure benchmark's start: the schema's frame and the tally of what was handled."""
+    return AvroFrame(spec["schema"]), new_tally(spec)
 
 
 def wait_until(predicate: Any, timeout: float, step: float = 0.01) -> bool:

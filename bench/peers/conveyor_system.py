@@ -27,7 +27,7 @@ from bench.peers.common import (
     new_tally,
     wait_until,
 )
-from bench.peers.protocol import Result, Spec, measured, serve, unsupported
+from bench.peers.protocol import Result, Spec, measured, serve_all, unsupported
 from conveyor.codec import default_codec
 from conveyor.events import UserSignedUp
 from conveyor.runtime import (
@@ -215,12 +215,4 @@ def create_parked_topic(spec: Spec) -> None:
 
 if __name__ == "__main__":
     configure_json_logs("INFO")  # what a service's main does: JSON logs, INFO and up
-    serve(
-        {
-            "publish": publish,
-            "consume": consume,
-            "io_bound": io_bound,
-            "latency": latency,
-            "failure": failure,
-        }
-    )
+    serve_all(publish, consume, io_bound, latency, failure)

@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from bench.peers.common import (
-    AvroFrame,
-    LatencyProbe,
-    OrderCheck,
-    Progress,
-    Record,
-    event_index,
-    headers_for,
-    load_records,
-    new_tally,
-)
-from bench.peers.protocol import Result, Spec, measured, serve
+from bench.peers import common
+from bench.peers.protocol import Result, Spec, measured, run_async, serve_all
 
 
 def make_broker(spec: Spec) -> KafkaBroker:
@@ -44,8 +34,8 @@ def make_broker(spec: Spec) -> KafkaBroker:
     )
 
 
-def str_headers(record: Record) -> dict[str, str]:
-    return {name: value.decode() for name, value in headers_for(record)}
+def str_headers(record: common.Record) -> dict[str, str]:
+    return {name: value.decode() for name, value in common.headers_for(record)}
 
 
 def subscribe(broker: KafkaBroker, spec: Spec, handler: Callable[..., Any], **extra: Any) -> None:
@@ -61,8 +51,7 @@ async def wait_done(done: Callable[[], bool], cap: float) -> None:
 
 
 async def _publish(spec: Spec) -> Result:
-    records = load_records(spec)
-    frame = AvroFrame(spec["schema"])
+    frame, records = common.encoding(spec)
     broker = make_broker(spec)
     await broker.connect()
     topic = spec["topic"]
@@ -71,7 +60,7 @@ async def _publish(spec: Spec) -> Result:
         await broker.publish(
             frame.encode(r),
             topic,
-            key=r["user_id"].encode(),
+            key=common.key_of(r),
             headers=str_headers(r),
             no_confirm=True,
         )
@@ -88,8 +77,7 @@ async def _publish(spec: Spec) -> Result:
 
 
 async def _consume(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
+    frame, progress = common.decoding(spec)
     broker = make_broker(spec)
 
     async def handle(bodies: list[bytes]) -> None:
@@ -103,65 +91,49 @@ async def _consume(spec: Spec) -> Result:
     await broker.stop()
     return measured(
         "batch subscriber (up to 500), decode, no-op; AckPolicy.ACK commits after each batch",
-        events_per_s=progress.rate(),
-        handled=progress.done,
+        **progress.metrics(),
     )
 
 
 async def _io_bound(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
-    order = OrderCheck()
-    delay = spec["io_delay"]
+    frame, work = common.io_bound_run(spec)
     broker = make_broker(spec)
 
     async def handle(body: bytes, message: KafkaMessage) -> None:
         record = frame.decode(body)
-        await asyncio.sleep(delay)
-        order.see(message.raw_message.key.decode(), event_index(record["event_id"]))  # type: ignore[union-attr]
-        progress.tick()
+        await asyncio.sleep(work.delay)
+        work.handled(message.raw_message.key.decode(), record)  # type: ignore[union-attr]
 
     # max_workers with manual acks: one worker per partition, in order within each partition.
     workers = spec["partitions"]
     subscribe(broker, spec, handle, max_workers=workers, ack_policy=AckPolicy.ACK)
     await broker.start()
-    await wait_done(lambda: progress.finished, spec["time_cap"])
+    await wait_done(lambda: work.progress.finished, spec["time_cap"])
     await broker.stop()
     return measured(
         f"max_workers={workers}, AckPolicy.ACK: partitions concurrent, each in order, "
         "a commit per message",
-        events_per_s=progress.rate(),
-        handled=progress.done,
-        order_violations=order.violations,
+        **work.metrics(),
     )
 
 
 async def _latency(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    records = load_records(spec)
-    probe = LatencyProbe(len(records), spec["rate"])
+    frame, records, probe = common.latency_run(spec)
     broker = make_broker(spec)
 
     async def handle(body: bytes) -> None:
-        probe.received(event_index(frame.decode(body)["event_id"]))
+        probe.received(common.event_index(frame.decode(body)["event_id"]))
 
     async def send(i: int) -> None:
         r = records[i]
-        key, headers = r["user_id"].encode(), str_headers(r)
+        key, headers = common.key_of(r), str_headers(r)
         await broker.publish(
             frame.encode(r), spec["topic"], key=key, headers=headers, no_confirm=True
         )
 
     subscribe(broker, spec, handle)
     await broker.start()
-    while not probe.ready.is_set():
-        await send(0)
-        await asyncio.sleep(0.2)
-    probe.begin()
-    for i in range(1, len(records)):
-        await asyncio.sleep(probe.delay(i))
-        probe.stamp(i)
-        await send(i)
+    await probe.paced(send)
     await wait_done(lambda: probe.done, 30)
     await broker.stop()
     return measured(
@@ -171,8 +143,7 @@ async def _latency(spec: Spec) -> Result:
 
 
 async def _failure(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    tally = new_tally(spec)
+    frame, tally = common.failing(spec)
     broker = make_broker(spec)
 
     async def handle(body: bytes, message: KafkaMessage) -> None:
@@ -188,17 +159,5 @@ async def _failure(spec: Spec) -> Result:
     )
 
 
-def _sync(run: Callable[[Spec], Awaitable[Result]]) -> Callable[[Spec], Result]:
-    return lambda spec: asyncio.run(run(spec))  # type: ignore[arg-type]
-
-
 if __name__ == "__main__":
-    serve(
-        {
-            "publish": _sync(_publish),
-            "consume": _sync(_consume),
-            "io_bound": _sync(_io_bound),
-            "latency": _sync(_latency),
-            "failure": _sync(_failure),
-        }
-    )
+    serve_all(*map(run_async, (_publish, _consume, _io_bound, _latency, _failure)))

@@ -8,10 +8,11 @@ Spec keys: `benchmark`, `bootstrap`, `topic`, `dlq_topic`, `group`, `dataset` (J
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -40,3 +41,27 @@ def serve(benchmarks: Mapping[str, Benchmark]) -> None:
         result = {"supported": True, "error": f"{type(exc).__name__}: {exc}"}
     sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
     sys.stdout.flush()
+
+
+def run_async(run: Callable[[Spec], Awaitable[Result]]) -> Benchmark:
+    """A benchmark written as a coroutine, run on its own event loop."""
+    return lambda spec: asyncio.run(run(spec))  # type: ignore[arg-type]
+
+
+def serve_all(
+    publish: Benchmark,
+    consume: Benchmark,
+    io_bound: Benchmark,
+    latency: Benchmark,
+    failure: Benchmark,
+) -> None:
+    """`serve` an adapter that runs all five benchmarks."""
+    serve(
+        {
+            "publish": publish,
+            "consume": consume,
+            "io_bound": io_bound,
+            "latency": latency,
+            "failure": failure,
+        }
+    )

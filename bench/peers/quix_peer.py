@@ -15,18 +15,8 @@ from typing import Any
 
 from quixstreams import Application
 
-from bench.peers.common import (
-    AvroFrame,
-    LatencyProbe,
-    OrderCheck,
-    Progress,
-    event_index,
-    headers_for,
-    load_records,
-    new_tally,
-    wait_until,
-)
-from bench.peers.protocol import Result, Spec, measured, serve
+from bench.peers import common
+from bench.peers.protocol import Result, Spec, measured, serve_all
 
 PRODUCER = {
     "enable.idempotence": True,
@@ -58,7 +48,7 @@ def run_until(
     sdf.update(handler, metadata=True)
     cap = threading.Timer(spec["time_cap"], app.stop)
     cap.start()
-    watcher = threading.Thread(target=lambda: (wait_until(done, 1e9), app.stop()))
+    watcher = threading.Thread(target=lambda: (common.wait_until(done, 1e9), app.stop()))
     watcher.daemon = True
     watcher.start()
     app.run()
@@ -66,8 +56,7 @@ def run_until(
 
 
 def publish(spec: Spec) -> Result:
-    records = load_records(spec)
-    frame = AvroFrame(spec["schema"])
+    frame, records = common.encoding(spec)
     with tempfile.TemporaryDirectory() as state:
         app = application(spec, state)
         delivered = [0]
@@ -83,8 +72,8 @@ def publish(spec: Spec) -> Result:
                 producer.produce(
                     topic,
                     frame.encode(r),
-                    r["user_id"].encode(),
-                    headers=headers_for(r),
+                    common.key_of(r),
+                    headers=common.headers_for(r),
                     on_delivery=on_delivery,
                 )
             producer.flush()
@@ -97,8 +86,7 @@ def publish(spec: Spec) -> Result:
 
 
 def consume(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
+    frame, progress = common.decoding(spec)
 
     def handle(value: bytes, *_meta: Any) -> None:
         frame.decode(value)
@@ -108,40 +96,31 @@ def consume(spec: Spec) -> Result:
         run_until(application(spec, state), spec, handle, lambda: progress.finished)
     return measured(
         "StreamingDataFrame.update, decode, no-op; checkpoint commits (5 s and on stop)",
-        events_per_s=progress.rate(),
-        handled=progress.done,
+        **progress.metrics(),
     )
 
 
 def io_bound(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
-    order = OrderCheck()
-    delay = spec["io_delay"]
+    frame, work = common.io_bound_run(spec)
 
     def handle(value: bytes, key: bytes, *_meta: Any) -> None:
         record = frame.decode(value)
-        time.sleep(delay)  # Quix has no async handlers: the 10 ms of I/O blocks the consumer
-        order.see(key.decode(), event_index(record["event_id"]))
-        progress.tick()
+        time.sleep(work.delay)  # Quix has no async handlers: the 10 ms of I/O blocks the consumer
+        work.handled(key.decode(), record)
 
     with tempfile.TemporaryDirectory() as state:
-        run_until(application(spec, state), spec, handle, lambda: progress.finished)
+        run_until(application(spec, state), spec, handle, lambda: work.progress.finished)
     return measured(
         "sync handler (no async in Quix): one message at a time, time.sleep(10 ms)",
-        events_per_s=progress.rate(),
-        handled=progress.done,
-        order_violations=order.violations,
+        **work.metrics(),
     )
 
 
 def latency(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    records = load_records(spec)
-    probe = LatencyProbe(len(records), spec["rate"])
+    frame, records, probe = common.latency_run(spec)
 
     def handle(value: bytes, *_meta: Any) -> None:
-        probe.received(event_index(frame.decode(value)["event_id"]))
+        probe.received(common.event_index(frame.decode(value)["event_id"]))
 
     with tempfile.TemporaryDirectory() as state:
         app = application(spec, state)
@@ -151,8 +130,8 @@ def latency(spec: Spec) -> Result:
 
                 def send(i: int) -> None:
                     r = records[i]
-                    key, value = r["user_id"].encode(), frame.encode(r)
-                    producer.produce(spec["topic"], value, key, headers=headers_for(r))
+                    key, value = common.key_of(r), frame.encode(r)
+                    producer.produce(spec["topic"], value, key, headers=common.headers_for(r))
                     producer.poll(0)
 
                 while not probe.ready.is_set():
@@ -170,8 +149,7 @@ def latency(spec: Spec) -> Result:
 
 
 def failure(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    tally = new_tally(spec)
+    frame, tally = common.failing(spec)
 
     def handle(value: bytes, key: bytes, *_meta: Any) -> None:
         tally.handle(frame.decode(value), key.decode())
@@ -190,12 +168,4 @@ def failure(spec: Spec) -> Result:
 
 
 if __name__ == "__main__":
-    serve(
-        {
-            "publish": publish,
-            "consume": consume,
-            "io_bound": io_bound,
-            "latency": latency,
-            "failure": failure,
-        }
-    )
+    serve_all(publish, consume, io_bound, latency, failure)

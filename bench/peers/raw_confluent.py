@@ -15,20 +15,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
-from bench.peers.common import (
-    AvroFrame,
-    LatencyProbe,
-    OrderCheck,
-    PermanentFailureError,
-    Progress,
-    Record,
-    event_index,
-    headers_for,
-    load_records,
-    new_tally,
-    wait_until,
-)
-from bench.peers.protocol import Result, Spec, measured, serve
+from bench.peers import common
+from bench.peers.protocol import Result, Spec, measured, serve_all
 
 BATCH = 500
 
@@ -80,8 +68,7 @@ def produce(producer: Producer, topic: str, key: bytes, value: bytes, headers: A
 
 
 def publish(spec: Spec) -> Result:
-    records = load_records(spec)
-    frame = AvroFrame(spec["schema"])
+    frame, records = common.encoding(spec)
     producer = Producer(producer_config(spec))
     delivered = [0]
 
@@ -98,8 +85,8 @@ def publish(spec: Spec) -> Result:
                 producer.produce(
                     topic,
                     value,
-                    record["user_id"].encode(),
-                    headers=headers_for(record),
+                    common.key_of(record),
+                    headers=common.headers_for(record),
                     on_delivery=on_delivery,
                 )
                 break
@@ -116,8 +103,7 @@ def publish(spec: Spec) -> Result:
 
 
 def consume(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
+    frame, progress = common.decoding(spec)
     c = consumer(spec)
     deadline = time.perf_counter() + spec["time_cap"]
     while not progress.finished and time.perf_counter() < deadline:
@@ -132,8 +118,7 @@ def consume(spec: Spec) -> Result:
     final_commit(c)
     return measured(
         "poll batches of 500, decode, no-op, commit after each batch",
-        events_per_s=progress.rate(),
-        handled=progress.done,
+        **progress.metrics(),
     )
 
 
@@ -142,43 +127,30 @@ def io_bound(spec: Spec) -> Result:
 
 
 async def _io_bound(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    progress = Progress(spec["events"])
-    order = OrderCheck()
-    delay = spec["io_delay"]
+    frame, work = common.io_bound_run(spec)
     c = consumer(spec)
 
-    async def run_key(key: str, records: list[Record]) -> None:
-        for record in records:
-            await asyncio.sleep(delay)
-            order.see(key, event_index(record["event_id"]))
-            progress.tick()
-
     deadline = time.perf_counter() + spec["time_cap"]
-    while not progress.finished and time.perf_counter() < deadline:
+    while not work.progress.finished and time.perf_counter() < deadline:
         batch = c.consume(BATCH, 0.2)
-        by_key: dict[str, list[Record]] = defaultdict(list)
+        by_key: dict[str, list[common.Record]] = defaultdict(list)
         for msg in batch:
             if msg.error():
                 continue
             record = frame.decode(msg.value())
             by_key[msg.key().decode()].append(record)
-        await asyncio.gather(*(run_key(k, rs) for k, rs in by_key.items()))
+        await work.chains(by_key)
         if batch:
             c.commit(asynchronous=True)
     final_commit(c)
     return measured(
         "per polled batch (500), one coroutine chain per key, batches one after another",
-        events_per_s=progress.rate(),
-        handled=progress.done,
-        order_violations=order.violations,
+        **work.metrics(),
     )
 
 
 def latency(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    records = load_records(spec)
-    probe = LatencyProbe(len(records), spec["rate"])
+    frame, records, probe = common.latency_run(spec)
     stop = threading.Event()
 
     def consume_loop() -> None:
@@ -187,7 +159,7 @@ def latency(spec: Spec) -> Result:
             msg = c.poll(0.1)
             if msg is None or msg.error():
                 continue
-            probe.received(event_index(frame.decode(msg.value())["event_id"]))
+            probe.received(common.event_index(frame.decode(msg.value())["event_id"]))
         c.close()
 
     thread = threading.Thread(target=consume_loop)
@@ -197,8 +169,8 @@ def latency(spec: Spec) -> Result:
 
     def send(i: int) -> None:
         record = records[i]
-        key, value = record["user_id"].encode(), frame.encode(record)
-        produce(producer, topic, key, value, headers_for(record))
+        key, value = common.key_of(record), frame.encode(record)
+        produce(producer, topic, key, value, common.headers_for(record))
 
     while not probe.ready.is_set():
         send(0)
@@ -206,15 +178,14 @@ def latency(spec: Spec) -> Result:
     for i in probe.stream():
         send(i)
     producer.flush(30)
-    wait_until(lambda: probe.done, 30)
+    common.wait_until(lambda: probe.done, 30)
     stop.set()
     thread.join()
     return measured("producer paced on the main thread, consumer thread", **probe.metrics())
 
 
 def failure(spec: Spec) -> Result:
-    frame = AvroFrame(spec["schema"])
-    tally = new_tally(spec)
+    frame, tally = common.failing(spec)
     c = consumer(spec)
     producer = Producer(producer_config(spec))
     deadline = time.perf_counter() + spec["time_cap"]
@@ -226,7 +197,7 @@ def failure(spec: Spec) -> Result:
             key = msg.key().decode()
             try:
                 tally.handle(frame.decode(msg.value()), key)
-            except PermanentFailureError as exc:
+            except common.PermanentFailureError as exc:
                 headers = [*(msg.headers() or []), ("x-error-type", type(exc).__name__.encode())]
                 produce(producer, spec["dlq_topic"], msg.key(), msg.value(), headers)
         if batch:
@@ -241,12 +212,4 @@ def failure(spec: Spec) -> Result:
 
 
 if __name__ == "__main__":
-    serve(
-        {
-            "publish": publish,
-            "consume": consume,
-            "io_bound": io_bound,
-            "latency": latency,
-            "failure": failure,
-        }
-    )
+    serve_all(publish, consume, io_bound, latency, failure)
