@@ -6,17 +6,7 @@ from datetime import UTC, datetime
 
 from hypothesis import strategies as st
 
-from conveyor.events import (
-    Event,
-    OrderCancelled,
-    OrderItem,
-    OrderPaid,
-    OrderPaymentFailed,
-    OrderPlaced,
-    OrderShipped,
-    Priority,
-    UserSignedUp,
-)
+from conveyor import events as ev
 from conveyor.events.fields import INT_MAX, LONG_MAX
 
 texts = st.text(min_size=1, max_size=40)
@@ -28,40 +18,40 @@ times = st.datetimes(
 )
 common = {"event_id": st.uuids(), "occurred_at": times}
 
-items = st.builds(OrderItem, sku=texts, quantity=st.integers(1, INT_MAX), unit_price=money)
+items = st.builds(ev.OrderItem, sku=texts, quantity=st.integers(1, INT_MAX), unit_price=money)
 
-events: dict[type[Event], st.SearchStrategy[Event]] = {
-    UserSignedUp: st.builds(
-        UserSignedUp,
+events: dict[type[ev.Event], st.SearchStrategy[ev.Event]] = {
+    ev.UserSignedUp: st.builds(
+        ev.UserSignedUp,
         user_id=ids,
         email=texts,
         name=texts,
         referral_code=st.none() | texts,
         **common,
     ),
-    OrderPlaced: st.builds(
-        OrderPlaced,
+    ev.OrderPlaced: st.builds(
+        ev.OrderPlaced,
         order_id=ids,
         user_id=ids,
         items=st.lists(items, min_size=1, max_size=5),
         currency=currencies,
         total=money,
-        priority=st.sampled_from(Priority),
+        priority=st.sampled_from(ev.Priority),
         **common,
     ),
-    OrderPaid: st.builds(
-        OrderPaid, order_id=ids, payment_id=ids, amount=money, currency=currencies, **common
+    ev.OrderPaid: st.builds(
+        ev.OrderPaid, order_id=ids, payment_id=ids, amount=money, currency=currencies, **common
     ),
-    OrderPaymentFailed: st.builds(OrderPaymentFailed, order_id=ids, reason=texts, **common),
-    OrderShipped: st.builds(
-        OrderShipped,
+    ev.OrderPaymentFailed: st.builds(ev.OrderPaymentFailed, order_id=ids, reason=texts, **common),
+    ev.OrderShipped: st.builds(
+        ev.OrderShipped,
         order_id=ids,
         shipment_id=ids,
         carrier=texts,
         tracking_number=texts,
         **common,
     ),
-    OrderCancelled: st.builds(OrderCancelled, order_id=ids, reason=texts, **common),
+    ev.OrderCancelled: st.builds(ev.OrderCancelled, order_id=ids, reason=texts, **common),
 }
 
 any_event = st.one_of(*events.values())
