@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from conveyor.errors import JavaNotFoundError, LauncherError, MavenNotFoundError
@@ -69,6 +70,12 @@ class KafkaDistribution:
         return self.assets_dir / "log4j2.properties"
 
     def java(self) -> str:
+        return self._checked_java
+
+    @cached_property
+    def _checked_java(self) -> str:
+        """Found and version-checked once: each check starts a JVM, and every node start and
+        storage format asks for it."""
         return find_java(self.java_home)
 
     def classpath(self) -> str:
