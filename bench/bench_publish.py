@@ -34,6 +34,7 @@ from conveyor.codec import default_codec
 from conveyor.codec.framing import header
 from conveyor.events import USER_TOPIC, UserSignedUp
 from conveyor.publish import Publisher, PublisherConfig
+from conveyor.publish.message import build_message
 from conveyor.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "publish.json"
@@ -97,19 +98,15 @@ def pre_encoded(
     config: PublisherConfig, topic: str, inputs: list[dict[str, Any]]
 ) -> tuple[float, float]:
     codec = default_codec()
-    encoded = []
-    for data in inputs:
-        event = UserSignedUp.model_validate(data)
-        headers = [
-            (naming.EVENT_TYPE, event.AVRO_NAME),
-            (naming.EVENT_ID, str(event.event_id)),
-            (naming.CONTENT_TYPE, naming.AVRO_CONTENT_TYPE),
-        ]
-        encoded.append((codec.encode(event), event.user_id.encode(), headers))
+    # Encoded before the clock starts, exactly as the Publisher would encode them.
+    encoded = [
+        build_message(UserSignedUp.model_validate(data), codec, lambda _declared: topic)
+        for data in inputs
+    ]
     producer = Producer(config.librdkafka())
     started = _clock()
-    for value, key, headers in encoded:
-        _produce(producer, topic, value, key, headers)
+    for message in encoded:
+        _produce(producer, topic, message.value, message.key, message.headers)
         producer.poll(0)
     producer.flush(60)
     return _elapsed(started)
