@@ -33,6 +33,11 @@ class SchemaVersion:
     # Parsed without the `uuid` logical type, what reads use: fastavro would build each UUID in
     # Python and the model validate it again; pydantic-core parses the string once, natively.
     reading: Any = field(repr=False)
+    # `reading` with the record's own `timestamp-millis` fields as plain longs, for reads that
+    # resolve nothing: the codec turns `millis_fields` into datetimes itself, as fastavro would
+    # but without its per-value logical-type dispatch.
+    reading_millis: Any = field(repr=False)
+    millis_fields: tuple[str, ...]
     canonical: str = field(repr=False)
     fingerprint: bytes
     header: bytes = field(repr=False)  # C3 01 + fingerprint: how values of this version start
@@ -56,7 +61,10 @@ def load_schema_file(path: Path) -> SchemaVersion:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         parsed = parse_schema(raw, {})
-        reading = parse_schema(_without_uuid_logical_type(raw), {})
+        reading_raw = _without_uuid_logical_type(raw)
+        reading = parse_schema(reading_raw, {})
+        reading_millis_raw, millis_fields = _with_millis_as_longs(reading_raw)
+        reading_millis = parse_schema(reading_millis_raw, {})
     except (OSError, ValueError, SchemaParseException, UnknownType) as exc:
         raise SchemaLoadError(f"{path}: not a valid Avro schema: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("type") != "record":
@@ -75,6 +83,8 @@ def load_schema_file(path: Path) -> SchemaVersion:
         raw=raw,
         parsed=parsed,
         reading=reading,
+        reading_millis=reading_millis,
+        millis_fields=millis_fields,
         canonical=canonical,
         fingerprint=schema_fingerprint,
         header=header(schema_fingerprint),
@@ -90,6 +100,28 @@ def _without_uuid_logical_type(node: Any) -> Any:
     if node.get("logicalType") == "uuid" and node.get("type") == "string":
         return {key: value for key, value in node.items() if key != "logicalType"}
     return {key: _without_uuid_logical_type(value) for key, value in node.items()}
+
+
+def _with_millis_as_longs(record: Any) -> tuple[Any, tuple[str, ...]]:
+    """A copy of a record schema whose fields of type `{"type": "long", "logicalType":
+    "timestamp-millis"}` are plain longs, and those fields' names. Only the record's own fields:
+    nested records and unions keep their logical types (fastavro converts those)."""
+    if not isinstance(record, dict) or not isinstance(record.get("fields"), list):
+        return record, ()
+    fields, names = [], []
+    for original in record["fields"]:
+        kind = original.get("type") if isinstance(original, dict) else None
+        if (
+            isinstance(kind, dict)
+            and kind.get("type") == "long"
+            and kind.get("logicalType") == "timestamp-millis"
+        ):
+            plain = {key: value for key, value in kind.items() if key != "logicalType"}
+            fields.append({**original, "type": plain})
+            names.append(original["name"])
+        else:
+            fields.append(original)
+    return {**record, "fields": fields}, tuple(names)
 
 
 def _full_name(raw: dict[str, Any]) -> str:
