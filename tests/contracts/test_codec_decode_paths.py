@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import pytest
 from fastavro import schemaless_reader, schemaless_writer
+from fastavro.read import LOGICAL_READERS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from conveyor.codec import (
     default_codec,
 )
 from conveyor.codec import avro as avro_module
+from conveyor.codec.routes import timestamp_millis
 from conveyor.events import OrderCancelled, OrderPaid, UserSignedUp
 from tests import samples
 
@@ -29,6 +31,8 @@ _MILLI = timedelta(milliseconds=1)
 # The first and last millisecond a datetime can hold.
 _FIRST_MS = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // _MILLI
 _LAST_MS = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - _EPOCH) // _MILLI
+# Where the codec's timestamp conversion switches from `fromtimestamp` to timedelta arithmetic.
+_FAST_BELOW = 2**33 * 1000
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +58,8 @@ def _cancelled_with_millis(codec: AvroCodec, millis: int) -> tuple[bytes, bytes]
 @given(
     millis=st.one_of(
         st.integers(min_value=_FIRST_MS, max_value=_LAST_MS),
-        st.sampled_from([0, -1, 1, _FIRST_MS, _LAST_MS]),
+        st.integers(min_value=0, max_value=_FAST_BELOW),
+        st.sampled_from([0, -1, 1, _FAST_BELOW - 1, _FAST_BELOW, _FIRST_MS, _LAST_MS]),
     )
 )
 def test_timestamps_decode_as_fastavro_reads_them(codec: AvroCodec, millis: int) -> None:
@@ -69,6 +74,18 @@ def test_timestamps_decode_as_fastavro_reads_them(codec: AvroCodec, millis: int)
     assert decoded == expected
     assert decoded.tzinfo is expected.tzinfo is UTC
     assert decoded.microsecond % 1000 == 0
+
+
+@pytest.mark.parametrize("start", [0, _FAST_BELOW - 20_000, _FAST_BELOW])
+def test_timestamp_conversion_is_exact_where_it_switches_ways(start: int) -> None:
+    """At the ends of the codec's faster conversion, where a double's precision is thinnest,
+    every millisecond gives exactly the datetime fastavro's own conversion gives."""
+    fastavro_reads = LOGICAL_READERS["long-timestamp-millis"]
+
+    for millis in range(start, start + 20_000):
+        converted = timestamp_millis(millis)
+        assert converted == fastavro_reads(millis)
+        assert converted.tzinfo is UTC
 
 
 @pytest.mark.parametrize("millis", [2**62, -(2**62)])

@@ -37,11 +37,18 @@ CORRUPT_BODY: Final = (
 )
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# Below 2**33 seconds (1970 to 2242) a double holds `millis / 1000` within half its ulp, at most
+# 2**-21 s (0.48 us): `fromtimestamp`, rounding to the nearest microsecond, lands exactly on the
+# millisecond. Further out it may not, and negative stamps fail on some platforms.
+_FLOAT_EXACT_BELOW: Final = 2**33 * 1000
 
 
 def timestamp_millis(millis: int) -> datetime:
     """Avro `timestamp-millis` as fastavro reads it (`epoch + timedelta(microseconds=n * 1000)`):
-    the UTC epoch plus `millis` milliseconds, in exact integer arithmetic, tzinfo `UTC`."""
+    the UTC epoch plus `millis` milliseconds, tzinfo `UTC`; out of datetime's range raises
+    OverflowError. `fromtimestamp` is the faster way where it is exact."""
+    if 0 <= millis < _FLOAT_EXACT_BELOW:
+        return datetime.fromtimestamp(millis / 1000, UTC)
     return _EPOCH + timedelta(0, 0, 0, millis)
 
 
