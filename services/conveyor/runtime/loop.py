@@ -86,16 +86,15 @@ class ConsumerLoop:
     def _dispatch(self, messages: list[Any]) -> None:
         items: list[WorkItem] = []
         skipped: dict[str, int] = {}
-        route = self._router.route
+        route, owned = self._router.route, self._assignments.get
         for message in messages:
             if message.error() is not None:
                 self._on_consumer_error(message.error())
                 continue
-            state = self._assignments.get(message.topic(), message.partition())
+            state = owned(message.topic(), message.partition())
             offset = message.offset()
-            if state is None or not state.tracker.is_new(offset):
+            if state is None or not state.tracker.track_if_new(offset):
                 continue  # not ours (any more), or already fetched once
-            state.tracker.track(offset)
             item = route(message, state)
             if item is None:
                 state.tracker.complete(offset)
