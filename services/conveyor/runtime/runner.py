@@ -109,7 +109,7 @@ def run_service(
         metrics=metrics,
         health=health,
         commit_interval=service_settings.commit_interval,
-        holds=Holds(extension.admit),
+        holds=None if extension is NO_EXTENSION else Holds(extension.admit),
     )
     try:
         return loop.run(stop)
