@@ -223,6 +223,7 @@ def create_side_topics(spec: Spec) -> list[str]:
         future.result(timeout=30)
     return [parked, redrive]
 
+
 if __name__ == "__main__":
     configure_json_logs("INFO")  # what a service's main does: JSON logs, INFO and up
     serve_all(publish, consume, io_bound, latency, failure)
