@@ -56,3 +56,29 @@ def test_a_key_waiting_for_its_retry_does_not_stop_its_partition_fetching_other_
     for key in others:
         assert [seq for k, seq in handled if k == key] == list(range(8))
     assert read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 0, timeout=1) == []
+
+
+def test_keys_waiting_for_retries_beyond_the_concurrency_bound_do_not_starve_the_others(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """Three keys fail and wait a minute for their retries with only two handler slots: every
+    other key's events are still handled meanwhile (the waiting keys hold no slot)."""
+    topic = new_topic(partitions=1)
+    service = Service(f"s-{topic}")
+    create_side_topics(kafka_bootstrap, service.name)
+    handled: list[str] = []
+    failed: list[str] = []
+
+    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED, retry=SLOW_RETRY))
+    async def charge(event: Ping, ctx: Context) -> None:
+        if event.entity in {"A", "B", "C"}:
+            failed.append(event.entity)
+            raise ConnectionError("payment gateway down")
+        handled.append(event.entity)
+
+    produce_pings(kafka_bootstrap, topic, ["A", "B", "C"], per_key=1)
+    sent = produce_pings(kafka_bootstrap, topic, [f"k{i}" for i in range(20)], per_key=5)
+    settings = fast_settings(topic_map={Ping.TOPIC: topic}, max_in_flight=2, shutdown_deadline=1.0)
+    with running_with(service, kafka_bootstrap, settings, Policies(kafka_bootstrap)):
+        wait_until(lambda: len(handled) == len(sent), what="every other key's events")
+        assert sorted(failed) == ["A", "B", "C"], "each tried once, waiting for its retry"
