@@ -176,7 +176,8 @@ def failure(spec: Spec) -> Result:
 
     @service.handler(UserSignedUp, policy=HandlerPolicy(ordering=Ordering.ORDERED))
     async def handle(event: UserSignedUp, ctx: Context) -> None:
-        tally.handle(event.model_dump(mode="json"), event.user_id)
+        # the two fields the tally reads, straight from the typed event (no model_dump)
+        tally.handle({"name": event.name, "event_id": event.event_id}, event.user_id)
 
     if not HAS_POLICIES:
         run_until(service, spec, tally.settled)
@@ -187,9 +188,12 @@ def failure(spec: Spec) -> Result:
         )
     from conveyor.policies import Policies, PolicySettings
 
-    create_parked_topic(spec)
+    side = create_side_topics(spec)
     policies = Policies(spec["bootstrap"], PolicySettings(group=spec["group"]))
-    run_until(service, spec, tally.settled, extension=policies)
+    try:
+        run_until(service, spec, tally.settled, extension=policies)
+    finally:
+        AdminClient({"bootstrap.servers": spec["bootstrap"]}).delete_topics(side)
     breaker = (
         "; the dead-letter breaker opened (default BreakerPolicy) and held the rest"
         if policies.breaker.is_open
@@ -203,14 +207,21 @@ def failure(spec: Spec) -> Result:
     )
 
 
-def create_parked_topic(spec: Spec) -> None:
+def create_side_topics(spec: Spec) -> list[str]:
+    """What an ordered service declares besides its dead letters (which the harness creates):
+    `<service>.parked` (compacted) and `<service>.redrive`. Returns their names."""
     from conveyor import naming
     from conveyor.parking import PARKED_TOPIC_CONFIG
 
-    name = naming.parked_topic(spec["group"])
-    topic = NewTopic(name, num_partitions=1, replication_factor=1, config=PARKED_TOPIC_CONFIG)
+    parked, redrive = naming.parked_topic(spec["group"]), naming.redrive_topic(spec["group"])
+    topics = [
+        NewTopic(parked, num_partitions=1, replication_factor=1, config=PARKED_TOPIC_CONFIG),
+        NewTopic(redrive, num_partitions=spec["partitions"], replication_factor=1),
+    ]
     admin = AdminClient({"bootstrap.servers": spec["bootstrap"]})
-    admin.create_topics([topic])[name].result(timeout=30)
+    for future in admin.create_topics(topics).values():
+        future.result(timeout=30)
+    return [parked, redrive]
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def test_partition_with_too_many_pending_events_is_paused_and_resumed_once_drain
     kafka_bootstrap: str, new_topic: TopicFactory
 ) -> None:
     """A slow head event keeps its partition's completed prefix from advancing: past the
-    pending bound the partition is paused, and resumed when the head completes."""
+    uncommitted bound the partition is paused, and resumed when the head completes."""
     topic = new_topic(partitions=1)
     service = Service(f"pause-{topic}")
     handled: list[str] = []
@@ -93,7 +93,9 @@ def test_partition_with_too_many_pending_events_is_paused_and_resumed_once_drain
 
     produce_pings(kafka_bootstrap, topic, ["slow"], per_key=1)
     produce_pings(kafka_bootstrap, topic, [f"k{i}" for i in range(30)], per_key=1)
-    settings = fast_settings(topic_map={Ping.TOPIC: topic}, max_pending_per_partition=5)
+    settings = fast_settings(
+        topic_map={Ping.TOPIC: topic}, max_pending_per_partition=5, max_uncommitted_per_partition=5
+    )
     with capture_logs() as logs, running(service, kafka_bootstrap, settings):
         wait_until(lambda: "slow" in handled, what="the slow head event")
         wait_until(

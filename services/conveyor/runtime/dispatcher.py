@@ -181,8 +181,11 @@ class Dispatcher:
             for item in items:
                 self._report(item, status)
 
-    async def _settle(self, items: list[WorkItem], attempt: int = 1) -> Status:
-        """Attempt one event (or one batch) until it succeeds or the failure seam settles it."""
+    async def _settle(
+        self, items: list[WorkItem], attempt: int = 1, *, worker: bool = False
+    ) -> Status:
+        """Attempt one event (or one batch) until it succeeds or the failure seam settles it.
+        `worker`: a worker runs this one scheduled event (its backoffs may step aside)."""
         while True:
             live = [item for item in items if item.partition.active]
             if not live:
@@ -191,7 +194,7 @@ class Dispatcher:
             try:
                 await self._attempt(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                settled = await self._on_failure(live, attempt, error)
+                settled = await self._on_failure(live, attempt, error, worker=worker)
                 if settled is not None:
                     return settled
                 attempt += 1
@@ -212,13 +215,15 @@ class Dispatcher:
             else:
                 await self._attempt([item], 1)
         except Exception as error:  # the failure seam decides; nothing is swallowed here
-            settled = await self._on_failure([item], 1, error)
-            return settled if settled is not None else await self._settle([item], attempt=2)
+            settled = await self._on_failure([item], 1, error, worker=True)
+            if settled is not None:
+                return settled
+            return await self._settle([item], attempt=2, worker=True)
         self._record_success([item], 1, time.perf_counter() - started)
         return Status.DONE
 
     async def _on_failure(
-        self, live: list[WorkItem], attempt: int, error: Exception
+        self, live: list[WorkItem], attempt: int, error: Exception, *, worker: bool = False
     ) -> Status | None:
         """Ask the failure seam about a failed attempt: the final status, or None to try again
         (after the delay it asked for)."""
@@ -230,8 +235,19 @@ class Dispatcher:
         if isinstance(outcome, Forwarded) and await self._delivered(outcome):
             return Status.DONE
         if isinstance(outcome, RetryAfter):
-            await asyncio.sleep(outcome.delay)
+            await (self._back_off(outcome.delay) if worker else asyncio.sleep(outcome.delay))
         return None
+
+    async def _back_off(self, delay: float) -> None:
+        """A worker's event waits out its backoff without its worker or concurrency slot: its
+        key stays busy, but keys backing off never starve the others."""
+        self._workers.step_aside()
+        self._workers.start(self._scheduler.step_aside())
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._scheduler.step_back()
+            self._workers.step_back()
 
     async def _confirm_diverted(self, item: WorkItem, diverted: Forwarded) -> Status:
         """Wait for a diverted event's forward; a failed one is forwarded again (never lost)."""

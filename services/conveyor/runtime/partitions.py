@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaException, TopicPartition
 
+from conveyor.runtime.bounds import PartitionBounds
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.logs import (
@@ -44,6 +45,7 @@ class Assignments:
         metrics: RuntimeMetrics,
         *,
         max_pending: int,
+        max_uncommitted: int,
         drain_deadline: float,
         extension: RuntimeExtension = NO_EXTENSION,
         transactions: Transactions | None = None,
@@ -52,7 +54,7 @@ class Assignments:
         self._dispatcher = dispatcher
         self._completions = completions
         self._metrics = metrics
-        self._max_pending = max_pending
+        self._bounds = PartitionBounds(max_pending, max_uncommitted)
         self._drain_deadline = drain_deadline
         self._extension = extension
         self._transactions = transactions  # commits go through it for transactional services
@@ -144,14 +146,15 @@ class Assignments:
         full = [
             s
             for s in self._states.values()
-            if not s.paused and (s.held or s.tracker.pending >= self._max_pending)
+            if not s.paused and (s.held or self._bounds.full(s.outstanding, s.tracker.pending))
         ]
         self._set_paused(consumer, full, paused=True)
 
     def resume_drained(self, consumer: Any) -> None:
-        low = self._max_pending // 2
         drained = [
-            s for s in self._states.values() if s.paused and not s.held and s.tracker.pending <= low
+            s
+            for s in self._states.values()
+            if s.paused and not s.held and self._bounds.drained(s.outstanding, s.tracker.pending)
         ]
         self._set_paused(consumer, drained, paused=False)
 

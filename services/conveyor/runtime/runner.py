@@ -75,6 +75,7 @@ def run_service(
         completions,
         metrics,
         max_pending=service_settings.max_pending_per_partition,
+        max_uncommitted=service_settings.max_uncommitted_per_partition,
         drain_deadline=service_settings.shutdown_deadline,
         extension=extension,
         transactions=exactly_once.transactions if exactly_once else None,

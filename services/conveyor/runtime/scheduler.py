@@ -1,5 +1,8 @@
 """Key-ordered scheduling: one item per key at a time, in arrival order; up to N keys at once.
 
+A running item waiting out a retry's backoff steps aside: its key stays busy (its later items
+wait) but it no longer holds one of the N slots, so keys backing off never starve the others.
+
 A pure data structure: the dispatcher offers items and reports finished keys, and gets back the
 items it may start now. Keys waiting for a free slot are served first come, first served.
 """
@@ -23,6 +26,7 @@ class KeyScheduler(Generic[T]):
         self._running: set[Hashable] = set()
         self._waiting: dict[Hashable, deque[T]] = {}
         self._ready: deque[Hashable] = deque()  # keys not running, with items, awaiting a slot
+        self._aside = 0  # running keys waiting out a backoff: busy, but holding no slot
 
     def offer(self, key: Hashable, item: T) -> list[T]:
         """Queue an item; returns it at once when its key is idle and a slot is free."""
@@ -33,7 +37,7 @@ class KeyScheduler(Generic[T]):
         if key in self._running:
             self._waiting[key] = deque([item])
             return []
-        if len(self._running) < self._max:
+        if len(self._running) - self._aside < self._max:
             self._running.add(key)
             return [item]
         self._waiting[key] = deque([item])
@@ -45,8 +49,22 @@ class KeyScheduler(Generic[T]):
         self._running.remove(key)
         if key in self._waiting:
             self._ready.append(key)
+        return self._fill()
+
+    def step_aside(self) -> list[T]:
+        """A running item waits (a retry's backoff): its slot goes to the next ready key,
+        its own key stays busy. Returns the items that may start now."""
+        self._aside += 1
+        return self._fill()
+
+    def step_back(self) -> None:
+        """The item runs again and takes a slot back (past the bound for a moment, if need be:
+        no new key starts until the count is under it again)."""
+        self._aside -= 1
+
+    def _fill(self) -> list[T]:
         started: list[T] = []
-        while self._ready and len(self._running) < self._max:
+        while self._ready and len(self._running) - self._aside < self._max:
             next_key = self._ready.popleft()
             queue = self._waiting[next_key]
             started.append(queue.popleft())

@@ -6,7 +6,9 @@ Variables (all optional):
   (classic uses the `cooperative-sticky` assignor).
 - `CONVEYOR_GROUP_INSTANCE_ID`: static membership id, e.g. the pod name.
 - `CONVEYOR_MAX_IN_FLIGHT` (256), `CONVEYOR_SYNC_WORKERS` (32),
-  `CONVEYOR_MAX_PENDING_PER_PARTITION` (1000),
+  `CONVEYOR_MAX_PENDING_PER_PARTITION` (1000, events fetched and not yet finished),
+  `CONVEYOR_MAX_UNCOMMITTED_PER_PARTITION` (10000, events fetched past the commit position,
+  finished ones behind an unfinished one included),
   `CONVEYOR_COMMIT_INTERVAL_MS` (1000), `CONVEYOR_SHUTDOWN_DEADLINE_S` (20),
   `CONVEYOR_MAX_POLL_INTERVAL_MS` (300000), `CONVEYOR_SESSION_TIMEOUT_MS` (45000, classic only),
   `CONVEYOR_AUTO_OFFSET_RESET` (`earliest`), `CONVEYOR_HTTP_PORT` (9400; 0 picks a free one;
@@ -40,6 +42,9 @@ class ServiceSettings:
     max_in_flight: int = 256
     sync_workers: int = 32
     max_pending_per_partition: int = 1000
+    # Wider than the pending bound: a key retrying in place holds the commit position, and the
+    # other keys' finished events behind it must not stall its partition (a redelivery bound).
+    max_uncommitted_per_partition: int = 10_000
     commit_interval: float = 1.0
     shutdown_deadline: float = 20.0
     max_poll_interval_ms: int = 300_000
@@ -56,6 +61,10 @@ class ServiceSettings:
             raise RuntimeConfigError("max_in_flight and sync_workers must be at least 1")
         if self.max_pending_per_partition < 1:
             raise RuntimeConfigError("max_pending_per_partition must be at least 1")
+        if self.max_uncommitted_per_partition < self.max_pending_per_partition:
+            raise RuntimeConfigError(
+                "max_uncommitted_per_partition must be at least max_pending_per_partition"
+            )
         if self.auto_offset_reset not in {"earliest", "latest"}:
             raise RuntimeConfigError("auto_offset_reset is 'earliest' or 'latest'")
 
@@ -85,6 +94,7 @@ _SCALARS: tuple[tuple[str, str, type], ...] = (
     ("CONVEYOR_MAX_IN_FLIGHT", "max_in_flight", int),
     ("CONVEYOR_SYNC_WORKERS", "sync_workers", int),
     ("CONVEYOR_MAX_PENDING_PER_PARTITION", "max_pending_per_partition", int),
+    ("CONVEYOR_MAX_UNCOMMITTED_PER_PARTITION", "max_uncommitted_per_partition", int),
     ("CONVEYOR_SHUTDOWN_DEADLINE_S", "shutdown_deadline", float),
     ("CONVEYOR_MAX_POLL_INTERVAL_MS", "max_poll_interval_ms", int),
     ("CONVEYOR_SESSION_TIMEOUT_MS", "session_timeout_ms", int),

@@ -39,6 +39,16 @@ class Workers(Generic[T]):
         if self._runnable:
             self._wake_one()
 
+    def step_aside(self) -> None:
+        """The calling worker waits on something long (a retry's backoff): it stops counting
+        against the limit, so another may start; `step_back` when it goes on."""
+        self._workers -= 1
+        if self._runnable:
+            self._wake_one()
+
+    def step_back(self) -> None:
+        self._workers += 1
+
     def _wake_one(self) -> None:
         if self._waking:
             return
