@@ -123,7 +123,7 @@ class Policies:
     def admit(self, item: WorkItem, now: float) -> float:
         if self.breaker.is_open:
             return BREAKER_RECHECK
-        if tier_of(self._service, item.meta.topic) is not None:
+        if tier_of(self._service, item.partition.topic) is not None:
             wait = held_for(_due_at(item), round(now * 1000))
             if wait > 0:
                 return wait

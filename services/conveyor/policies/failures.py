@@ -145,8 +145,9 @@ class PolicyFailures:
             return None
         if self._redrive is not None and self._redrive.is_redriven(item):
             return self._redrive.divert(item)
-        key = item.meta.key.encode() if item.meta.key is not None else None
-        parked = self._parking.keys.get(item.meta.topic, item.meta.partition, key)
+        parked = self._parking.keys.get(
+            item.partition.topic, item.partition.partition, item.raw_key
+        )
         if parked is None:
             return None
         self._parking.keys.note_diverted(parked, item.meta.offset)

@@ -72,7 +72,7 @@ class RedriveOrder:
         self._clock = clock
 
     def is_redriven(self, item: WorkItem) -> bool:
-        return item.meta.topic == self.topic
+        return item.partition.topic == self.topic
 
     def hold(self, item: WorkItem) -> float:
         """Seconds an ordered item must wait (poll thread): a source event waits while its key
@@ -85,7 +85,7 @@ class RedriveOrder:
             if releases and parked is not None and _runs_despite(item, parked):
                 self._parking.keys.set_releasing(parked, True)
             return 0.0
-        parked = self._parking.keys.get(item.meta.topic, item.meta.partition, _key(item))
+        parked = self._parking.keys.get(item.partition.topic, item.partition.partition, _key(item))
         return HOLD_RECHECK if parked is not None and parked.releasing else 0.0
 
     def parked_origin(self, item: WorkItem) -> ParkedKey | None:
@@ -144,9 +144,7 @@ def _releases(item: WorkItem) -> bool:
 
 def _key(item: WorkItem) -> bytes:
     """The event's key as parked (the raw bytes where the runtime kept them)."""
-    if isinstance(item.key, bytes):
-        return item.key
-    return item.meta.key.encode() if item.meta.key is not None else b""
+    return item.raw_key or b""
 
 
 def _number(raw: bytes | None) -> int | None:

@@ -306,8 +306,9 @@ class Dispatcher:
 
     def _failure(self, item: WorkItem, attempt: int, error: BaseException) -> Failure:
         meta = replace(item.meta, attempt=attempt)
-        raw_key = item.key if isinstance(item.key, bytes) else None
-        return Failure(self._service, meta, item.raw_value, item.event, error, item.policy, raw_key)
+        return Failure(
+            self._service, meta, item.raw_value, item.event, error, item.policy, item.raw_key
+        )
 
     def _declare_fatal(self, item: WorkItem, outcome: Fatal, error: BaseException) -> Status:
         self._log.error(

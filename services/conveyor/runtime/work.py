@@ -93,6 +93,11 @@ class WorkItem:
         self._meta = meta
 
     @property
+    def raw_key(self) -> bytes | None:
+        """The message key as fetched (None for a message without one)."""
+        return self.key if isinstance(self.key, bytes) else None
+
+    @property
     def policy(self) -> HandlerPolicy:
         return self.registration.policy if self.registration else HandlerPolicy()
 
