@@ -12,7 +12,7 @@ from tests.runtime.support import Ping, PingCodec
 
 def item(state: PartitionState, offset: int) -> WorkItem:
     meta = EventMeta(state.topic, state.partition, offset, None, "k", [])
-    return WorkItem(state, meta, "k", Ping(entity="k", seq=offset), None, None)
+    return WorkItem(state, meta, "k", Ping(entity="k", seq=offset), None, registration=None)
 
 
 def follow_ups() -> FollowUps:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from conveyor.cli.run import resolve_service
 from conveyor.runtime import GroupProtocol, ServiceSettings
+from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.settings import consumer_config
 
@@ -64,3 +67,21 @@ def test_run_resolves_dashed_names_to_service_packages() -> None:
 def test_run_names_the_missing_package() -> None:
     with pytest.raises(ServiceNotFoundError, match="services/no_such_service/"):
         resolve_service("no-such-service")
+
+
+def test_the_collector_is_tuned_for_streaming_unless_switched_off() -> None:
+    """Objects alive at start are frozen out of collection and the young generation grows to
+    the configured threshold; 0 leaves the collector alone."""
+    assert ServiceSettings.from_env({}).gc_young_threshold == 10_000
+    off = ServiceSettings.from_env({"CONVEYOR_GC_YOUNG_THRESHOLD": "0"})
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    try:
+        tune_for_streaming(off.gc_young_threshold)
+        assert gc.get_threshold() == before
+        assert gc.get_freeze_count() == frozen
+        tune_for_streaming(25_000)
+        assert gc.get_threshold() == (25_000, before[1], before[2])
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from io import BytesIO
 from typing import Any, Final
 
@@ -12,54 +11,22 @@ from fastavro.read import SchemaResolutionError
 from pydantic import ValidationError
 
 from conveyor.codec.errors import (
-    CorruptBodyError,
     InvalidEventError,
-    InvalidPayloadError,
     UnknownEventSchemaError,
     UnknownFingerprintError,
     UnresolvableSchemaError,
+    validation_summary,
 )
-from conveyor.codec.framing import HEADER_SIZE, MARKER, fingerprint_of
+from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
 from conveyor.codec.records import to_record
+from conveyor.codec.routes import CORRUPT_BODY, Route, route_for, timestamp_millis
 from conveyor.codec.schema_set import SchemaSet, SchemaVersion
 from conveyor.events import EVENT_TYPES, Event
 from conveyor.naming import AVRO_CONTENT_TYPE
 
-# What fastavro raises on bytes that do not match the writer schema: short reads, bad varints,
-# enum or union indexes out of range, invalid UTF-8, negative lengths.
-_CORRUPT_BODY: Final = (
-    EOFError,
-    StopIteration,
-    IndexError,
-    ValueError,
-    UnicodeDecodeError,
-    OverflowError,
-)
-
-
-def _validation_summary(exc: ValidationError) -> str:
-    """Field paths and what is wrong, without the input values (they may be personal data)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(event)'}: {err['msg']}"
-        for err in exc.errors(include_url=False, include_input=False)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    """How values of one writer schema version are read: resolved to which version, into which
-    model."""
-
-    writer: SchemaVersion
-    reader: SchemaVersion
-    model: type[Event]
-    resolve_to: Any  # the reader schema for fastavro; None when it is the writer's: no resolution
-    validate: Callable[..., Any]  # the model's pydantic-core validator, `model_validate` unwrapped
-
-
-def _route(writer: SchemaVersion, reader: SchemaVersion, model: type[Event]) -> _Route:
-    resolve_to = None if reader is writer else reader.reading
-    return _Route(writer, reader, model, resolve_to, model.__pydantic_validator__.validate_python)
+# Routes remembered for decodes with an explicit reader: (header, reader) pairs come from
+# producers' bytes, so past this many the rest are found on every call rather than remembered.
+READER_ROUTES_MAX: Final = 256
 
 
 class AvroCodec:
@@ -67,7 +34,8 @@ class AvroCodec:
 
     Writes with the newest schema version of each event (or the one pinned in `writer_versions`)
     and reads any known version, resolved to the newest (or the one pinned in `reader_versions`:
-    a consumer built for v1 pins 1). Thread-safe: it holds no mutable state.
+    a consumer built for v1 pins 1). Thread-safe: its only mutable state is a bounded cache of
+    routes, filled with whole entries (a race at worst builds one route twice).
     """
 
     content_type: str = AVRO_CONTENT_TYPE
@@ -84,14 +52,18 @@ class AvroCodec:
         self._event_types = dict(event_types)
         self._writers = {name: self._pick(name, writer_versions) for name in self._event_types}
         self._readers = {name: self._pick(name, reader_versions) for name in self._event_types}
-        # The route of every writer version that has a model and a reader version: `decode`
-        # without an explicit reader then costs one lookup.
+        # Routes by the value's first bytes (marker and fingerprint: a hit proves both), for
+        # every writer version that has a model and a reader version: `decode` without an
+        # explicit reader then costs one lookup.
         self._routes = {
-            schema.fingerprint: _route(schema, target, model)
+            schema.header: route_for(schema, target, model)
             for schema in schemas
             if (model := self._event_types.get(schema.full_name)) is not None
             and (target := self._readers.get(model.AVRO_NAME)) is not None
         }
+        # (header, reader) -> route, for `decode` with an explicit reader (what the consumer
+        # runtime passes): filled on first use, at most `READER_ROUTES_MAX` entries.
+        self._reader_routes: dict[tuple[bytes, type[Event]], Route] = {}
 
     def _pick(self, name: str, pinned: Mapping[str, int] | None) -> SchemaVersion | None:
         version = (pinned or {}).get(name)
@@ -117,7 +89,7 @@ class AvroCodec:
             event = event.validated()
         except ValidationError as exc:
             raise InvalidEventError(
-                f"invalid {type(event).__name__}, not encoded: {_validation_summary(exc)}"
+                f"invalid {type(event).__name__}, not encoded: {validation_summary(exc)}"
             ) from exc
         buffer = BytesIO()
         buffer.write(schema.header)
@@ -131,24 +103,40 @@ class AvroCodec:
         return buffer.getvalue()
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
-        """The event in `data`, resolved to `reader`'s schema (default: the writer's record)."""
-        route = self._routes.get(data[2:HEADER_SIZE]) if reader is None else None
-        if route is None or data[:2] != MARKER:
+        """The event in `data`, resolved to `reader`'s schema (default: the writer's record).
+
+        The hot path of every consumer, so its steps are inline: find the route, read the body,
+        make its timestamps datetimes, validate.
+        """
+        if reader is None:
+            route = self._routes.get(data[:HEADER_SIZE])
+        else:
+            route = self._reader_routes.get((data[:HEADER_SIZE], reader))
+        if route is None:
             route = self._find_route(data, reader)
-        record = self._read(data, route)
+        stream = BytesIO(data)
+        stream.seek(HEADER_SIZE)
+        try:
+            # Without a reader schema when it is the writer's: fastavro then resolves nothing.
+            record: Any = schemaless_reader(stream, route.read_as, route.resolve_to)
+            for name in route.millis_fields:
+                record[name] = timestamp_millis(record[name])
+        except SchemaResolutionError as exc:
+            raise route.unresolvable(data, exc) from exc
+        except CORRUPT_BODY as exc:
+            raise route.corrupt(data, exc) from exc
+        if stream.tell() != len(data):
+            raise route.trailing(data, stream.tell())
         try:
             # Every field is checked; unknown keys are not looked for, as fastavro's record has
             # exactly the reader schema's fields (the contract test keeps them the model's).
             return route.validate(record, extra="ignore")  # type: ignore[no-any-return]
         except ValidationError as exc:
-            raise InvalidPayloadError(
-                f"{route.writer.label} decoded but breaks {route.model.__name__}'s rules: "
-                f"{_validation_summary(exc)}",
-                bytes(data),
-            ) from exc
+            raise route.invalid(data, exc) from exc
 
-    def _find_route(self, data: bytes, reader: type[Event] | None) -> _Route:
-        """How to read `data` as `reader`, or why it cannot be."""
+    def _find_route(self, data: bytes, reader: type[Event] | None) -> Route:
+        """How to read `data` as `reader` (remembered when `reader` is given and the cache has
+        room), or why it cannot be."""
         fingerprint = fingerprint_of(data)
         writer = self.schemas.by_fingerprint(fingerprint)
         if writer is None:
@@ -166,28 +154,9 @@ class AvroCodec:
             raise UnresolvableSchemaError(
                 f"no schema for reader {model.__name__} to read {writer.label} as", bytes(data)
             )
-        return _route(writer, target, model)
-
-    @staticmethod
-    def _read(data: bytes, route: _Route) -> object:
-        writer, reader = route.writer, route.reader
-        stream = BytesIO(data)
-        stream.seek(HEADER_SIZE)
-        try:
-            # Without a reader schema when it is the writer's: fastavro then resolves nothing.
-            record = schemaless_reader(stream, writer.reading, route.resolve_to)
-        except SchemaResolutionError as exc:
-            raise UnresolvableSchemaError(
-                f"cannot read {writer.label} as {reader.label}: {exc}", bytes(data)
-            ) from exc
-        except _CORRUPT_BODY as exc:
-            raise CorruptBodyError(
-                f"corrupt or truncated {writer.label} body ({len(data) - HEADER_SIZE} bytes): "
-                f"{type(exc).__name__}: {exc}",
-                bytes(data),
-            ) from exc
-        if stream.tell() != len(data):
-            raise CorruptBodyError(
-                f"{writer.label} body has {len(data) - stream.tell()} trailing bytes", bytes(data)
-            )
-        return record
+        route = self._routes.get(writer.header)
+        if route is None or route.model is not model:
+            route = route_for(writer, target, model)
+        if reader is not None and len(self._reader_routes) < READER_ROUTES_MAX:
+            self._reader_routes[writer.header, reader] = route
+        return route

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Self
 
+from pydantic import ValidationError
+
 from conveyor.errors import ConveyorError
 
 
@@ -80,3 +82,11 @@ class UnresolvableSchemaError(DecodeError):
 
 class InvalidPayloadError(DecodeError):
     """The body decoded, but its values break the event model's rules (e.g. quantity 0)."""
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Field paths and what is wrong, without the input values (they may be personal data)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(event)'}: {err['msg']}"
+        for err in exc.errors(include_url=False, include_input=False)
+    )

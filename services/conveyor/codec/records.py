@@ -27,13 +27,18 @@ def to_record(model: BaseModel) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    kind = type(value)
+    if kind is tuple or kind is list or isinstance(value, list | tuple):
+        # An order's items: models without nested models of their own give their `__dict__`
+        # as it is, without a call each.
+        flat = _NESTED.get
+        return [item.__dict__ if flat(type(item)) == () else _plain(item) for item in value]
+    if kind in _NESTED or isinstance(value, BaseModel):
         return to_record(value)
-    if isinstance(value, list | tuple):  # models (an order's items) without a second call each
-        return [to_record(item) if isinstance(item, BaseModel) else _plain(item) for item in value]
     return value
 
 
+# Model type -> its fields whose type mentions a model; `()` for models without any.
 _NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
 
 

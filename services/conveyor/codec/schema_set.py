@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,11 @@ class SchemaVersion:
     # Parsed without the `uuid` logical type, what reads use: fastavro would build each UUID in
     # Python and the model validate it again; pydantic-core parses the string once, natively.
     reading: Any = field(repr=False)
+    # `reading` with the record's own `timestamp-millis` fields as plain longs, for reads that
+    # resolve nothing: the codec turns `millis_fields` into datetimes itself, as fastavro would
+    # but without its per-value logical-type dispatch.
+    reading_millis: Any = field(repr=False)
+    millis_fields: tuple[str, ...]
     canonical: str = field(repr=False)
     fingerprint: bytes
     header: bytes = field(repr=False)  # C3 01 + fingerprint: how values of this version start
@@ -54,9 +60,12 @@ def load_schema_file(path: Path) -> SchemaVersion:
     if match is None:
         raise SchemaLoadError(f"{path}: schema files are named <Record>.v<N>.avsc")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = _interned(json.loads(path.read_text(encoding="utf-8")))
         parsed = parse_schema(raw, {})
-        reading = parse_schema(_without_uuid_logical_type(raw), {})
+        reading_raw = _without_uuid_logical_type(raw)
+        reading = parse_schema(reading_raw, {})
+        reading_millis_raw, millis_fields = _with_millis_as_longs(reading_raw)
+        reading_millis = parse_schema(reading_millis_raw, {})
     except (OSError, ValueError, SchemaParseException, UnknownType) as exc:
         raise SchemaLoadError(f"{path}: not a valid Avro schema: {exc}") from exc
     if not isinstance(raw, dict) or raw.get("type") != "record":
@@ -75,6 +84,8 @@ def load_schema_file(path: Path) -> SchemaVersion:
         raw=raw,
         parsed=parsed,
         reading=reading,
+        reading_millis=reading_millis,
+        millis_fields=millis_fields,
         canonical=canonical,
         fingerprint=schema_fingerprint,
         header=header(schema_fingerprint),
@@ -90,6 +101,41 @@ def _without_uuid_logical_type(node: Any) -> Any:
     if node.get("logicalType") == "uuid" and node.get("type") == "string":
         return {key: value for key, value in node.items() if key != "logicalType"}
     return {key: _without_uuid_logical_type(value) for key, value in node.items()}
+
+
+def _interned(node: Any) -> Any:
+    """A copy of a schema whose strings are interned, as the type names fastavro compares them
+    with and the field names pydantic-core looks records up by are: equal strings are then the
+    same object, found by identity (fastavro reads and writes faster, pydantic-core finds a
+    record's values faster)."""
+    if isinstance(node, str):
+        return sys.intern(node)
+    if isinstance(node, list):
+        return [_interned(item) for item in node]
+    if isinstance(node, dict):
+        return {_interned(key): _interned(value) for key, value in node.items()}
+    return node
+
+
+def _with_millis_as_longs(record: Any) -> tuple[Any, tuple[str, ...]]:
+    """A copy of a record schema whose fields of type `{"type": "long", "logicalType":
+    "timestamp-millis"}` are plain longs, and those fields' names. Only the record's own fields:
+    nested records and unions keep their logical types (fastavro converts those)."""
+    if not isinstance(record, dict) or not isinstance(record.get("fields"), list):
+        return record, ()
+    fields, names = [], []
+    for original in record["fields"]:
+        kind = original.get("type") if isinstance(original, dict) else None
+        if (
+            isinstance(kind, dict)
+            and kind.get("type") == "long"
+            and kind.get("logicalType") == "timestamp-millis"
+        ):
+            fields.append({**original, "type": "long"})
+            names.append(original["name"])
+        else:
+            fields.append(original)
+    return {**record, "fields": fields}, tuple(names)
 
 
 def _full_name(raw: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from conveyor.events.base import Event
 from conveyor.runtime.errors import PublisherMissingError
 
 Headers = Sequence[tuple[str, bytes]]
+_NO_TIMESTAMP = 0  # confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 ReplayCheck = Callable[[str, int, int], bool]  # (topic, partition, offset) -> in a replay window
 
 
@@ -29,6 +30,21 @@ class EventMeta:
     event_id: str | None = None
     attempt: int = 1
     in_replay: bool = False  # inside a window `conveyor replay` recorded (handled before)
+
+    @classmethod
+    def of_message(cls, message: Any, event_id: str | None) -> EventMeta:
+        """The metadata of a message fetched by confluent-kafka's consumer."""
+        kind, millis = message.timestamp()
+        raw_key: bytes | None = message.key()
+        return cls(
+            message.topic(),
+            message.partition(),
+            message.offset(),
+            None if kind == _NO_TIMESTAMP else millis,
+            raw_key.decode("utf-8", "replace") if raw_key is not None else None,
+            message.headers() or [],
+            event_id,
+        )
 
     @property
     def timestamp(self) -> datetime | None:
@@ -68,16 +84,31 @@ class _NoPublisher:
 NO_PUBLISHER: Publisher = _NoPublisher()
 
 
+class HasMeta(Protocol):
+    """Something that builds an event's metadata when asked (a fetched work item)."""
+
+    @property
+    def meta(self) -> EventMeta: ...
+
+
 class Context:
-    """Handed to a handler with its event. The logger is bound lazily, on first use."""
+    """Handed to a handler with its event. The metadata and the logger are built lazily, on
+    first use: most handlers never look at either."""
 
-    __slots__ = ("_log", "_publisher", "meta", "service")
+    __slots__ = ("_log", "_meta", "_publisher", "service")
 
-    def __init__(self, service: str, meta: EventMeta, publisher: Publisher) -> None:
+    def __init__(self, service: str, meta: EventMeta | HasMeta, publisher: Publisher) -> None:
         self.service = service
-        self.meta = meta
+        self._meta = meta
         self._publisher = publisher
         self._log: Any = None
+
+    @property
+    def meta(self) -> EventMeta:
+        meta = self._meta
+        if not isinstance(meta, EventMeta):
+            meta = self._meta = meta.meta
+        return meta
 
     @property
     def attempt(self) -> int:

@@ -65,6 +65,8 @@ class Dispatcher:
             self._loop, self._run_one, self._spawn, max_in_flight
         )
         self._guarded = extension is not NO_EXTENSION
+        # async handlers called straight away: no extension guards them, no per-attempt publisher
+        self._direct = not self._guarded and publisher_for is None
         self._finished: list[Completion] = []
         self._processed: dict[str, int] = {}  # counted per loop turn, added to the meters at once
         self._log = structlog.get_logger("conveyor.runtime")
@@ -146,14 +148,16 @@ class Dispatcher:
         status = Status.DROPPED
         reported_later = False
         try:
-            diverted = self._extension.divert(item) if item.partition.active else None
+            diverted = (
+                self._extension.divert(item) if self._guarded and item.partition.active else None
+            )
             if diverted is not None:
                 # Its record is produced already, in key order: the key's next event need not
                 # wait for the broker's confirmation (nor this worker), only this offset does.
                 self._spawn(self._report_diverted(item, diverted))
                 reported_later = True
                 return
-            status = await self._settle([item])
+            status = await self._settle_one(item)
         finally:
             if not reported_later:
                 self._report(item, status)
@@ -177,9 +181,8 @@ class Dispatcher:
             for item in items:
                 self._report(item, status)
 
-    async def _settle(self, items: list[WorkItem]) -> Status:
+    async def _settle(self, items: list[WorkItem], attempt: int = 1) -> Status:
         """Attempt one event (or one batch) until it succeeds or the failure seam settles it."""
-        attempt = 1
         while True:
             live = [item for item in items if item.partition.active]
             if not live:
@@ -188,19 +191,47 @@ class Dispatcher:
             try:
                 await self._attempt(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
-                outcome = self._failures.on_failure(failure)
-                self._meters(live[0]).failed.inc()
-                if isinstance(outcome, Fatal):
-                    return self._declare_fatal(live[0], outcome, error)
-                if isinstance(outcome, Forwarded) and await self._delivered(outcome):
-                    return Status.DONE
-                if isinstance(outcome, RetryAfter):
-                    await asyncio.sleep(outcome.delay)
+                settled = await self._on_failure(live, attempt, error)
+                if settled is not None:
+                    return settled
                 attempt += 1
                 continue
             self._record_success(live, attempt, time.perf_counter() - started)
             return Status.DONE
+
+    async def _settle_one(self, item: WorkItem) -> Status:
+        """`_settle` of a single event: its first attempt without the batch bookkeeping (the
+        common case, and most of the runtime's cost per event when handlers are quick)."""
+        if not item.partition.active:
+            return Status.DROPPED
+        registration, event = item.registration, item.event
+        started = time.perf_counter()
+        try:
+            if self._direct and registration and registration.is_async and event is not None:
+                await registration.function(event, Context(self._service, item, self._publisher))
+            else:
+                await self._attempt([item], 1)
+        except Exception as error:  # the failure seam decides; nothing is swallowed here
+            settled = await self._on_failure([item], 1, error)
+            return settled if settled is not None else await self._settle([item], attempt=2)
+        self._record_success([item], 1, time.perf_counter() - started)
+        return Status.DONE
+
+    async def _on_failure(
+        self, live: list[WorkItem], attempt: int, error: Exception
+    ) -> Status | None:
+        """Ask the failure seam about a failed attempt: the final status, or None to try again
+        (after the delay it asked for)."""
+        failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
+        outcome = self._failures.on_failure(failure)
+        self._meters(live[0]).failed.inc()
+        if isinstance(outcome, Fatal):
+            return self._declare_fatal(live[0], outcome, error)
+        if isinstance(outcome, Forwarded) and await self._delivered(outcome):
+            return Status.DONE
+        if isinstance(outcome, RetryAfter):
+            await asyncio.sleep(outcome.delay)
+        return None
 
     async def _confirm_diverted(self, item: WorkItem, diverted: Forwarded) -> Status:
         """Wait for a diverted event's forward; a failed one is forwarded again (never lost)."""
@@ -238,7 +269,7 @@ class Dispatcher:
                 BatchContext(self._service, metas, publisher),
             )
         else:
-            meta = first.meta if attempt == 1 else replace(first.meta, attempt=attempt)
+            meta = first if attempt == 1 else replace(first.meta, attempt=attempt)
             arguments = (first.event, Context(self._service, meta, publisher))
         if registration.is_async:
             result: Awaitable[None] = registration.function(*arguments)
@@ -273,7 +304,8 @@ class Dispatcher:
     def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
         type_name = items[0].type_name
         self._processed[type_name] = self._processed.get(type_name, 0) + len(items)
-        self._extension.succeeded(items)
+        if self._guarded:
+            self._extension.succeeded(items)
         self._meters_named(type_name).duration.observe(seconds)
         if self._log_each:
             fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}

@@ -48,7 +48,7 @@ class ConsumerLoop:
         self._metrics = metrics
         self._health = health
         self._commit_interval = commit_interval
-        self._holds = holds or Holds(lambda item, now: 0.0)
+        self._holds = holds  # None: nothing is ever held back
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self._skipped: dict[str, Any] = {}  # the skipped counter's child per topic
@@ -69,7 +69,8 @@ class ConsumerLoop:
         self._assignments.resume_drained(self._consumer)
 
     def _release_held(self) -> None:
-        self._submit(self._holds.release(time.time()))
+        if self._holds is not None:
+            self._submit(self._holds.release(time.time()))
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,
@@ -86,16 +87,15 @@ class ConsumerLoop:
     def _dispatch(self, messages: list[Any]) -> None:
         items: list[WorkItem] = []
         skipped: dict[str, int] = {}
-        route = self._router.route
+        route, owned = self._router.route, self._assignments.get
         for message in messages:
             if message.error() is not None:
                 self._on_consumer_error(message.error())
                 continue
-            state = self._assignments.get(message.topic(), message.partition())
+            state = owned(message.topic(), message.partition())
             offset = message.offset()
-            if state is None or not state.tracker.is_new(offset):
+            if state is None or not state.tracker.track_if_new(offset):
                 continue  # not ours (any more), or already fetched once
-            state.tracker.track(offset)
             item = route(message, state)
             if item is None:
                 state.tracker.complete(offset)
@@ -104,7 +104,7 @@ class ConsumerLoop:
             items.append(item)
         if skipped:
             self._count_skipped(skipped)
-        self._submit(self._holds.filter(items, time.time()))
+        self._submit(items if self._holds is None else self._holds.filter(items, time.time()))
 
     def _count_skipped(self, skipped: dict[str, int]) -> None:
         for topic, count in skipped.items():

@@ -26,21 +26,35 @@ class OffsetTracker:
         self._last_tracked = offset
         self._order.append(offset)
 
+    def track_if_new(self, offset: int) -> bool:
+        """Record a fetched offset unless it lies within what was tracked already (fetched
+        again after a seek); True when it was recorded."""
+        last = self._last_tracked
+        if last is not None and offset <= last:
+            return False
+        self._last_tracked = offset
+        self._order.append(offset)
+        return True
+
     def is_new(self, offset: int) -> bool:
         """Whether `offset` lies past everything tracked so far."""
         return self._last_tracked is None or offset > self._last_tracked
 
     def complete(self, offset: int) -> bool:
         """Mark an offset finished; True when the commit position moved."""
-        if offset not in self._done and self._order and offset >= self._order[0]:
-            self._done.add(offset)
-        moved = False
-        while self._order and self._order[0] in self._done:
-            head = self._order.popleft()
-            self._done.discard(head)
+        order, done = self._order, self._done
+        if not order or offset < order[0]:
+            return False  # completed before (or never tracked): nothing moves
+        if offset != order[0]:
+            done.add(offset)  # finished ahead of an older pending one
+            return False
+        order.popleft()  # the usual case: the oldest pending event finished
+        self._position = offset + 1
+        while order and order[0] in done:
+            head = order.popleft()
+            done.discard(head)
             self._position = head + 1
-            moved = True
-        return moved
+        return True
 
     @property
     def position(self) -> int | None:

@@ -25,7 +25,9 @@ class ReplayAwareRouter(Router):
 
     def route(self, message: Any, partition: PartitionState) -> WorkItem | None:
         item = super().route(message, partition)
-        if item is not None and self._in_replay(item.meta.topic, item.meta.partition, item.offset):
+        if item is not None and self._in_replay(
+            item.partition.topic, item.partition.partition, item.offset
+        ):
             item.meta = replace(item.meta, in_replay=True)
         return item
 

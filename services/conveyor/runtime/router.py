@@ -1,4 +1,5 @@
-"""From a fetched Kafka message to a work item: find the registration, decode, attach metadata.
+"""From a fetched Kafka message to a work item: find the registration, decode (the metadata is
+built from the message later, if anything asks for it).
 
 Messages of event types the service has no handler for are skipped (their offsets complete at
 once). Undecodable messages become work items carrying the error, for the failure seam.
@@ -10,13 +11,11 @@ from collections.abc import Hashable
 from typing import Any
 
 from conveyor import naming
-from conveyor.runtime.context import EventMeta
 from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
 from conveyor.typing import Codec
 
 _HEADER_CACHE_SIZE = 1024
-_NO_TIMESTAMP = 0  # confluent_kafka.TIMESTAMP_NOT_AVAILABLE
 
 
 class Router:
@@ -34,17 +33,15 @@ class Router:
         value: bytes | None = message.value()
         if value is None:
             return None  # a tombstone carries no event
-        headers: list[tuple[str, bytes]] = message.headers() or []
         registration: Registration | None = None
-        for name, type_name in headers:
+        for name, type_name in message.headers() or ():
             if name == naming.EVENT_TYPE:
                 registration = self._for_header(type_name)
                 if registration is None:
                     return None
                 break
         raw_key: bytes | None = message.key()
-        offset: int = message.offset()
-        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", offset)
+        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", message.offset())
         try:
             if registration is None:
                 event = self._codec.decode(value)
@@ -54,15 +51,25 @@ class Router:
             else:
                 event = self._codec.decode(value, registration.event_type)
         except Exception as error:  # any decoder failure is poison, routed to the failure seam
-            meta = _meta(
-                message, partition, offset, raw_key=raw_key, headers=headers, event_id=None
+            return WorkItem(
+                partition,
+                None,
+                scheduling_key,
+                None,
+                value,
+                registration=registration,
+                error=error,
+                message=message,
             )
-            return WorkItem(partition, meta, scheduling_key, None, value, registration, error)
-        event_id = str(event.event_id)
-        meta = _meta(
-            message, partition, offset, raw_key=raw_key, headers=headers, event_id=event_id
+        return WorkItem(
+            partition,
+            None,
+            scheduling_key,
+            event,
+            value,
+            registration=registration,
+            message=message,
         )
-        return WorkItem(partition, meta, scheduling_key, event, value, registration)
 
     def _for_header(self, type_name: bytes) -> Registration | None:
         try:
@@ -72,24 +79,3 @@ class Router:
             if len(self._by_header) < _HEADER_CACHE_SIZE:  # header values come from producers
                 self._by_header[type_name] = found
             return found
-
-
-def _meta(
-    message: Any,
-    partition: PartitionState,
-    offset: int,
-    *,
-    raw_key: bytes | None,
-    headers: list[tuple[str, bytes]],
-    event_id: str | None,
-) -> EventMeta:
-    kind, millis = message.timestamp()
-    return EventMeta(
-        partition.topic,
-        partition.partition,
-        offset,
-        None if kind == _NO_TIMESTAMP else millis,
-        raw_key.decode("utf-8", "replace") if raw_key is not None else None,
-        headers,
-        event_id,
-    )

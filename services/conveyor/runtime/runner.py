@@ -11,6 +11,7 @@ import structlog
 from confluent_kafka import Consumer
 
 from conveyor.ops import replay_window
+from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
@@ -86,6 +87,7 @@ def run_service(
         server = HealthServer(health, metrics.registry, service_settings.http_port)
         server.start(service.name)
     topics = sorted({*service.topics(service_settings.topic_map), *extra_topics})
+    tune_for_streaming(service_settings.gc_young_threshold)
     dispatcher.start()
     consumer.subscribe(
         topics,
@@ -109,7 +111,7 @@ def run_service(
         metrics=metrics,
         health=health,
         commit_interval=service_settings.commit_interval,
-        holds=Holds(extension.admit),
+        holds=None if extension is NO_EXTENSION else Holds(extension.admit),
     )
     try:
         return loop.run(stop)

@@ -10,7 +10,9 @@ Variables (all optional):
   `CONVEYOR_COMMIT_INTERVAL_MS` (1000), `CONVEYOR_SHUTDOWN_DEADLINE_S` (20),
   `CONVEYOR_MAX_POLL_INTERVAL_MS` (300000), `CONVEYOR_SESSION_TIMEOUT_MS` (45000, classic only),
   `CONVEYOR_AUTO_OFFSET_RESET` (`earliest`), `CONVEYOR_HTTP_PORT` (9400; 0 picks a free one;
-  `off` disables it), `CONVEYOR_LOG_LEVEL` (`INFO`), `CONVEYOR_RETRY_DELAY_S` (1.0).
+  `off` disables it), `CONVEYOR_LOG_LEVEL` (`INFO`), `CONVEYOR_RETRY_DELAY_S` (1.0),
+  `CONVEYOR_GC_YOUNG_THRESHOLD` (10000; 0 leaves Python's garbage collector as it is, see
+  `conveyor.runtime.collector`).
 - `CONVEYOR_TOPIC_MAP`: `declared=actual,...` to run a service against renamed topics.
 """
 
@@ -46,6 +48,7 @@ class ServiceSettings:
     http_port: int | None = 9400
     log_level: str = "INFO"
     retry_delay: float = 1.0
+    gc_young_threshold: int = 10_000
     topic_map: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,6 +91,7 @@ _SCALARS: tuple[tuple[str, str, type], ...] = (
     ("CONVEYOR_AUTO_OFFSET_RESET", "auto_offset_reset", str),
     ("CONVEYOR_LOG_LEVEL", "log_level", str),
     ("CONVEYOR_RETRY_DELAY_S", "retry_delay", float),
+    ("CONVEYOR_GC_YOUNG_THRESHOLD", "gc_young_threshold", int),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from conveyor.events.base import Event
 from conveyor.runtime.context import EventMeta
@@ -35,21 +36,61 @@ class PartitionState:
     committed: int | None = None
 
 
-@dataclass(eq=False, slots=True)
 class WorkItem:
-    """One fetched message on its way to a handler (or to the failure seam, if undecodable)."""
+    """One fetched message on its way to a handler (or to the failure seam, if undecodable).
 
-    partition: PartitionState
-    meta: EventMeta
-    key: Hashable
-    event: Event | None
-    raw_value: bytes | None
-    registration: Registration | None
-    error: BaseException | None = None
+    Its metadata is built from the fetched message on first use (`meta`): a handler that never
+    looks at it costs no metadata object, no event-id string, no key decoding.
+    """
+
+    __slots__ = (
+        "_message",
+        "_meta",
+        "error",
+        "event",
+        "key",
+        "offset",
+        "partition",
+        "raw_value",
+        "registration",
+    )
+
+    def __init__(
+        self,
+        partition: PartitionState,
+        meta: EventMeta | None,
+        key: Hashable,
+        event: Event | None,
+        raw_value: bytes | None,
+        *,
+        registration: Registration | None,
+        error: BaseException | None = None,
+        message: Any = None,
+    ) -> None:
+        """`meta`, or the confluent-kafka `message` to build it from when first asked for."""
+        if meta is None and message is None:
+            raise ValueError("a work item needs its metadata or the message it came in")
+        self.partition = partition
+        self._meta = meta
+        self._message = message
+        self.offset: int = meta.offset if meta is not None else message.offset()
+        self.key = key
+        self.event = event
+        self.raw_value = raw_value
+        self.registration = registration
+        self.error = error
 
     @property
-    def offset(self) -> int:
-        return self.meta.offset
+    def meta(self) -> EventMeta:
+        meta = self._meta
+        if meta is None:
+            event_id = str(self.event.event_id) if self.event is not None else None
+            meta = self._meta = EventMeta.of_message(self._message, event_id)
+        return meta
+
+    @meta.setter
+    def meta(self, meta: EventMeta) -> None:
+        self._meta = meta
 
     @property
     def policy(self) -> HandlerPolicy:
