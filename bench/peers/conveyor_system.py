@@ -95,10 +95,10 @@ def publish(spec: Spec) -> Result:
         handles = [p.publish(event) for event in events]
         p.flush(60)
         elapsed = time.perf_counter() - started
-    delivered = sum(1 for h in handles if h.done())
+    delivered = sum(1 for h in handles if h.succeeded())
     return measured(
         "Publisher.publish(event) per typed event (encode, produce; models built before the "
-        "clock starts, as the peers' dicts are), flush; every delivery handle settled",
+        "clock starts, as the peers' dicts are), flush; every delivery handle succeeded",
         events_per_s=delivered / elapsed,
         delivered=delivered,
     )

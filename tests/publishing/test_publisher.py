@@ -68,6 +68,21 @@ def test_every_event_type_arrives_on_its_topic_key_and_java_partition(
         assert codec.decode(msg.value()) == event
 
 
+def test_settled_handles_keep_their_result_for_every_wait(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """A delivered handle answers every later `wait` with the same (partition, offset), also
+    after the publisher is closed, and counts as succeeded."""
+    topic = new_topic(partitions=PARTITIONS)
+    with Publisher(_config(kafka_bootstrap, {USER_TOPIC: topic}), default_codec()) as publisher:
+        handles = [publisher.publish(signup(f"user-{i}")) for i in range(10)]
+        first = [h.wait(30) for h in handles]
+    assert [h.wait(0) for h in handles] == first
+    assert all(h.succeeded() for h in handles)
+    messages = read_topics(kafka_bootstrap, [topic], expected=len(handles))
+    assert {(m.partition(), m.offset()) for m in messages} == set(first)
+
+
 def test_invalid_event_raises_and_sends_nothing(
     kafka_bootstrap: str, new_topic: TopicFactory
 ) -> None:
@@ -140,12 +155,16 @@ def test_unreachable_broker_fails_delivery_after_the_delivery_timeout() -> None:
     """With no broker at all, the handle raises DeliveryTimeoutError once the configured delivery
     timeout passes: a bounded wait, never a hang."""
     config = PublisherConfig(bootstrap_servers=_unreachable(), delivery_timeout=1.0)
+    event = signup(f"u-{uuid.uuid4().hex[:6]}")
     with Publisher(config, default_codec()) as publisher:
-        handle = publisher.publish(signup(f"u-{uuid.uuid4().hex[:6]}"))
+        handle = publisher.publish(event)
         with pytest.raises(DeliveryTimeoutError) as caught:
             handle.wait(30)
     assert caught.value.event_id == handle.event_id
+    assert (caught.value.topic, caught.value.key) == (USER_TOPIC, event.key.encode())
     assert isinstance(caught.value, DeliveryError)
+    assert handle.done()
+    assert not handle.succeeded()
 
 
 def test_publish_returns_before_delivery_is_known() -> None:

@@ -46,12 +46,13 @@ class AsyncPublisher:
 
     async def send(self, message: OutgoingMessage) -> AsyncDeliveryHandle:
         handle = AsyncDeliveryHandle(message.event_id, asyncio.get_running_loop())
-        if self._sender.try_produce(message, handle.on_delivery):
+        parts = (message.topic, message.key, message.value, message.headers, handle)
+        if self._sender.try_produce(*parts):
             return handle
         started = time.monotonic()
         while time.monotonic() - started < self.config.backpressure_timeout:
             await asyncio.sleep(_BACKPRESSURE_STEP)
-            if self._sender.try_produce(message, handle.on_delivery):
+            if self._sender.try_produce(*parts):
                 return handle
         raise QueueFullError(message.topic, time.monotonic() - started)
 

@@ -15,7 +15,8 @@ Headers = list[tuple[str, str | bytes | None]]
 class OutgoingMessage(NamedTuple):
     """One encoded event, ready for `Producer.produce`; the outbox stores exactly this.
 
-    A named tuple: built once per published event, it must cost next to nothing.
+    A named tuple: cheap to build and to keep. `Publisher.publish` hands the parts to the
+    producer without building one.
     """
 
     topic: str
@@ -37,16 +38,28 @@ def build_message(
     value = codec.encode(event)
     event_id = str(event.event_id)
     event_type = event.AVRO_NAME
+    headers = event_headers(event_type, event_id, codec.content_type, correlation_id, traceparent)
+    return OutgoingMessage(
+        topic_for(event.TOPIC), event.key.encode(), value, headers, event_id, event_type
+    )
+
+
+def event_headers(
+    event_type: str,
+    event_id: str,
+    content_type: str,
+    correlation_id: str | None,
+    traceparent: str | None,
+) -> Headers:
+    """The contract headers of one event, plus the tracing ids that are given."""
     # str header values: the client encodes them as UTF-8 in C, cheaper than .encode() here.
     headers: Headers = [
         (naming.EVENT_TYPE, event_type),
         (naming.EVENT_ID, event_id),
-        (naming.CONTENT_TYPE, codec.content_type),
+        (naming.CONTENT_TYPE, content_type),
     ]
     if correlation_id is not None:
         headers.append((naming.CORRELATION_ID, correlation_id))
     if traceparent is not None:
         headers.append((naming.TRACEPARENT, traceparent))
-    return OutgoingMessage(
-        topic_for(event.TOPIC), event.key.encode(), value, headers, event_id, event_type
-    )
+    return headers

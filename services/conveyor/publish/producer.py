@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.errors import PublisherClosedError, PublisherFatalError, QueueFullError
-from conveyor.publish.message import OutgoingMessage
+from conveyor.publish.message import Headers
 
 log = structlog.get_logger("conveyor.publish")
 # librdkafka's own log lines (served by poll) go through Python logging, not straight to stderr.
@@ -53,18 +53,22 @@ class KafkaSender:
         )
         self._poller.start()
 
-    def try_produce(self, message: OutgoingMessage, on_delivery: DeliveryCallback) -> bool:
-        """Queue `message`; False when the local queue is full (nothing was queued)."""
+    def produce(
+        self, topic: str, key: bytes, value: bytes, headers: Headers, on_delivery: DeliveryCallback
+    ) -> None:
+        """Queue one message; while the local queue is full, wait for room for up to the
+        backpressure timeout, then `QueueFullError`."""
+        if not self.try_produce(topic, key, value, headers, on_delivery):
+            self.wait_for_room(topic, key, value, headers, on_delivery)
+
+    def try_produce(
+        self, topic: str, key: bytes, value: bytes, headers: Headers, on_delivery: DeliveryCallback
+    ) -> bool:
+        """Queue one message; False when the local queue is full (nothing was queued)."""
         if self._closed or self._fatal is not None:
             self._check_usable()
         try:
-            self._producer.produce(
-                message.topic,
-                message.value,
-                message.key,
-                headers=message.headers,
-                on_delivery=on_delivery,
-            )
+            self._producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
         except BufferError:
             return False
         except KafkaException as exc:
@@ -72,18 +76,20 @@ class KafkaSender:
             raise
         return True
 
-    def wait_for_room(self, message: OutgoingMessage, on_delivery: DeliveryCallback) -> None:
-        """Queue `message` after `try_produce` found the queue full, retrying for up to the
-        backpressure timeout while the poll serves delivery reports; then `QueueFullError`."""
+    def wait_for_room(
+        self, topic: str, key: bytes, value: bytes, headers: Headers, on_delivery: DeliveryCallback
+    ) -> None:
+        """Queue a message `try_produce` found no room for, retrying for up to the backpressure
+        timeout while the poll serves delivery reports; then `QueueFullError`."""
         started = time.monotonic()
         deadline = started + self.config.backpressure_timeout
         while True:
             self._producer.poll(_BACKPRESSURE_STEP)
-            if self.try_produce(message, on_delivery):
+            if self.try_produce(topic, key, value, headers, on_delivery):
                 return
             if time.monotonic() >= deadline:
-                log.warning("publisher.queue_full", topic=message.topic)
-                raise QueueFullError(message.topic, time.monotonic() - started)
+                log.warning("publisher.queue_full", topic=topic)
+                raise QueueFullError(topic, time.monotonic() - started)
 
     def flush(self, timeout: float) -> int:
         """Wait up to `timeout` s for every queued message's result; returns how many remain."""
