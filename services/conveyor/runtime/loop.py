@@ -20,6 +20,8 @@ from conveyor.runtime.router import Router
 from conveyor.runtime.work import WorkItem
 
 POLL_BATCH = 500
+AHEAD = POLL_BATCH  # events out with the dispatcher past which fetching waits a little
+AHEAD_WAIT = 0.005  # how long it waits for handlers to catch up before fetching anyway
 IDLE_WAIT = 0.1  # nothing in flight: only new messages can need us
 BUSY_WAIT = 0.005  # work in flight: completions may free a key, a commit or a paused partition
 
@@ -58,6 +60,7 @@ class ConsumerLoop:
         while not stop.is_set() and self._dispatcher.fatal is None:
             self._resume_drained_partitions()
             self._release_held()
+            self._let_handlers_catch_up()
             messages = self._poll()
             self._dispatch(messages)
             self._collect_results()
@@ -71,6 +74,14 @@ class ConsumerLoop:
     def _release_held(self) -> None:
         if self._holds is not None:
             self._submit(self._holds.release(time.time()))
+
+    def _let_handlers_catch_up(self) -> None:
+        # Fetching faster than handlers finish only queues events: with the GIL shared, it even
+        # slows the handlers, until partitions reach their bound and are paused, which throws
+        # away what librdkafka prefetched for them. So while a whole batch is still out, wait
+        # (briefly: the bound per partition still holds the rest) for the first completions.
+        if self._assignments.outstanding >= AHEAD:
+            self._assignments.collect(wait=AHEAD_WAIT)
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,

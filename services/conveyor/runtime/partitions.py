@@ -73,6 +73,11 @@ class Assignments:
         """Whether any owned partition has work out with the dispatcher."""
         return any(state.outstanding for state in self._states.values())
 
+    @property
+    def outstanding(self) -> int:
+        """Events out with the dispatcher, over all owned partitions."""
+        return sum(state.outstanding for state in self._states.values())
+
     # -- rebalance callbacks ---------------------------------------------------------------------
     def on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.joined = True
