@@ -19,9 +19,8 @@ from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.router import Router
 from conveyor.runtime.work import WorkItem
 
-POLL_BATCH = 500
-AHEAD = POLL_BATCH  # events out with the dispatcher past which fetching waits a little
-AHEAD_WAIT = 0.005  # how long it waits for handlers to catch up before fetching anyway
+POLL_BATCH = 500  # at most; never more than half a partition's pending bound (`batch_for`)
+AHEAD_WAIT = 0.005  # how long fetching waits for handlers to catch up before it goes on
 IDLE_WAIT = 0.1  # nothing in flight: only new messages can need us
 BUSY_WAIT = 0.005  # work in flight: completions may free a key, a commit or a paused partition
 
@@ -41,6 +40,7 @@ class ConsumerLoop:
         health: Health,
         commit_interval: float,
         holds: Holds | None = None,
+        batch: int = POLL_BATCH,
     ) -> None:
         self._service = service
         self._consumer = consumer
@@ -51,6 +51,7 @@ class ConsumerLoop:
         self._health = health
         self._commit_interval = commit_interval
         self._holds = holds  # None: nothing is ever held back
+        self._batch = batch
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self._skipped: dict[str, Any] = {}  # the skipped counter's child per topic
@@ -80,18 +81,18 @@ class ConsumerLoop:
         # slows the handlers, until partitions reach their bound and are paused, which throws
         # away what librdkafka prefetched for them. So while a whole batch is still out, wait
         # (briefly: the bound per partition still holds the rest) for the first completions.
-        if self._assignments.outstanding >= AHEAD:
+        if self._assignments.outstanding >= self._batch:
             self._assignments.collect(wait=AHEAD_WAIT)
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,
         # and only when nothing is, wait for the first message (then what arrived with it).
-        messages: list[Any] = self._consumer.consume(POLL_BATCH, 0)
+        messages: list[Any] = self._consumer.consume(self._batch, 0)
         if not messages:
             wait = BUSY_WAIT if self._assignments.busy else IDLE_WAIT
             messages = self._consumer.consume(1, wait)
-            if messages:
-                messages.extend(self._consumer.consume(POLL_BATCH - 1, 0))
+            if messages and self._batch > 1:
+                messages.extend(self._consumer.consume(self._batch - 1, 0))
         self._health.polled(assigned=self._assignments.joined)
         return messages
 
@@ -170,3 +171,9 @@ class ConsumerLoop:
         self._consumer.close()
         self._log.info(SERVICE_STOPPED)
         return 0 if self._dispatcher.fatal is None else 1
+
+
+def batch_for(max_pending_per_partition: int) -> int:
+    """Messages fetched per poll: a batch may be one partition's alone, and one that filled its
+    pending bound would pause it at once (throwing away librdkafka's prefetch)."""
+    return max(1, min(POLL_BATCH, max_pending_per_partition // 2))

@@ -19,7 +19,7 @@ from conveyor.runtime.failures import FailureHandler, RetryInPlace
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.logs import SERVICE_STARTED
-from conveyor.runtime.loop import ConsumerLoop
+from conveyor.runtime.loop import ConsumerLoop, batch_for
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.replays import router_for
@@ -112,6 +112,7 @@ def run_service(
         metrics=metrics,
         health=health,
         commit_interval=service_settings.commit_interval,
+        batch=batch_for(service_settings.max_pending_per_partition),
         holds=None if extension is NO_EXTENSION else Holds(extension.admit),
     )
     try:
