@@ -15,8 +15,7 @@ Headers = list[tuple[str, str | bytes | None]]
 class OutgoingMessage(NamedTuple):
     """One encoded event, ready for `Producer.produce`; the outbox stores exactly this.
 
-    A named tuple: cheap to build and to keep. `Publisher.publish` hands the parts to the
-    producer without building one.
+    A named tuple: cheap to build and to keep.
     """
 
     topic: str

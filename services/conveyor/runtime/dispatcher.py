@@ -65,8 +65,6 @@ class Dispatcher:
             self._loop, self._run_one, self._spawn, max_in_flight
         )
         self._guarded = extension is not NO_EXTENSION
-        # async handlers called straight away: no extension guards them, no per-attempt publisher
-        self._direct = not self._guarded and publisher_for is None
         self._finished: list[Completion] = []
         self._processed: dict[str, int] = {}  # counted per loop turn, added to the meters at once
         self._log = structlog.get_logger("conveyor.runtime")
@@ -157,7 +155,7 @@ class Dispatcher:
                 self._spawn(self._report_diverted(item, diverted))
                 reported_later = True
                 return
-            status = await self._settle_one(item)
+            status = await self._settle([item], worker=True)
         finally:
             if not reported_later:
                 self._report(item, status)
@@ -201,26 +199,6 @@ class Dispatcher:
                 continue
             self._record_success(live, attempt, time.perf_counter() - started)
             return Status.DONE
-
-    async def _settle_one(self, item: WorkItem) -> Status:
-        """`_settle` of a single event: its first attempt without the batch bookkeeping (the
-        common case, and most of the runtime's cost per event when handlers are quick)."""
-        if not item.partition.active:
-            return Status.DROPPED
-        registration, event = item.registration, item.event
-        started = time.perf_counter()
-        try:
-            if self._direct and registration and registration.is_async and event is not None:
-                await registration.function(event, Context(self._service, item, self._publisher))
-            else:
-                await self._attempt([item], 1)
-        except Exception as error:  # the failure seam decides; nothing is swallowed here
-            settled = await self._on_failure([item], 1, error, worker=True)
-            if settled is not None:
-                return settled
-            return await self._settle([item], attempt=2, worker=True)
-        self._record_success([item], 1, time.perf_counter() - started)
-        return Status.DONE
 
     async def _on_failure(
         self, live: list[WorkItem], attempt: int, error: Exception, *, worker: bool = False

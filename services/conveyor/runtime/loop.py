@@ -89,7 +89,7 @@ class ConsumerLoop:
         # and only when nothing is, wait for the first message (then what arrived with it).
         messages: list[Any] = self._consumer.consume(self._batch, 0)
         if not messages:
-            wait = BUSY_WAIT if self._assignments.busy else IDLE_WAIT
+            wait = BUSY_WAIT if self._assignments.outstanding else IDLE_WAIT
             messages = self._consumer.consume(1, wait)
             if messages and self._batch > 1:
                 messages.extend(self._consumer.consume(self._batch - 1, 0))

@@ -61,12 +61,10 @@ class DurationCollector(Collector):
         return self._by_type.setdefault(event_type, Durations())
 
     def describe(self) -> Iterator[HistogramMetricFamily]:
-        yield HistogramMetricFamily(self.name, self.documentation, labels=["service", "event_type"])
+        yield self._family()
 
     def collect(self) -> Iterator[HistogramMetricFamily]:
-        family = HistogramMetricFamily(
-            self.name, self.documentation, labels=["service", "event_type"]
-        )
+        family = self._family()
         bounds = [*map(floatToGoString, _DURATION_BUCKETS), "+Inf"]
         for event_type, durations in list(self._by_type.items()):
             cumulative = accumulate(list(durations.counts))
@@ -76,6 +74,11 @@ class DurationCollector(Collector):
                 durations.total,
             )
         yield family
+
+    def _family(self) -> HistogramMetricFamily:
+        return HistogramMetricFamily(
+            self.name, self.documentation, labels=["service", "event_type"]
+        )
 
 
 class RuntimeMetrics:

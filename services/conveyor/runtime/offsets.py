@@ -21,10 +21,8 @@ class OffsetTracker:
 
     def track(self, offset: int) -> None:
         """Record a fetched offset; offsets must arrive in ascending order."""
-        if self._last_tracked is not None and offset <= self._last_tracked:
+        if not self.track_if_new(offset):
             raise ValueError(f"offset {offset} tracked after {self._last_tracked}")
-        self._last_tracked = offset
-        self._order.append(offset)
 
     def track_if_new(self, offset: int) -> bool:
         """Record a fetched offset unless it lies within what was tracked already (fetched

@@ -69,11 +69,6 @@ class Assignments:
         return len(self._states)
 
     @property
-    def busy(self) -> bool:
-        """Whether any owned partition has work out with the dispatcher."""
-        return any(state.outstanding for state in self._states.values())
-
-    @property
     def outstanding(self) -> int:
         """Events out with the dispatcher, over all owned partitions."""
         return sum(state.outstanding for state in self._states.values())
