@@ -258,10 +258,9 @@ class Dispatcher:
         if registration is None or first.event is None:
             raise first.error or ValueError("no event to handle")
         if registration.batch is not None:
-            metas = [item.meta for item in items]
             arguments: tuple[object, object] = (
                 [item.event for item in items],
-                BatchContext(self._service, metas, publisher),
+                BatchContext(self._service, items, publisher),
             )
         else:
             meta = first if attempt == 1 else replace(first.meta, attempt=attempt)
