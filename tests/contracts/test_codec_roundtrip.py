@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from uuid import UUID
 
 import pytest
 from fastavro import schemaless_reader, schemaless_writer
@@ -69,6 +70,17 @@ def test_encode_with_id_gives_the_id_it_wrote(codec: AvroCodec, event: Event) ->
 
     assert value == codec.encode(event)
     assert event_id == str(event.event_id) == str(codec.decode(value).event_id)
+
+
+@pytest.mark.parametrize("number", [0, 1, 2**64, 2**128 - 1])
+def test_event_id_is_written_in_the_canonical_uuid_form(codec: AvroCodec, number: int) -> None:
+    """Ids with leading zeros or all bits set are written as `str(UUID)` writes them."""
+    event = samples.signup("u-1").model_copy(update={"event_id": UUID(int=number)}).validated()
+
+    value, event_id = codec.encode_with_id(event)
+
+    assert event_id == str(UUID(int=number))
+    assert codec.decode(value).event_id == UUID(int=number)
 
 
 def test_value_is_marker_fingerprint_and_plain_avro_body(codec: AvroCodec) -> None:
