@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from operator import attrgetter
 from typing import NamedTuple
 
 from conveyor import naming
@@ -30,6 +31,9 @@ class OutgoingMessage(NamedTuple):
     event_type: str
 
 
+# What the messages of one event type share: topic, event type, its header, how to get the key.
+_TypeParts = tuple[str, str, Header, Callable[[Event], object]]
+
 # `OutgoingMessage(...)` runs the named tuple's `__new__`, a Python function; this is the tuple
 # it makes, made in C (half the time, and `publish` makes one per event).
 _new_message: Callable[[tuple[str, bytes, bytes, Headers, str, str]], OutgoingMessage] = partial(
@@ -55,7 +59,7 @@ class MessageBuilder:
         self._topic_for = topic_for
         # str header values: the client encodes them as UTF-8 in C, cheaper than .encode() here.
         self._content_type = (naming.CONTENT_TYPE, codec.content_type)
-        self._types: dict[type[Event], tuple[str, str, Header]] = {}
+        self._types: dict[type[Event], _TypeParts] = {}
 
     def build(
         self, event: Event, correlation_id: str | None = None, traceparent: str | None = None
@@ -63,18 +67,21 @@ class MessageBuilder:
         """Validate and encode `event` (the codec raises before anything leaves the process)."""
         value, event_id = self._encode(event)
         kind = type(event)
-        topic, event_type, type_header = self._types.get(kind) or self._learn(kind)
+        topic, event_type, type_header, key_of = self._types.get(kind) or self._learn(kind)
         headers: Headers = [type_header, (naming.EVENT_ID, event_id), self._content_type]
         if correlation_id is not None:
             headers.append((naming.CORRELATION_ID, correlation_id))
         if traceparent is not None:
             headers.append((naming.TRACEPARENT, traceparent))
-        key = event.key.encode()
+        key = str(key_of(event)).encode()
         return _new_message((topic, key, value, headers, event_id, event_type))
 
-    def _learn(self, kind: type[Event]) -> tuple[str, str, Header]:
+    def _learn(self, kind: type[Event]) -> _TypeParts:
         event_type = kind.AVRO_NAME
-        parts = (self._topic_for(kind.TOPIC), event_type, (naming.EVENT_TYPE, event_type))
+        # `Event.key` is `str(<KEY_FIELD>)`: read the field itself, unless the model says
+        # otherwise.
+        key_of = attrgetter(kind.KEY_FIELD if kind.key is Event.key else "key")
+        parts = (self._topic_for(kind.TOPIC), event_type, (naming.EVENT_TYPE, event_type), key_of)
         self._types[kind] = parts
         return parts
 

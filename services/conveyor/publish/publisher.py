@@ -29,6 +29,7 @@ class Publisher:
         self._sender = KafkaSender(config)
         self._signal = DeliverySignal()
         self._build = MessageBuilder(codec, config.topic_for).build
+        self._try_produce = self._sender.try_produce
 
     def publish(
         self,
@@ -38,13 +39,18 @@ class Publisher:
         traceparent: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        return self.send(self._build(event, correlation_id, traceparent))
+        # `send`'s steps, inline: this runs once per event.
+        topic, key, value, headers, event_id, _ = self._build(event, correlation_id, traceparent)
+        handle = DeliveryHandle(event_id, self._signal)
+        if not self._try_produce(topic, key, value, headers, handle):
+            self._sender.wait_for_room(topic, key, value, headers, handle)
+        return handle
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
         """Queue an already encoded message (the outbox relay's path)."""
         handle = DeliveryHandle(message.event_id, self._signal)
         parts = (message.topic, message.key, message.value, message.headers, handle)
-        if not self._sender.try_produce(*parts):
+        if not self._try_produce(*parts):
             self._sender.wait_for_room(*parts)
         return handle
 
