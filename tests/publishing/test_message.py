@@ -92,3 +92,20 @@ def test_constructed_valid_event_is_validated_and_sent() -> None:
 
     assert not made.is_validated
     assert default_codec().decode(message.value) == UserSignedUp.model_validate(made)
+
+
+class ShoutedKey(UserSignedUp):
+    """A model that overrides `key` rather than naming a field."""
+
+    @property
+    def key(self) -> str:
+        return self.user_id.upper()
+
+
+def test_model_overriding_key_gets_its_own_key() -> None:
+    """The key comes from an overridden `key` property, not from `KEY_FIELD` directly."""
+    builder = _builder()
+    plain = builder.build(signup("u-1"))
+    shouted = builder.build(ShoutedKey(user_id="u-1", email="a@example.org", name="Ada"))
+
+    assert (plain.key, shouted.key) == (b"u-1", b"U-1")
