@@ -47,7 +47,7 @@ class RecordWriter:
         self._converts_id = "event_id" in converted
         self._converts_time = "occurred_at" in converted
         self._header = schema.header
-        self._nested = nested_fields(model)
+        self._nested = _nested_fields(model)
         self.label = schema.label
 
     def write(self, event: Event) -> tuple[bytes, str]:
@@ -89,7 +89,7 @@ def _with_plain_base_fields(raw: dict[str, Any]) -> tuple[dict[str, Any], frozen
 def to_record(model: BaseModel) -> dict[str, Any]:
     """The model's field values by name, nested models as dicts of theirs."""
     values = model.__dict__
-    nested = nested_fields(type(model))
+    nested = _nested_fields(type(model))
     if not nested:
         return values
     record = values.copy()
@@ -114,7 +114,7 @@ def _plain(value: Any) -> Any:
 _NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
 
 
-def nested_fields(model: type[BaseModel]) -> tuple[str, ...]:
+def _nested_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """Fields whose type mentions a model (`tuple[OrderItem, ...]`, `Item | None`)."""
     nested = _NESTED.get(model)
     if nested is None:
