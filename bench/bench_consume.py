@@ -1,7 +1,7 @@
 """Consumer-runtime benchmarks, each against a baseline run in the same script on the same broker.
 
 1. No-op handler throughput vs a hand-written confluent-kafka loop (fastavro decode + offset
-   store). Target: runtime >= 0.8x.
+   store). Target: runtime >= 0.8x. A no-op batch handler is measured alongside, for reference.
 2. I/O-bound async handler (10 ms sleep), 1,000 keys over 6 partitions: max_in_flight 256 vs one
    event at a time per partition. Target: >= 20x.
 3. End-to-end latency from publish to handler start at a fixed 2,000 events/s: p50, p99
@@ -34,7 +34,14 @@ from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.codec.framing import HEADER_SIZE
 from conveyor.events import UserSignedUp
-from conveyor.runtime import Context, Service, ServiceSettings, run_service
+from conveyor.runtime import (
+    BatchContext,
+    BatchPolicy,
+    Context,
+    Service,
+    ServiceSettings,
+    run_service,
+)
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 
@@ -178,6 +185,19 @@ def runtime_run(
     return clock.rate
 
 
+def runtime_batch_run(bootstrap: str, topic: str, count: int) -> float:
+    """The runtime with a no-op batch handler (what a bulk sink such as analytics uses)."""
+    service = Service(f"bench-batch-{uuid.uuid4().hex[:6]}")
+    clock = Clock(count)
+
+    @service.batch_handler(UserSignedUp, BatchPolicy(max_size=500, max_wait=0.05))
+    async def load(events: list[UserSignedUp], ctx: BatchContext) -> None:
+        clock.tick(len(events))
+
+    _run_until(service, bootstrap, topic, clock.done, 256)
+    return clock.rate
+
+
 def _run_until(
     service: Service, bootstrap: str, topic: str, done: threading.Event, max_in_flight: int
 ) -> None:
@@ -299,6 +319,9 @@ def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
         "conveyor runtime, typed events, async no-op handler": lambda: runtime_run(
             bootstrap, topic, noop_count
         ),
+        "conveyor runtime, no-op batch handler (500, 50 ms)": lambda: runtime_batch_run(
+            bootstrap, topic, noop_count
+        ),
     }
     results: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(rounds):  # interleaved, so a change in the machine's load hits all alike
@@ -312,10 +335,13 @@ def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
     }
     for label, (rate, cpu) in medians.items():
         print(f"  {label:52} {rate:8.0f} ev/s {cpu:5.1f} us CPU/event")
-    (hand, hand_cpu), (typed, typed_cpu), (ours, ours_cpu) = medians.values()
+    (hand, hand_cpu), (typed, typed_cpu), (ours, ours_cpu), (batch, batch_cpu) = medians.values()
     print(f"  ratio vs dict loop:  {ours / hand:.2f}x rate, {hand_cpu / ours_cpu:.2f}x CPU/event")
     print("    (target >= 0.8x)")
     print(f"  ratio vs typed loop: {ours / typed:.2f}x rate, {typed_cpu / ours_cpu:.2f}x CPU/event")
+    print(
+        f"  batch handler vs dict loop: {batch / hand:.2f}x rate, {hand_cpu / batch_cpu:.2f}x CPU"
+    )
 
 
 def io_section(bootstrap: str, io_count: int) -> None:

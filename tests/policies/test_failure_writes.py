@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+from structlog.testing import capture_logs
 
 from conveyor import naming
 from conveyor.deadletter import FailureSink, FailureWriteError, RecordWriter, SourceRecord
@@ -133,3 +134,29 @@ def test_parked_keys_survive_a_restart_and_release_compacts_them_away(
     assert parked.behind == "e-1"
     assert after_restart.keys.get("order.events", 0, b"o-3") is None
     assert after_restart.keys.get("order.events", 1, b"o-2") is None  # not assigned here
+
+
+def test_a_failed_event_is_a_warning_and_one_following_its_parked_key_is_info(
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+) -> None:
+    """Both are dead-lettered and logged; only the event that failed is logged as a warning,
+    the later events of its parked key (never tried, sent along to keep the order) at info."""
+    source = new_topic(partitions=1)
+    create_topic(kafka_bootstrap, naming.dead_letter_topic(source), 1)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer.produce(source, b"body", b"user-8")
+    producer.flush(10)
+    original = _consume_one(kafka_bootstrap, source)
+    sink = FailureSink(writer, source)
+    failure = Failure.from_exception(ValueError("bad"), attempts=3, failed_at_ms=1)
+
+    with capture_logs() as logs:
+        sink.dead_letter(original, failure).result(timeout=15)
+        sink.dead_letter(original, failure, parked_behind="e-1").result(timeout=15)
+
+    levels = [
+        (entry["log_level"], entry["parked_behind"])
+        for entry in logs
+        if entry["event"] == "event.dead_lettered"
+    ]
+    assert levels == [("warning", None), ("info", "e-1")]

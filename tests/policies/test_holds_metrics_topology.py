@@ -26,7 +26,7 @@ from tests.runtime.support import Ping
 
 def _item(state: PartitionState, offset: int, key: str) -> WorkItem:
     meta = EventMeta(state.topic, state.partition, offset, datetime.now(UTC), key, [])
-    return WorkItem(state, meta, key.encode(), None, b"", registration=None)
+    return WorkItem(state, offset, key.encode(), None, b"", None, meta=meta)
 
 
 def test_a_held_item_holds_its_partition_behind_it_and_is_released_when_due() -> None:

@@ -24,16 +24,23 @@ def test_batch_handler_gets_bounded_lists_in_fetch_order_and_commits_them(
     kafka_bootstrap: str, new_topic: TopicFactory
 ) -> None:
     """A batch handler receives every event once, in lists of at most max_size, each key's
-    events in order; all offsets are committed afterwards."""
+    events in order, `ctx.metas[i]` describing `events[i]`; all offsets are committed
+    afterwards."""
     topic = new_topic(partitions=2)
     service = Service(f"batch-{topic}")
     batches: list[list[tuple[str, int]]] = []
+    mismatched: list[tuple[str, str | None]] = []
     lock = threading.Lock()
 
     @service.batch_handler(Ping, BatchPolicy(max_size=25, max_wait=0.2))
     def load(events: list[Ping], ctx: BatchContext) -> None:
         with lock:
             batches.append([(e.entity, e.seq) for e in events])
+            mismatched.extend(
+                (str(event.event_id), meta.event_id)
+                for event, meta in zip(events, ctx.metas, strict=True)
+                if meta.event_id != str(event.event_id) or meta.key != event.entity
+            )
 
     produce_pings(kafka_bootstrap, topic, [f"k{i}" for i in range(10)], per_key=10)
     with running(service, kafka_bootstrap, fast_settings(topic_map={Ping.TOPIC: topic})):
@@ -43,6 +50,7 @@ def test_batch_handler_gets_bounded_lists_in_fetch_order_and_commits_them(
             what="the commits",
         )
     assert all(1 <= len(batch) <= 25 for batch in batches)
+    assert mismatched == []
     handled = [item for batch in batches for item in batch]
     assert len(handled) == len(set(handled)) == 100
     for key in {k for k, _ in handled}:

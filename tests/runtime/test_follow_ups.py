@@ -12,7 +12,7 @@ from tests.runtime.support import Ping, PingCodec
 
 def item(state: PartitionState, offset: int) -> WorkItem:
     meta = EventMeta(state.topic, state.partition, offset, None, "k", [])
-    return WorkItem(state, meta, "k", Ping(entity="k", seq=offset), None, registration=None)
+    return WorkItem(state, offset, "k", Ping(entity="k", seq=offset), None, None, meta=meta)
 
 
 def follow_ups() -> FollowUps:

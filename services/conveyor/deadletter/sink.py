@@ -29,7 +29,9 @@ class FailureSink:
     ) -> Future[Written]:
         """Write the event to `<service>.dlq`, its original key, value and headers kept."""
         headers = failure_headers(record, failure, self.group, parked_behind=parked_behind)
-        log.warning(
+        # An event that failed is a warning; one that only follows its parked key there (it was
+        # never tried, to keep the key's order) is routine: a parked key sends every later one.
+        (log.warning if parked_behind is None else log.info)(
             logs.EVENT_DEAD_LETTERED,
             **self._log_fields(record, failure),
             error_type=failure.error_type,

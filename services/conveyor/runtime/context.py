@@ -135,17 +135,37 @@ class Context:
 
 
 class BatchContext:
-    """Handed to a batch handler with its list of events; `metas[i]` belongs to `events[i]`."""
+    """Handed to a batch handler with its list of events; `metas[i]` belongs to `events[i]`.
+    Like `Context`, it builds the metadata and the logger when first asked for them."""
 
-    __slots__ = ("_publisher", "log", "metas", "service")
+    __slots__ = ("_log", "_metas", "_publisher", "_sources", "service")
 
-    def __init__(self, service: str, metas: list[EventMeta], publisher: Publisher) -> None:
+    def __init__(
+        self, service: str, metas: Sequence[EventMeta | HasMeta], publisher: Publisher
+    ) -> None:
         self.service = service
-        self.metas = metas
+        self._sources = metas
+        self._metas: list[EventMeta] | None = None
         self._publisher = publisher
-        self.log: Any = structlog.get_logger("conveyor.handler").bind(
-            service=service, batch_size=len(metas)
-        )
+        self._log: Any = None
+
+    @property
+    def metas(self) -> list[EventMeta]:
+        metas = self._metas
+        if metas is None:
+            metas = self._metas = [
+                source if isinstance(source, EventMeta) else source.meta for source in self._sources
+            ]
+        return metas
+
+    @property
+    def log(self) -> Any:
+        """A structlog logger bound to the service and the batch size."""
+        if self._log is None:
+            self._log = structlog.get_logger("conveyor.handler").bind(
+                service=self.service, batch_size=len(self._sources)
+            )
+        return self._log
 
     def publish(self, event: Event) -> object:
         return self._publisher.publish(event)

@@ -11,9 +11,9 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
-import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import replace
+from time import perf_counter
 from typing import Any
 
 import structlog
@@ -65,10 +65,11 @@ class Dispatcher:
             self._loop, self._run_one, self._spawn, max_in_flight
         )
         self._guarded = extension is not NO_EXTENSION
+        self._attempt = self._guarded_attempt if self._guarded else self._call
         self._finished: list[Completion] = []
-        self._processed: dict[str, int] = {}  # counted per loop turn, added to the meters at once
+        self._processed: dict[EventMeters, int] = {}  # per loop turn, added to the meters at once
         self._log = structlog.get_logger("conveyor.runtime")
-        self._by_type: dict[str, EventMeters] = {}
+        self._meters_of: dict[Registration | None, EventMeters] = {}
         self._log_each = False
         metrics.in_flight.set_function(lambda: self._scheduler.in_flight)
         self.fatal: BaseException | None = None
@@ -137,8 +138,8 @@ class Dispatcher:
         """Once per loop turn: hand the finished items over, and count the processed ones."""
         finished, self._finished = self._finished, []
         self._completions.put(finished)
-        for type_name, count in self._processed.items():
-            self._meters_named(type_name).processed.inc(count)
+        for meters, count in self._processed.items():
+            meters.processed.inc(count)
         self._processed.clear()
 
     async def _run_one(self, item: WorkItem) -> None:
@@ -159,10 +160,9 @@ class Dispatcher:
         finally:
             if not reported_later:
                 self._report(item, status)
-            self._finish_key(item)
-
-    def _finish_key(self, item: WorkItem) -> None:
-        self._workers.start(self._scheduler.finish(item.key))
+            next_of_key = self._scheduler.finish(item.key)
+            if next_of_key:
+                self._workers.start(next_of_key)
 
     async def _report_diverted(self, item: WorkItem, diverted: Forwarded) -> None:
         status = Status.DROPPED
@@ -185,10 +185,10 @@ class Dispatcher:
         """Attempt one event (or one batch) until it succeeds or the failure seam settles it.
         `worker`: a worker runs this one scheduled event (its backoffs may step aside)."""
         while True:
-            live = [item for item in items if item.partition.active]
+            live = _active(items)
             if not live:
                 return Status.DROPPED
-            started = time.perf_counter()
+            started = perf_counter()
             try:
                 await self._attempt(live, attempt)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
@@ -197,7 +197,7 @@ class Dispatcher:
                     return settled
                 attempt += 1
                 continue
-            self._record_success(live, attempt, time.perf_counter() - started)
+            self._record_success(live, attempt, perf_counter() - started)
             return Status.DONE
 
     async def _on_failure(
@@ -241,11 +241,12 @@ class Dispatcher:
             diverted = again
         return Status.DONE
 
-    def _attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
-        """One attempt; the extension guards single events (e.g. with idempotency marks)."""
+    def _guarded_attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
+        """One attempt (`_attempt` when there is an extension): it guards single events (e.g.
+        with idempotency marks)."""
         registration = items[0].registration
         single = len(items) == 1 and registration is not None and registration.batch is None
-        if not (single and self._guarded):
+        if not single:
             return self._call(items, attempt)
         return self._extension.guard(items[0], lambda: self._call(items, attempt))
 
@@ -257,10 +258,9 @@ class Dispatcher:
         if registration is None or first.event is None:
             raise first.error or ValueError("no event to handle")
         if registration.batch is not None:
-            metas = [item.meta for item in items]
             arguments: tuple[object, object] = (
                 [item.event for item in items],
-                BatchContext(self._service, metas, publisher),
+                BatchContext(self._service, items, publisher),
             )
         else:
             meta = first if attempt == 1 else replace(first.meta, attempt=attempt)
@@ -297,21 +297,28 @@ class Dispatcher:
         return Status.FATAL
 
     def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
-        type_name = items[0].type_name
-        self._processed[type_name] = self._processed.get(type_name, 0) + len(items)
+        meters = self._meters(items[0])
+        processed = self._processed
+        processed[meters] = processed.get(meters, 0) + len(items)
+        meters.duration.observe(seconds)
         if self._guarded:
             self._extension.succeeded(items)
-        self._meters_named(type_name).duration.observe(seconds)
         if self._log_each:
             fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
             self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
 
     def _meters(self, item: WorkItem) -> EventMeters:
-        return self._meters_named(item.type_name)
-
-    def _meters_named(self, type_name: str) -> EventMeters:
-        meters = self._by_type.get(type_name)
+        meters = self._meters_of.get(item.registration)
         if meters is None:
-            meters = self._metrics.for_event_type(type_name)
-            self._by_type[type_name] = meters
+            meters = self._meters_of[item.registration] = self._metrics.for_event_type(
+                item.type_name
+            )
         return meters
+
+
+def _active(items: list[WorkItem]) -> list[WorkItem]:
+    """The items whose partition is still owned: as a rule, all of them."""
+    for item in items:
+        if not item.partition.active:
+            return [item for item in items if item.partition.active]
+    return items

@@ -14,9 +14,10 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EventMeters:
-    """The labelled metrics of one event type, looked up once rather than per event."""
+    """The labelled metrics of one event type, looked up once rather than per event (and a
+    dictionary key by identity)."""
 
     processed: Counter
     failed: Counter

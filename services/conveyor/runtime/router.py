@@ -41,7 +41,8 @@ class Router:
                     return None
                 break
         raw_key: bytes | None = message.key()
-        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", message.offset())
+        offset: int = message.offset()
+        scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", offset)
         try:
             if registration is None:
                 event = self._codec.decode(value)
@@ -52,24 +53,9 @@ class Router:
                 event = self._codec.decode(value, registration.event_type)
         except Exception as error:  # any decoder failure is poison, routed to the failure seam
             return WorkItem(
-                partition,
-                None,
-                scheduling_key,
-                None,
-                value,
-                registration=registration,
-                error=error,
-                message=message,
+                partition, offset, scheduling_key, None, value, registration, message, error=error
             )
-        return WorkItem(
-            partition,
-            None,
-            scheduling_key,
-            event,
-            value,
-            registration=registration,
-            message=message,
-        )
+        return WorkItem(partition, offset, scheduling_key, event, value, registration, message)
 
     def _for_header(self, type_name: bytes) -> Registration | None:
         try:

@@ -10,7 +10,7 @@ items it may start now. Keys waiting for a free slot are served first come, firs
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -44,11 +44,13 @@ class KeyScheduler(Generic[T]):
         self._ready.append(key)
         return []
 
-    def finish(self, key: Hashable) -> list[T]:
+    def finish(self, key: Hashable) -> Sequence[T]:
         """The running item of `key` is done; returns the items that may start now."""
         self._running.remove(key)
         if key in self._waiting:
             self._ready.append(key)
+        elif not self._ready:
+            return ()  # the usual case: nothing waits for a slot
         return self._fill()
 
     def step_aside(self) -> list[T]:

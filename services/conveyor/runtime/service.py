@@ -28,9 +28,10 @@ BatchHandler = Callable[[list[E], BatchContext], Awaitable[None] | None]
 AnyHandler = Callable[..., Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Registration:
-    """One handler and its policy, for one event type. `batch` is set for batch handlers."""
+    """One handler and its policy, for one event type. `batch` is set for batch handlers.
+    Equal only to itself: it keys the runtime's per-handler state, looked up per event."""
 
     event_type: type[Event]
     function: AnyHandler
