@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from io import BytesIO
 from typing import Any, Final
 
@@ -11,11 +11,9 @@ from fastavro.read import SchemaResolutionError
 from pydantic import ValidationError
 
 from conveyor.codec.errors import (
-    InvalidEventError,
     UnknownEventSchemaError,
     UnknownFingerprintError,
     UnresolvableSchemaError,
-    validation_summary,
 )
 from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
 from conveyor.codec.records import RecordWriter
@@ -92,19 +90,12 @@ class AvroCodec:
         """`encode`, and the event id as the value holds it: the `event-id` header's value,
         made once for both."""
         writer = self._record_writers.get(type(event)) or self._record_writer(type(event))
-        try:
-            event = event.validated()
-        except ValidationError as exc:
-            raise InvalidEventError(
-                f"invalid {type(event).__name__}, not encoded: {validation_summary(exc)}"
-            ) from exc
-        try:
-            return writer.write(event)
-        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a lone surrogate in a str
-            raise InvalidEventError(
-                f"{type(event).__name__} passed its model but not {writer.label}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        return writer.encode(event)
+
+    def encoder_for(self, event_type: type[Event]) -> Callable[[Event], tuple[bytes, str]]:
+        """`encode_with_id` for events of `event_type`, for callers that keep one per type
+        (`MessageBuilder`); `UnknownEventSchemaError` when the schema set lacks the type."""
+        return (self._record_writers.get(event_type) or self._record_writer(event_type)).encode
 
     def _record_writer(self, event_type: type[Event]) -> RecordWriter:
         """The writer of `event_type`, made on its first encode (a race at worst makes two)."""

@@ -1,4 +1,4 @@
-"""Event models as the records fastavro writes, without `model_dump`'s copy of every value.
+"""Events written as Avro records: `RecordWriter`, without `model_dump`'s copy of every value.
 
 A validated model's `__dict__` already holds what Avro needs (str, int, UUID, datetime, enum
 members); only nested models (an order's items) must become dicts. The two fields every event
@@ -15,8 +15,9 @@ from io import BytesIO
 from typing import Any, Final
 
 from fastavro import parse_schema, schemaless_writer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from conveyor.codec.errors import InvalidEventError, validation_summary
 from conveyor.codec.schema_set import SchemaVersion
 from conveyor.events.base import Event
 
@@ -30,8 +31,8 @@ _BASE_FIELDS: Final = {
 
 
 class RecordWriter:
-    """Writes validated events of one model with one writer schema version: the single-object
-    header, then the Avro body.
+    """Encodes events of one model with one writer schema version: validates them (when they
+    were built without validation), then writes the single-object header and the Avro body.
 
     The schema it gives fastavro is the writer's with `event_id` as a plain string and
     `occurred_at` as a plain long (the same bytes: these are the logical types' encodings), so
@@ -39,7 +40,7 @@ class RecordWriter:
     Stateless after construction, so shared by threads.
     """
 
-    __slots__ = ("_converts_id", "_converts_time", "_header", "_nested", "_schema", "label")
+    __slots__ = ("_converts_id", "_converts_time", "_header", "_label", "_nested", "_schema")
 
     def __init__(self, model: type[Event], schema: SchemaVersion) -> None:
         raw, converted = _with_plain_base_fields(schema.raw)
@@ -48,13 +49,17 @@ class RecordWriter:
         self._converts_time = "occurred_at" in converted
         self._header = schema.header
         self._nested = _nested_fields(model)
-        self.label = schema.label
+        self._label = schema.label
 
-    def write(self, event: Event) -> tuple[bytes, str]:
-        """The encoded event and its id as written (what the `event-id` header carries).
-
-        Raises what fastavro raises for values its schema refuses (ValueError, TypeError,
-        OverflowError)."""
+    def encode(self, event: Event) -> tuple[bytes, str]:
+        """The encoded event and its id as written (what the `event-id` header carries);
+        `InvalidEventError` for an event that fails its model or the schema."""
+        try:
+            event = event.validated()
+        except ValidationError as exc:
+            raise InvalidEventError(
+                f"invalid {type(event).__name__}, not encoded: {validation_summary(exc)}"
+            ) from exc
         values = event.__dict__
         record = values.copy()
         # str(UUID), the canonical 8-4-4-4-12 lowercase form, in a quarter less time.
@@ -68,7 +73,13 @@ class RecordWriter:
             record[name] = _plain(values[name])
         buffer = BytesIO()
         buffer.write(self._header)
-        schemaless_writer(buffer, self._schema, record)
+        try:
+            schemaless_writer(buffer, self._schema, record)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a lone surrogate in a str
+            raise InvalidEventError(
+                f"{type(event).__name__} passed its model but not {self._label}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         return buffer.getvalue(), event_id
 
 

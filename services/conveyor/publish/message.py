@@ -31,8 +31,9 @@ class OutgoingMessage(NamedTuple):
     event_type: str
 
 
-# What the messages of one event type share: topic, event type, its header, how to get the key.
-_TypeParts = tuple[str, str, Header, Callable[[Event], object]]
+# What the messages of one event type share: its encoder, topic, event type and its header, and
+# how to get the key.
+_TypeParts = tuple[Encoder, str, str, Header, Callable[[Event], object]]
 
 # `OutgoingMessage(...)` runs the named tuple's `__new__`, a Python function; this is the tuple
 # it makes, made in C (half the time, and `publish` makes one per event).
@@ -44,18 +45,18 @@ _new_message: Callable[[tuple[str, bytes, bytes, Headers, str, str]], OutgoingMe
 class MessageBuilder:
     """Turns events into `OutgoingMessage`s with one codec and one topic mapping.
 
-    What depends only on the event type (its topic, its `event-type` header) is worked out on the
-    type's first event, so `topic_for` must give the same topic for the same name every time.
-    The event id is turned into a string once, for the value and the `event-id` header alike,
-    when the codec can say how it wrote it (`AvroCodec.encode_with_id`). Thread-safe: its only
-    state is that per-type cache, filled with whole entries.
+    What depends only on the event type (its topic, its `event-type` header, how to get its key,
+    its encoder) is worked out on the type's first event, so `topic_for` must give the same
+    topic for the same name every time. The event id is turned into a string once, for the
+    value and the `event-id` header alike, when the codec can say how it wrote it
+    (`AvroCodec.encoder_for`). Thread-safe: its only state is that per-type cache, filled with
+    whole entries.
     """
 
-    __slots__ = ("_content_type", "_encode", "_topic_for", "_types")
+    __slots__ = ("_codec", "_content_type", "_topic_for", "_types")
 
     def __init__(self, codec: Codec, topic_for: Callable[[str], str]) -> None:
-        encode_with_id: Encoder | None = getattr(codec, "encode_with_id", None)
-        self._encode = encode_with_id or _encoder_of(codec)
+        self._codec = codec
         self._topic_for = topic_for
         # str header values: the client encodes them as UTF-8 in C, cheaper than .encode() here.
         self._content_type = (naming.CONTENT_TYPE, codec.content_type)
@@ -65,9 +66,9 @@ class MessageBuilder:
         self, event: Event, correlation_id: str | None = None, traceparent: str | None = None
     ) -> OutgoingMessage:
         """Validate and encode `event` (the codec raises before anything leaves the process)."""
-        value, event_id = self._encode(event)
         kind = type(event)
-        topic, event_type, type_header, key_of = self._types.get(kind) or self._learn(kind)
+        encode, topic, event_type, type_header, key_of = self._types.get(kind) or self._learn(kind)
+        value, event_id = encode(event)
         headers: Headers = [type_header, (naming.EVENT_ID, event_id), self._content_type]
         if correlation_id is not None:
             headers.append((naming.CORRELATION_ID, correlation_id))
@@ -77,11 +78,16 @@ class MessageBuilder:
         return _new_message((topic, key, value, headers, event_id, event_type))
 
     def _learn(self, kind: type[Event]) -> _TypeParts:
+        encoder_for: Callable[[type[Event]], Encoder] | None = getattr(
+            self._codec, "encoder_for", None
+        )
+        encode = encoder_for(kind) if encoder_for is not None else _encoder_of(self._codec)
         event_type = kind.AVRO_NAME
         # `Event.key` is `str(<KEY_FIELD>)`: read the field itself, unless the model says
         # otherwise.
         key_of = attrgetter(kind.KEY_FIELD if kind.key is Event.key else "key")
-        parts = (self._topic_for(kind.TOPIC), event_type, (naming.EVENT_TYPE, event_type), key_of)
+        topic = self._topic_for(kind.TOPIC)
+        parts = (encode, topic, event_type, (naming.EVENT_TYPE, event_type), key_of)
         self._types[kind] = parts
         return parts
 
