@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from io import BytesIO
 from typing import Any, Final
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import schemaless_reader
 from fastavro.read import SchemaResolutionError
 from pydantic import ValidationError
 
 from conveyor.codec.errors import (
-    InvalidEventError,
     UnknownEventSchemaError,
     UnknownFingerprintError,
     UnresolvableSchemaError,
-    validation_summary,
 )
 from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
-from conveyor.codec.records import to_record
+from conveyor.codec.records import RecordWriter
 from conveyor.codec.routes import CORRUPT_BODY, Route, route_for, timestamp_millis
 from conveyor.codec.schema_set import SchemaSet, SchemaVersion
 from conveyor.events import EVENT_TYPES, Event
@@ -64,6 +62,8 @@ class AvroCodec:
         # (header, reader) -> route, for `decode` with an explicit reader (what the consumer
         # runtime passes): filled on first use, at most `READER_ROUTES_MAX` entries.
         self._reader_routes: dict[tuple[bytes, type[Event]], Route] = {}
+        # Model -> how its events are written, filled on each model's first encode.
+        self._record_writers: dict[type[Event], RecordWriter] = {}
 
     def _pick(self, name: str, pinned: Mapping[str, int] | None) -> SchemaVersion | None:
         version = (pinned or {}).get(name)
@@ -84,23 +84,24 @@ class AvroCodec:
 
     def encode(self, event: Event) -> bytes:
         """Validate the event (again, when it was built without validation) and encode it."""
-        schema = self.writer_schema(type(event))
-        try:
-            event = event.validated()
-        except ValidationError as exc:
-            raise InvalidEventError(
-                f"invalid {type(event).__name__}, not encoded: {validation_summary(exc)}"
-            ) from exc
-        buffer = BytesIO()
-        buffer.write(schema.header)
-        try:
-            schemaless_writer(buffer, schema.parsed, to_record(event))
-        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a lone surrogate in a str
-            raise InvalidEventError(
-                f"{type(event).__name__} passed its model but not {schema.label}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        return buffer.getvalue()
+        return self.encode_with_id(event)[0]
+
+    def encode_with_id(self, event: Event) -> tuple[bytes, str]:
+        """`encode`, and the event id as the value holds it: the `event-id` header's value,
+        made once for both."""
+        writer = self._record_writers.get(type(event)) or self._record_writer(type(event))
+        return writer.encode(event)
+
+    def encoder_for(self, event_type: type[Event]) -> Callable[[Event], tuple[bytes, str]]:
+        """`encode_with_id` for events of `event_type`, for callers that keep one per type
+        (`MessageBuilder`); `UnknownEventSchemaError` when the schema set lacks the type."""
+        return (self._record_writers.get(event_type) or self._record_writer(event_type)).encode
+
+    def _record_writer(self, event_type: type[Event]) -> RecordWriter:
+        """The writer of `event_type`, made on its first encode (a race at worst makes two)."""
+        writer = RecordWriter(event_type, self.writer_schema(event_type))
+        self._record_writers[event_type] = writer
+        return writer
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
         """The event in `data`, resolved to `reader`'s schema (default: the writer's record).

@@ -12,7 +12,7 @@ from conveyor.publish.errors import (
     PublishError,
     QueueFullError,
 )
-from conveyor.publish.message import OutgoingMessage, build_message
+from conveyor.publish.message import MessageBuilder, OutgoingMessage, build_message
 from conveyor.publish.publisher import Publisher
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "DeliveryPendingError",
     "DeliveryResult",
     "DeliveryTimeoutError",
+    "MessageBuilder",
     "OutgoingMessage",
     "PublishError",
     "Publisher",

@@ -14,7 +14,7 @@ from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import AsyncDeliveryHandle
 from conveyor.publish.errors import QueueFullError
-from conveyor.publish.message import OutgoingMessage, build_message
+from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.publish.producer import KafkaSender
 from conveyor.publish.publisher import DEFAULT_CLOSE_TIMEOUT
 from conveyor.typing import Codec
@@ -30,6 +30,7 @@ class AsyncPublisher:
         self.config = config
         self.codec = codec
         self._sender = KafkaSender(config)
+        self._build = MessageBuilder(codec, config.topic_for).build
 
     async def publish(
         self,
@@ -39,10 +40,7 @@ class AsyncPublisher:
         traceparent: str | None = None,
     ) -> AsyncDeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        message = build_message(
-            event, self.codec, self.config.topic_for, correlation_id, traceparent
-        )
-        return await self.send(message)
+        return await self.send(self._build(event, correlation_id, traceparent))
 
     async def send(self, message: OutgoingMessage) -> AsyncDeliveryHandle:
         handle = AsyncDeliveryHandle(message.event_id, asyncio.get_running_loop())

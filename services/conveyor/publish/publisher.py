@@ -7,7 +7,7 @@ from types import TracebackType
 from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import DeliveryHandle, DeliverySignal
-from conveyor.publish.message import OutgoingMessage, build_message
+from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.publish.producer import KafkaSender
 from conveyor.typing import Codec
 
@@ -28,7 +28,8 @@ class Publisher:
         self.codec = codec
         self._sender = KafkaSender(config)
         self._signal = DeliverySignal()
-        self._topic_for = config.topic_for
+        self._build = MessageBuilder(codec, config.topic_for).build
+        self._try_produce = self._sender.try_produce
 
     def publish(
         self,
@@ -38,14 +39,19 @@ class Publisher:
         traceparent: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        return self.send(
-            build_message(event, self.codec, self._topic_for, correlation_id, traceparent)
-        )
+        # `send`'s steps, inline: this runs once per event.
+        topic, key, value, headers, event_id, _ = self._build(event, correlation_id, traceparent)
+        handle = DeliveryHandle(event_id, self._signal)
+        if not self._try_produce(topic, key, value, headers, handle):
+            self._sender.wait_for_room(topic, key, value, headers, handle)
+        return handle
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
         """Queue an already encoded message (the outbox relay's path)."""
         handle = DeliveryHandle(message.event_id, self._signal)
-        self._sender.produce(message.topic, message.key, message.value, message.headers, handle)
+        parts = (message.topic, message.key, message.value, message.headers, handle)
+        if not self._try_produce(*parts):
+            self._sender.wait_for_room(*parts)
         return handle
 
     def flush(self, timeout: float) -> int:
