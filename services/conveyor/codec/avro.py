@@ -89,18 +89,19 @@ class AvroCodec:
     def encode_with_id(self, event: Event) -> tuple[bytes, str]:
         """`encode`, and the event id as the value holds it: the `event-id` header's value,
         made once for both."""
-        writer = self._record_writers.get(type(event)) or self._record_writer(type(event))
-        return writer.encode(event)
+        return self._record_writer(type(event)).encode(event)
 
     def encoder_for(self, event_type: type[Event]) -> Callable[[Event], tuple[bytes, str]]:
         """`encode_with_id` for events of `event_type`, for callers that keep one per type
         (`MessageBuilder`); `UnknownEventSchemaError` when the schema set lacks the type."""
-        return (self._record_writers.get(event_type) or self._record_writer(event_type)).encode
+        return self._record_writer(event_type).encode
 
     def _record_writer(self, event_type: type[Event]) -> RecordWriter:
         """The writer of `event_type`, made on its first encode (a race at worst makes two)."""
-        writer = RecordWriter(event_type, self.writer_schema(event_type))
-        self._record_writers[event_type] = writer
+        writer = self._record_writers.get(event_type)
+        if writer is None:
+            writer = RecordWriter(event_type, self.writer_schema(event_type))
+            self._record_writers[event_type] = writer
         return writer
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:

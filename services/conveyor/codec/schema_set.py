@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from fastavro import parse_schema
 from fastavro.schema import SchemaParseException, UnknownType
@@ -20,6 +20,8 @@ from conveyor.codec.errors import SchemaLoadError
 from conveyor.codec.framing import canonical_form, fingerprint, header
 
 _FILE_NAME = re.compile(r"^(?P<record>[A-Za-z_][A-Za-z0-9_]*)\.v(?P<version>[1-9][0-9]*)\.avsc$")
+# The type of an Avro `timestamp-millis` field (a long underneath).
+TIMESTAMP_MILLIS: Final = {"type": "long", "logicalType": "timestamp-millis"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ def load_schema_file(path: Path) -> SchemaVersion:
         parsed = parse_schema(raw, {})
         reading_raw = _without_uuid_logical_type(raw)
         reading = parse_schema(reading_raw, {})
-        reading_millis_raw, millis_fields = _with_millis_as_longs(reading_raw)
+        reading_millis_raw, millis_fields = with_plain_fields(
+            reading_raw, lambda _name, kind: kind.get("logicalType") == "timestamp-millis"
+        )
         reading_millis = parse_schema(reading_millis_raw, {})
     except (OSError, ValueError, SchemaParseException, UnknownType) as exc:
         raise SchemaLoadError(f"{path}: not a valid Avro schema: {exc}") from exc
@@ -117,21 +121,19 @@ def _interned(node: Any) -> Any:
     return node
 
 
-def _with_millis_as_longs(record: Any) -> tuple[Any, tuple[str, ...]]:
-    """A copy of a record schema whose fields of type `{"type": "long", "logicalType":
-    "timestamp-millis"}` are plain longs, and those fields' names. Only the record's own fields:
-    nested records and unions keep their logical types (fastavro converts those)."""
+def with_plain_fields(
+    record: Any, plain: Callable[[str, dict[str, Any]], bool]
+) -> tuple[Any, tuple[str, ...]]:
+    """A copy of a record schema in which the record's own fields with a logical type that
+    `plain(name, type)` picks have the logical type's underlying type instead (the same bytes),
+    and those fields' names. Nested records and unions keep their logical types."""
     if not isinstance(record, dict) or not isinstance(record.get("fields"), list):
         return record, ()
     fields, names = [], []
     for original in record["fields"]:
         kind = original.get("type") if isinstance(original, dict) else None
-        if (
-            isinstance(kind, dict)
-            and kind.get("type") == "long"
-            and kind.get("logicalType") == "timestamp-millis"
-        ):
-            fields.append({**original, "type": "long"})
+        if isinstance(kind, dict) and "logicalType" in kind and plain(original["name"], kind):
+            fields.append({**original, "type": kind["type"]})
             names.append(original["name"])
         else:
             fields.append(original)
