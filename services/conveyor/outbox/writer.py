@@ -8,7 +8,7 @@ from types import MappingProxyType
 from conveyor.events.base import Event
 from conveyor.outbox.dialect import SqlConnection
 from conveyor.outbox.table import OutboxTable
-from conveyor.publish.message import build_message
+from conveyor.publish.message import MessageBuilder
 from conveyor.typing import Codec
 
 
@@ -28,6 +28,7 @@ class Outbox:
         self.table = table
         self.codec = codec
         self.topics = topics  # renames, as in `PublisherConfig.topics`
+        self._build = MessageBuilder(codec, self._topic_for).build
 
     def _topic_for(self, declared: str) -> str:
         return self.topics.get(declared, declared)
@@ -41,5 +42,5 @@ class Outbox:
         traceparent: str | None = None,
     ) -> None:
         """Insert `event` using `conn`; the caller commits (or rolls back) as usual."""
-        message = build_message(event, self.codec, self._topic_for, correlation_id, traceparent)
+        message = self._build(event, correlation_id, traceparent)
         self.table.insert(conn, message)

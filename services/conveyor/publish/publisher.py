@@ -29,7 +29,7 @@ class Publisher:
         self._sender = KafkaSender(config)
         self._signal = DeliverySignal()
         self._build = MessageBuilder(codec, config.topic_for).build
-        self._try_produce = self._sender.try_produce
+        self._produce = self._sender.produce
 
     def publish(
         self,
@@ -39,19 +39,12 @@ class Publisher:
         traceparent: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        # `send`'s steps, inline: this runs once per event.
-        topic, key, value, headers, event_id, _ = self._build(event, correlation_id, traceparent)
-        handle = DeliveryHandle(event_id, self._signal)
-        if not self._try_produce(topic, key, value, headers, handle):
-            self._sender.wait_for_room(topic, key, value, headers, handle)
-        return handle
+        return self.send(self._build(event, correlation_id, traceparent))
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
         """Queue an already encoded message (the outbox relay's path)."""
         handle = DeliveryHandle(message.event_id, self._signal)
-        parts = (message.topic, message.key, message.value, message.headers, handle)
-        if not self._try_produce(*parts):
-            self._sender.wait_for_room(*parts)
+        self._produce(message.topic, message.key, message.value, message.headers, handle)
         return handle
 
     def flush(self, timeout: float) -> int:

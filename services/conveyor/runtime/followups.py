@@ -1,7 +1,7 @@
 """Follow-up events of a transactional service, buffered per handled event until the transaction
 that commits its offset (see `conveyor.runtime.transactions`).
 
-`ctx.publish(event)` encodes the event as the publisher does (`conveyor.publish.build_message`:
+`ctx.publish(event)` encodes the event as the publisher does (`conveyor.publish.MessageBuilder`:
 topic, key, headers) into a buffer of the current attempt; only the attempt that succeeded
 counts, so a failed or dead-lettered attempt's follow-ups are never produced.
 """
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from conveyor.errors import ConveyorError
 from conveyor.events.base import Event
-from conveyor.publish.message import OutgoingMessage, build_message
+from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.runtime.extension import RuntimeExtension
 from conveyor.runtime.failures import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
@@ -54,9 +54,7 @@ class FollowUps:
     a successful one; `take` and `forget` on the poll thread."""
 
     def __init__(self, codec: Codec, topic_for: Callable[[str], str]) -> None:
-        self._encode: Callable[[Event], OutgoingMessage] = lambda event: build_message(
-            event, codec, topic_for
-        )
+        self._encode: Callable[[Event], OutgoingMessage] = MessageBuilder(codec, topic_for).build
         self._lock = threading.Lock()
         self._attempts: dict[WorkItem, _AttemptBuffer] = {}
         self._ready: dict[PartitionState, dict[int, list[OutgoingMessage]]] = {}

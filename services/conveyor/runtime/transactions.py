@@ -1,7 +1,7 @@
 """Exactly-once consume-transform-produce, for `Service(name, transactional=True)`.
 
 A handler's `ctx.publish(event)` sends nothing: the event is encoded as the publisher encodes it
-(`conveyor.publish.build_message`: topic, key, headers) and buffered under the event being
+(`conveyor.publish.MessageBuilder`: topic, key, headers) and buffered under the event being
 handled, one buffer per attempt; only the buffer of the attempt that succeeded counts. At each
 commit the runtime opens one Kafka transaction, produces the follow-ups of exactly the events in
 each partition's newly completed prefix (in offset order), adds the consumer's offsets to it
