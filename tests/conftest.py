@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,7 +97,24 @@ def create_topic(
     admin = AdminClient({"bootstrap.servers": bootstrap})
     topic = NewTopic(name, num_partitions=partitions, replication_factor=replication, config=config)
     admin.create_topics([topic], operation_timeout=30)[name].result(timeout=30)
+    _wait_for_leaders(admin, name, partitions)
     return name
+
+
+def _wait_for_leaders(admin: AdminClient, topic: str, partitions: int, timeout: float = 30) -> None:
+    """Block until metadata shows a leader for every partition of a topic just created.
+
+    Creation is acknowledged by the controller before every broker has the topic's metadata; on a
+    multi-node cluster a client asking another node right away can see no partitions yet.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = admin.list_topics(topic, timeout=10).topics.get(topic)
+        led = [p for p in (found.partitions.values() if found else ()) if p.leader >= 0]
+        if found is not None and found.error is None and len(led) == partitions:
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{topic}: partitions still without a leader after {timeout:.0f} s")
 
 
 @pytest.fixture
