@@ -67,7 +67,7 @@ def publish(spec: Spec) -> Result:
 
         with app.get_producer() as producer:
             topic = spec["topic"]
-            started = time.perf_counter()
+            started = common.start_clock()
             for r in records:
                 producer.produce(
                     topic,

@@ -77,7 +77,7 @@ def publish(spec: Spec) -> Result:
             delivered[0] += 1
 
     topic = spec["topic"]
-    started = time.perf_counter()
+    started = common.start_clock()
     for record in records:
         value = frame.encode(record)
         while True:
