@@ -1,18 +1,35 @@
-"""The stand-in APIs: idempotency keys, declines, injected faults and the listings."""
+"""The stand-in APIs, served on loopback: idempotency keys, declines, injected faults and the
+listings."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
-from standins.apis import Api, StandinConfig, build_app
+import httpx
+import pytest
+
+from standins.apis import Api, StandinConfig
 from standins.faults import FaultInjector, FaultPlan
+from tests.services.support import running_standin
+
+Client = Callable[..., httpx.Client]
 
 
-def client(api: Api, faults: FaultPlan | None = None) -> TestClient:
-    return TestClient(build_app(StandinConfig(api=api, faults=faults or FaultPlan())))
+@pytest.fixture
+def client() -> Iterator[Client]:
+    """`client(api, faults)`: an HTTP client of a fresh stand-in served for this test."""
+    with ExitStack() as stack:
+
+        def serve(api: Api, faults: FaultPlan | None = None) -> httpx.Client:
+            config = StandinConfig(api=api, faults=faults or FaultPlan())
+            url = stack.enter_context(running_standin(config))
+            return stack.enter_context(httpx.Client(base_url=url, timeout=10))
+
+        yield serve
 
 
-def test_same_idempotency_key_creates_one_contact_and_replays_the_answer() -> None:
+def test_same_idempotency_key_creates_one_contact_and_replays_the_answer(client: Client) -> None:
     """A retried call with the same key gets the first answer and creates nothing new."""
     crm = client(Api.CRM)
     body = {"user_id": "u1", "email": "a@example.com", "name": "Ada"}
@@ -25,7 +42,7 @@ def test_same_idempotency_key_creates_one_contact_and_replays_the_answer() -> No
     assert crm.get("/stats").json()["replays"] == 1
 
 
-def test_missing_idempotency_key_is_rejected() -> None:
+def test_missing_idempotency_key_is_rejected(client: Client) -> None:
     """Without a key the API refuses, so no caller can create duplicates by accident."""
     crm = client(Api.CRM)
     response = crm.post("/contacts", json={"user_id": "u1", "email": "e", "name": "n"})
@@ -33,7 +50,7 @@ def test_missing_idempotency_key_is_rejected() -> None:
     assert crm.get("/contacts").json() == []
 
 
-def test_amounts_ending_in_the_decline_digits_are_declined_once() -> None:
+def test_amounts_ending_in_the_decline_digits_are_declined_once(client: Client) -> None:
     """A declined charge answers 402 and keeps answering 402 for the same key."""
     payments = client(Api.PAYMENTS)
     declined = {"order_id": "o1", "amount": 1013, "currency": "EUR"}
@@ -53,7 +70,7 @@ def test_amounts_ending_in_the_decline_digits_are_declined_once() -> None:
     assert statuses == {"o1": "declined", "o2": "succeeded"}
 
 
-def test_warehouse_creates_a_shipment_with_tracking() -> None:
+def test_warehouse_creates_a_shipment_with_tracking(client: Client) -> None:
     """A shipment gets a carrier and a tracking number, and is listed."""
     warehouse = client(Api.WAREHOUSE)
     body = {"order_id": "o1", "lines": [{"sku": "BOOK", "quantity": 2}]}
@@ -63,7 +80,7 @@ def test_warehouse_creates_a_shipment_with_tracking() -> None:
     assert warehouse.get("/shipments").json() == [answer]
 
 
-def test_the_first_calls_fail_then_the_api_recovers() -> None:
+def test_the_first_calls_fail_then_the_api_recovers(client: Client) -> None:
     """'Fail the first N calls' answers 503 without side effects, then serves normally."""
     crm = client(Api.CRM, FaultPlan(fail_first_calls=2))
     body = {"user_id": "u1", "email": "a@example.com", "name": "Ada"}
