@@ -60,9 +60,8 @@ def test_nothing_completed_has_no_position() -> None:
 
 def test_offsets_must_be_tracked_in_order() -> None:
     tracker = OffsetTracker()
-    assert tracker.is_new(0)
-    tracker.track(0)
-    assert not tracker.is_new(0)
+    assert tracker.track_if_new(0)
+    assert not tracker.track_if_new(0)  # fetched again after a seek: not tracked twice
     tracker.track(5)
     with pytest.raises(ValueError, match="tracked after"):
         tracker.track(5)

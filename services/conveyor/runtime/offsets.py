@@ -34,10 +34,6 @@ class OffsetTracker:
         self._order.append(offset)
         return True
 
-    def is_new(self, offset: int) -> bool:
-        """Whether `offset` lies past everything tracked so far."""
-        return self._last_tracked is None or offset > self._last_tracked
-
     def complete(self, offset: int) -> bool:
         """Mark an offset finished; True when the commit position moved."""
         order, done = self._order, self._done
