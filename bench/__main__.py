@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
             )
             ctx = RunContext(info.bootstrap, scale, records, dataset, args.schema, pythons, log_dir)
             outcomes = run_all(ctx, benchmarks, systems)
-        common["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        common |= conditions.machine_load("end")
         _keep_logs(log_dir, args.out / "logs")
 
     found = figures(outcomes)

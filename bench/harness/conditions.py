@@ -25,7 +25,7 @@ def common(
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}, "
         "shared with other work (see load)",
-        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        **machine_load("start"),
         "broker": broker,
         "python": platform.python_version(),
         "scale": f"{scale.name}; {scale.repeats} repetitions, systems run one at a time",
@@ -35,6 +35,20 @@ def common(
     }
     if peers is not None:
         found["peer packages"] = _listed(versions(peers, PEER_PACKAGES))
+    return found
+
+
+def machine_load(moment: str) -> dict[str, str]:
+    """The load average and, where Linux reports it, the CPU pressure: the share of time some
+    runnable task waited for a CPU. On a shared machine the pressure shows contention from
+    outside that the load average misses (10-20% with the machine otherwise idle)."""
+    found = {f"load average at {moment}": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    try:
+        some = Path("/proc/pressure/cpu").read_text().splitlines()[0].split()[1:4]
+    except (OSError, IndexError):
+        return found
+    averages = "/".join(field.split("=")[1] for field in some)
+    found[f"cpu pressure at {moment}"] = f"{averages} % (some, avg10/avg60/avg300)"
     return found
 
 
