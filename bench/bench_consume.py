@@ -27,13 +27,15 @@ from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 from fastavro import schemaless_reader
 
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.codec.framing import HEADER_SIZE
 from conveyor.events import UserSignedUp
+from conveyor.publish.message import Headers
 from conveyor.runtime import (
     BatchContext,
     BatchPolicy,
@@ -60,7 +62,7 @@ def fill(bootstrap: str, topic: str, count: int, keys: int) -> None:
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "partitioner": "murmur2_random"}
     )
-    header = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
+    header: Headers = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
     for i in range(count):
         event = UserSignedUp(user_id=f"user-{i % keys}", email="b@example.org", name="bench")
         producer.produce(topic, codec.encode(event), event.key.encode(), headers=header)
@@ -111,12 +113,13 @@ def hand_loop(bootstrap: str, topic: str, count: int, typed: bool = False) -> fl
     while not clock.done.is_set():
         messages = consumer.consume(500, 0.1)
         for message in messages:
-            if message.error():
+            value = message.value()
+            if message.error() or value is None:
                 continue
             if typed:
-                codec.decode(message.value(), UserSignedUp)
+                codec.decode(value, UserSignedUp)
             else:
-                schemaless_reader(io.BytesIO(message.value()[HEADER_SIZE:]), schema, None)
+                schemaless_reader(io.BytesIO(value[HEADER_SIZE:]), schema, None)
             consumer.store_offsets(message)
         if messages:
             clock.tick(len(messages))
@@ -152,9 +155,9 @@ def partition_workers(bootstrap: str, topic: str, count: int, io_seconds: float)
     consumer.subscribe([topic])
     while not clock.done.is_set():
         for message in consumer.consume(500, 0.1):
-            if message.error():
-                continue
             partition = message.partition()
+            if message.error() or partition is None:
+                continue
             if partition not in workers:
                 workers[partition] = threading.Thread(target=work, args=(queues[partition],))
                 workers[partition].start()
@@ -231,7 +234,7 @@ def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> Non
     while sent < rate * seconds:
         for _ in range(per_tick):
             event = UserSignedUp(user_id=f"user-{sent % 1000}", email="b@example.org", name="l")
-            headers = [
+            headers: Headers = [
                 (naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode()),
                 (SENT_AT, str(time.time_ns()).encode()),
             ]

@@ -27,13 +27,15 @@ import uuid
 from pathlib import Path
 
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.events.users import UserSignedUp
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies
+from conveyor.publish.message import Headers
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings, run_service
 from conveyor.runtime.logs import configure_json_logs
@@ -57,7 +59,7 @@ def produce_backlog(bootstrap: str, topic: str, keys: list[str], per_key: int) -
     for seq in range(per_key):
         for key in keys:
             event = UserSignedUp(user_id=key, email=f"{key}@example.test", name=f"n{seq}")
-            headers = [(naming.EVENT_TYPE, event.AVRO_NAME.encode())]
+            headers: Headers = [(naming.EVENT_TYPE, event.AVRO_NAME.encode())]
             while True:
                 try:
                     producer.produce(topic, codec.encode(event), key.encode(), headers=headers)

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from conveyor.codec import default_codec
 from conveyor.events import USER_TOPIC
@@ -142,9 +143,10 @@ def _outbox_lags(bootstrap: str, topic: str, expected: int) -> list[float]:
     deadline = time.monotonic() + 60
     while len(lags) < expected and time.monotonic() < deadline:
         for msg in consumer.consume(500, timeout=1.0):
-            if msg.error():
+            value = msg.value()
+            if msg.error() or value is None:
                 continue
-            event = codec.decode(msg.value())
+            event = codec.decode(value)
             lags.append(msg.timestamp()[1] / 1000 - event.occurred_at.timestamp())
     consumer.close()
     return lags

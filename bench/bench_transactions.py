@@ -23,12 +23,14 @@ import time
 import uuid
 
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.events import OrderItem, OrderPaid, OrderPlaced
 from conveyor.publish import Publisher, PublisherConfig
+from conveyor.publish.message import Headers
 from conveyor.runtime import Context, Service, ServiceSettings, run_service
 from conveyor.settings import Settings
 
@@ -42,7 +44,7 @@ def fill(bootstrap: str, count: int) -> str:
     admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(30)
     codec = default_codec()
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
-    header = [(naming.EVENT_TYPE, OrderPlaced.AVRO_NAME.encode())]
+    header: Headers = [(naming.EVENT_TYPE, OrderPlaced.AVRO_NAME.encode())]
     item = OrderItem(sku="BOOK", quantity=1, unit_price=100)
     for i in range(count):
         order = OrderPlaced(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from conveyor.kafka import KAFKA_VERSION, ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings

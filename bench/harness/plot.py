@@ -39,7 +39,9 @@ def main(source: Path, target: Path) -> None:
     fig, ax = plt.subplots(figsize=(11, 5.5))
     width = 0.8 / max(len(systems), 1)
     for i, system in enumerate(systems):
-        xs, heights, errors = [], [], [[], []]
+        xs: list[float] = []
+        heights: list[float] = []
+        errors: list[list[float]] = [[], []]
         for j, benchmark in enumerate(benchmarks):
             if (benchmark, system) not in values:
                 continue

@@ -85,7 +85,8 @@ class _Table:
     def first(self, benchmark: str, system: str) -> Outcome | None:
         mine = [o for o in self.outcomes if o.benchmark == benchmark and o.system == system]
         failed = [o for o in mine if o.error or not o.supported]
-        return (failed or mine or [None])[0]
+        found = failed or mine
+        return found[0] if found else None
 
 
 def _value(f: Figure | None, digits: int = 0) -> str:

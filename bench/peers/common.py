@@ -31,7 +31,7 @@ EVENT_TYPE = b"conveyor.events.UserSignedUp"
 FAIL_PREFIX = "FAIL"
 
 Record = dict[str, Any]
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, str | bytes | None]]
 
 
 def load_records(spec: Spec) -> list[Record]:
@@ -76,10 +76,12 @@ class AvroFrame:
         schemaless_writer(out, self.schema, record)
         return out.getvalue()
 
-    def decode(self, value: bytes) -> Record:
-        if value[:HEADER_SIZE] != self.header:
+    def decode(self, value: bytes | None) -> Record:
+        if value is None or value[:HEADER_SIZE] != self.header:
             raise ValueError("not this schema's single-object encoding")
-        decoded: Record = schemaless_reader(io.BytesIO(value[HEADER_SIZE:]), self.schema, None)
+        decoded = schemaless_reader(io.BytesIO(value[HEADER_SIZE:]), self.schema, None)
+        if not isinstance(decoded, dict):
+            raise ValueError("the schema's body is not a record")
         return decoded
 
 

@@ -35,7 +35,11 @@ def make_broker(spec: Spec) -> KafkaBroker:
 
 
 def str_headers(record: common.Record) -> dict[str, str]:
-    return {name: value.decode() for name, value in common.headers_for(record)}
+    return {name: _text(value) for name, value in common.headers_for(record)}
+
+
+def _text(value: str | bytes | None) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def subscribe(broker: KafkaBroker, spec: Spec, handler: Callable[..., Any], **extra: Any) -> None:
@@ -102,7 +106,7 @@ async def _io_bound(spec: Spec) -> Result:
     async def handle(body: bytes, message: KafkaMessage) -> None:
         record = frame.decode(body)
         await asyncio.sleep(work.delay)
-        work.handled(message.raw_message.key.decode(), record)  # type: ignore[union-attr]
+        work.handled(message.raw_message.key.decode(), record)
 
     # max_workers with manual acks: one worker per partition, in order within each partition.
     workers = spec["partitions"]
@@ -147,7 +151,7 @@ async def _failure(spec: Spec) -> Result:
     broker = make_broker(spec)
 
     async def handle(body: bytes, message: KafkaMessage) -> None:
-        tally.handle(frame.decode(body), message.raw_message.key.decode())  # type: ignore[union-attr]
+        tally.handle(frame.decode(body), message.raw_message.key.decode())
 
     subscribe(broker, spec, handle)
     await broker.start()

@@ -56,7 +56,9 @@ def final_commit(c: Consumer) -> None:
     c.close()
 
 
-def produce(producer: Producer, topic: str, key: bytes, value: bytes, headers: Any) -> None:
+def produce(
+    producer: Producer, topic: str, key: bytes | None, value: bytes | None, headers: Any
+) -> None:
     while True:
         try:
             producer.produce(topic, value, key, headers=headers)
@@ -138,7 +140,7 @@ async def _io_bound(spec: Spec) -> Result:
             if msg.error():
                 continue
             record = frame.decode(msg.value())
-            by_key[msg.key().decode()].append(record)
+            by_key[(msg.key() or b"").decode()].append(record)
         await work.chains(by_key)
         if batch:
             c.commit(asynchronous=True)
@@ -194,7 +196,7 @@ def failure(spec: Spec) -> Result:
         for msg in batch:
             if msg.error():
                 continue
-            key = msg.key().decode()
+            key = (msg.key() or b"").decode()
             try:
                 tally.handle(frame.decode(msg.value()), key)
             except common.PermanentFailureError as exc:
