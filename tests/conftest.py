@@ -12,11 +12,12 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
@@ -29,7 +30,7 @@ def free_base_port(spec_nodes: int) -> int:
     for _ in range(200):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
+            base: int = probe.getsockname()[1]
         if base > 60000:
             continue
         ports = ClusterSpec(nodes=spec_nodes, port=base).ports()
@@ -92,10 +93,16 @@ def admin(kafka_bootstrap: str) -> AdminClient:
 
 
 def create_topic(
-    bootstrap: str, name: str, partitions: int = 3, replication: int = 1, **config: str
+    bootstrap: str,
+    name: str,
+    partitions: int = 3,
+    replication: int = 1,
+    config: Mapping[str, str] | None = None,
 ) -> str:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    topic = NewTopic(name, num_partitions=partitions, replication_factor=replication, config=config)
+    topic = NewTopic(
+        name, num_partitions=partitions, replication_factor=replication, config=dict(config or {})
+    )
     admin.create_topics([topic], operation_timeout=30)[name].result(timeout=30)
     _wait_for_leaders(admin, name, partitions)
     return name
@@ -124,7 +131,7 @@ def new_topic(kafka_bootstrap: str, request: pytest.FixtureRequest) -> TopicFact
     def make(partitions: int = 3, suffix: str = "", **config: str) -> str:
         test = re.sub(r"[^a-zA-Z0-9]+", "-", request.node.name).strip("-")[:60]
         name = f"t-{test}{'-' + suffix if suffix else ''}-{uuid.uuid4().hex[:8]}"
-        return create_topic(kafka_bootstrap, name, partitions, **config)
+        return create_topic(kafka_bootstrap, name, partitions, config=config)
 
     return make
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -94,7 +95,7 @@ def test_value_is_marker_fingerprint_and_plain_avro_body(codec: AvroCodec) -> No
     assert data[:2] == b"\xc3\x01"
     assert data[2:10] == schema.fingerprint
     body = BytesIO(data[10:])
-    record = schemaless_reader(body, schema.parsed, None)
+    record: Any = schemaless_reader(body, schema.parsed, None)
     assert body.tell() == len(data) - 10
     assert record["order_id"] == "o-1"
     assert [item["quantity"] for item in record["items"]] == [1, 2, 3]

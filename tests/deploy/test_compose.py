@@ -18,7 +18,8 @@ SERVICES = tuple(service.name for service in load().services)
 
 def compose() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    return loaded["services"]
+    services: dict[str, Any] = loaded["services"]
+    return services
 
 
 def test_each_service_runs_alone_after_the_topics_exist() -> None:

@@ -26,7 +26,7 @@ def create_side_topics(
     """`<service>.dlq`, `<service>.parked` (compacted), `tiers` retry tiers and, with `redrive`,
     an ordered service's `<service>.redrive`."""
     create_topic(bootstrap, naming.dead_letter_topic(service), partitions)
-    create_topic(bootstrap, naming.parked_topic(service), 1, **PARKED_TOPIC_CONFIG)
+    create_topic(bootstrap, naming.parked_topic(service), 1, config=PARKED_TOPIC_CONFIG)
     if redrive:
         create_topic(bootstrap, naming.redrive_topic(service), partitions)
     for tier in range(1, tiers + 1):

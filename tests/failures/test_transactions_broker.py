@@ -18,9 +18,11 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.events import OrderItem, OrderPaid, OrderPlaced
+from conveyor.publish.message import Headers
 from conveyor.runtime.logs import EVENT_PROCESSED, PARTITION_REWOUND, TRANSACTION_ABORTED
 from integrations.followup import follow_up_id
 from tests.conftest import TopicFactory
+from tests.messages import headers_of
 from tests.runtime.support import committed_offsets, wait_until
 
 pytestmark = pytest.mark.kafka
@@ -50,7 +52,7 @@ def place_orders(
         order = OrderPlaced(
             order_id=f"o{i % keys}", user_id="u1", items=(item,), currency="EUR", total=100 + i
         )
-        headers = [(naming.EVENT_TYPE, order.AVRO_NAME.encode())]
+        headers: Headers = [(naming.EVENT_TYPE, order.AVRO_NAME.encode())]
         producer.produce(
             topic, codec.encode(order), order.key.encode(), headers=headers, on_delivery=record
         )
@@ -77,7 +79,7 @@ def follow_ups(bootstrap: str, topic: str, isolation: str) -> list[str]:
     try:
         while messages := consumer.consume(500, 1.0):
             for message in messages:
-                headers = dict(message.headers() or [])
+                headers = headers_of(message)
                 if headers.get(naming.EVENT_TYPE) == OrderPaid.AVRO_NAME.encode():
                     ids.append(headers[naming.EVENT_ID].decode())
             positions = consumer.position(partitions)

@@ -75,7 +75,7 @@ def build_service(name: str, abort_once: bool, delay: float) -> Service:
 
 def main(bootstrap: str, topic: str, name: str, mode: str = "", instance: str = "") -> int:
     if mode == "crash":
-        transactions.Producer = CrashingProducer  # type: ignore[misc]
+        transactions.Producer = CrashingProducer  # type: ignore[attr-defined]
     settings = ServiceSettings(
         commit_interval=0.3,
         shutdown_deadline=5.0,

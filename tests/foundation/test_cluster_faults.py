@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient
 
 from conveyor.kafka import LocalKafka
 from tests.conftest import create_topic
+from tests.messages import value_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.cluster]
 
@@ -43,7 +44,7 @@ def _read_all(bootstrap: str, topic: str, expected_at_least: int) -> list[int]:
         while idle < 3:
             batch = consumer.consume(1000, timeout=2)
             idle = idle + 1 if not batch and len(values) >= expected_at_least else 0
-            values.extend(int(m.value()) for m in batch if m.error() is None)
+            values.extend(int(value_of(m)) for m in batch if m.error() is None)
     finally:
         consumer.close()
     return values
@@ -54,13 +55,13 @@ def test_acknowledged_messages_survive_sigkill_of_the_leader(cluster: LocalKafka
     bootstrap = cluster.bootstrap_servers
     topic = create_topic(
         bootstrap, f"t-faults-{uuid.uuid4().hex[:8]}", partitions=1, replication=3,
-        **{"min.insync.replicas": "2"},
+        config={"min.insync.replicas": "2"},
     )  # fmt: skip
     acked: list[int] = []
 
     def on_delivery(err: KafkaError | None, msg: Message) -> None:
         if err is None:
-            acked.append(int(msg.value()))
+            acked.append(int(value_of(msg)))
 
     producer = Producer(
         {
@@ -92,7 +93,7 @@ def test_produce_is_not_acknowledged_with_two_nodes_down(cluster: LocalKafka) ->
     bootstrap = cluster.bootstrap_servers
     topic = create_topic(
         bootstrap, f"t-isr-{uuid.uuid4().hex[:8]}", partitions=1, replication=3,
-        **{"min.insync.replicas": "2"},
+        config={"min.insync.replicas": "2"},
     )  # fmt: skip
     survivor = _leader(bootstrap, topic)
     for node_id in cluster.spec.node_ids():

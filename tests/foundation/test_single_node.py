@@ -8,6 +8,7 @@ import pytest
 from confluent_kafka import Consumer, Producer
 
 from tests.conftest import TopicFactory
+from tests.messages import key_of, value_of
 
 pytestmark = pytest.mark.kafka
 
@@ -41,9 +42,11 @@ def test_every_keyed_message_arrives_in_partition_order(
             assert batch, f"stalled after {received} of {sent} messages"
             for msg in batch:
                 assert msg.error() is None
-                key = msg.key().decode()
-                by_key[key].append(int(msg.value()))
-                partition_of[key].add(msg.partition())
+                key = key_of(msg).decode()
+                by_key[key].append(int(value_of(msg)))
+                partition = msg.partition()
+                assert partition is not None
+                partition_of[key].add(partition)
                 received += 1
     finally:
         consumer.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -36,10 +36,12 @@ class Svc:
             {"bootstrap.servers": self.bootstrap, "partitioner": "murmur2_random"}
         )
 
-    def topic(self, suffix: str, partitions: int = 1, **config: str) -> str:
+    def topic(
+        self, suffix: str, partitions: int = 1, config: Mapping[str, str] | None = None
+    ) -> str:
         """Create `<name>.<suffix>` (e.g. `retry.1`, `dlq`) or, for `input`, `<name>-input`."""
         name = f"{self.name}-input" if suffix == "input" else f"{self.name}.{suffix}"
-        return create_topic(self.bootstrap, name, partitions, **config)
+        return create_topic(self.bootstrap, name, partitions, config=config)
 
     def produce(
         self,

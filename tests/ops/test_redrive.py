@@ -136,7 +136,7 @@ def test_redriving_a_parked_key_releases_it(broker: Broker, svc: Svc) -> None:
     """An ordered service (no retry tier) gets its parked key's letters on `<service>.redrive`
     and the key's tombstone; redriving only part of a parked key is held back."""
     target = create_topic(svc.bootstrap, redrive_topic(svc.name), 1)
-    parked = svc.topic("parked", **{"cleanup.policy": "compact"})
+    parked = svc.topic("parked", config={"cleanup.policy": "compact"})
     svc.produce(parked, f"{svc.name}-input\x00P", b'{"behind": "first"}')
     svc.flush()
     _letters(svc, [("P", 10, "PaymentDeclined"), ("P", 11, "Parked"), ("Q", 3, "Boom")], 1)

@@ -62,7 +62,7 @@ def test_status_of_a_stopped_service_still_shows_its_lag(broker: Broker, svc: Sv
             message = consumer.poll(1)
             if message is not None and message.error() is None:
                 handled += 1
-                consumer.commit(message, asynchronous=False)
+                consumer.commit(message=message, asynchronous=False)
         alive = status.collect(broker, resolve(broker, svc.name))
     for i in range(7):
         svc.produce(topic, f"late{i}", b"v")
@@ -82,7 +82,7 @@ def test_status_counts_retry_tiers_parked_keys_and_dead_letters(broker: Broker, 
     topic = svc.topic("input")
     retry1, retry2 = svc.topic("retry.1"), svc.topic("retry.2")
     dlq = svc.topic("dlq")
-    parked = svc.topic("parked", **{"cleanup.policy": "compact"})
+    parked = svc.topic("parked", config={"cleanup.policy": "compact"})
     for i in range(5):
         svc.produce(retry1, f"r{i}", b"v")
     svc.produce(retry2, "r9", b"v")

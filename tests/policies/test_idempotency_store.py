@@ -54,8 +54,8 @@ def _side_effect_table(store: Any) -> str:
     else:
         import psycopg
 
-        with psycopg.connect(store.dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE TABLE {name} (event_id TEXT)")
+        with psycopg.connect(store.dsn, autocommit=True) as pg:
+            pg.execute(f"CREATE TABLE {name} (event_id TEXT)")
     return name
 
 
@@ -67,8 +67,8 @@ def _count(store: Any, table: str) -> int:
         return int(n)
     import psycopg
 
-    with psycopg.connect(store.dsn) as conn:
-        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    with psycopg.connect(store.dsn) as pg:
+        row = pg.execute(f"SELECT count(*) FROM {table}").fetchone()
         assert row is not None
         return int(row[0])
 

@@ -77,7 +77,3 @@ def read_topics(
         return messages
     finally:
         consumer.close()
-
-
-def header_map(msg: Message) -> dict[str, bytes]:
-    return dict(msg.headers() or [])

@@ -13,7 +13,8 @@ from conveyor.events import USER_TOPIC
 from conveyor.kafka import LocalKafka
 from conveyor.publish import DeliveryTimeoutError, Publisher, PublisherConfig
 from tests.conftest import create_topic
-from tests.publishing.kafka_io import header_map, read_topics
+from tests.messages import headers_of
+from tests.publishing.kafka_io import read_topics
 from tests.samples import signup
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
@@ -41,7 +42,7 @@ def test_events_published_during_an_outage_arrive_once_when_the_broker_returns(
             handle.wait(120)
 
     messages = read_topics(bootstrap, [topic], expected=40)
-    ids = [header_map(m)[naming.EVENT_ID].decode() for m in messages]
+    ids = [headers_of(m)[naming.EVENT_ID].decode() for m in messages]
     assert sorted(ids) == sorted(h.event_id for h in before + during)
 
 

@@ -17,8 +17,9 @@ from conveyor.kafka import LocalKafka
 from conveyor.settings import Settings
 from gateway.main import config_from_args
 from tests.conftest import TopicFactory, create_topic
+from tests.messages import headers_of, value_of
 from tests.publishing.gateway_process import GatewayProcess
-from tests.publishing.kafka_io import header_map, read_topics
+from tests.publishing.kafka_io import read_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -115,7 +116,7 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
     topics = gateway.topics  # type: ignore[attr-defined]
     messages = read_topics(kafka_bootstrap, list(topics.values()), expected=3)
     codec = default_codec()
-    events = {header_map(m)[naming.EVENT_ID].decode(): codec.decode(m.value()) for m in messages}
+    events = {headers_of(m)[naming.EVENT_ID].decode(): codec.decode(value_of(m)) for m in messages}
     assert set(events) == {
         signed.json()["event_id"],
         order.json()["event_id"],
@@ -164,7 +165,7 @@ def test_signups_during_a_broker_outage_answer_202_and_arrive_when_it_returns(
             messages = read_topics(bootstrap, [topic], expected=len(expected), timeout=120)
     finally:
         process.stop()
-    assert {header_map(m)[naming.EVENT_ID].decode() for m in messages} == expected
+    assert {headers_of(m)[naming.EVENT_ID].decode() for m in messages} == expected
 
 
 @pytest.mark.postgres
@@ -185,4 +186,4 @@ def test_gateway_on_postgres_accepts_signups_and_refuses_duplicates(
         [msg] = read_topics(kafka_bootstrap, [topic], expected=1)
     finally:
         process.stop()
-    assert header_map(msg)[naming.EVENT_ID].decode() == accepted.json()["event_id"]
+    assert headers_of(msg)[naming.EVENT_ID].decode() == accepted.json()["event_id"]

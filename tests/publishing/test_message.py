@@ -12,7 +12,7 @@ from tests.samples import signup
 
 
 def _builder() -> MessageBuilder:
-    return MessageBuilder(default_codec(), {UserSignedUp.TOPIC: "renamed.signup"}.get)
+    return MessageBuilder(default_codec(), {UserSignedUp.TOPIC: "renamed.signup"}.__getitem__)
 
 
 class EncodeOnly:

@@ -22,7 +22,8 @@ from conveyor.events import USER_TOPIC, UserSignedUp
 from conveyor.outbox import Backlog, Outbox, OutboxRelay, RelayConfig, RelayLockedError
 from conveyor.publish import PublisherConfig
 from tests.conftest import TopicFactory
-from tests.publishing.kafka_io import header_map, read_topics
+from tests.messages import headers_of, key_of
+from tests.publishing.kafka_io import read_topics
 from tests.publishing.outbox_db import OutboxDb
 from tests.samples import signup
 
@@ -184,7 +185,7 @@ def test_relay_killed_mid_backlog_loses_nothing_and_keeps_order_per_key(
     messages = read_topics(kafka_bootstrap, [topic], expected=total, timeout=120)
     arrived: dict[str, list[str]] = defaultdict(list)
     for msg in messages:
-        arrived[msg.key().decode()].append(header_map(msg)[naming.EVENT_ID].decode())
+        arrived[key_of(msg).decode()].append(headers_of(msg)[naming.EVENT_ID].decode())
     for key in keys:
         first_arrivals = list(dict.fromkeys(arrived[key]))
         assert first_arrivals == written[key], f"key {key}: lost or reordered events"

@@ -9,6 +9,7 @@ import pytest
 from confluent_kafka import Producer
 
 from conveyor import naming
+from conveyor.publish.message import Headers
 from conveyor.runtime import Context, Failure, Fatal, Forwarded, Outcome, Service
 from tests.conftest import TopicFactory
 from tests.runtime.support import (
@@ -114,7 +115,7 @@ def test_undecodable_message_goes_through_the_failure_seam_and_its_forwarding_co
 
     produce_pings(kafka_bootstrap, topic, ["k"], per_key=1)
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
-    header = [(naming.EVENT_TYPE, Ping.AVRO_NAME.encode())]
+    header: Headers = [(naming.EVENT_TYPE, Ping.AVRO_NAME.encode())]
     producer.produce(topic, b"\xff\x00not avro", b"k", headers=header)
     producer.flush(10)
     produce_pings(kafka_bootstrap, topic, ["k"], per_key=1)

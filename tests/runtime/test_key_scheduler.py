@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -25,7 +26,7 @@ def test_same_key_items_never_overlap_or_reorder(
     running: list[tuple[int, int]] = []
     started: dict[int, list[int]] = defaultdict(list)
 
-    def start(items: list[tuple[int, int]]) -> None:
+    def start(items: Sequence[tuple[int, int]]) -> None:
         for key, seq in items:
             assert all(k != key for k, _ in running), "same key started while running"
             running.append((key, seq))
