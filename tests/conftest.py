@@ -121,9 +121,10 @@ def _wait_for_leaders(admin: AdminClient, topic: str, partitions: int, timeout: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = admin.list_topics(topic, timeout=10).topics.get(topic)
-        led = [p for p in (found.partitions.values() if found else ()) if p.leader >= 0]
-        if found is not None and found.error is None and len(led) == partitions:
-            return
+        if found is not None and found.error is None:
+            led = sum(1 for partition in found.partitions.values() if partition.leader >= 0)
+            if led == partitions:
+                return
         time.sleep(0.1)
     raise TimeoutError(f"{topic}: partitions still without a leader after {timeout:.0f} s")
 

@@ -6,14 +6,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 from structlog.testing import capture_logs
 
 from conveyor import naming
 from conveyor.deadletter import FailureSink, FailureWriteError, RecordWriter, SourceRecord
 from conveyor.deadletter.record import Failure
 from conveyor.parking import PARKED_TOPIC_CONFIG, ParkedKey, ParkedKeyStore
+from tests.conftest import create_topic
 
 pytestmark = pytest.mark.kafka
 
@@ -23,12 +22,6 @@ def writer(kafka_bootstrap: str) -> Iterator[RecordWriter]:
     made = RecordWriter(kafka_bootstrap, delivery_timeout_ms=10_000)
     yield made
     made.close()
-
-
-def create_topic(bootstrap: str, name: str, partitions: int, **config: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    topic = NewTopic(name, num_partitions=partitions, replication_factor=1, config=config)
-    admin.create_topics([topic], operation_timeout=30)[name].result(timeout=30)
 
 
 def _read(bootstrap: str, topic: str, count: int) -> list[object]:
@@ -119,7 +112,7 @@ def test_parked_keys_survive_a_restart_and_release_compacts_them_away(
 ) -> None:
     """Keys parked by one process are loaded by the next one for its assigned partitions only."""
     service = new_topic(partitions=1)
-    create_topic(kafka_bootstrap, naming.parked_topic(service), 1, **PARKED_TOPIC_CONFIG)
+    create_topic(kafka_bootstrap, naming.parked_topic(service), 1, config=PARKED_TOPIC_CONFIG)
     first = ParkedKeyStore(service, kafka_bootstrap, writer)
     first.load([("order.events", 0)])
     assert len(first.keys) == 0
