@@ -108,7 +108,7 @@ class ConsumerLoop:
             offset = message.offset()
             if state is None or not state.tracker.track_if_new(offset):
                 continue  # not ours (any more), or already fetched once
-            item = route(message, state)
+            item = route(message, state, offset)
             if item is None:
                 state.tracker.complete(offset)
                 skipped[state.topic] = skipped.get(state.topic, 0) + 1

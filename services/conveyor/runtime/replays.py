@@ -23,8 +23,8 @@ class ReplayAwareRouter(Router):
         super().__init__(service, codec)
         self._in_replay = in_replay
 
-    def route(self, message: Any, partition: PartitionState) -> WorkItem | None:
-        item = super().route(message, partition)
+    def route(self, message: Any, partition: PartitionState, offset: int) -> WorkItem | None:
+        item = super().route(message, partition, offset)
         if item is not None and self._in_replay(
             item.partition.topic, item.partition.partition, item.offset
         ):

@@ -27,9 +27,10 @@ class Router:
         self._codec = codec
         self._by_header: dict[bytes, Registration | None] = {}  # `event-type` value -> handler
 
-    def route(self, message: Any, partition: PartitionState) -> WorkItem | None:
+    def route(self, message: Any, partition: PartitionState, offset: int) -> WorkItem | None:
         """A work item, or None when the service does not handle this message's type (decided
-        from the `event-type` header alone when there is one: such messages are never decoded)."""
+        from the `event-type` header alone when there is one: such messages are never decoded).
+        `offset` is the message's, which the poll loop has read already."""
         value: bytes | None = message.value()
         if value is None:
             return None  # a tombstone carries no event
@@ -41,7 +42,6 @@ class Router:
                     return None
                 break
         raw_key: bytes | None = message.key()
-        offset: int = message.offset()
         scheduling_key: Hashable = raw_key if raw_key is not None else ("offset", offset)
         try:
             if registration is None:
