@@ -91,6 +91,11 @@ class HasMeta(Protocol):
     def meta(self) -> EventMeta: ...
 
 
+def _meta_of(source: EventMeta | HasMeta) -> EventMeta:
+    """The metadata itself, or the metadata a work item builds when asked."""
+    return source if isinstance(source, EventMeta) else source.meta
+
+
 class Context:
     """Handed to a handler with its event. The metadata and the logger are built lazily, on
     first use: most handlers never look at either."""
@@ -105,9 +110,7 @@ class Context:
 
     @property
     def meta(self) -> EventMeta:
-        meta = self._meta
-        if not isinstance(meta, EventMeta):
-            meta = self._meta = meta.meta
+        meta = self._meta = _meta_of(self._meta)
         return meta
 
     @property
@@ -153,9 +156,7 @@ class BatchContext:
     def metas(self) -> list[EventMeta]:
         metas = self._metas
         if metas is None:
-            metas = self._metas = [
-                source if isinstance(source, EventMeta) else source.meta for source in self._sources
-            ]
+            metas = self._metas = [_meta_of(source) for source in self._sources]
         return metas
 
     @property
