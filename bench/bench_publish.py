@@ -44,7 +44,7 @@ from conveyor.codec import default_codec
 from conveyor.codec.framing import header
 from conveyor.events import USER_TOPIC, UserSignedUp
 from conveyor.publish import Publisher, PublisherConfig
-from conveyor.publish.message import build_message
+from conveyor.publish.message import MessageBuilder
 from conveyor.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "publish.json"
@@ -148,9 +148,9 @@ def raw_dicts(
 def pre_encoded(
     config: PublisherConfig, topic: str, records: list[dict[str, Any]]
 ) -> tuple[float, float]:
-    codec = default_codec()
     # Encoded before the clock starts, exactly as the Publisher would encode them.
-    encoded = [build_message(_event(r), codec, lambda _declared: topic) for r in records]
+    build = MessageBuilder(default_codec(), lambda _declared: topic).build
+    encoded = [build(_event(r)) for r in records]
     producer = _warm_producer(config, topic)
     started = _clock()
     for message in encoded:
