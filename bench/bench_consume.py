@@ -50,10 +50,10 @@ from conveyor.settings import Settings
 SENT_AT = "bench-sent-ns"
 
 
-def create_topic(bootstrap: str, partitions: int) -> str:
+def create_topic(bootstrap: str, partitions: int, config: dict[str, str] | None = None) -> str:
     name = f"bench-consume-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+    admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])[name].result(30)
     return name
 
 
@@ -222,11 +222,17 @@ def _run_until(
 
 
 def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
-    """Publishes `rate` events/s for `seconds`, stamping each with its send time."""
+    """Publishes `rate` events/s for `seconds`, stamping each with its send time, once a first
+    unstamped event is delivered (the connection and metadata are then ready, as they are in a
+    running service: their set-up is not part of an event's latency)."""
     codec = default_codec()
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"}
     )
+    warm_up = UserSignedUp(user_id="warm-up", email="b@example.org", name="l")
+    event_type: Headers = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
+    producer.produce(topic, codec.encode(warm_up), warm_up.key.encode(), headers=event_type)
+    producer.flush(30)
     tick = 0.005
     per_tick = max(1, int(rate * tick))
     start = time.perf_counter()
@@ -234,10 +240,7 @@ def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> Non
     while sent < rate * seconds:
         for _ in range(per_tick):
             event = UserSignedUp(user_id=f"user-{sent % 1000}", email="b@example.org", name="l")
-            headers: Headers = [
-                (naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode()),
-                (SENT_AT, str(time.time_ns()).encode()),
-            ]
+            headers: Headers = [*event_type, (SENT_AT, str(time.time_ns()).encode())]
             producer.produce(topic, codec.encode(event), event.key.encode(), headers=headers)
             sent += 1
         producer.poll(0)
@@ -247,21 +250,27 @@ def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> Non
     producer.flush(30)
 
 
-def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[float, float, int]:
-    topic = create_topic(bootstrap, 6)
+def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[list[float], list[float]]:
+    """Per event, milliseconds from `publish` to handler start, and from the broker's append to
+    handler start (the topic stamps records with their append time): the part a consumer adds,
+    fetching included."""
+    topic = create_topic(bootstrap, 6, {"message.timestamp.type": "LogAppendTime"})
     service = Service(f"bench-latency-{uuid.uuid4().hex[:6]}")
     latencies: list[float] = []
+    after_append: list[float] = []
     ready = threading.Event()
     total = int(rate * seconds)
     done = threading.Event()
 
     @service.handler(UserSignedUp)
     async def handle(event: UserSignedUp, ctx: Context) -> None:
+        now = time.time_ns()
         sent = ctx.meta.header(SENT_AT)
-        if sent is None:  # the warm-up event
+        if sent is None:  # a warm-up event
             ready.set()
             return
-        latencies.append((time.time_ns() - int(sent)) / 1e6)
+        latencies.append((now - int(sent)) / 1e6)
+        after_append.append(now / 1e6 - (ctx.meta.timestamp_ms or 0))
         if len(latencies) >= total:
             done.set()
 
@@ -278,10 +287,12 @@ def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[float, float
     done.wait(30)
     done.set()
     runner.join()
-    ordered = sorted(latencies)
-    p50 = statistics.median(ordered)
-    p99 = ordered[int(len(ordered) * 0.99) - 1]
-    return p50, p99, len(ordered)
+    return latencies, after_append
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, int(len(ordered) * fraction) - 1)]
 
 
 def with_cpu(count: int, run: Callable[[], float]) -> tuple[float, float]:
@@ -363,9 +374,16 @@ def io_section(bootstrap: str, io_count: int) -> None:
 
 
 def latency_section(bootstrap: str, rate: int, seconds: float) -> None:
-    p50, p99, n = latency_run(bootstrap, rate, seconds)
-    print(f"end-to-end publish -> handler start, {rate} ev/s for {seconds:.0f} s ({n} events)")
-    print(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms (target p99 < 25 ms)")
+    total, after_append = latency_run(bootstrap, rate, seconds)
+    print(f"end-to-end latency, {rate} ev/s for {seconds:.0f} s ({len(total)} events)")
+    print(
+        f"  publish -> handler start: p50 {percentile(total, 0.5):.1f} ms, "
+        f"p99 {percentile(total, 0.99):.1f} ms (target p99 < 25 ms)"
+    )
+    print(
+        f"  broker append -> handler start (fetch + runtime; 1 ms timestamp resolution): "
+        f"p50 {percentile(after_append, 0.5):.1f} ms, p99 {percentile(after_append, 0.99):.1f} ms"
+    )
 
 
 if __name__ == "__main__":
