@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from collections.abc import Coroutine
 from typing import Any
 
@@ -113,7 +114,7 @@ def test_thread_bridge_delivers_results_and_errors_on_the_loop() -> None:
 
     async def scenario() -> tuple[list[int], asyncio.Future[Any]]:
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            bridge = ThreadBridge(asyncio.get_running_loop(), pool)
+            bridge = ThreadBridge(asyncio.get_running_loop(), pool, 4)
             values = await asyncio.gather(*(bridge.run(pow, n, 2) for n in range(20)))
             failed = bridge.run(fail)
             await asyncio.wait([failed])
@@ -123,3 +124,68 @@ def test_thread_bridge_delivers_results_and_errors_on_the_loop() -> None:
     assert values == [n * n for n in range(20)]
     with pytest.raises(KeyError):
         failed.result()
+
+
+def test_thread_bridge_runs_a_burst_of_quick_calls_on_few_threads() -> None:
+    """Quick calls queued together are taken one after another by a runner, rather than each
+    waking a pool thread of its own: 300 of them use a handful of the pool's 64 threads."""
+
+    async def scenario() -> list[int]:
+        with concurrent.futures.ThreadPoolExecutor(64) as pool:
+            bridge = ThreadBridge(asyncio.get_running_loop(), pool, 64)
+            runs = (bridge.run(threading.get_ident) for _ in range(300))
+            idents: list[int] = await asyncio.gather(*runs)
+            return idents
+
+    threads = asyncio.run(scenario())
+    assert len(threads) == 300
+    assert len(set(threads)) <= 8
+
+
+def test_thread_bridge_spreads_blocking_calls_up_to_its_limit() -> None:
+    """Calls that block get a thread each, up to the limit and no further (even when the pool
+    has more threads); the others wait for a free runner and run after them."""
+    limit, calls = 4, 10
+    lock = threading.Lock()
+    release = threading.Event()
+    running = [0]
+    most = [0]
+
+    def block(n: int) -> int:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        release.wait(10)
+        with lock:
+            running[0] -= 1
+        return n
+
+    async def scenario() -> list[int]:
+        with concurrent.futures.ThreadPoolExecutor(calls) as pool:
+            bridge = ThreadBridge(asyncio.get_running_loop(), pool, limit)
+            futures = [bridge.run(block, n) for n in range(calls)]
+            for _ in range(500):
+                if running[0] == limit:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)  # time for a runner past the limit to show up, if any did
+            assert running[0] == limit
+            release.set()
+            results: list[int] = await asyncio.gather(*futures)
+            return results
+
+    assert asyncio.run(scenario()) == list(range(calls))
+    assert most[0] == limit
+
+
+def test_thread_bridge_needs_a_runner() -> None:
+    """A limit below one is refused: no call could ever run."""
+    loop = asyncio.new_event_loop()
+    try:
+        with (
+            concurrent.futures.ThreadPoolExecutor(1) as pool,
+            pytest.raises(ValueError, match="at least one runner"),
+        ):
+            ThreadBridge(loop, pool, 0)
+    finally:
+        loop.close()

@@ -58,7 +58,7 @@ class Dispatcher:
         self._batches: dict[Registration, BatchCollector] = {}
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._loop = asyncio.new_event_loop()
-        self._threads = ThreadBridge(self._loop, self._pool)
+        self._threads = ThreadBridge(self._loop, self._pool, sync_workers)
         self._thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
         self._tasks: set[asyncio.Task[None]] = set()
         self._workers: Workers[WorkItem] = Workers(

@@ -1,35 +1,75 @@
 """Sync handlers on a thread pool, their results handed back to the event loop in batches.
 
-`loop.run_in_executor` wakes the loop once per finished call (a `call_soon_threadsafe`, a write
-to its self-pipe, a trip through the selector). Here the pool threads append results to one list
-and only the first of a batch wakes the loop, which then settles every future in that list.
+`loop.run_in_executor` costs a pool thread's wake-up per call and wakes the loop once per
+finished call (a `call_soon_threadsafe`, a write to its self-pipe, a trip through the selector).
+Here calls wait in one queue, drained by runners on the pool: a runner takes calls one after
+another until none is left, so a burst of quick calls runs on one thread. A runner that takes a
+call while others still wait starts one more runner (up to the limit, one start at a time), so
+calls that block spread over as many threads as they need. Results go to one list, and only the
+first of a batch wakes the loop, which then settles every future in that list.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
+_Call = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[object, ...]]
 _Result = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
 class ThreadBridge:
-    """Runs callables on `pool`; each returns a future of the loop, resolved on the loop."""
+    """Runs callables on `pool`, at most `limit` at once; each returns a future of the loop,
+    resolved on the loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, pool: Executor) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pool: Executor, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("a thread bridge needs at least one runner")
         self._loop = loop
         self._pool = pool
-        self._lock = threading.Lock()
+        self._limit = limit
+        self._lock = threading.Lock()  # guards the queue and the runner counts
+        self._calls: deque[_Call] = deque()
+        self._runners = 0  # started, not yet finished
+        self._starting = 0  # started, not yet taking calls
         self._results: list[_Result] = []
 
     def run(self, function: Callable[..., Any], *arguments: object) -> asyncio.Future[Any]:
-        """Loop thread: start `function(*arguments)` on the pool."""
+        """Loop thread: queue `function(*arguments)` for the pool."""
         future = self._loop.create_future()
-        self._pool.submit(self._call, future, function, arguments)
+        with self._lock:
+            self._calls.append((future, function, arguments))
+            start = self._may_start()
+        if start:
+            self._pool.submit(self._drain)
         return future
+
+    def _may_start(self) -> bool:
+        """Under the lock: whether to start a runner now (and count it as started)."""
+        if self._starting or self._runners >= self._limit:
+            return False
+        self._runners += 1
+        self._starting += 1
+        return True
+
+    def _drain(self) -> None:
+        """A runner, on a pool thread: take calls until none is left."""
+        with self._lock:
+            self._starting -= 1
+        while True:
+            with self._lock:
+                if not self._calls:
+                    self._runners -= 1
+                    return
+                call = self._calls.popleft()
+                start = bool(self._calls) and self._may_start()
+            if start:  # the rest must not wait for this call, which may block
+                self._pool.submit(self._drain)
+            self._call(*call)
 
     def _call(
         self,
