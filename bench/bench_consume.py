@@ -1,7 +1,8 @@
 """Consumer-runtime benchmarks, each against a baseline run in the same script on the same broker.
 
 1. No-op handler throughput vs a hand-written confluent-kafka loop (fastavro decode + offset
-   store). Target: runtime >= 0.8x. A no-op batch handler is measured alongside, for reference.
+   store). Target: runtime >= 0.8x. A no-op batch handler and a no-op sync handler (on the
+   thread pool) are measured alongside, for reference.
 2. I/O-bound async handler (10 ms sleep), 1,000 keys over 6 partitions: max_in_flight 256 vs one
    event at a time per partition. Target: >= 20x.
 3. End-to-end latency from publish to handler start at a fixed 2,000 events/s: p50, p99
@@ -188,6 +189,21 @@ def runtime_run(
     return clock.rate
 
 
+def runtime_sync_run(bootstrap: str, topic: str, count: int) -> float:
+    """The runtime with a no-op sync handler: each call goes to the thread pool and back."""
+    service = Service(f"bench-sync-{uuid.uuid4().hex[:6]}")
+    clock = Clock(count)
+    lock = threading.Lock()  # the pool's threads tick the one clock
+
+    @service.handler(UserSignedUp)
+    def handle(event: UserSignedUp, ctx: Context) -> None:
+        with lock:
+            clock.tick()
+
+    _run_until(service, bootstrap, topic, clock.done, 256)
+    return clock.rate
+
+
 def runtime_batch_run(bootstrap: str, topic: str, count: int) -> float:
     """The runtime with a no-op batch handler (what a bulk sink such as analytics uses)."""
     service = Service(f"bench-batch-{uuid.uuid4().hex[:6]}")
@@ -336,6 +352,9 @@ def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
         "conveyor runtime, no-op batch handler (500, 50 ms)": lambda: runtime_batch_run(
             bootstrap, topic, noop_count
         ),
+        "conveyor runtime, sync no-op handler (thread pool)": lambda: runtime_sync_run(
+            bootstrap, topic, noop_count
+        ),
     }
     results: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(rounds):  # interleaved, so a change in the machine's load hits all alike
@@ -349,13 +368,16 @@ def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
     }
     for label, (rate, cpu) in medians.items():
         print(f"  {label:52} {rate:8.0f} ev/s {cpu:5.1f} us CPU/event")
-    (hand, hand_cpu), (typed, typed_cpu), (ours, ours_cpu), (batch, batch_cpu) = medians.values()
+    (hand, hand_cpu), (typed, typed_cpu), (ours, ours_cpu), (batch, batch_cpu), (sync, _) = (
+        medians.values()
+    )
     print(f"  ratio vs dict loop:  {ours / hand:.2f}x rate, {hand_cpu / ours_cpu:.2f}x CPU/event")
     print("    (target >= 0.8x)")
     print(f"  ratio vs typed loop: {ours / typed:.2f}x rate, {typed_cpu / ours_cpu:.2f}x CPU/event")
     print(
         f"  batch handler vs dict loop: {batch / hand:.2f}x rate, {hand_cpu / batch_cpu:.2f}x CPU"
     )
+    print(f"  sync handler vs async handler: {sync / ours:.2f}x rate")
 
 
 def io_section(bootstrap: str, io_count: int) -> None:
