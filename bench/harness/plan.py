@@ -41,16 +41,24 @@ class System:
     name: str  # also the adapter module in bench.peers
     label: str
     peer: bool  # runs in the peers' virtualenv rather than the project's
+    only: tuple[str, ...] = ()  # the benchmarks it takes part in; empty: all of them
+
+    def runs(self, benchmark: str) -> bool:
+        return not self.only or benchmark in self.only
 
 
 SYSTEMS: tuple[System, ...] = (
     System("raw_confluent", "raw confluent-kafka", peer=False),
     System("conveyor_system", "conveyor", peer=False),
+    # Benchmark 2 with the handler kind a bulk sink uses, beside the per-event one above (the
+    # raw loop, aiokafka and FastStream handle that benchmark's events in batches too).
+    System("conveyor_batch", "conveyor, batch handler", peer=False, only=("consume",)),
     System("aiokafka_peer", "aiokafka", peer=True),
     System("faststream_peer", "FastStream (Kafka)", peer=True),
     System("quix_peer", "Quix Streams", peer=True),
 )
 BASELINE = "raw_confluent"
+SYSTEM_NAMED = {system.name: system for system in SYSTEMS}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-ORDER = ["raw confluent-kafka", "conveyor", "aiokafka", "FastStream (Kafka)", "Quix Streams"]
+ORDER = [
+    "raw confluent-kafka",
+    "conveyor",
+    "conveyor, batch handler",
+    "aiokafka",
+    "FastStream (Kafka)",
+    "Quix Streams",
+]
 THROUGHPUT = {
     "publish": ("1. publish", "events_per_s"),
     "consume": ("2. consume no-op", "events_per_s"),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.harness.plan import BENCHMARKS, SYSTEMS, Benchmark
+from bench.harness.plan import BENCHMARKS, SYSTEM_NAMED, SYSTEMS, Benchmark
 from bench.harness.runner import Outcome
 from bench.harness.stats import Figure
 
@@ -155,7 +155,8 @@ def _benchmark_section(
     else:
         lines += ["| system | events/s | x raw | checks | how it ran |", "|---|---|---|---|---|"]
     for system in systems:
-        lines.append(_row(table, benchmark, system, setup))
+        if SYSTEM_NAMED[system].runs(benchmark.name):
+            lines.append(_row(table, benchmark, system, setup))
     return lines
 
 

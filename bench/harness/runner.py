@@ -54,7 +54,7 @@ def run_all(
     outcomes = []
     for repeat in range(ctx.scale.repeats):
         for benchmark in benchmarks:
-            for system in systems:
+            for system in (s for s in systems if s.runs(benchmark.name)):
                 outcome = run_one(
                     ctx,
                     topics=topics,
