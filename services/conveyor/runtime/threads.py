@@ -45,7 +45,7 @@ class ThreadBridge:
             self._calls.append((future, function, arguments))
             start = self._may_start()
         if start:
-            self._pool.submit(self._drain)
+            self._start_runner()
         return future
 
     def _may_start(self) -> bool:
@@ -68,8 +68,16 @@ class ThreadBridge:
                 call = self._calls.popleft()
                 start = bool(self._calls) and self._may_start()
             if start:  # the rest must not wait for this call, which may block
-                self._pool.submit(self._drain)
+                self._start_runner()
             self._call(*call)
+
+    def _start_runner(self) -> None:
+        try:
+            self._pool.submit(self._drain)
+        except RuntimeError:  # the pool is shut down (the service is stopping): no more runners
+            with self._lock:
+                self._runners -= 1
+                self._starting -= 1
 
     def _call(
         self,
