@@ -43,17 +43,21 @@ def main(source: Path, target: Path) -> None:
                 systems.append(r["system"])
     systems.sort(key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
     benchmarks = [b for b in THROUGHPUT if any(k[0] == b for k in values)]
+    # Each group holds the systems with a figure for that benchmark, side by side without gaps
+    # (a system that takes part in one benchmark only leaves no hole in the others).
+    present = {b: [s for s in systems if (b, s) in values] for b in benchmarks}
     fig, ax = plt.subplots(figsize=(11, 5.5))
-    width = 0.8 / max(len(systems), 1)
-    for i, system in enumerate(systems):
+    width = 0.8 / max((len(group) for group in present.values()), default=1)
+    for system in systems:
         xs: list[float] = []
         heights: list[float] = []
         errors: list[list[float]] = [[], []]
         for j, benchmark in enumerate(benchmarks):
-            if (benchmark, system) not in values:
+            group = present[benchmark]
+            if system not in group:
                 continue
             median, low, high = values[benchmark, system]
-            xs.append(j + (i - (len(systems) - 1) / 2) * width)
+            xs.append(j + (group.index(system) - (len(group) - 1) / 2) * width)
             heights.append(median)
             errors[0].append(median - low)
             errors[1].append(high - median)
