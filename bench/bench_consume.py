@@ -8,7 +8,9 @@
 3. End-to-end latency from publish to handler start at a fixed 2,000 events/s: p50, p99
    (target p99 < 25 ms).
 
-    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python bench/bench_consume.py [--quick]
+    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python -m bench.bench_consume [--quick]
+
+(run as a module: it shares `bench.consume_support` and `bench.peers.common`).
 """
 
 from __future__ import annotations
@@ -28,11 +30,17 @@ from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 from fastavro import schemaless_reader
 
-from conveyor import naming
+from bench.consume_support import (
+    EVENT_TYPE_HEADER,
+    Clock,
+    create_topic,
+    fill,
+    run_until,
+    with_cpu,
+)
+from bench.peers.common import latency_metrics
 from conveyor.codec import default_codec
 from conveyor.codec.framing import HEADER_SIZE
 from conveyor.events import UserSignedUp
@@ -42,57 +50,10 @@ from conveyor.runtime import (
     BatchPolicy,
     Context,
     Service,
-    ServiceSettings,
-    run_service,
 )
 from conveyor.runtime.logs import configure_json_logs
-from conveyor.settings import Settings
 
 SENT_AT = "bench-sent-ns"
-
-
-def create_topic(bootstrap: str, partitions: int, config: dict[str, str] | None = None) -> str:
-    name = f"bench-consume-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, partitions, 1, config=config or {})])[name].result(30)
-    return name
-
-
-def fill(bootstrap: str, topic: str, count: int, keys: int) -> None:
-    codec = default_codec()
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "linger.ms": 20, "partitioner": "murmur2_random"}
-    )
-    header: Headers = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
-    for i in range(count):
-        event = UserSignedUp(user_id=f"user-{i % keys}", email="b@example.org", name="bench")
-        producer.produce(topic, codec.encode(event), event.key.encode(), headers=header)
-        if i % 1000 == 0:
-            producer.poll(0)
-    producer.flush(60)
-
-
-class Clock:
-    """First-to-last handled: excludes group join time, which both sides pay alike."""
-
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.count = 0
-        self.first = 0.0
-        self.last = 0.0
-        self.done = threading.Event()
-
-    def tick(self, n: int = 1) -> None:
-        if self.count == 0:
-            self.first = time.perf_counter()
-        self.count += n
-        if self.count >= self.target:
-            self.last = time.perf_counter()
-            self.done.set()
-
-    @property
-    def rate(self) -> float:
-        return self.count / max(self.last - self.first, 1e-9)
 
 
 def hand_loop(bootstrap: str, topic: str, count: int, typed: bool = False) -> float:
@@ -185,7 +146,7 @@ def runtime_run(
             await asyncio.sleep(io_seconds)
         clock.tick()
 
-    _run_until(service, bootstrap, topic, clock.done, max_in_flight)
+    run_until(service, bootstrap, topic, clock.done, max_in_flight)
     return clock.rate
 
 
@@ -200,7 +161,7 @@ def runtime_sync_run(bootstrap: str, topic: str, count: int) -> float:
         with lock:
             clock.tick()
 
-    _run_until(service, bootstrap, topic, clock.done, 256)
+    run_until(service, bootstrap, topic, clock.done, 256)
     return clock.rate
 
 
@@ -213,28 +174,8 @@ def runtime_batch_run(bootstrap: str, topic: str, count: int) -> float:
     async def load(events: list[UserSignedUp], ctx: BatchContext) -> None:
         clock.tick(len(events))
 
-    _run_until(service, bootstrap, topic, clock.done, 256)
+    run_until(service, bootstrap, topic, clock.done, 256)
     return clock.rate
-
-
-def _run_until(
-    service: Service, bootstrap: str, topic: str, done: threading.Event, max_in_flight: int
-) -> None:
-    settings = ServiceSettings(
-        http_port=None,
-        max_in_flight=max_in_flight,
-        topic_map={UserSignedUp.TOPIC: topic},
-        log_level="WARNING",
-    )
-    stop = threading.Event()
-    base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
-    thread = threading.Thread(
-        target=run_service, args=(service, base, settings, default_codec()), kwargs={"stop": stop}
-    )
-    thread.start()
-    done.wait(600)
-    stop.set()
-    thread.join(60)
 
 
 def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
@@ -246,8 +187,7 @@ def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> Non
         {"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"}
     )
     warm_up = UserSignedUp(user_id="warm-up", email="b@example.org", name="l")
-    event_type: Headers = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
-    producer.produce(topic, codec.encode(warm_up), warm_up.key.encode(), headers=event_type)
+    producer.produce(topic, codec.encode(warm_up), warm_up.key.encode(), headers=EVENT_TYPE_HEADER)
     producer.flush(30)
     tick = 0.005
     per_tick = max(1, int(rate * tick))
@@ -256,7 +196,7 @@ def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> Non
     while sent < rate * seconds:
         for _ in range(per_tick):
             event = UserSignedUp(user_id=f"user-{sent % 1000}", email="b@example.org", name="l")
-            headers: Headers = [*event_type, (SENT_AT, str(time.time_ns()).encode())]
+            headers: Headers = [*EVENT_TYPE_HEADER, (SENT_AT, str(time.time_ns()).encode())]
             producer.produce(topic, codec.encode(event), event.key.encode(), headers=headers)
             sent += 1
         producer.poll(0)
@@ -291,7 +231,7 @@ def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[list[float],
             done.set()
 
     fill(bootstrap, topic, 1, 1)  # one warm-up event: its arrival says the group has joined
-    runner = threading.Thread(target=_run_until, args=(service, bootstrap, topic, done, 256))
+    runner = threading.Thread(target=run_until, args=(service, bootstrap, topic, done, 256))
     runner.start()
     ready.wait(60)
     time.sleep(1)
@@ -304,18 +244,6 @@ def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[list[float],
     done.set()
     runner.join()
     return latencies, after_append
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, int(len(ordered) * fraction) - 1)]
-
-
-def with_cpu(count: int, run: Callable[[], float]) -> tuple[float, float]:
-    """The run's rate, and process CPU microseconds per event (steadier on a shared machine)."""
-    before = time.process_time()
-    rate = run()
-    return rate, (time.process_time() - before) / count * 1e6
 
 
 def main() -> None:
@@ -397,14 +325,15 @@ def io_section(bootstrap: str, io_count: int) -> None:
 
 def latency_section(bootstrap: str, rate: int, seconds: float) -> None:
     total, after_append = latency_run(bootstrap, rate, seconds)
+    whole, consumer_part = latency_metrics(total), latency_metrics(after_append)
     print(f"end-to-end latency, {rate} ev/s for {seconds:.0f} s ({len(total)} events)")
     print(
-        f"  publish -> handler start: p50 {percentile(total, 0.5):.1f} ms, "
-        f"p99 {percentile(total, 0.99):.1f} ms (target p99 < 25 ms)"
+        f"  publish -> handler start: p50 {whole['p50_ms']:.1f} ms, "
+        f"p99 {whole['p99_ms']:.1f} ms (target p99 < 25 ms)"
     )
     print(
         f"  broker append -> handler start (fetch + runtime; 1 ms timestamp resolution): "
-        f"p50 {percentile(after_append, 0.5):.1f} ms, p99 {percentile(after_append, 0.99):.1f} ms"
+        f"p50 {consumer_part['p50_ms']:.1f} ms, p99 {consumer_part['p99_ms']:.1f} ms"
     )
 
 
