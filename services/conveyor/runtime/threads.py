@@ -35,7 +35,7 @@ class ThreadBridge:
         self._lock = threading.Lock()  # guards the queue and the runner counts
         self._calls: deque[_Call] = deque()
         self._runners = 0  # started, not yet finished
-        self._starting = 0  # started, not yet taking calls
+        self._starting = False  # a runner is started and not yet taking calls (one at a time)
         self._results: list[_Result] = []
 
     def run(self, function: Callable[..., Any], *arguments: object) -> asyncio.Future[Any]:
@@ -53,13 +53,13 @@ class ThreadBridge:
         if self._starting or self._runners >= self._limit:
             return False
         self._runners += 1
-        self._starting += 1
+        self._starting = True
         return True
 
     def _drain(self) -> None:
         """A runner, on a pool thread: take calls until none is left."""
         with self._lock:
-            self._starting -= 1
+            self._starting = False
         while True:
             with self._lock:
                 if not self._calls:
@@ -77,7 +77,7 @@ class ThreadBridge:
         except RuntimeError:  # the pool is shut down (the service is stopping): no more runners
             with self._lock:
                 self._runners -= 1
-                self._starting -= 1
+                self._starting = False
 
     def _call(
         self,
