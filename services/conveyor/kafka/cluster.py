@@ -263,7 +263,8 @@ class LocalKafka:
         command = [
             self.distribution.java(), "-Xmx256m", "-cp", classpath,
             f"-Dlog4j2.configurationFile={self.distribution.log4j_config}",
-            "kafka.tools.StorageTool", "format", "-t", self.cluster_id, "-c", str(config),
+            "kafka.tools.StorageTool", "format", "-c", str(config),
+            f"--cluster-id={self.cluster_id}",  # one form: an id may start with '-'
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
