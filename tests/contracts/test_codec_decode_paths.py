@@ -21,7 +21,6 @@ from conveyor.codec import (
     UnresolvableSchemaError,
     default_codec,
 )
-from conveyor.codec import avro as avro_module
 from conveyor.codec.routes import timestamp_millis
 from conveyor.events import OrderCancelled, OrderPaid, UserSignedUp
 from tests import samples
@@ -127,12 +126,9 @@ class _Paid(OrderPaid):
     AVRO_NAME: ClassVar[str] = OrderPaid.AVRO_NAME
 
 
-def test_reader_routes_beyond_the_cap_are_found_each_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_reader_routes_beyond_the_cap_are_found_each_time() -> None:
     """Past the cap of remembered routes, decodes still give the reader's own type."""
-    monkeypatch.setattr(avro_module, "READER_ROUTES_MAX", 1)
-    codec = AvroCodec(default_codec().schemas)
+    codec = AvroCodec(default_codec().schemas, reader_routes_max=1)
     paid = OrderPaid(order_id="o-1", payment_id="p-1", amount=5, currency="EUR")
     data = codec.encode(paid)
 

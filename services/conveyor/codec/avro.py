@@ -45,8 +45,10 @@ class AvroCodec:
         event_types: Mapping[str, type[Event]] = EVENT_TYPES,
         writer_versions: Mapping[str, int] | None = None,
         reader_versions: Mapping[str, int] | None = None,
+        reader_routes_max: int = READER_ROUTES_MAX,
     ) -> None:
         self.schemas = schemas
+        self._reader_routes_max = reader_routes_max
         self._event_types = dict(event_types)
         self._writers = {name: self._pick(name, writer_versions) for name in self._event_types}
         self._readers = {name: self._pick(name, reader_versions) for name in self._event_types}
@@ -159,6 +161,6 @@ class AvroCodec:
         route = self._routes.get(writer.header)
         if route is None or route.model is not model:
             route = route_for(writer, target, model)
-        if reader is not None and len(self._reader_routes) < READER_ROUTES_MAX:
+        if reader is not None and len(self._reader_routes) < self._reader_routes_max:
             self._reader_routes[writer.header, reader] = route
         return route
