@@ -8,6 +8,10 @@ ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# a C compiler: the install compiles the per-event path with mypyc (setup.py); the runtime
+# stage needs none
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 WORKDIR /app
 # Dependencies first, so a code change does not reinstall them.
@@ -15,6 +19,7 @@ COPY pyproject.toml README.md ./
 RUN /opt/venv/bin/python -c "import subprocess, tomllib; \
 deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
 subprocess.check_call(['/opt/venv/bin/pip', 'install', *deps])"
+COPY setup.py ./
 COPY services ./services
 COPY schemas ./schemas
 RUN /opt/venv/bin/pip install --no-deps -e . \

@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NATIVE := $(VENV)/.compiled
+# the modules setup.py compiles with mypyc: rebuilt whenever one of them (or the list) changes
+NATIVE_SOURCES := setup.py $(addprefix services/,$(shell grep -oE '"conveyor/[a-z_/]+[.]py"' setup.py | tr -d '"'))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint format bench clean
@@ -11,13 +14,17 @@ STAMP  := $(VENV)/.installed
 help: ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## Create .venv and install conveyor with its test tools
+setup: $(NATIVE) ## Create .venv, install conveyor with its test tools, compile its hot path
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	CONVEYOR_COMPILE=0 $(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(NATIVE)
 
 demo: setup ## Run the whole pipeline end to end on a local broker (conveyor demo --help)
 	$(BIN)/conveyor demo
@@ -40,5 +47,6 @@ format: setup ## Apply ruff's formatting and safe fixes
 bench: setup ## Run the benchmarks in bench/ and write bench/results/
 	$(BIN)/python -m bench
 
-clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+clean: ## Remove the virtualenv, caches and compiled modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build
+	find services -name '*.so' -delete

@@ -59,7 +59,7 @@ class Dispatcher:
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._loop = asyncio.new_event_loop()
         self._threads = ThreadBridge(self._loop, self._pool, sync_workers)
-        self._thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
         self._tasks: set[asyncio.Task[None]] = set()
         self._workers: Workers[WorkItem] = Workers(
             self._loop, self._run_one, self._spawn, max_in_flight
@@ -77,7 +77,7 @@ class Dispatcher:
     # -- called from the poll thread -------------------------------------------------------------
     def start(self) -> None:
         self._log_each = is_debug_enabled(self._log)
-        self._thread.start()
+        self._loop_thread.start()
 
     def submit(self, items: list[WorkItem]) -> None:
         self._loop.call_soon_threadsafe(self._accept, items)
@@ -89,7 +89,7 @@ class Dispatcher:
     def stop(self, timeout: float) -> None:
         """Stop the loop thread and the pool; handlers still running are cancelled."""
         self._loop.call_soon_threadsafe(self._close)
-        self._thread.join(timeout)
+        self._loop_thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- loop thread -----------------------------------------------------------------------------
