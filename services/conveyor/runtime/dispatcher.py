@@ -65,7 +65,6 @@ class Dispatcher:
             self._loop, self._run_one, self._spawn, max_in_flight
         )
         self._guarded = extension is not NO_EXTENSION
-        self._attempt = self._guarded_attempt if self._guarded else self._call
         self._finished: list[Completion] = []
         self._processed: dict[EventMeters, int] = {}  # per loop turn, added to the meters at once
         self._log = structlog.get_logger("conveyor.runtime")
@@ -99,14 +98,13 @@ class Dispatcher:
         self._loop.call_soon(self._loop.stop)  # after the cancelled tasks' last step
 
     def _accept(self, items: list[WorkItem]) -> None:
-        offer = self._scheduler.offer
         ready: list[WorkItem] = []
         for item in items:
             registration = item.registration
             if registration is not None and registration.batch is not None:
                 self._collector(registration).add(item)
                 continue
-            ready += offer(item.key, item)
+            ready += self._scheduler.offer(item.key, item)
         self._workers.start(ready)
 
     def _collector(self, registration: Registration) -> BatchCollector:
@@ -190,7 +188,11 @@ class Dispatcher:
                 return Status.DROPPED
             started = perf_counter()
             try:
-                await self._attempt(live, attempt)
+                await (
+                    self._guarded_attempt(live, attempt)
+                    if self._guarded
+                    else self._call(live, attempt)
+                )
             except Exception as error:  # the failure seam decides; nothing is swallowed here
                 settled = await self._on_failure(live, attempt, error, worker=worker)
                 if settled is not None:
@@ -242,8 +244,8 @@ class Dispatcher:
         return Status.DONE
 
     def _guarded_attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
-        """One attempt (`_attempt` when there is an extension): it guards single events (e.g.
-        with idempotency marks)."""
+        """One attempt when there is an extension: it guards single events (e.g. with
+        idempotency marks)."""
         registration = items[0].registration
         single = len(items) == 1 and registration is not None and registration.batch is None
         if not single:
@@ -257,18 +259,18 @@ class Dispatcher:
         registration = first.registration
         if registration is None or first.event is None:
             raise first.error or ValueError("no event to handle")
+        handled: object
+        context: object
         if registration.batch is not None:
-            arguments: tuple[object, object] = (
-                [item.event for item in items],
-                BatchContext(self._service, items, publisher),
-            )
+            handled = [item.event for item in items]
+            context = BatchContext(self._service, items, publisher)
         else:
             meta = first if attempt == 1 else replace(first.meta, attempt=attempt)
-            arguments = (first.event, Context(self._service, meta, publisher))
+            handled, context = first.event, Context(self._service, meta, publisher)
         if registration.is_async:
-            result: Awaitable[None] = registration.function(*arguments)
+            result: Awaitable[None] = registration.function(handled, context)
             return result
-        return self._threads.run(registration.function, *arguments)
+        return self._threads.run(registration.function, handled, context)
 
     async def _delivered(self, outcome: Forwarded) -> bool:
         delivery = outcome.delivery

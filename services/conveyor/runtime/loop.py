@@ -99,16 +99,15 @@ class ConsumerLoop:
     def _dispatch(self, messages: list[Any]) -> None:
         items: list[WorkItem] = []
         skipped: dict[str, int] = {}
-        route, owned = self._router.route, self._assignments.get
         for message in messages:
             if message.error() is not None:
                 self._on_consumer_error(message.error())
                 continue
-            state = owned(message.topic(), message.partition())
+            state = self._assignments.get(message.topic(), message.partition())
             offset = message.offset()
             if state is None or not state.tracker.track_if_new(offset):
                 continue  # not ours (any more), or already fetched once
-            item = route(message, state, offset)
+            item = self._router.route(message, state, offset)
             if item is None:
                 state.tracker.complete(offset)
                 skipped[state.topic] = skipped.get(state.topic, 0) + 1
