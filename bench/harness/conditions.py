@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness.dataset import behind_failures, healthy_count
-from bench.harness.environments import versions
+from bench.harness.environments import conveyor_build, versions
 from bench.harness.plan import Benchmark, Scale
 from bench.peers.common import AvroFrame, Record
 
@@ -32,6 +32,7 @@ def common(
         "encoding": encoding,
         "producer settings (all systems)": "acks=all, idempotent, lz4, linger 5 ms",
         "project packages": _listed(project_versions),
+        "conveyor's per-event path": conveyor_build(project),
     }
     if peers is not None:
         found["peer packages"] = _listed(versions(peers, PEER_PACKAGES))

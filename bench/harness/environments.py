@@ -50,3 +50,10 @@ def versions(python: Path, packages: list[str]) -> dict[str, str]:
     )
     found: dict[str, str] = json.loads(done.stdout)
     return found
+
+
+def conveyor_build(python: Path) -> str:
+    """How the environment of `python` runs conveyor's per-event path (see setup.py)."""
+    code = "import conveyor.runtime.dispatcher as d; print(d.__file__.endswith('.so'))"
+    done = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    return "compiled with mypyc" if done.stdout.strip() == "True" else "pure Python"
