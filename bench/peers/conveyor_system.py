@@ -116,8 +116,8 @@ def consume(spec: Spec) -> Result:
 
     run_until(service, spec, lambda: progress.finished)
     return measured(
-        "async no-op handler, one event per call (a sync one runs on the thread pool, at a third "
-        "to a half of this rate in bench_consume.py); events decoded to the model; completed "
+        "async no-op handler, one event per call (a sync one runs on the thread pool, at a fifth "
+        "to a third of this rate in bench_consume.py); events decoded to the model; completed "
         "offsets committed",
         events_per_s=progress.rate(),
         handled=progress.done,
