@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import pytest
 
@@ -11,6 +12,7 @@ from conveyor.runtime import GroupProtocol, ServiceSettings
 from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.settings import consumer_config
+from conveyor.runtime.switching import set_switch_interval
 
 
 def test_defaults_use_the_kip_848_protocol_and_never_auto_store_or_auto_commit() -> None:
@@ -85,3 +87,20 @@ def test_the_collector_is_tuned_for_streaming_unless_switched_off() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_the_switch_interval_is_shortened_unless_switched_off() -> None:
+    """Threads coming back from C get the GIL within half a millisecond (see
+    conveyor.runtime.switching); 0 leaves the interpreter's interval alone."""
+    assert ServiceSettings.from_env({}).switch_interval_ms == 0.5
+    off = ServiceSettings.from_env({"CONVEYOR_SWITCH_INTERVAL_MS": "0"})
+    before = sys.getswitchinterval()
+    try:
+        set_switch_interval(off.switch_interval_ms)
+        assert sys.getswitchinterval() == before
+        set_switch_interval(0.25)
+        assert sys.getswitchinterval() == pytest.approx(0.00025)
+    finally:
+        sys.setswitchinterval(before)
+    with pytest.raises(RuntimeConfigError, match="switch_interval_ms"):
+        ServiceSettings(switch_interval_ms=-1)

@@ -54,6 +54,7 @@ class ServiceSettings:
     log_level: str = "INFO"
     retry_delay: float = 1.0
     gc_young_threshold: int = 10_000
+    switch_interval_ms: float = 0.5  # see conveyor.runtime.switching
     topic_map: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -67,6 +68,8 @@ class ServiceSettings:
             )
         if self.auto_offset_reset not in {"earliest", "latest"}:
             raise RuntimeConfigError("auto_offset_reset is 'earliest' or 'latest'")
+        if self.switch_interval_ms < 0:
+            raise RuntimeConfigError("switch_interval_ms is 0 (leave it) or more")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ServiceSettings:
@@ -102,6 +105,7 @@ _SCALARS: tuple[tuple[str, str, type], ...] = (
     ("CONVEYOR_LOG_LEVEL", "log_level", str),
     ("CONVEYOR_RETRY_DELAY_S", "retry_delay", float),
     ("CONVEYOR_GC_YOUNG_THRESHOLD", "gc_young_threshold", int),
+    ("CONVEYOR_SWITCH_INTERVAL_MS", "switch_interval_ms", float),
 )
 
 
