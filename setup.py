@@ -74,4 +74,5 @@ def _extensions() -> list[object]:
     )
 
 
-setup(ext_modules=_extensions())
+if __name__ == "__main__":  # as setuptools runs it; tests read `COMPILED` without building
+    setup(ext_modules=_extensions())

@@ -6,7 +6,7 @@ import importlib
 import inspect
 import os
 import pkgutil
-import re
+import runpy
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,8 @@ SETUP = Path(__file__).parents[2] / "setup.py"
 
 
 def compiled_modules() -> list[str]:
-    paths = re.findall(r'"(conveyor/[a-z_/]+)\.py"', SETUP.read_text())
-    return [path.replace("/", ".") for path in paths]
+    paths: list[str] = runpy.run_path(str(SETUP), run_name="compiled_modules")["COMPILED"]
+    return [path.removesuffix(".py").replace("/", ".") for path in paths]
 
 
 def test_setup_lists_the_per_event_path() -> None:
