@@ -6,7 +6,7 @@ the poll thread does from librdkafka's consume after every poll, waits for the G
 holder lets go or the switch interval forces it to. At CPython's default of 5 ms, busy handler
 threads kept the poll thread waiting most of each poll, and the handlers then ran out of
 fetched events: a no-op sync handler ran at 16,300 events/s with every thread mostly idle. At
-0.5 ms it ran at 34,000-43,000 events/s; a no-op async handler did not lose.
+0.5 ms it ran at 34,000-43,000 events/s; a no-op async handler showed no clear change.
 """
 
 from __future__ import annotations
