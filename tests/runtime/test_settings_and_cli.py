@@ -8,11 +8,12 @@ import sys
 import pytest
 
 from conveyor.cli.run import resolve_service
-from conveyor.runtime import GroupProtocol, ServiceSettings
+from conveyor.events import OrderPlaced, UserSignedUp
+from conveyor.runtime import Context, GroupProtocol, Service, ServiceSettings
 from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.settings import consumer_config
-from conveyor.runtime.switching import set_switch_interval
+from conveyor.runtime.switching import interval_for, set_switch_interval
 
 
 def test_defaults_use_the_kip_848_protocol_and_never_auto_store_or_auto_commit() -> None:
@@ -89,14 +90,31 @@ def test_the_collector_is_tuned_for_streaming_unless_switched_off() -> None:
         gc.set_threshold(*before)
 
 
-def test_the_switch_interval_is_shortened_unless_switched_off() -> None:
-    """Threads coming back from C get the GIL within half a millisecond (see
-    conveyor.runtime.switching); 0 leaves the interpreter's interval alone."""
-    assert ServiceSettings.from_env({}).switch_interval_ms == 0.5
+def test_the_switch_interval_is_shortened_for_sync_handlers_unless_configured() -> None:
+    """Threads coming back from C get the GIL within half a millisecond when sync handlers run on
+    the pool (see conveyor.runtime.switching); async handlers alone leave the interpreter's
+    interval; a configured interval wins, and 0 leaves the interpreter's alone."""
+    assert ServiceSettings.from_env({}).switch_interval_ms is None
+    service = Service("switching")
+
+    @service.handler(UserSignedUp)
+    async def welcome(event: UserSignedUp, ctx: Context) -> None: ...
+
+    async_only = list(service.registrations.values())
+    assert interval_for(async_only, None) == 0
+
+    @service.handler(OrderPlaced)
+    def charge(event: OrderPlaced, ctx: Context) -> None: ...
+
+    with_sync = list(service.registrations.values())
+    assert interval_for(with_sync, None) == 0.5
+    configured = ServiceSettings.from_env({"CONVEYOR_SWITCH_INTERVAL_MS": "2"})
+    assert interval_for(async_only, configured.switch_interval_ms) == 2
     off = ServiceSettings.from_env({"CONVEYOR_SWITCH_INTERVAL_MS": "0"})
+    assert interval_for(with_sync, off.switch_interval_ms) == 0
     before = sys.getswitchinterval()
     try:
-        set_switch_interval(off.switch_interval_ms)
+        set_switch_interval(0)
         assert sys.getswitchinterval() == before
         set_switch_interval(0.25)
         assert sys.getswitchinterval() == pytest.approx(0.00025)

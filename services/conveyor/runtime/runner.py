@@ -25,7 +25,7 @@ from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.replays import router_for
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings, consumer_config
-from conveyor.runtime.switching import set_switch_interval
+from conveyor.runtime.switching import interval_for, set_switch_interval
 from conveyor.runtime.transactions import open_exactly_once
 from conveyor.runtime.work import Completion
 from conveyor.settings import Settings
@@ -90,7 +90,8 @@ def run_service(
         server.start(service.name)
     topics = sorted({*service.topics(service_settings.topic_map), *extra_topics})
     tune_for_streaming(service_settings.gc_young_threshold)
-    set_switch_interval(service_settings.switch_interval_ms)
+    registrations = service.registrations.values()
+    set_switch_interval(interval_for(registrations, service_settings.switch_interval_ms))
     dispatcher.start()
     consumer.subscribe(
         topics,

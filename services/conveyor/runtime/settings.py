@@ -54,7 +54,7 @@ class ServiceSettings:
     log_level: str = "INFO"
     retry_delay: float = 1.0
     gc_young_threshold: int = 10_000
-    switch_interval_ms: float = 0.5  # see conveyor.runtime.switching
+    switch_interval_ms: float | None = None  # None: 0.5 ms with sync handlers, see switching
     topic_map: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,7 +68,7 @@ class ServiceSettings:
             )
         if self.auto_offset_reset not in {"earliest", "latest"}:
             raise RuntimeConfigError("auto_offset_reset is 'earliest' or 'latest'")
-        if self.switch_interval_ms < 0:
+        if self.switch_interval_ms is not None and self.switch_interval_ms < 0:
             raise RuntimeConfigError("switch_interval_ms is 0 (leave it) or more")
 
     @classmethod
