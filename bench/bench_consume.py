@@ -37,6 +37,7 @@ from bench.consume_support import (
     Clock,
     create_topic,
     fill,
+    in_fresh_process,
     run_until,
     with_cpu,
 )
@@ -267,29 +268,21 @@ def main() -> None:
 def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
     topic = create_topic(bootstrap, 6)
     fill(bootstrap, topic, noop_count, keys=1000)
-    runs: dict[str, Callable[[], float]] = {
-        "hand-written loop, fastavro to dict + store_offsets": lambda: hand_loop(
-            bootstrap, topic, noop_count
-        ),
-        "hand-written loop, codec to typed event + store": lambda: hand_loop(
-            bootstrap, topic, noop_count, typed=True
-        ),
-        "conveyor runtime, typed events, async no-op handler": lambda: runtime_run(
-            bootstrap, topic, noop_count
-        ),
-        "conveyor runtime, no-op batch handler (500, 50 ms)": lambda: runtime_batch_run(
-            bootstrap, topic, noop_count
-        ),
-        "conveyor runtime, sync no-op handler (thread pool)": lambda: runtime_sync_run(
-            bootstrap, topic, noop_count
-        ),
+    runs: dict[str, tuple[Callable[..., float], tuple[Any, ...]]] = {
+        "hand-written loop, fastavro to dict + store_offsets": (hand_loop, ()),
+        "hand-written loop, codec to typed event + store": (hand_loop, (True,)),
+        "conveyor runtime, typed events, async no-op handler": (runtime_run, ()),
+        "conveyor runtime, no-op batch handler (500, 50 ms)": (runtime_batch_run, ()),
+        "conveyor runtime, sync no-op handler (thread pool)": (runtime_sync_run, ()),
     }
     results: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(rounds):  # interleaved, so a change in the machine's load hits all alike
-        for label, run in runs.items():
-            results[label].append(with_cpu(noop_count, run))
+        for label, (run, extra) in runs.items():
+            measured = in_fresh_process(run, noop_count, bootstrap, topic, noop_count, *extra)
+            results[label].append(measured)
     print(f"no-op, {noop_count} events, 6 partitions, 1000 keys, median of {rounds} round(s)")
-    print("  (rate first-to-last handled; CPU = process CPU per event, all threads, incl. join)")
+    print("  (each run in a fresh process; rate first-to-last handled;")
+    print("   CPU = process CPU per event, all threads, incl. join)")
     medians = {
         label: (statistics.median(r for r, _ in rows), statistics.median(c for _, c in rows))
         for label, rows in results.items()
