@@ -82,7 +82,12 @@ class ConsumerLoop:
         # away what librdkafka prefetched for them. So while a whole batch is still out, wait
         # (briefly: the bound per partition still holds the rest) for the first completions.
         if self._assignments.outstanding >= self._batch:
-            self._assignments.collect(wait=AHEAD_WAIT)
+            deadline = time.monotonic() + AHEAD_WAIT
+            while self._assignments.outstanding:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._assignments.collect(wait=remaining)
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,
