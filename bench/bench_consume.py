@@ -255,7 +255,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_json_logs("WARNING")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    noop_count = 20_000 if args.quick else 60_000
+    noop_count = 20_000 if args.quick else 200_000
 
     if args.only in (None, "noop"):
         noop_section(bootstrap, noop_count, args.rounds)
