@@ -11,7 +11,7 @@ from typing import Any
 from bench.harness.dataset import behind_failures, healthy_count
 from bench.harness.environments import conveyor_build, versions
 from bench.harness.plan import Benchmark, Scale
-from bench.peers.common import AvroFrame, Record
+from bench.peers.common import LATENCY_WARM_UP_S, AvroFrame, Record
 
 PROJECT_PACKAGES = ["confluent-kafka", "fastavro", "pydantic"]
 PEER_PACKAGES = ["aiokafka", "faststream", "quixstreams", "confluent-kafka", "fastavro"]
@@ -71,7 +71,10 @@ def per_benchmark(
             setup["time cap s"] = scale.io_time_cap
         if benchmark.name == "latency":
             setup["rate"] = f"{scale.rate} events/s for {scale.latency_seconds:g} s"
-            setup["measured"] = "every event after a warm-up event made the round trip"
+            setup["measured"] = (
+                "every event after a warm-up event made the round trip and after the first "
+                f"{LATENCY_WARM_UP_S:g} s of the paced stream"
+            )
         if benchmark.name == "failure":
             setup.update(_failure_setup(records[:count]))
             setup["time cap s"] = scale.time_cap
