@@ -117,7 +117,7 @@ def consume(spec: Spec) -> Result:
     run_until(service, spec, lambda: progress.finished)
     return measured(
         "async no-op handler, one event per call (a sync one runs on the thread pool, at about "
-        "half of this rate in bench_consume.py); events decoded to the model; completed offsets "
+        "half this rate in bench_consume.py); events decoded to the model; completed offsets "
         "committed",
         events_per_s=progress.rate(),
         handled=progress.done,
