@@ -3,11 +3,16 @@ dead-letter filters, thresholds and time parsing."""
 
 from __future__ import annotations
 
+import pytest
+from confluent_kafka import KafkaError
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conveyor import naming
+from conveyor.ops import replay_window
+from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
+from conveyor.ops.errors import KafkaOperationError
 from conveyor.ops.records import Record
 from conveyor.ops.redrive import in_key_order
 from conveyor.ops.replay_window import ReplayWindows
@@ -97,3 +102,55 @@ def test_events_per_second_come_from_two_samples_of_committed_offsets() -> None:
     now = ServiceStatus("svc", "stable", (), (), {}, 0, 0, taken_at_ms=12_000, processed=150)
     assert with_rate(Sample(10_000, 100), now).events_per_second == 25.0
     assert with_rate(None, now).events_per_second is None
+
+
+def test_only_a_settling_broker_errors_count_as_transient() -> None:
+    settling = KafkaOperationError("listing offsets", KafkaError(KafkaError.UNKNOWN_LEADER_EPOCH))
+    retriable = KafkaOperationError("x", KafkaError(KafkaError._TIMED_OUT, retriable=True))
+    refused = KafkaOperationError("x", KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED))
+    assert settling.transient
+    assert retriable.transient
+    assert not refused.transient
+    assert not KafkaOperationError("x", "not a client error").transient
+
+
+def _loads(monkeypatch: pytest.MonkeyPatch, outcomes: list[Exception | None]) -> list[str]:
+    """Makes `replay_window.load` fail with each error of `outcomes` in turn (None: succeed)."""
+    calls: list[str] = []
+
+    def load(broker: object, group: str) -> ReplayWindows:
+        calls.append(group)
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        return ReplayWindows(group)
+
+    monkeypatch.setattr(replay_window, "load", load)
+    monkeypatch.setattr(Broker, "connect", staticmethod(lambda *_: object()))
+    monkeypatch.setattr(replay_window, "SETTLING_PAUSE", 0.0)
+    return calls
+
+
+def test_a_service_start_waits_out_a_settling_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    settling = KafkaOperationError("x", KafkaError(KafkaError.UNKNOWN_LEADER_EPOCH))
+    calls = _loads(monkeypatch, [settling, settling, None])
+    assert replay_window.for_service("b:9092", "svc").group == "svc"
+    assert len(calls) == 3
+
+
+def test_a_service_start_fails_at_once_on_a_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = KafkaOperationError("x", KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED))
+    calls = _loads(monkeypatch, [refused, None])
+    with pytest.raises(KafkaOperationError):
+        replay_window.for_service("b:9092", "svc")
+    assert len(calls) == 1
+
+
+def test_a_service_start_gives_up_on_a_broker_settling_past_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settling = KafkaOperationError("x", KafkaError(KafkaError.LEADER_NOT_AVAILABLE))
+    calls = _loads(monkeypatch, [settling] * 1000)
+    with pytest.raises(KafkaOperationError):
+        replay_window.for_service("b:9092", "svc", timeout=0.05)
+    assert 1 < len(calls) < 1000

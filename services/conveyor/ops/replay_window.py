@@ -29,6 +29,8 @@ from conveyor.ops.compacted import read_table
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.ops.names import REPLAYS_TOPIC
 
+SETTLING_PAUSE = 0.5  # between attempts while the broker settles
+
 
 @dataclass(frozen=True)
 class ReplayWindows:
@@ -90,8 +92,17 @@ def load(broker: Broker, group: str) -> ReplayWindows:
 
 
 def for_service(bootstrap_servers: str, service: str, timeout: float = 10.0) -> ReplayWindows:
-    """The windows of `service`'s group, for the runtime to load once when it starts."""
-    return load(Broker.connect(bootstrap_servers, timeout), service)
+    """The windows of `service`'s group, for the runtime to load once when it starts. A service
+    often starts beside a broker that is still settling: transient errors are retried until
+    `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return load(Broker.connect(bootstrap_servers, timeout), service)
+        except KafkaOperationError as error:
+            if not error.transient or time.monotonic() + SETTLING_PAUSE > deadline:
+                raise
+        time.sleep(SETTLING_PAUSE)
 
 
 def save(broker: Broker, windows: ReplayWindows) -> None:
