@@ -80,14 +80,9 @@ class ConsumerLoop:
         # Fetching faster than handlers finish only queues events: with the GIL shared, it even
         # slows the handlers, until partitions reach their bound and are paused, which throws
         # away what librdkafka prefetched for them. So while a whole batch is still out, wait
-        # (briefly: the bound per partition still holds the rest) for the first completions.
+        # (briefly: the bound per partition still holds the rest) for the handlers to drain it.
         if self._assignments.outstanding >= self._batch:
-            deadline = time.monotonic() + AHEAD_WAIT
-            while self._assignments.outstanding:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._assignments.collect(wait=remaining)
+            self._assignments.wait_out(self._assignments.states(), AHEAD_WAIT)
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,

@@ -131,16 +131,22 @@ class Assignments:
     def drain(self, states: list[PartitionState]) -> None:
         """Drop queued work of `states` and wait for their in-flight work, up to the deadline."""
         self._dispatcher.discard(states)
-        deadline = time.monotonic() + self._drain_deadline
-        while any(state.outstanding for state in states):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                left = sum(state.outstanding for state in states)
-                self._log.warning(DRAIN_TIMED_OUT, abandoned=left)
-                break
-            self.collect(wait=min(remaining, 0.1))
+        left = self.wait_out(states, self._drain_deadline)
+        if left:
+            self._log.warning(DRAIN_TIMED_OUT, abandoned=left)
         for state in states:
             state.active = False
+
+    def wait_out(self, states: list[PartitionState], seconds: float) -> int:
+        """Apply reports until `states` have no events out with the dispatcher, or `seconds`
+        have passed; returns how many are still out."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = sum(state.outstanding for state in states)
+            remaining = deadline - time.monotonic()
+            if not left or remaining <= 0:
+                return left
+            self.collect(wait=remaining)
 
     def pause_full(self, consumer: Any) -> None:
         full = [
