@@ -95,10 +95,11 @@ def for_service(bootstrap_servers: str, service: str, timeout: float = 10.0) -> 
     """The windows of `service`'s group, for the runtime to load once when it starts. A service
     often starts beside a broker that is still settling: transient errors are retried until
     `timeout` has passed."""
+    broker = Broker.connect(bootstrap_servers, timeout)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return load(Broker.connect(bootstrap_servers, timeout), service)
+            return load(broker, service)
         except KafkaOperationError as error:
             if not error.transient or time.monotonic() + SETTLING_PAUSE > deadline:
                 raise
