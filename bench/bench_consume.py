@@ -41,7 +41,7 @@ from bench.consume_support import (
     run_until,
     with_cpu,
 )
-from bench.peers.common import latency_metrics
+from bench.peers.common import LATENCY_WARM_UP_S, latency_metrics
 from conveyor.codec import default_codec
 from conveyor.codec.framing import HEADER_SIZE
 from conveyor.events import UserSignedUp
@@ -55,7 +55,6 @@ from conveyor.runtime import (
 from conveyor.runtime.logs import configure_json_logs
 
 SENT_AT = "bench-sent-ns"
-WARM_UP_SECONDS = 1.0
 
 
 def hand_loop(bootstrap: str, topic: str, count: int, typed: bool = False) -> float:
@@ -182,14 +181,12 @@ def runtime_batch_run(bootstrap: str, topic: str, count: int) -> float:
 
 def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
     """Publishes `rate` events/s for `seconds`, stamping each with its send time, after
-    `WARM_UP_SECONDS` of unstamped events at the same rate. A running service's producer and
-    broker are past their start: in the first half second of a fresh stream, produce requests
-    sometimes stall 40-200 ms on this machine, with a hand-written consumer as with conveyor."""
+    `LATENCY_WARM_UP_S` of unstamped events at the same rate (why: see `LatencyProbe`)."""
     codec = default_codec()
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"}
     )
-    warm_up = int(rate * WARM_UP_SECONDS)
+    warm_up = int(rate * LATENCY_WARM_UP_S)
     tick = 0.005
     per_tick = max(1, int(rate * tick))
     start = time.perf_counter()
