@@ -59,8 +59,11 @@ class EchoSinks:
         process.wait(10)
 
     def records(self) -> list[dict[str, Any]]:
-        lines = self.output.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        """Every complete line so far. A sink may be mid-`write` while this reads, and the read
+        can see part of that line; a line without its newline is left for the next read."""
+        text = self.output.read_text()
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def handled_ids(self) -> set[str]:
         return {record["event_id"] for record in self.records()}
