@@ -8,7 +8,12 @@ from conveyor.events.base import Event
 
 
 class Codec(Protocol):
-    """Turns events into message values and back. Implementations are thread-safe."""
+    """Turns events into message values and back. Implementations are thread-safe.
+
+    Optional, looked up with `getattr`: `encoder_for(event_type)` (the publisher keeps one
+    encoder per type) and `event_type_of(data) -> type[Event] | None` (the event type a value
+    holds, told without decoding it; the consumer then reads no headers to route it).
+    """
 
     content_type: str
 

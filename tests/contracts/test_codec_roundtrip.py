@@ -31,6 +31,16 @@ def test_every_event_type_round_trips(codec: AvroCodec, event: Event) -> None:
     assert decoded == event
 
 
+@pytest.mark.parametrize("event", samples.every_event(), ids=lambda e: type(e).__name__)
+def test_event_type_of_tells_the_type_that_decode_gives(codec: AvroCodec, event: Event) -> None:
+    """From the single-object header alone: what the consumer routes by without decoding."""
+    data = codec.encode(event)
+    assert codec.event_type_of(data) is type(codec.decode(data)) is type(event)
+    assert codec.event_type_of(data[:10]) is type(event)
+    assert codec.event_type_of(b"\xc3\x01" + bytes(8) + data[10:]) is None
+    assert codec.event_type_of(data[:9]) is None
+
+
 def test_every_event_type_has_an_example() -> None:
     """The round-trip examples cover every registered event type."""
     assert {type(e) for e in samples.every_event()} == set(EVENT_TYPES.values())

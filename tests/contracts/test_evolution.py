@@ -50,6 +50,13 @@ def test_the_model_is_at_the_newest_version(schemas: SchemaSet) -> None:
     assert [v.version for v in schemas.versions(NAME)] == [1, 2]
 
 
+def test_every_known_writer_version_tells_its_event_type(v1_writer: AvroCodec) -> None:
+    """v1 and v2 bytes alike are told as UserSignedUp from their header, by either codec."""
+    for data in (v1_writer.encode(SIGNUP), default_codec().encode(SIGNUP)):
+        assert default_codec().event_type_of(data) is UserSignedUp
+        assert v1_writer.event_type_of(data) is UserSignedUp
+
+
 def test_v1_reader_reads_v2_bytes(v1_reader: AvroCodec) -> None:
     """A consumer built for v1 reads v2 events; the field it does not know is dropped."""
     data = default_codec().encode(SIGNUP)

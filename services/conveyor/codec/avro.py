@@ -106,6 +106,12 @@ class AvroCodec:
             self._record_writers[event_type] = writer
         return writer
 
+    def event_type_of(self, data: bytes) -> type[Event] | None:
+        """The event type `data` decodes into, told by its single-object header alone (nothing
+        else is read); None when the header names no schema version this codec reads."""
+        route = self._routes.get(data[:HEADER_SIZE])
+        return None if route is None else route.model
+
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
         """The event in `data`, resolved to `reader`'s schema (default: the writer's record).
 
