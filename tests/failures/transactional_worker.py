@@ -83,6 +83,7 @@ def main(bootstrap: str, topic: str, name: str, mode: str = "", instance: str = 
         topic_map={OrderPlaced.TOPIC: topic},
         sync_workers=1 if mode == "slow" else 32,
         group_instance_id=instance or None,
+        log_level="DEBUG",  # the tests count the `event.processed` lines of each worker
     )
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     delay = 0.05 if mode == "slow" else 0.0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
 import sys
 
 import pytest
@@ -122,3 +124,36 @@ def test_the_switch_interval_is_shortened_for_sync_handlers_unless_configured() 
         sys.setswitchinterval(before)
     with pytest.raises(RuntimeConfigError, match="switch_interval_ms"):
         ServiceSettings(switch_interval_ms=-1)
+
+
+LOGS_PROBE = """
+import structlog
+from conveyor.runtime.logs import configure_logs_unless_configured, is_debug_enabled
+if {configured}:
+    structlog.configure(processors=[structlog.processors.KeyValueRenderer()])
+configure_logs_unless_configured("WARNING")
+log = structlog.get_logger()
+log.warning("probe.warning")
+log.info("probe.info")
+print("debug enabled:", is_debug_enabled(log))
+"""
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_logs_are_json_at_the_service_level_unless_the_application_configured_them(
+    configured: bool,
+) -> None:
+    """`run_service` starts with this: a process without a logging set-up of its own logs JSON
+    at the service's level (not structlog's default, every level); one of its own is kept."""
+    probe = LOGS_PROBE.format(configured=configured)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    if configured:  # the application's own: key=value lines, every level
+        assert "event='probe.warning'" in done.stdout
+        assert "event='probe.info'" in done.stdout
+        assert "debug enabled: True" in done.stdout
+    else:
+        lines = [json.loads(line) for line in done.stderr.splitlines()]
+        assert [line["event"] for line in lines] == ["probe.warning"]
+        assert "debug enabled: False" in done.stdout

@@ -68,6 +68,15 @@ def is_debug_enabled(logger: Any) -> bool:
     return bool(check(logging.DEBUG)) if callable(check) else True
 
 
+def configure_logs_unless_configured(level: str) -> None:
+    """`configure_json_logs(level)` unless the application has configured structlog itself.
+    `run_service` calls it, so a service started without `serve` or a `main` of its own still
+    logs JSON at its `CONVEYOR_LOG_LEVEL`, rather than structlog's default (every level,
+    debug included: a line per handled event)."""
+    if not structlog.is_configured():
+        configure_json_logs(level)
+
+
 def configure_json_logs(level: str = "INFO") -> None:
     """One JSON object per line on stderr; called once by a service's `main`."""
     structlog.configure(

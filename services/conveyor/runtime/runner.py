@@ -18,7 +18,7 @@ from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import FailureHandler, RetryInPlace
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
-from conveyor.runtime.logs import SERVICE_STARTED
+from conveyor.runtime.logs import SERVICE_STARTED, configure_logs_unless_configured
 from conveyor.runtime.loop import ConsumerLoop, batch_for
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -45,6 +45,7 @@ def run_service(
 ) -> int:
     """Consume for `service` until `stop` is set (SIGTERM and SIGINT set it when this runs on
     the main thread); returns the process exit code."""
+    configure_logs_unless_configured(service_settings.log_level)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
