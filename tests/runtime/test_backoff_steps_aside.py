@@ -12,11 +12,11 @@ from conveyor.runtime.workers import Workers
 
 def test_a_key_stepping_aside_frees_its_slot_and_keeps_its_own_items_waiting() -> None:
     scheduler: KeyScheduler[str] = KeyScheduler(1)
-    assert scheduler.offer("A", "a0") == ["a0"]
-    assert scheduler.offer("B", "b0") == []
-    assert scheduler.offer("A", "a1") == []
+    assert scheduler.offer("A", "a0")
+    assert not scheduler.offer("B", "b0")
+    assert not scheduler.offer("A", "a1")
     assert scheduler.step_aside() == ["b0"], "B takes the slot A gave up"
-    assert scheduler.offer("C", "c0") == [], "one slot, held by B"
+    assert not scheduler.offer("C", "c0"), "one slot, held by B"
     scheduler.step_back()
     assert scheduler.finish("B") == [], "A is back: the only slot is taken again"
     assert scheduler.finish("A") == ["c0"], "first come, first served"

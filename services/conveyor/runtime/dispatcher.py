@@ -104,7 +104,8 @@ class Dispatcher:
             if registration is not None and registration.batch is not None:
                 self._collector(registration).add(item)
                 continue
-            ready += self._scheduler.offer(item.key, item)
+            if self._scheduler.offer(item.key, item):
+                ready.append(item)
         self._workers.start(ready)
 
     def _collector(self, registration: Registration) -> BatchCollector:

@@ -3,8 +3,12 @@
 A running item waiting out a retry's backoff steps aside: its key stays busy (its later items
 wait) but it no longer holds one of the N slots, so keys backing off never starve the others.
 
-A pure data structure: the dispatcher offers items and reports finished keys, and gets back the
-items it may start now. Keys waiting for a free slot are served first come, first served.
+A pure data structure: the dispatcher offers items (and learns whether one may start at once),
+reports finished keys, and gets back the items it may start now. Keys waiting for a free slot
+are served first come, first served.
+
+Per event it costs a few set and counter operations: a key's next item waits for a slot in one
+shared queue, and a queue of its own exists only while a key has items behind that one.
 """
 
 from __future__ import annotations
@@ -23,34 +27,41 @@ class KeyScheduler(Generic[T]):
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self._max = max_in_flight
-        self._running: set[Hashable] = set()
-        self._waiting: dict[Hashable, deque[T]] = {}
-        self._ready: deque[Hashable] = deque()  # keys not running, with items, awaiting a slot
-        self._aside = 0  # running keys waiting out a backoff: busy, but holding no slot
+        self._busy: set[Hashable] = set()  # keys with an item running or waiting for a slot
+        self._ready: deque[tuple[Hashable, T]] = deque()  # a busy key's next item, for a slot
+        self._behind: dict[Hashable, deque[T]] = {}  # a busy key's later items, in order
+        self._running = 0
+        self._aside = 0  # running items waiting out a backoff: their key busy, holding no slot
 
-    def offer(self, key: Hashable, item: T) -> list[T]:
-        """Queue an item; returns it at once when its key is idle and a slot is free."""
-        queue = self._waiting.get(key)
-        if queue is not None:
-            queue.append(item)
-            return []
-        if key in self._running:
-            self._waiting[key] = deque([item])
-            return []
-        if len(self._running) - self._aside < self._max:
-            self._running.add(key)
-            return [item]
-        self._waiting[key] = deque([item])
-        self._ready.append(key)
-        return []
+    def offer(self, key: Hashable, item: T) -> bool:
+        """Queue an item; True when it may start at once (its key idle, a slot free): the caller
+        starts it then, and it is not queued here."""
+        if key in self._busy:
+            behind = self._behind.get(key)
+            if behind is None:
+                self._behind[key] = deque((item,))
+            else:
+                behind.append(item)
+            return False
+        self._busy.add(key)
+        if self._running - self._aside < self._max:
+            self._running += 1
+            return True
+        self._ready.append((key, item))
+        return False
 
     def finish(self, key: Hashable) -> Sequence[T]:
         """The running item of `key` is done; returns the items that may start now."""
-        self._running.remove(key)
-        if key in self._waiting:
-            self._ready.append(key)
-        elif not self._ready:
-            return ()  # the usual case: nothing waits for a slot
+        self._running -= 1
+        behind = self._behind.get(key)
+        if behind is not None:
+            self._ready.append((key, behind.popleft()))  # the key stays busy, queued for a slot
+            if not behind:
+                del self._behind[key]
+        else:
+            self._busy.discard(key)
+            if not self._ready:
+                return ()  # the usual case: nothing waits for a slot
         return self._fill()
 
     def step_aside(self) -> list[T]:
@@ -66,34 +77,41 @@ class KeyScheduler(Generic[T]):
 
     def _fill(self) -> list[T]:
         started: list[T] = []
-        while self._ready and len(self._running) - self._aside < self._max:
-            next_key = self._ready.popleft()
-            queue = self._waiting[next_key]
-            started.append(queue.popleft())
-            if not queue:
-                del self._waiting[next_key]
-            self._running.add(next_key)
+        while self._ready and self._running - self._aside < self._max:
+            started.append(self._ready.popleft()[1])
+            self._running += 1
         return started
 
     def discard(self, predicate: Callable[[T], bool]) -> list[T]:
         """Remove queued (not running) items matching `predicate`; returns them in key order."""
+        queued: dict[Hashable, list[T]] = {}  # per key, in order: its slot-waiting item first
+        for key, item in self._ready:
+            queued[key] = [item]
+        for key, behind in self._behind.items():
+            queued.setdefault(key, []).extend(behind)
+        was_ready = {key for key, _ in self._ready}
         removed: list[T] = []
-        for key in list(self._waiting):
-            queue = self._waiting[key]
-            kept = deque(item for item in queue if not predicate(item))
-            removed.extend(item for item in queue if predicate(item))
+        self._ready = deque(entry for entry in self._ready if not predicate(entry[1]))
+        still_ready = {key for key, _ in self._ready}
+        for key, items in queued.items():
+            removed.extend(item for item in items if predicate(item))
+            kept = deque(item for item in items if not predicate(item))
+            if key in still_ready:
+                kept.popleft()  # its slot-waiting item stays where it is
+            elif key in was_ready and kept:
+                self._ready.append((key, kept.popleft()))  # its next item waits for a slot now
+            elif key in was_ready:
+                self._busy.discard(key)  # nothing of it is left, and nothing of it runs
             if kept:
-                self._waiting[key] = kept
+                self._behind[key] = kept
             else:
-                del self._waiting[key]
-                if key in self._ready:
-                    self._ready.remove(key)
+                self._behind.pop(key, None)
         return removed
 
     @property
     def in_flight(self) -> int:
-        return len(self._running)
+        return self._running
 
     @property
     def queued(self) -> int:
-        return sum(len(queue) for queue in self._waiting.values())
+        return len(self._ready) + sum(len(behind) for behind in self._behind.values())
