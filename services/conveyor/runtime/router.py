@@ -38,6 +38,7 @@ class Router:
             codec, "event_type_of", None
         )
         self._by_header: dict[bytes, Registration | None] = {}  # `event-type` value -> handler
+        self._by_type: dict[type[Event], Registration | None] = {}  # the codec's types only
 
     def route(self, message: Any, partition: PartitionState, offset: int) -> WorkItem | None:
         """A work item, or None when the service does not handle this message's type.
@@ -48,7 +49,7 @@ class Router:
         registration: Registration | None = None
         event_type = self._event_type_of(value) if self._event_type_of is not None else None
         if event_type is not None:
-            registration = self._registration_for(event_type)
+            registration = self._for_type(event_type)
             if registration is None:
                 return None
         else:
@@ -63,7 +64,7 @@ class Router:
         try:
             if registration is None:
                 event = self._codec.decode(value)
-                registration = self._registration_for(type(event))
+                registration = self._for_type(type(event))
                 if registration is None:
                     return None
             else:
@@ -73,6 +74,13 @@ class Router:
                 partition, offset, scheduling_key, None, value, registration, message, error=error
             )
         return WorkItem(partition, offset, scheduling_key, event, value, registration, message)
+
+    def _for_type(self, event_type: type[Event]) -> Registration | None:
+        try:
+            return self._by_type[event_type]
+        except KeyError:
+            found = self._by_type[event_type] = self._registration_for(event_type)
+            return found
 
     def _for_header(self, type_name: bytes) -> Registration | None:
         try:
