@@ -16,6 +16,15 @@ RunItems = Callable[[list[WorkItem]], Coroutine[Any, Any, None]]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
 
+class Collecting:
+    """How many events the batch collectors hold until their batch is due. Written on the
+    dispatcher's loop thread; the poll thread reads `count` to know which events out with the
+    dispatcher wait for more events rather than for a handler."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class BatchCollector:
     """Pending events of one batch registration. Runs on the dispatcher's loop thread."""
 
@@ -25,6 +34,7 @@ class BatchCollector:
         loop: asyncio.AbstractEventLoop,
         spawn: Spawn,
         run_items: RunItems,
+        collecting: Collecting,
     ) -> None:
         if registration.batch is None:
             raise ValueError("not a batch registration")
@@ -32,6 +42,7 @@ class BatchCollector:
         self._loop = loop
         self._spawn = spawn
         self._run_items = run_items
+        self._collecting = collecting
         self._items: list[WorkItem] = []
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
@@ -39,6 +50,7 @@ class BatchCollector:
 
     def add(self, item: WorkItem) -> None:
         self._items.append(item)
+        self._collecting.count += 1
         if len(self._items) >= self._policy.max_size:
             self._flush()
         elif self._timer is None and not self._running:
@@ -47,6 +59,7 @@ class BatchCollector:
     def discard(self, partitions: frozenset[PartitionState]) -> list[WorkItem]:
         dropped = [item for item in self._items if item.partition in partitions]
         self._items = [item for item in self._items if item.partition not in partitions]
+        self._collecting.count -= len(dropped)
         return dropped
 
     def _on_timer(self) -> None:
@@ -64,6 +77,7 @@ class BatchCollector:
             return
         batch = self._items[: self._policy.max_size]
         self._items = self._items[self._policy.max_size :]
+        self._collecting.count -= len(batch)
         self._running = True
         self._due = False
         self._spawn(self._run(batch))

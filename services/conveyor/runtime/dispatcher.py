@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from conveyor.runtime.batching import BatchCollector
+from conveyor.runtime.batching import BatchCollector, Collecting
 from conveyor.runtime.context import BatchContext, Context, Publisher
 from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
@@ -56,6 +56,7 @@ class Dispatcher:
         self._completions = completions
         self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
         self._batches: dict[Registration, BatchCollector] = {}
+        self._collecting = Collecting()
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._loop = asyncio.new_event_loop()
         self._threads = ThreadBridge(self._loop, self._pool, sync_workers)
@@ -80,6 +81,12 @@ class Dispatcher:
 
     def submit(self, items: list[WorkItem]) -> None:
         self._loop.call_soon_threadsafe(self._accept, items)
+
+    @property
+    def collecting(self) -> int:
+        """Events out with the dispatcher that batch handlers hold until their batch is due (a
+        full batch, or its wait over): they wait for more events, not for a handler."""
+        return self._collecting.count
 
     def discard(self, partitions: Collection[PartitionState]) -> None:
         """Drop queued, not yet started work of these partitions (reported as DROPPED)."""
@@ -111,7 +118,9 @@ class Dispatcher:
     def _collector(self, registration: Registration) -> BatchCollector:
         collector = self._batches.get(registration)
         if collector is None:
-            collector = BatchCollector(registration, self._loop, self._spawn, self._run_batch)
+            collector = BatchCollector(
+                registration, self._loop, self._spawn, self._run_batch, self._collecting
+            )
             self._batches[registration] = collector
         return collector
 

@@ -81,8 +81,10 @@ class ConsumerLoop:
         # slows the handlers, until partitions reach their bound and are paused, which throws
         # away what librdkafka prefetched for them. So while a whole batch is still out, wait
         # (briefly: the bound per partition still holds the rest) for the handlers to drain it.
+        # Not for what a batch handler is still collecting: only more events complete its batch.
         if self._assignments.outstanding >= self._batch:
-            self._assignments.wait_out(self._assignments.states(), AHEAD_WAIT)
+            states = self._assignments.states()
+            self._assignments.wait_out(states, AHEAD_WAIT, but_collecting=True)
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,

@@ -137,14 +137,18 @@ class Assignments:
         for state in states:
             state.active = False
 
-    def wait_out(self, states: list[PartitionState], seconds: float) -> int:
-        """Apply reports until `states` have no events out with the dispatcher, or `seconds`
-        have passed; returns how many are still out."""
+    def wait_out(
+        self, states: list[PartitionState], seconds: float, *, but_collecting: bool = False
+    ) -> int:
+        """Apply reports until `states` have no events out with the dispatcher (none but those
+        batch handlers are still collecting, if `but_collecting`), or `seconds` have passed;
+        returns how many are still out."""
         deadline = time.monotonic() + seconds
         while True:
             left = sum(state.outstanding for state in states)
             remaining = deadline - time.monotonic()
-            if not left or remaining <= 0:
+            may_stay = self._dispatcher.collecting if but_collecting else 0
+            if left <= may_stay or remaining <= 0:
                 return left
             self.collect(wait=remaining)
 
