@@ -1,8 +1,9 @@
-"""What the poll thread waits for before it fetches more (`Assignments.wait_out`).
+"""What the poll thread waits for (`Assignments.wait_out`), with a real dispatcher.
 
-Fetching waits for the handlers to finish what it gave them, but not for the events a batch
-handler is still collecting: only more events (or the batch's wait) complete that batch, so
-waiting for them would cost every poll the whole wait.
+Before fetching more, it waits for the handlers to drain what they were given, but not for the
+events that wait for time or for more events: a key backing off in place (and its events queued
+behind it), a batch handler's partial batch. No wait speeds those, and waiting for them cost
+every poll its whole wait. A drain waits for every event of the partitions it drains.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conveyor.runtime import BatchContext, BatchPolicy, Service
+from conveyor.runtime import BatchContext, BatchPolicy, Context, Service
 from conveyor.runtime.context import NO_PUBLISHER, EventMeta
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.failures import RetryInPlace
@@ -23,15 +24,16 @@ from conveyor.runtime.service import Registration
 from conveyor.runtime.work import Completion, PartitionState, WorkItem
 from tests.runtime.support import Ping
 
-A_LONG_TIME = 3600.0  # a deadline the waits below must never sit out
+A_LONG_TIME = 3600.0  # a deadline (and a backoff) the waits below must never sit out
 BATCH = 4
 HANDLER_TIME = 0.3  # long enough that returning before the batch is done would show
 
 handled: list[int] = []
+failed: list[int] = []
 
 
 @pytest.fixture
-def registration() -> Registration:
+def batch_registration() -> Registration:
     service = Service("catch-up")
 
     @service.batch_handler(Ping, BatchPolicy(max_size=BATCH, max_wait=A_LONG_TIME))
@@ -39,19 +41,44 @@ def registration() -> Registration:
         await asyncio.sleep(HANDLER_TIME)
         handled.extend(event.seq for event in events)
 
+    return registered(service)
+
+
+@pytest.fixture
+def flaky_registration() -> Registration:
+    """Per event; the event with seq 0 fails (its key then backs off for A_LONG_TIME)."""
+    service = Service("catch-up")
+
+    @service.handler(Ping)
+    async def send(event: Ping, ctx: Context) -> None:
+        if event.seq == 0:
+            failed.append(event.seq)
+            raise RuntimeError("the mail server is down")
+        handled.append(event.seq)
+
+    return registered(service)
+
+
+def registered(service: Service) -> Registration:
     found = service.registration_for(Ping)
     assert found is not None
     return found
 
 
 @pytest.fixture
+def reports() -> queue.SimpleQueue[list[Completion]]:
+    return queue.SimpleQueue()
+
+
+@pytest.fixture
 def dispatcher(reports: queue.SimpleQueue[list[Completion]]) -> Iterator[Dispatcher]:
     handled.clear()
+    failed.clear()
     dispatcher = Dispatcher(
         "catch-up",
         max_in_flight=8,
         sync_workers=1,
-        failures=RetryInPlace(0.1),
+        failures=RetryInPlace(A_LONG_TIME),
         publisher=NO_PUBLISHER,
         metrics=RuntimeMetrics("catch-up"),
         completions=reports,
@@ -59,11 +86,6 @@ def dispatcher(reports: queue.SimpleQueue[list[Completion]]) -> Iterator[Dispatc
     dispatcher.start()
     yield dispatcher
     dispatcher.stop(timeout=1.0)
-
-
-@pytest.fixture
-def reports() -> queue.SimpleQueue[list[Completion]]:
-    return queue.SimpleQueue()
 
 
 @pytest.fixture
@@ -82,39 +104,67 @@ def assignments(
 
 
 def submit(
-    dispatcher: Dispatcher, registration: Registration, state: PartitionState, count: int
+    dispatcher: Dispatcher,
+    registration: Registration,
+    state: PartitionState,
+    events: list[tuple[str, int]],
 ) -> None:
+    """Hand `events` (key, seq) to the dispatcher as the poll loop does, at the next offsets."""
     items = []
-    for offset in range(count):
-        meta = EventMeta(state.topic, state.partition, offset, None, "k", [])
-        event = Ping(entity="k", seq=offset)
-        items.append(WorkItem(state, offset, b"k", event, None, registration, meta=meta))
+    start = 0 if state.tracker.last_tracked is None else state.tracker.last_tracked + 1
+    for offset, (key, seq) in enumerate(events, start):
+        meta = EventMeta(state.topic, state.partition, offset, None, key, [])
+        event = Ping(entity=key, seq=seq)
+        items.append(WorkItem(state, offset, key.encode(), event, None, registration, meta=meta))
         state.tracker.track(offset)
-    state.outstanding += count
+    state.outstanding += len(items)
     dispatcher.submit(items)
+
+
+def numbered(key: str, seqs: range) -> list[tuple[str, int]]:
+    return [(key, seq) for seq in seqs]
 
 
 @pytest.mark.timeout(30)
 def test_fetching_waits_for_the_running_batch_but_not_for_the_one_being_collected(
-    assignments: Assignments, dispatcher: Dispatcher, registration: Registration
+    assignments: Assignments, dispatcher: Dispatcher, batch_registration: Registration
 ) -> None:
     state = PartitionState("runtime.ping", 0)
-    submit(dispatcher, registration, state, BATCH + 2)  # a full batch, and two events over
+    submit(dispatcher, batch_registration, state, numbered("k", range(BATCH + 2)))
 
-    left = assignments.wait_out([state], A_LONG_TIME, but_collecting=True)
+    left = assignments.wait_out([state], A_LONG_TIME, but_waiting=True)
 
     assert handled == [0, 1, 2, 3]  # the running batch was waited for
     assert left == 2
-    assert dispatcher.collecting == 2
+    assert dispatcher.waiting == 2
     assert state.tracker.position == BATCH
 
 
 @pytest.mark.timeout(30)
-def test_a_drain_waits_for_every_event_out(
-    assignments: Assignments, dispatcher: Dispatcher, registration: Registration
+def test_fetching_does_not_wait_for_a_key_backing_off_nor_for_its_later_events(
+    assignments: Assignments, dispatcher: Dispatcher, flaky_registration: Registration
 ) -> None:
     state = PartitionState("runtime.ping", 0)
-    submit(dispatcher, registration, state, BATCH + 2)
+    submit(dispatcher, flaky_registration, state, [("late", 0), ("late", 1), ("other", 2)])
+
+    assert assignments.wait_out([state], A_LONG_TIME, but_waiting=True) == 2
+    assert (failed, handled) == ([0], [2])
+
+    # later events of the key backing off wait too; the others are waited for
+    submit(dispatcher, flaky_registration, state, [("late", 3), ("other", 4), ("new", 5)])
+
+    assert assignments.wait_out([state], A_LONG_TIME, but_waiting=True) == 3
+    assert (failed, sorted(handled)) == ([0], [2, 4, 5])
+    assert dispatcher.waiting == 3
+    assert state.tracker.position is None  # nothing passes the event backing off
+
+
+@pytest.mark.timeout(30)
+def test_a_drain_waits_for_every_event_out(
+    assignments: Assignments, dispatcher: Dispatcher, batch_registration: Registration
+) -> None:
+    state = PartitionState("runtime.ping", 0)
+    submit(dispatcher, batch_registration, state, numbered("k", range(BATCH + 2)))
 
     left = assignments.wait_out([state], HANDLER_TIME * 3)
 
@@ -123,15 +173,16 @@ def test_a_drain_waits_for_every_event_out(
 
 
 @pytest.mark.timeout(30)
-def test_collected_events_of_a_revoked_partition_are_no_longer_counted(
-    assignments: Assignments, dispatcher: Dispatcher, registration: Registration
+def test_a_drain_drops_what_is_collected_of_its_partitions_only(
+    assignments: Assignments, dispatcher: Dispatcher, batch_registration: Registration
 ) -> None:
     kept, revoked = PartitionState("runtime.ping", 0), PartitionState("runtime.ping", 1)
-    submit(dispatcher, registration, kept, 1)
-    submit(dispatcher, registration, revoked, 2)
+    submit(dispatcher, batch_registration, kept, numbered("k", range(1)))
+    submit(dispatcher, batch_registration, revoked, numbered("k", range(1, 3)))
 
     assignments.drain([revoked])
 
-    assert revoked.outstanding == 0
-    assert dispatcher.collecting == 1
-    assert assignments.wait_out([kept], A_LONG_TIME, but_collecting=True) == 1
+    assert (revoked.outstanding, revoked.active) == (0, False)
+    assert (kept.outstanding, kept.active) == (1, True)
+    assert dispatcher.waiting == 1
+    assert handled == []

@@ -10,19 +10,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from conveyor.runtime.service import Registration
-from conveyor.runtime.work import PartitionState, WorkItem
+from conveyor.runtime.work import PartitionState, Waiting, WorkItem
 
 RunItems = Callable[[list[WorkItem]], Coroutine[Any, Any, None]]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
-
-
-class Collecting:
-    """How many events the batch collectors hold until their batch is due. Written on the
-    dispatcher's loop thread; the poll thread reads `count` to know which events out with the
-    dispatcher wait for more events rather than for a handler."""
-
-    def __init__(self) -> None:
-        self.count = 0
 
 
 class BatchCollector:
@@ -34,7 +25,7 @@ class BatchCollector:
         loop: asyncio.AbstractEventLoop,
         spawn: Spawn,
         run_items: RunItems,
-        collecting: Collecting,
+        waiting: Waiting,
     ) -> None:
         if registration.batch is None:
             raise ValueError("not a batch registration")
@@ -42,7 +33,7 @@ class BatchCollector:
         self._loop = loop
         self._spawn = spawn
         self._run_items = run_items
-        self._collecting = collecting
+        self._waiting = waiting  # counts the events held here until their batch is due
         self._items: list[WorkItem] = []
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
@@ -50,7 +41,7 @@ class BatchCollector:
 
     def add(self, item: WorkItem) -> None:
         self._items.append(item)
-        self._collecting.count += 1
+        self._waiting.count += 1
         if len(self._items) >= self._policy.max_size:
             self._flush()
         elif self._timer is None and not self._running:
@@ -59,7 +50,7 @@ class BatchCollector:
     def discard(self, partitions: frozenset[PartitionState]) -> list[WorkItem]:
         dropped = [item for item in self._items if item.partition in partitions]
         self._items = [item for item in self._items if item.partition not in partitions]
-        self._collecting.count -= len(dropped)
+        self._waiting.count -= len(dropped)
         return dropped
 
     def _on_timer(self) -> None:
@@ -77,7 +68,7 @@ class BatchCollector:
             return
         batch = self._items[: self._policy.max_size]
         self._items = self._items[self._policy.max_size :]
-        self._collecting.count -= len(batch)
+        self._waiting.count -= len(batch)
         self._running = True
         self._due = False
         self._spawn(self._run(batch))

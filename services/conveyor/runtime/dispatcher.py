@@ -11,14 +11,14 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Hashable
 from dataclasses import replace
 from time import perf_counter
 from typing import Any
 
 import structlog
 
-from conveyor.runtime.batching import BatchCollector, Collecting
+from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, Publisher
 from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
@@ -27,7 +27,7 @@ from conveyor.runtime.metrics import EventMeters, RuntimeMetrics
 from conveyor.runtime.scheduler import KeyScheduler
 from conveyor.runtime.service import Registration
 from conveyor.runtime.threads import ThreadBridge
-from conveyor.runtime.work import Completion, PartitionState, Status, WorkItem
+from conveyor.runtime.work import Completion, PartitionState, Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers
 
 
@@ -56,7 +56,8 @@ class Dispatcher:
         self._completions = completions
         self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
         self._batches: dict[Registration, BatchCollector] = {}
-        self._collecting = Collecting()
+        self._waiting = Waiting()
+        self._backing_off: dict[Hashable, int] = {}  # per key backing off: its events counted
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._loop = asyncio.new_event_loop()
         self._threads = ThreadBridge(self._loop, self._pool, sync_workers)
@@ -83,10 +84,10 @@ class Dispatcher:
         self._loop.call_soon_threadsafe(self._accept, items)
 
     @property
-    def collecting(self) -> int:
-        """Events out with the dispatcher that batch handlers hold until their batch is due (a
-        full batch, or its wait over): they wait for more events, not for a handler."""
-        return self._collecting.count
+    def waiting(self) -> int:
+        """Events out with the dispatcher that wait for time or for more events, not for a
+        handler (see `Waiting`)."""
+        return self._waiting.count
 
     def discard(self, partitions: Collection[PartitionState]) -> None:
         """Drop queued, not yet started work of these partitions (reported as DROPPED)."""
@@ -113,13 +114,16 @@ class Dispatcher:
                 continue
             if self._scheduler.offer(item.key, item):
                 ready.append(item)
+            elif self._backing_off and item.key in self._backing_off:
+                self._backing_off[item.key] += 1  # queued behind a backoff: it waits too
+                self._waiting.count += 1
         self._workers.start(ready)
 
     def _collector(self, registration: Registration) -> BatchCollector:
         collector = self._batches.get(registration)
         if collector is None:
             collector = BatchCollector(
-                registration, self._loop, self._spawn, self._run_batch, self._collecting
+                registration, self._loop, self._spawn, self._run_batch, self._waiting
             )
             self._batches[registration] = collector
         return collector
@@ -225,19 +229,36 @@ class Dispatcher:
         if isinstance(outcome, Forwarded) and await self._delivered(outcome):
             return Status.DONE
         if isinstance(outcome, RetryAfter):
-            await (self._back_off(outcome.delay) if worker else asyncio.sleep(outcome.delay))
+            await (
+                self._back_off(live[0], outcome.delay)
+                if worker
+                else self._wait(len(live), outcome.delay)
+            )
         return None
 
-    async def _back_off(self, delay: float) -> None:
+    async def _back_off(self, item: WorkItem, delay: float) -> None:
         """A worker's event waits out its backoff without its worker or concurrency slot: its
-        key stays busy, but keys backing off never starve the others."""
+        key stays busy, but keys backing off never starve the others. It and its key's queued
+        events count as waiting meanwhile."""
         self._workers.step_aside()
         self._workers.start(self._scheduler.step_aside())
+        key = item.key
+        counted = self._backing_off[key] = 1 + self._scheduler.behind(key)
+        self._waiting.count += counted
         try:
             await asyncio.sleep(delay)
         finally:
+            self._waiting.count -= self._backing_off.pop(key)
             self._scheduler.step_back()
             self._workers.step_back()
+
+    async def _wait(self, events: int, delay: float) -> None:
+        """A batch (or an unscheduled event) waits out its backoff, counted as waiting."""
+        self._waiting.count += events
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._waiting.count -= events
 
     async def _confirm_diverted(self, item: WorkItem, diverted: Forwarded) -> Status:
         """Wait for a diverted event's forward; a failed one is forwarded again (never lost)."""

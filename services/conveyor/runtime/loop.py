@@ -80,11 +80,12 @@ class ConsumerLoop:
         # Fetching faster than handlers finish only queues events: with the GIL shared, it even
         # slows the handlers, until partitions reach their bound and are paused, which throws
         # away what librdkafka prefetched for them. So while a whole batch is still out, wait
-        # (briefly: the bound per partition still holds the rest) for the handlers to drain it.
-        # Not for what a batch handler is still collecting: only more events complete its batch.
+        # (briefly: the bound per partition still holds the rest) for the handlers to drain it:
+        # all of it but what waits for time or more events (a key backing off in place, and the
+        # events queued behind it; a batch handler's partial batch), which no wait here speeds.
         if self._assignments.outstanding >= self._batch:
             states = self._assignments.states()
-            self._assignments.wait_out(states, AHEAD_WAIT, but_collecting=True)
+            self._assignments.wait_out(states, AHEAD_WAIT, but_waiting=True)
 
     def _poll(self) -> list[Any]:
         # consume(n, timeout) waits for n messages or the timeout: take what is there at once,

@@ -138,16 +138,16 @@ class Assignments:
             state.active = False
 
     def wait_out(
-        self, states: list[PartitionState], seconds: float, *, but_collecting: bool = False
+        self, states: list[PartitionState], seconds: float, *, but_waiting: bool = False
     ) -> int:
-        """Apply reports until `states` have no events out with the dispatcher (none but those
-        batch handlers are still collecting, if `but_collecting`), or `seconds` have passed;
-        returns how many are still out."""
+        """Apply reports until `states` have no events out with the dispatcher (if `but_waiting`:
+        none but those waiting for time or more events, see `Dispatcher.waiting`), or `seconds`
+        have passed; returns how many are still out."""
         deadline = time.monotonic() + seconds
         while True:
             left = sum(state.outstanding for state in states)
             remaining = deadline - time.monotonic()
-            may_stay = self._dispatcher.collecting if but_collecting else 0
+            may_stay = self._dispatcher.waiting if but_waiting else 0
             if left <= may_stay or remaining <= 0:
                 return left
             self.collect(wait=remaining)

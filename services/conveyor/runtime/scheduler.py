@@ -108,6 +108,11 @@ class KeyScheduler(Generic[T]):
                 self._behind.pop(key, None)
         return removed
 
+    def behind(self, key: Hashable) -> int:
+        """How many items of `key` wait behind the one it runs."""
+        items = self._behind.get(key)
+        return 0 if items is None else len(items)
+
     @property
     def in_flight(self) -> int:
         return self._running
