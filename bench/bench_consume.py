@@ -7,6 +7,9 @@
    event at a time per partition. Target: >= 20x.
 3. End-to-end latency from publish to handler start at a fixed 2,000 events/s: p50, p99
    (target p99 < 25 ms).
+4. One key backing off in place: the other keys' rate while the first event of one key fails
+   and waits out a retry longer than the run, vs the same service with nothing failing.
+   Target: about 1.0x (a key's backoff holds up that key only).
 
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python -m bench.bench_consume [--quick]
 
@@ -55,6 +58,8 @@ from conveyor.runtime import (
 from conveyor.runtime.logs import configure_json_logs
 
 SENT_AT = "bench-sent-ns"
+KEYS = 1000
+BACKING_OFF_KEY = "user-7"  # its first event fails, then waits longer than the run lasts
 
 
 def hand_loop(bootstrap: str, topic: str, count: int, typed: bool = False) -> float:
@@ -179,6 +184,29 @@ def runtime_batch_run(bootstrap: str, topic: str, count: int) -> float:
     return clock.rate
 
 
+def runtime_backoff_run(bootstrap: str, topic: str, count: int, fail: bool) -> float:
+    """The async no-op service, timed over the events of every key but `BACKING_OFF_KEY`; with
+    `fail`, that key's first event fails and backs off in place (its later events queue behind).
+    Its partition's uncommitted bound is widened to the whole run so that bound (which does
+    pause the partition, on purpose) stays out of the figure."""
+    service = Service(f"bench-backoff-{uuid.uuid4().hex[:6]}")
+    clock = Clock(count - count // KEYS)
+    failed = False
+
+    @service.handler(UserSignedUp)
+    async def handle(event: UserSignedUp, ctx: Context) -> None:
+        nonlocal failed
+        if event.user_id != BACKING_OFF_KEY:
+            clock.tick()
+        elif fail and not failed:
+            failed = True
+            raise ConnectionError("the CRM is down")
+
+    overrides = {"retry_delay": 600.0, "max_uncommitted_per_partition": count}
+    run_until(service, bootstrap, topic, clock.done, 256, shutdown_deadline=0.5, **overrides)
+    return clock.rate
+
+
 def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
     """Publishes `rate` events/s for `seconds`, stamping each with its send time, after
     `LATENCY_WARM_UP_S` of unstamped events at the same rate (why: see `LatencyProbe`)."""
@@ -249,7 +277,9 @@ def latency_run(bootstrap: str, rate: int, seconds: float) -> tuple[list[float],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
-    parser.add_argument("--only", choices=["noop", "io", "latency"], help="run one section")
+    parser.add_argument(
+        "--only", choices=["noop", "io", "latency", "backoff"], help="run one section"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="no-op rounds (medians reported)")
     args = parser.parse_args()
     configure_json_logs("WARNING")
@@ -262,11 +292,13 @@ def main() -> None:
         io_section(bootstrap, 6_000 if args.quick else 12_000)
     if args.only in (None, "latency"):
         latency_section(bootstrap, 2000, 4.0 if args.quick else 10.0)
+    if args.only in (None, "backoff"):
+        backoff_section(bootstrap, noop_count, args.rounds)
 
 
 def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
     topic = create_topic(bootstrap, 6)
-    fill(bootstrap, topic, noop_count, keys=1000)
+    fill(bootstrap, topic, noop_count, keys=KEYS)
     runs: dict[str, tuple[Callable[..., float], tuple[Any, ...]]] = {
         "hand-written loop, fastavro to dict + store_offsets": (hand_loop, ()),
         "hand-written loop, codec to typed event + store": (hand_loop, (True,)),
@@ -313,6 +345,22 @@ def io_section(bootstrap: str, io_count: int) -> None:
     print(f"  conveyor, max_in_flight 256 ({io_count} events): {wide:10.0f} ev/s")
     print(f"    {cpu:.1f} us CPU/event: one core sustains at most {1e6 / cpu:.0f} ev/s")
     print(f"  ratio: {wide / base:.1f}x (target >= 20x)")
+
+
+def backoff_section(bootstrap: str, count: int, rounds: int) -> None:
+    topic = create_topic(bootstrap, 6)
+    fill(bootstrap, topic, count, keys=KEYS)
+    rates: dict[bool, list[float]] = defaultdict(list)
+    for _ in range(rounds):
+        for fail in (False, True):
+            rate, _cpu = in_fresh_process(runtime_backoff_run, count, bootstrap, topic, count, fail)
+            rates[fail].append(rate)
+    calm, backing_off = statistics.median(rates[False]), statistics.median(rates[True])
+    print(f"one key backing off in place, {count} events, {KEYS} keys, median of {rounds}")
+    print("  (async no-op handler; rate over the other keys' events, first to last handled)")
+    print(f"  nothing failing:                {calm:10.0f} ev/s")
+    print(f"  {BACKING_OFF_KEY} backing off for 600 s: {backing_off:10.0f} ev/s")
+    print(f"  ratio: {backing_off / calm:.2f}x (target about 1.0x)")
 
 
 def latency_section(bootstrap: str, rate: int, seconds: float) -> None:

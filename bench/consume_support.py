@@ -71,13 +71,19 @@ class Clock:
 
 
 def run_until(
-    service: Service, bootstrap: str, topic: str, done: threading.Event, max_in_flight: int
+    service: Service,
+    bootstrap: str,
+    topic: str,
+    done: threading.Event,
+    max_in_flight: int,
+    **settings_overrides: Any,
 ) -> None:
     settings = ServiceSettings(
         http_port=None,
         max_in_flight=max_in_flight,
         topic_map={UserSignedUp.TOPIC: topic},
         log_level="WARNING",
+        **settings_overrides,
     )
     stop = threading.Event()
     base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
