@@ -232,7 +232,7 @@ class Dispatcher:
             await (
                 self._back_off(live[0], outcome.delay)
                 if worker
-                else self._wait(len(live), outcome.delay)
+                else self._back_off_unscheduled(len(live), outcome.delay)
             )
         return None
 
@@ -252,7 +252,7 @@ class Dispatcher:
             self._scheduler.step_back()
             self._workers.step_back()
 
-    async def _wait(self, events: int, delay: float) -> None:
+    async def _back_off_unscheduled(self, events: int, delay: float) -> None:
         """A batch (or an unscheduled event) waits out its backoff, counted as waiting."""
         self._waiting.count += events
         try:
