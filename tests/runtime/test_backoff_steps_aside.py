@@ -15,9 +15,9 @@ def test_a_key_stepping_aside_frees_its_slot_and_keeps_its_own_items_waiting() -
     assert scheduler.offer("A", "a0")
     assert not scheduler.offer("B", "b0")
     assert not scheduler.offer("A", "a1")
-    assert scheduler.step_aside() == ["b0"], "B takes the slot A gave up"
+    assert scheduler.step_aside("A") == ["b0"], "B takes the slot A gave up"
     assert not scheduler.offer("C", "c0"), "one slot, held by B"
-    scheduler.step_back()
+    scheduler.step_back("A")
     assert scheduler.finish("B") == [], "A is back: the only slot is taken again"
     assert scheduler.finish("A") == ["c0"], "first come, first served"
     assert scheduler.finish("C") == ["a1"], "A's own next item waited for A to finish"

@@ -56,8 +56,7 @@ class Dispatcher:
         self._completions = completions
         self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
         self._batches: dict[Registration, BatchCollector] = {}
-        self._waiting = Waiting()
-        self._backing_off: dict[Hashable, int] = {}  # per key backing off: its events counted
+        self._waiting = Waiting()  # batch collectors' events, unscheduled events backing off
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._loop = asyncio.new_event_loop()
         self._threads = ThreadBridge(self._loop, self._pool, sync_workers)
@@ -86,8 +85,8 @@ class Dispatcher:
     @property
     def waiting(self) -> int:
         """Events out with the dispatcher that wait for time or for more events, not for a
-        handler (see `Waiting`)."""
-        return self._waiting.count
+        handler (see `Waiting`); read from the poll thread."""
+        return self._scheduler.waiting + self._waiting.count
 
     def discard(self, partitions: Collection[PartitionState]) -> None:
         """Drop queued, not yet started work of these partitions (reported as DROPPED)."""
@@ -114,9 +113,6 @@ class Dispatcher:
                 continue
             if self._scheduler.offer(item.key, item):
                 ready.append(item)
-            elif self._backing_off and item.key in self._backing_off:
-                self._backing_off[item.key] += 1  # queued behind a backoff: it waits too
-                self._waiting.count += 1
         self._workers.start(ready)
 
     def _collector(self, registration: Registration) -> BatchCollector:
@@ -230,26 +226,21 @@ class Dispatcher:
             return Status.DONE
         if isinstance(outcome, RetryAfter):
             await (
-                self._back_off(live[0], outcome.delay)
+                self._back_off(live[0].key, outcome.delay)
                 if worker
                 else self._back_off_unscheduled(len(live), outcome.delay)
             )
         return None
 
-    async def _back_off(self, item: WorkItem, delay: float) -> None:
+    async def _back_off(self, key: Hashable, delay: float) -> None:
         """A worker's event waits out its backoff without its worker or concurrency slot: its
-        key stays busy, but keys backing off never starve the others. It and its key's queued
-        events count as waiting meanwhile."""
+        key stays busy, but keys backing off never starve the others."""
         self._workers.step_aside()
-        self._workers.start(self._scheduler.step_aside())
-        key = item.key
-        counted = self._backing_off[key] = 1 + self._scheduler.behind(key)
-        self._waiting.count += counted
+        self._workers.start(self._scheduler.step_aside(key))
         try:
             await asyncio.sleep(delay)
         finally:
-            self._waiting.count -= self._backing_off.pop(key)
-            self._scheduler.step_back()
+            self._scheduler.step_back(key)
             self._workers.step_back()
 
     async def _back_off_unscheduled(self, events: int, delay: float) -> None:

@@ -2,6 +2,7 @@
 
 A running item waiting out a retry's backoff steps aside: its key stays busy (its later items
 wait) but it no longer holds one of the N slots, so keys backing off never starve the others.
+Such a key's items (the one backing off and those behind it) are counted as `waiting`.
 
 A pure data structure: the dispatcher offers items (and learns whether one may start at once),
 reports finished keys, and gets back the items it may start now. Keys waiting for a free slot
@@ -31,7 +32,8 @@ class KeyScheduler(Generic[T]):
         self._ready: deque[tuple[Hashable, T]] = deque()  # a busy key's next item, for a slot
         self._behind: dict[Hashable, deque[T]] = {}  # a busy key's later items, in order
         self._running = 0
-        self._aside = 0  # running items waiting out a backoff: their key busy, holding no slot
+        self._aside: set[Hashable] = set()  # keys whose running item waits out a backoff
+        self._waiting = 0  # the items of those keys: each one backing off, and those behind it
 
     def offer(self, key: Hashable, item: T) -> bool:
         """Queue an item; True when it may start at once (its key idle, a slot free): the caller
@@ -42,9 +44,11 @@ class KeyScheduler(Generic[T]):
                 self._behind[key] = deque((item,))
             else:
                 behind.append(item)
+            if key in self._aside:
+                self._waiting += 1
             return False
         self._busy.add(key)
-        if self._running - self._aside < self._max:
+        if self._running - len(self._aside) < self._max:
             self._running += 1
             return True
         self._ready.append((key, item))
@@ -64,20 +68,22 @@ class KeyScheduler(Generic[T]):
                 return ()  # the usual case: nothing waits for a slot
         return self._fill()
 
-    def step_aside(self) -> list[T]:
-        """A running item waits (a retry's backoff): its slot goes to the next ready key,
-        its own key stays busy. Returns the items that may start now."""
-        self._aside += 1
+    def step_aside(self, key: Hashable) -> list[T]:
+        """The running item of `key` waits (a retry's backoff): its slot goes to the next ready
+        key, its own key stays busy. Returns the items that may start now."""
+        self._aside.add(key)
+        self._waiting += 1 + self.behind(key)
         return self._fill()
 
-    def step_back(self) -> None:
-        """The item runs again and takes a slot back (past the bound for a moment, if need be:
-        no new key starts until the count is under it again)."""
-        self._aside -= 1
+    def step_back(self, key: Hashable) -> None:
+        """The item of `key` runs again and takes a slot back (past the bound for a moment, if
+        need be: no new key starts until the count is under it again)."""
+        self._aside.discard(key)
+        self._waiting -= 1 + self.behind(key)
 
     def _fill(self) -> list[T]:
         started: list[T] = []
-        while self._ready and self._running - self._aside < self._max:
+        while self._ready and self._running - len(self._aside) < self._max:
             started.append(self._ready.popleft()[1])
             self._running += 1
         return started
@@ -94,7 +100,10 @@ class KeyScheduler(Generic[T]):
         self._ready = deque(entry for entry in self._ready if not predicate(entry[1]))
         still_ready = {key for key, _ in self._ready}
         for key, items in queued.items():
-            removed.extend(item for item in items if predicate(item))
+            dropped = [item for item in items if predicate(item)]
+            removed.extend(dropped)
+            if key in self._aside:
+                self._waiting -= len(dropped)
             kept = deque(item for item in items if not predicate(item))
             if key in still_ready:
                 kept.popleft()  # its slot-waiting item stays where it is
@@ -112,6 +121,11 @@ class KeyScheduler(Generic[T]):
         """How many items of `key` wait behind the one it runs."""
         items = self._behind.get(key)
         return 0 if items is None else len(items)
+
+    @property
+    def waiting(self) -> int:
+        """Items of keys backing off: each one waiting out its backoff, and those behind it."""
+        return self._waiting
 
     @property
     def in_flight(self) -> int:

@@ -112,8 +112,9 @@ Completion = tuple[PartitionState, int, Status]
 
 class Waiting:
     """How many events out with the dispatcher wait for time or for more events, not for a
-    handler: a key backing off in place (with its events queued behind it), a batch handler's
-    partial batch. Written on the dispatcher's loop thread; the poll thread reads `count`."""
+    handler: a batch handler's partial batch, a batch backing off (the key scheduler counts a
+    key backing off in place itself). Written on the dispatcher's loop thread; the poll thread
+    reads `count`."""
 
     def __init__(self) -> None:
         self.count = 0
