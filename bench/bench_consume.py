@@ -202,8 +202,16 @@ def runtime_backoff_run(bootstrap: str, topic: str, count: int, fail: bool) -> f
             failed = True
             raise ConnectionError("the CRM is down")
 
-    overrides = {"retry_delay": 600.0, "max_uncommitted_per_partition": count}
-    run_until(service, bootstrap, topic, clock.done, 256, shutdown_deadline=0.5, **overrides)
+    run_until(
+        service,
+        bootstrap,
+        topic,
+        clock.done,
+        256,
+        retry_delay=600.0,
+        max_uncommitted_per_partition=count,
+        shutdown_deadline=0.5,  # the key backing off is abandoned at the end, not waited for
+    )
     return clock.rate
 
 

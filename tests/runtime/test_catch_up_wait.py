@@ -125,12 +125,20 @@ def numbered(key: str, seqs: range) -> list[tuple[str, int]]:
     return [(key, seq) for seq in seqs]
 
 
-@pytest.mark.timeout(30)
-def test_fetching_waits_for_the_running_batch_but_not_for_the_one_being_collected(
-    assignments: Assignments, dispatcher: Dispatcher, batch_registration: Registration
-) -> None:
+@pytest.fixture
+def batch_and_two_over(dispatcher: Dispatcher, batch_registration: Registration) -> PartitionState:
+    """A partition with a full batch handed to the batch handler and two events over, which
+    the collector holds until more come."""
     state = PartitionState("runtime.ping", 0)
     submit(dispatcher, batch_registration, state, numbered("k", range(BATCH + 2)))
+    return state
+
+
+@pytest.mark.timeout(30)
+def test_fetching_waits_for_the_running_batch_but_not_for_the_one_being_collected(
+    assignments: Assignments, dispatcher: Dispatcher, batch_and_two_over: PartitionState
+) -> None:
+    state = batch_and_two_over
 
     left = assignments.wait_out([state], A_LONG_TIME, but_waiting=True)
 
@@ -161,12 +169,9 @@ def test_fetching_does_not_wait_for_a_key_backing_off_nor_for_its_later_events(
 
 @pytest.mark.timeout(30)
 def test_a_drain_waits_for_every_event_out(
-    assignments: Assignments, dispatcher: Dispatcher, batch_registration: Registration
+    assignments: Assignments, batch_and_two_over: PartitionState
 ) -> None:
-    state = PartitionState("runtime.ping", 0)
-    submit(dispatcher, batch_registration, state, numbered("k", range(BATCH + 2)))
-
-    left = assignments.wait_out([state], HANDLER_TIME * 3)
+    left = assignments.wait_out([batch_and_two_over], HANDLER_TIME * 3)
 
     assert left == 2  # the two being collected kept it waiting to its deadline
     assert handled == [0, 1, 2, 3]
