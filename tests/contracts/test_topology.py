@@ -132,6 +132,7 @@ def test_with_prefix_renames_topics_and_services_consistently(topology: Topology
         ({"topics": {"user.signup": {"events": ["x.Nope"]}}}, "no event type"),
         ({"retry_topics": {"retention": "a week"}}, "not a duration"),
         ({"topics": {"user.signup": {"partitions": 0}}}, "greater than or equal to 1"),
+        ({"topics": {"user.signup": {"key": "email"}}}, "keyed by email, but .* by user_id"),
     ],
     ids=[
         "profile",
@@ -142,6 +143,7 @@ def test_with_prefix_renames_topics_and_services_consistently(topology: Topology
         "event",
         "duration",
         "zero",
+        "key",
     ],
 )
 def test_inconsistent_topology_is_refused_with_the_reason(

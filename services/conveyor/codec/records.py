@@ -106,6 +106,8 @@ def _plain(value: Any) -> Any:
         return [item.__dict__ if flat(type(item)) == () else _plain(item) for item in value]
     if kind in _NESTED or isinstance(value, BaseModel):
         return to_record(value)
+    if kind is dict:  # a map of records (or of lists of them)
+        return {key: _plain(item) for key, item in value.items()}
     return value
 
 
@@ -114,7 +116,8 @@ _NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
 
 
 def _nested_fields(model: type[BaseModel]) -> tuple[str, ...]:
-    """Fields whose type mentions a model (`tuple[OrderItem, ...]`, `Item | None`)."""
+    """Fields whose type mentions a model (`tuple[OrderItem, ...]`, `Item | None`,
+    `dict[str, Address]`)."""
     nested = _NESTED.get(model)
     if nested is None:
         nested = _NESTED[model] = tuple(

@@ -59,6 +59,7 @@ class _Settings(_Strict):
 
 class _EventTopic(_Settings):
     events: tuple[str, ...] = ()
+    key: str | None = None  # the field of its events whose value is the Kafka key
 
 
 class _Service(_Strict):
@@ -154,6 +155,8 @@ def _build(declared: _File, source: str) -> Topology:
         )
     topology = Topology(topics=tuple(topics), services=tuple(services))
     _check(topology, source)
+    for name, topic in declared.topics.items():
+        _check_key(name, topic, source)
     return topology
 
 
@@ -204,6 +207,16 @@ def _check(topology: Topology, source: str) -> None:
         if problem:
             raise TopologyFileError(f"{source}: topic {topic.name} {problem}")
         seen.add(topic.name)
+
+
+def _check_key(name: str, topic: _EventTopic, source: str) -> None:
+    """A declared key is the key field of every model the topic carries."""
+    for event in topic.events:
+        model = EVENT_TYPES.get(event)
+        if topic.key is not None and model is not None and topic.key != model.KEY_FIELD:
+            raise TopologyFileError(
+                f"{source}: topic {name} is keyed by {topic.key}, but {event} by {model.KEY_FIELD}"
+            )
 
 
 def _event_problem(topic: TopicSpec) -> str | None:
