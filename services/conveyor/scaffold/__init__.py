@@ -1,0 +1,9 @@
+"""`conveyor init DIR`: a new service repository, ready to run and to test.
+
+The files come from `templates/` (package data), filled in with the service's name; the models
+module is generated from the example schema as `conveyor schemas generate` would write it.
+"""
+
+from conveyor.scaffold.project import Project, ScaffoldError, scaffold
+
+__all__ = ["Project", "ScaffoldError", "scaffold"]
