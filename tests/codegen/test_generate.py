@@ -3,6 +3,7 @@ of each schema, usable with the codec beside hand-written models; bad input name
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -11,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
 from conveyor.codec import DEFAULT_SCHEMA_DIR, AvroCodec, SchemaLoadError, SchemaSet
 from conveyor.codegen import GenerationError, generate_models
+from conveyor.codegen.emit import docstring
 from conveyor.codegen.types import Names, python_type
 from conveyor.events import EVENT_TYPES, UserSignedUp
 from tests.codegen.support import EVERY_TYPE, import_generated
@@ -226,3 +230,11 @@ def test_schemas_check_fails_on_a_stale_module_with_the_command(tmp_path: Path) 
     assert stale.exit_code == 1
     assert f"{out} is stale" in stale.output
     assert f"conveyor schemas generate --schemas {EVERY_TYPE} --out {out}" in stale.output
+
+
+@given(st.text())
+def test_docstrings_hold_any_doc_text(text: str) -> None:
+    """Whatever an Avro doc holds (quotes, backslashes, control characters, long words), its
+    docstring is valid Python whose text is the doc's words."""
+    value = ast.literal_eval(docstring(text, "Fallback.").strip())
+    assert value.split() == (text.split() or ["Fallback."])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import textwrap
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -60,7 +61,10 @@ def _wrap(paragraph: str, first: int, rest: int) -> list[str]:
 
 
 def _escaped(text: str) -> str:
+    """Text safe inside a docstring: backslashes, quotes that would end it, and control
+    characters escaped."""
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    text = "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in text)
     return text[:-1] + '\\"' if text.endswith('"') else text
 
 
