@@ -65,7 +65,9 @@ def test_models_follow_the_newest_schema_version(tmp_path: Path) -> None:
     assert (everything.TOPIC, everything.KEY_FIELD) == ("shop.everything", "shop_id")
     assert everything.AVRO_NAME == "acme.shop.Everything"
     assert "Every Avro type a field can have" in (everything.__doc__ or "")
-    assert everything(**_required(everything)).tags == ["new", "local"]
+    defaults = everything(**_required(everything))
+    assert (defaults.tags, defaults.small) == (["new", "local"], 7)
+    assert defaults.fallback_status is models.Status.None_  # a keyword symbol gets a `_`
     assert models.Status.None_ == "None"
 
 

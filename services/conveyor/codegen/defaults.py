@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from conveyor.codegen.types import Import, Names
+from conveyor.codegen.types import Import, Names, member_name
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _LOCAL_EPOCH: Final = datetime(1970, 1, 1)  # local timestamps carry no zone
@@ -80,7 +80,7 @@ def literal(value: Any) -> str:
 def _named(full_name: str, value: Any, names: Names) -> Default:
     class_name = names.classes[full_name]
     if isinstance(value, str):  # an enum symbol
-        return Default(f"{class_name}.{value}")
+        return Default(f"{class_name}.{member_name(value)}")
     return Default(f"{class_name}.model_validate({literal(value)})", mutable=True)
 
 

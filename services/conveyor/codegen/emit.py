@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keyword
 import textwrap
 import unicodedata
 from collections.abc import Iterable
@@ -10,7 +9,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from conveyor.codegen.defaults import Default, default_of
-from conveyor.codegen.types import Alias, Import, Named, Names, is_optional, python_type
+from conveyor.codegen.types import (
+    Alias,
+    Import,
+    Named,
+    Names,
+    is_optional,
+    member_name,
+    python_type,
+)
 
 # Docstrings are wrapped to the width of black and ruff's default line length, so the module is
 # clean under both the default and this repository's longer lines.
@@ -75,12 +82,10 @@ def enum_class(named: Named, class_name: str) -> Source:
         docstring(named.schema.get("doc"), f"Avro enum `{named.full_name}`."),
         "",
     ]
-    lines.extend(f'{INDENT}{_member(symbol)} = "{symbol}"' for symbol in named.schema["symbols"])
+    lines.extend(
+        f'{INDENT}{member_name(symbol)} = "{symbol}"' for symbol in named.schema["symbols"]
+    )
     return Source("\n".join(lines), frozenset({("enum", "StrEnum")}))
-
-
-def _member(symbol: str) -> str:
-    return f"{symbol}_" if keyword.iskeyword(symbol) else symbol
 
 
 def record_class(

@@ -203,6 +203,11 @@ def _bytes_alias(schema: dict[str, Any], names: Names) -> PyType:
     return PyType(name, frozenset(imports), frozenset({alias}))
 
 
+def member_name(symbol: str) -> str:
+    """The `StrEnum` member of an enum symbol: the symbol, with a `_` after a Python keyword."""
+    return f"{symbol}_" if keyword.iskeyword(symbol) else symbol
+
+
 def is_optional(schema: Any) -> bool:
     """A union with null: the field may be left out of the model (it then holds None)."""
     return isinstance(schema, list) and "null" in schema
