@@ -240,3 +240,24 @@ def test_docstrings_hold_any_doc_text(text: str) -> None:
     docstring is valid Python whose text is the doc's words."""
     value = ast.literal_eval(docstring(text, "Fallback.").strip())
     assert value.split() == (text.split() or ["Fallback."])
+
+
+def test_shared_and_clashing_record_names_each_get_one_class(tmp_path: Path) -> None:
+    """A nested record defined alike in two schemas is one class; two records sharing a short
+    name in different namespaces get their full names as class names."""
+    schemas = _project(tmp_path)
+    path = schemas / "shop" / "AccountOpened.v1.avsc"
+    raw = json.loads(path.read_text())
+    everything = json.loads((schemas / "shop" / "Everything.v2.avsc").read_text())
+    address = next(f for f in everything["fields"] if f["name"] == "address")
+    raw["fields"] += [
+        {**address, "name": "home"},
+        {"name": "point", "type": {"type": "record", "name": "other.Point", "fields": []}},
+    ]
+    path.write_text(json.dumps(raw))
+
+    source = generate_models(schemas, schemas / "topics.yaml")
+    assert source.count("class Address(Record):") == 1
+    assert "class AcmeGeoPoint(Record):" in source
+    assert "class OtherPoint(Record):" in source
+    assert "    location: AcmeGeoPoint | None = None" in source
