@@ -67,6 +67,19 @@ def parked_topic(service: str) -> str:
     return f"{service}.parked"
 
 
+def parked_record_key(topic: str, key: bytes | None) -> bytes:
+    """The key of a `<service>.parked` record: the source topic, a NUL byte, then the event's key,
+    so compaction keeps one record per parked key and a tombstone with it releases the key (the
+    runtime parks under it, `conveyor dlq redrive` releases under it)."""
+    return topic.encode() + b"\x00" + (key or b"")
+
+
+def split_parked_record_key(record_key: bytes) -> tuple[str, bytes]:
+    """(source topic, source key) of a `<service>.parked` record key."""
+    topic, _, key = record_key.partition(b"\x00")
+    return topic.decode(errors="replace"), key
+
+
 def redrive_topic(service: str) -> str:
     """Where an ordered service (no retry tiers) receives its redriven dead letters."""
     return f"{service}.redrive"

@@ -9,7 +9,7 @@ from conveyor.parking import ParkedKey, ParkedKeys, codec
 from conveyor.parking.codec import ParkedRecord
 
 PARKED = ParkedKey("orders", 4, b"A", behind="e-1", parked_at_ms=1_000)
-KEY = codec.record_key("orders", b"A")
+KEY = naming.parked_record_key("orders", b"A")
 
 
 def park(parked: ParkedKey, at_ms: int) -> ParkedRecord:

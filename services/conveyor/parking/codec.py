@@ -1,7 +1,13 @@
 """The records of the compacted `<service>.parked` topic: one per parked key, tombstone on release.
 
-Record key: the source topic, a NUL byte, then the source key, so compaction keeps one record per
-parked key. Value: JSON with the partition and who the key is parked behind.
+Record key: `conveyor.naming.parked_record_key` (the source topic, a NUL byte, then the source
+key), so compaction keeps one record per parked key. Value: JSON with the source partition, who
+the key is parked behind and, since the parking became exact after redeliveries, the source
+`offset` of that event: only the key's events at or after it are parked behind it. A record
+without `offset` (written by an older version) parks every event of the key, as it did then:
+running an event that might come after the parked one would break the key's order, while
+sending an already handled one to the dead letters only costs a redrive that the idempotency
+store absorbs.
 
 A redrive releases a key in two steps: `conveyor dlq redrive` writes a tombstone headed
 `x-redrive-releases` (the key stays parked, releasing, while its redriven events run), and the
@@ -21,26 +27,19 @@ from conveyor.parking.keys import ParkedKey
 PARKED_TOPIC_CONFIG = {"cleanup.policy": "compact"}
 
 
-def record_key(topic: str, key: bytes | None) -> bytes:
-    return topic.encode() + b"\x00" + (key or b"")
-
-
-def split_record_key(record_key: bytes) -> tuple[str, bytes]:
-    """(source topic, source key) of a parked-topic record key."""
-    topic, _, key = record_key.partition(b"\x00")
-    return topic.decode(), key
-
-
 def encode(parked: ParkedKey) -> tuple[bytes, bytes]:
     """(key, value) of the record that parks this key."""
-    value = {
+    value: dict[str, object] = {
         "topic": parked.topic,
         "partition": parked.partition,
         "key": base64.b64encode(parked.key).decode(),
         "behind": parked.behind,
         "parked_at_ms": parked.parked_at_ms,
     }
-    return record_key(parked.topic, parked.key), json.dumps(value, sort_keys=True).encode()
+    if parked.offset is not None:
+        value["offset"] = parked.offset
+    key = naming.parked_record_key(parked.topic, parked.key)
+    return key, json.dumps(value, sort_keys=True).encode()
 
 
 def decode(value: bytes) -> ParkedKey:
@@ -51,6 +50,7 @@ def decode(value: bytes) -> ParkedKey:
         key=base64.b64decode(data["key"]),
         behind=str(data["behind"]),
         parked_at_ms=int(data["parked_at_ms"]),
+        offset=int(data["offset"]) if data.get("offset") is not None else None,
     )
 
 
@@ -98,13 +98,14 @@ def apply(previous: ParkedKey | None, record: ParkedRecord) -> ParkedKey | None:
     partition = record.redrive_partition
     if partition is None:
         return None
-    topic, key = split_record_key(record.key)
+    topic, key = naming.split_parked_record_key(record.key)
     return ParkedKey(
         topic=topic,
         partition=partition,
         key=key,
         behind=previous.behind if previous is not None else "redrive",
         parked_at_ms=previous.parked_at_ms if previous is not None else 0,
+        offset=previous.offset if previous is not None else None,
         releasing=True,
     )
 

@@ -16,7 +16,8 @@ TopicPartition = tuple[str, int]
 
 @dataclass(frozen=True)
 class ParkedKey:
-    """A key parked on `topic`/`partition` behind the event `behind` (its event id).
+    """A key parked on `topic`/`partition` behind the event `behind` (its event id), read at
+    source `offset` there (None: parked by a version that did not record it).
 
     `releasing`: a redrive of its dead letters is under way, so its new events wait (rather than
     follow into the dead letters) until the redriven ones are done. `diverted_through`: the last
@@ -28,8 +29,15 @@ class ParkedKey:
     key: bytes
     behind: str
     parked_at_ms: int
+    offset: int | None = None
     releasing: bool = False
     diverted_through: int = -1
+
+    def parks(self, offset: int) -> bool:
+        """Whether the key's event at source `offset` waits behind this parking. One before the
+        parked event was read before it failed (a redelivery reads it again), so it runs as
+        usual; without a recorded offset every event of the key is held, as the safe side."""
+        return self.offset is None or offset >= self.offset
 
 
 class ParkedKeys:

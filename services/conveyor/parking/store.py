@@ -8,18 +8,16 @@ broker has the record (the runtime completes the parked event's offset only afte
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import replace
 
 import structlog
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from conveyor import naming
 from conveyor.deadletter import logs
 from conveyor.deadletter.writer import RecordWriter, Written
-from conveyor.parking import codec, leaders
+from conveyor.parking import codec, leaders, reading
 from conveyor.parking.codec import ParkedRecord
 from conveyor.parking.errors import ParkedKeysLoadError
 from conveyor.parking.follower import ReleaseFollower
@@ -82,17 +80,17 @@ class ParkedKeyStore:
         """Unpark a key at once (an operator's decision): a tombstone compacts it away."""
         self.keys.remove(topic, partition, key or b"")
         log.info(logs.KEY_RELEASED, service=self.service, topic=topic, partition=partition)
-        return self._writer.write(self.topic, codec.record_key(topic, key), None)
+        return self._writer.write(self.topic, naming.parked_record_key(topic, key), None)
 
     def redriven(self, topic: str, key: bytes | None, through: int) -> Future[Written]:
         """A redriven key's last event is done: the tombstone that releases it wherever it is
         parked (`on_tombstone`, on the instance owning its source partition)."""
-        record_key = codec.record_key(topic, key)
+        record_key = naming.parked_record_key(topic, key)
         return self._writer.write(self.topic, record_key, None, codec.release_headers(through))
 
     def on_tombstone(self, record: ParkedRecord) -> None:
         """Apply a tombstone written while the service runs to the keys it parked before."""
-        topic, key = codec.split_record_key(record.key)
+        topic, key = naming.split_parked_record_key(record.key)
         for parked in self.keys.find(topic, key):
             if record.timestamp_ms < parked.parked_at_ms:
                 continue  # about an earlier parking of this key
@@ -116,32 +114,13 @@ class ParkedKeyStore:
         self.park(replace(parked, releasing=False, parked_at_ms=now_ms))
 
     def _read_all(self, timeout: float) -> list[ParkedRecord]:
-        consumer = Consumer(
-            {
-                "bootstrap.servers": self._bootstrap,
-                "group.id": f"{self.service}.parked-loader.{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-            }
-        )
+        consumer = reading.loader(self._bootstrap, f"{self.service}.parked-loader")
         try:
             marks = leaders.watermarks(consumer, self.topic, timeout)
-            todo = {partition for partition, (low, high) in marks.items() if high > low}
-            if not todo:
-                return []
-            consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in todo])
-            records: list[ParkedRecord] = []
-            while todo:
-                message = consumer.poll(timeout)
-                if message is None:
-                    raise ParkedKeysLoadError(f"reading {self.topic} took longer than {timeout}s")
-                error = message.error()
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        todo.discard(message.partition())
-                        continue
-                    raise ParkedKeysLoadError(f"reading {self.topic}: {error}")
-                records.append(ParkedRecord.of(message))
-            return records
+            ranges = {p: (low, high) for p, (low, high) in marks.items()}
+            messages = reading.read_ranges(
+                consumer, self.topic, ranges, timeout, ParkedKeysLoadError
+            )
+            return [ParkedRecord.of(message) for message in messages]
         finally:
             consumer.close()

@@ -126,7 +126,7 @@ class PolicyFailures:
         self._count_dead_letter(decision.reason.replace(" ", "_"))
         written: list[Future[Written]] = [self._sink.dead_letter(record, details)]
         if ordered:
-            topic, partition = self._park_at(failure.meta)
+            topic, partition, offset = self._park_at(failure.meta)
             parked = ParkedKey(
                 topic,
                 partition,
@@ -134,6 +134,7 @@ class PolicyFailures:
                 behind=failure.meta.event_id
                 or f"{record.topic}:{record.partition}:{record.offset}",
                 parked_at_ms=now_ms,
+                offset=offset,
             )
             written.append(self._parking.park(parked))
             self._metrics.parked_keys.set(len(self._parking.keys))
@@ -148,7 +149,7 @@ class PolicyFailures:
         parked = self._parking.keys.get(
             item.partition.topic, item.partition.partition, item.raw_key
         )
-        if parked is None:
+        if parked is None or not parked.parks(item.meta.offset):
             return None
         self._parking.keys.note_diverted(parked, item.meta.offset)
         now_ms = round(self._clock() * 1000)
@@ -159,9 +160,9 @@ class PolicyFailures:
         self._metrics.dead_lettered.labels(self._service, "parked_behind").inc()
         return confirmed(self._sink.dead_letter(record, details, parked_behind=parked.behind))
 
-    def _park_at(self, meta: EventMeta) -> tuple[str, int]:
+    def _park_at(self, meta: EventMeta) -> tuple[str, int, int]:
         if self._redrive is None:
-            return meta.topic, meta.partition
+            return meta.topic, meta.partition, meta.offset
         return self._redrive.park_at(meta)
 
     def succeeded(self, count: int) -> None:

@@ -86,7 +86,8 @@ class RedriveOrder:
                 self._parking.keys.set_releasing(parked, True)
             return 0.0
         parked = self._parking.keys.get(item.partition.topic, item.partition.partition, _key(item))
-        return HOLD_RECHECK if parked is not None and parked.releasing else 0.0
+        held = parked is not None and parked.releasing and parked.parks(item.offset)
+        return HOLD_RECHECK if held else 0.0
 
     def parked_origin(self, item: WorkItem) -> ParkedKey | None:
         """The parked entry of a redriven event's key on its source partition, if any."""
@@ -122,12 +123,13 @@ class RedriveOrder:
             return None
         return self._parking.redriven(origin.topic, _key(item), origin.offset)
 
-    def park_at(self, item_meta: EventMeta) -> tuple[str, int]:
-        """Where a failed event parks its key: a redriven one on its source partition."""
+    def park_at(self, item_meta: EventMeta) -> tuple[str, int, int]:
+        """Where a failed event parks its key (topic, partition, offset): a redriven one at its
+        place on its source partition."""
         origin = Origin.of(item_meta) if item_meta.topic == self.topic else None
         if origin is None:
-            return item_meta.topic, item_meta.partition
-        return origin.topic, origin.partition
+            return item_meta.topic, item_meta.partition, item_meta.offset
+        return origin.topic, origin.partition, origin.offset
 
 
 def _runs_despite(item: WorkItem, parked: ParkedKey) -> bool:
