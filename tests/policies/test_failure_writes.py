@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -146,7 +148,8 @@ def test_a_failed_event_is_a_warning_and_one_following_its_parked_key_is_info(
 
     with capture_logs() as logs:
         sink.dead_letter(original, failure).result(timeout=15)
-        sink.dead_letter(original, failure, parked_behind="e-1").result(timeout=15)
+        follower = dataclasses.replace(original, offset=original.offset + 1)
+        sink.dead_letter(follower, failure, parked_behind="e-1").result(timeout=15)
 
     levels = [
         (entry["log_level"], entry["parked_behind"])

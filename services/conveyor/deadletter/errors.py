@@ -13,3 +13,8 @@ class FailureWriteError(ConveyorError):
         super().__init__(f"could not write to {topic}: {reason}")
         self.topic = topic
         self.reason = reason
+
+
+class DeadLettersLoadError(ConveyorError):
+    """The service's recent dead letters could not be read back; until a later assignment
+    reads them, a redelivered event may be dead-lettered a second time."""

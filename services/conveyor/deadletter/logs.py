@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Final
 
 EVENT_DEAD_LETTERED: Final = "event.dead_lettered"
+# A redelivered event whose dead letter is written already: not written again.
+EVENT_ALREADY_DEAD_LETTERED: Final = "event.already_dead_lettered"
+DEAD_LETTERS_LOADED: Final = "dead_letters.loaded"
+DEAD_LETTERS_LOAD_FAILED: Final = "dead_letters.load_failed"
 EVENT_RETRY_SCHEDULED: Final = "event.retry_scheduled"
 EVENT_ALREADY_PROCESSED: Final = "event.already_processed"
 FAILURE_WRITE_FAILED: Final = "failure_write.failed"
@@ -20,6 +24,9 @@ SIDE_TOPICS_MISSING: Final = "policies.topics_missing"
 CATALOGUE: Final = frozenset(
     {
         EVENT_DEAD_LETTERED,
+        EVENT_ALREADY_DEAD_LETTERED,
+        DEAD_LETTERS_LOADED,
+        DEAD_LETTERS_LOAD_FAILED,
         EVENT_RETRY_SCHEDULED,
         EVENT_ALREADY_PROCESSED,
         FAILURE_WRITE_FAILED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 
 import structlog
@@ -9,6 +10,7 @@ import structlog
 from conveyor import naming
 from conveyor.deadletter import logs
 from conveyor.deadletter.headers import failure_headers
+from conveyor.deadletter.once import LetterId, WrittenLetters
 from conveyor.deadletter.record import Failure, SourceRecord
 from conveyor.deadletter.writer import RecordWriter, Written
 
@@ -18,16 +20,29 @@ log = structlog.get_logger(__name__)
 class FailureSink:
     """One per service: `<service>.dlq` and `<service>.retry.<n>`, written for consumer `group`."""
 
-    def __init__(self, writer: RecordWriter, service: str, group: str | None = None) -> None:
+    def __init__(
+        self,
+        writer: RecordWriter,
+        service: str,
+        group: str | None = None,
+        written: WrittenLetters | None = None,
+    ) -> None:
         self._writer = writer
         self.service = service
         self.group = group or service
         self.dead_letter_topic = naming.dead_letter_topic(service)
+        self.written = written if written is not None else WrittenLetters()
 
     def dead_letter(
         self, record: SourceRecord, failure: Failure, *, parked_behind: str | None = None
     ) -> Future[Written]:
-        """Write the event to `<service>.dlq`, its original key, value and headers kept."""
+        """Write the event to `<service>.dlq`, its original key, value and headers kept; once
+        per event: a redelivered one gets the first write back (`conveyor.deadletter.once`)."""
+        letter = LetterId.of_record(record)
+        earlier = self.written.find(letter)
+        if earlier is not None:
+            log.info(logs.EVENT_ALREADY_DEAD_LETTERED, **self._log_fields(record, failure))
+            return earlier
         headers = failure_headers(record, failure, self.group, parked_behind=parked_behind)
         # An event that failed is a warning; one that only follows its parked key there (it was
         # never tried, to keep the key's order) is routine: a parked key sends every later one.
@@ -37,7 +52,9 @@ class FailureSink:
             error_type=failure.error_type,
             parked_behind=parked_behind,
         )
-        return self._writer.write(self.dead_letter_topic, record.key, record.value, headers)
+        write = self._writer.write(self.dead_letter_topic, record.key, record.value, headers)
+        self.written.writing(letter, write, round(time.time() * 1000))
+        return write
 
     def retry_later(
         self, record: SourceRecord, failure: Failure, topic: str, due_at_ms: int

@@ -18,10 +18,13 @@ from conveyor import naming
 from conveyor.deadletter import FailureSink, RecordWriter, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.errors import FailureWriteError
+from conveyor.deadletter.once import WrittenLetters
+from conveyor.errors import ConveyorError
 from conveyor.parking import ParkedKeyStore
 from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
 from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
+from conveyor.policies.letters import read_recent
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.policies.redrive import RedriveOrder
 from conveyor.policies.settings import PolicySettings
@@ -68,6 +71,8 @@ class Policies:
         self._expiry: MarkExpiry | None = None
         self._ordered = False
         self.breaker = DeadLetterBreaker(self._settings.breaker)
+        self.dead_letters = WrittenLetters()
+        self._missing: frozenset[str] = frozenset()
 
     @property
     def failures(self) -> FailureHandler | None:
@@ -78,7 +83,7 @@ class Policies:
         self.health = health
         self.metrics = PolicyMetrics(metrics)
         self._writer = RecordWriter(self._bootstrap)
-        sink = FailureSink(self._writer, service.name, self._settings.group)
+        sink = FailureSink(self._writer, service.name, self._settings.group, self.dead_letters)
         self.parking = ParkedKeyStore(service.name, self._bootstrap, self._writer)
 
         def open_breaker(reason: str) -> None:
@@ -118,6 +123,7 @@ class Policies:
         self._expiry = MarkExpiry(list(stores.values()))
         self._expiry.start()
         missing = self._warn_of_missing_topics(service)
+        self._missing = frozenset(missing)
         return sorted(tiers - set(missing))
 
     def admit(self, item: WorkItem, now: float) -> float:
@@ -140,6 +146,8 @@ class Policies:
         return wait
 
     def on_assigned(self, partitions: list[PartitionState]) -> None:
+        if partitions:
+            self._load_dead_letters()
         if not self._ordered:
             return  # only ordered handlers park keys
         sources = [
@@ -150,6 +158,22 @@ class Policies:
         if sources:
             self.parking.load(sources)
             self.metrics.parked_keys.set(len(self.parking.keys))
+
+    def _load_dead_letters(self, timeout: float = 30.0) -> None:
+        """The recent dead letters, so redelivered events of the new partitions are not
+        dead-lettered again. Without them the service still runs correctly (a duplicate dead
+        letter at worst), so a failed read is logged rather than stopping it."""
+        topic = naming.dead_letter_topic(self._service)
+        if topic in self._missing:
+            return  # said at start; nothing was dead-lettered there
+        since_ms = max(0, round((time.time() - self._settings.dead_letter_lookback_s) * 1000))
+        try:
+            letters = read_recent(self._bootstrap, topic, since_ms, timeout)
+        except ConveyorError as error:
+            log.warning(logs.DEAD_LETTERS_LOAD_FAILED, service=self._service, error=str(error))
+            return
+        self.dead_letters.loaded(letters, since_ms)
+        log.info(logs.DEAD_LETTERS_LOADED, service=self._service, dead_letters=len(letters))
 
     def on_revoked(self, partitions: list[PartitionState]) -> None:
         self.parking.forget((p.topic, p.partition) for p in partitions)

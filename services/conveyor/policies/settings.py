@@ -5,7 +5,9 @@ first exponential delay), `CONVEYOR_RETRY_MAX_BACKOFF_S` (300), `CONVEYOR_RETRY_
 `CONVEYOR_BREAKER_MAX_SHARE` (0.5), `CONVEYOR_BREAKER_WINDOW_S` (60, the seconds of outcomes
 the dead-letter breaker judges), `CONVEYOR_BREAKER_MIN_OUTCOMES` (50, outcomes in that window
 before the share is judged), `CONVEYOR_BREAKER_MAX_CONSECUTIVE` (50, dead letters in a row that
-open it when no event succeeded within the window). A handler's own `HandlerPolicy.retry` wins
+open it when no event succeeded within the window), `CONVEYOR_DEAD_LETTER_LOOKBACK_S` (86400:
+the recent dead letters read back at each assignment, so a redelivered event is not dead-lettered
+twice; longer than any event stays uncommitted). A handler's own `HandlerPolicy.retry` wins
 over the default.
 
 `CONVEYOR_BREAKER_WINDOW` (a count of outcomes) is still read: the window is now a time span, so
@@ -30,6 +32,7 @@ class PolicySettings:
     default_retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
     group: str | None = None  # the consumer group written into x-consumer-group (the service)
+    dead_letter_lookback_s: float = 86_400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PolicySettings:
@@ -51,6 +54,7 @@ class PolicySettings:
                     env.get("CONVEYOR_BREAKER_MIN_OUTCOMES") or min(50, legacy_window)
                 ),
             )
+            lookback = float(env.get("CONVEYOR_DEAD_LETTER_LOOKBACK_S") or 86_400.0)
         except ValueError as error:
             raise PolicyConfigError(f"invalid failure-policy setting: {error}") from error
-        return cls(default_retry=retry, breaker=breaker)
+        return cls(default_retry=retry, breaker=breaker, dead_letter_lookback_s=lookback)

@@ -1,0 +1,48 @@
+"""The service's recent dead letters, read back when partitions are assigned, so an event that a
+redelivery brings again is not dead-lettered twice (`conveyor.deadletter.once`).
+
+Only the records written since `since_ms` are read (the broker finds where they start by time),
+so a load costs the dead letters of that window, never the whole topic, and the dead-letter
+breaker bounds how many a window can hold. A redelivered event was read before the previous owner
+stopped, so its dead letter is in the window as long as the window is longer than any event's
+stay between its first read and its commit (retries in place and slow events included).
+"""
+
+from __future__ import annotations
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from conveyor.deadletter.errors import DeadLettersLoadError
+from conveyor.deadletter.once import LetterId
+from conveyor.deadletter.writer import Written
+from conveyor.parking import leaders, reading
+from conveyor.records import message_headers
+
+Letter = tuple[LetterId, Written, int]  # the id, where it is, when it was written (epoch ms)
+
+
+def read_recent(bootstrap_servers: str, topic: str, since_ms: int, timeout: float) -> list[Letter]:
+    """The dead letters of `topic` written since `since_ms`."""
+    consumer = reading.loader(bootstrap_servers, f"{topic}-loader")
+    try:
+        marks = leaders.watermarks(consumer, topic, timeout)
+        wanted = [TopicPartition(topic, partition, since_ms) for partition in sorted(marks)]
+        ranges: dict[int, tuple[int, int]] = {}
+        for tp in consumer.offsets_for_times(wanted, timeout=timeout):
+            if tp.error is not None:
+                raise DeadLettersLoadError(f"finding {topic}'s recent records: {tp.error}")
+            low, high = marks[tp.partition]
+            # -1: nothing written since then on this partition
+            ranges[tp.partition] = (max(tp.offset, low) if tp.offset >= 0 else high, high)
+        messages = reading.read_ranges(consumer, topic, ranges, timeout, DeadLettersLoadError)
+    except KafkaException as error:
+        raise DeadLettersLoadError(f"reading {topic}: {error.args[0]}") from error
+    finally:
+        consumer.close()
+    letters = []
+    for message in messages:
+        letter = LetterId.of_headers(message_headers(message))
+        if letter is not None:
+            where = Written(message.topic(), message.partition(), message.offset())
+            letters.append((letter, where, message.timestamp()[1]))
+    return letters
