@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, TopicPartition
 
 from conveyor import naming
 from conveyor.deadletter import SourceRecord
@@ -97,3 +97,14 @@ def fast_policy_settings(topic: str) -> ServiceSettings:
         max_in_flight=8,
         topic_map={Ping.TOPIC: topic},
     )
+
+
+def rewind_group(bootstrap: str, group: str, topic: str, partitions: int = 1) -> None:
+    """Commit offset 0 for `group` on every partition of `topic` (the group must have no live
+    member): the next run re-reads work already done, as after a lost commit."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        offsets = [TopicPartition(topic, p, 0) for p in range(partitions)]
+        consumer.commit(offsets=offsets, asynchronous=False)
+    finally:
+        consumer.close()
