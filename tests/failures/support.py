@@ -8,16 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conveyor import naming
 from conveyor.deadletter import SourceRecord
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies
-from conveyor.runtime import Service, ServiceSettings, run_service
+from conveyor.retry import RetryPolicy
+from conveyor.runtime import Context, HandlerPolicy, Service, ServiceSettings, run_service
 from conveyor.settings import Settings
 from tests.conftest import create_topic
-from tests.runtime.support import Ping, PingCodec
+from tests.runtime.support import Ping, PingCodec, produce_pings
 
 
 def create_side_topics(
@@ -108,3 +109,24 @@ def rewind_group(bootstrap: str, group: str, topic: str, partitions: int = 1) ->
         consumer.commit(offsets=offsets, asynchronous=False)
     finally:
         consumer.close()
+
+
+POISON = b"\xff\xfe not avro"
+
+
+def poison_then_ping(bootstrap: str, topic: str, handled: list[int]) -> Service:
+    """A service (its side topics created) whose handler records the seqs of the pings it
+    handles, and on `topic` poison bytes typed as a Ping, then one ping."""
+    service = Service(f"s-{topic}")
+    create_side_topics(bootstrap, service.name)
+
+    @service.handler(Ping, policy=HandlerPolicy(retry=RetryPolicy(attempts=5)))
+    def handle(event: Ping, ctx: Context) -> None:
+        handled.append(event.seq)
+
+    producer = Producer({"bootstrap.servers": bootstrap})
+    typed: dict[str, str | bytes | None] = {naming.EVENT_TYPE: Ping.AVRO_NAME.encode()}
+    producer.produce(topic, POISON, b"k", headers=typed)
+    assert producer.flush(10) == 0
+    produce_pings(bootstrap, topic, ["k"], per_key=1)
+    return service

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-from confluent_kafka import Producer
 
 from conveyor import naming
 from conveyor.deadletter import RecordWriter
@@ -16,7 +15,13 @@ from conveyor.policies import Policies
 from conveyor.retry import Backoff, PermanentError, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
 from tests.conftest import TopicFactory
-from tests.failures.support import create_side_topics, read_all, running_with
+from tests.failures.support import (
+    POISON,
+    create_side_topics,
+    poison_then_ping,
+    read_all,
+    running_with,
+)
 from tests.runtime.support import Ping, committed_offsets, fast_settings, produce_pings, wait_until
 
 pytestmark = pytest.mark.kafka
@@ -127,20 +132,8 @@ def test_poison_bytes_are_dead_lettered_at_once_and_the_next_event_is_handled(
 ) -> None:
     """Bytes no codec can read go to the dead letters untouched, without retries."""
     topic = new_topic(partitions=1)
-    service = Service(f"s-{topic}")
-    create_side_topics(kafka_bootstrap, service.name)
     handled: list[int] = []
-
-    @service.handler(Ping, policy=HandlerPolicy(retry=RetryPolicy(attempts=5)))
-    def handle(event: Ping, ctx: Context) -> None:
-        handled.append(event.seq)
-
-    producer = Producer({"bootstrap.servers": kafka_bootstrap})
-    producer.produce(
-        topic, b"\xff\xfe not avro", b"k", headers=[(naming.EVENT_TYPE, Ping.AVRO_NAME.encode())]
-    )
-    producer.flush(10)
-    produce_pings(kafka_bootstrap, topic, ["k"], per_key=1)
+    service = poison_then_ping(kafka_bootstrap, topic, handled)
     with running_with(
         service,
         kafka_bootstrap,
@@ -154,7 +147,7 @@ def test_poison_bytes_are_dead_lettered_at_once_and_the_next_event_is_handled(
     assert handled == [0]
     [dead] = read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 1)
     headers = dict(dead.headers)
-    assert dead.value == b"\xff\xfe not avro"
+    assert dead.value == POISON
     assert headers[naming.ATTEMPTS] == b"1"
     assert headers[naming.ORIGINAL_OFFSET] == b"0"
     assert headers[naming.ERROR_MESSAGE]

@@ -19,7 +19,14 @@ from conveyor.policies import Policies
 from conveyor.retry import Backoff, PermanentError, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings
 from tests.conftest import TopicFactory
-from tests.failures.support import create_side_topics, read_all, rewind_group, running_with
+from tests.failures.support import (
+    POISON,
+    create_side_topics,
+    poison_then_ping,
+    read_all,
+    rewind_group,
+    running_with,
+)
 from tests.runtime.support import (
     Ping,
     PingCodec,
@@ -82,7 +89,7 @@ def _produce_a(bootstrap: str, topic: str, seq: int) -> None:
     assert producer.flush(10) == 0
 
 
-def _dead_seqs(records: list[SourceRecord]) -> list[int]:
+def _original_offsets(records: list[SourceRecord]) -> list[int]:
     return [int(dict(r.headers)[naming.ORIGINAL_OFFSET]) for r in records]
 
 
@@ -98,7 +105,7 @@ def test_a_redelivery_below_a_parked_event_handles_the_earlier_events_and_adds_n
     create_side_topics(kafka_bootstrap, name)
     dlq = naming.dead_letter_topic(name)
     settings = payments.park_then_reread(kafka_bootstrap, topic)
-    assert _dead_seqs(read_all(kafka_bootstrap, dlq, 3)) == [3, 4, 5]
+    assert _original_offsets(read_all(kafka_bootstrap, dlq, 3)) == [3, 4, 5]
 
     with running_with(payments.service, kafka_bootstrap, settings, Policies(kafka_bootstrap)):
         produce_pings(kafka_bootstrap, topic, ["A"], per_key=1)
@@ -108,7 +115,7 @@ def test_a_redelivery_below_a_parked_event_handles_the_earlier_events_and_adds_n
         )
     assert payments.handled == []
     dead = read_all(kafka_bootstrap, dlq, 4)
-    assert _dead_seqs(dead) == [3, 4, 5, 6], "A's dead letters: once each, in A's order"
+    assert _original_offsets(dead) == [3, 4, 5, 6], "A's dead letters: once each, in A's order"
     behind = [dict(letter.headers).get(naming.PARKED_BEHIND) for letter in dead]
     assert behind[0] is None
     assert behind[1] is not None
@@ -138,7 +145,11 @@ def test_a_redrive_after_a_redelivery_runs_the_parked_events_once_in_order(
     assert len(plan.letters) == 3
     assert payments.handled == [3, 4, 5, 6]
     assert payments.topics == [naming.redrive_topic(name)] * 3 + [topic]
-    assert _dead_seqs(read_all(kafka_bootstrap, naming.dead_letter_topic(name), 3)) == [3, 4, 5]
+    assert _original_offsets(read_all(kafka_bootstrap, naming.dead_letter_topic(name), 3)) == [
+        3,
+        4,
+        5,
+    ]
 
 
 def test_a_redelivered_poison_event_is_dead_lettered_once(
@@ -147,19 +158,8 @@ def test_a_redelivered_poison_event_is_dead_lettered_once(
     """Undecodable bytes are dead-lettered; read again after a rewind (a new run, with nothing
     of the first in memory), they are not written to the dead letters a second time."""
     topic = new_topic(partitions=1)
-    service = Service(f"s-{topic}")
-    create_side_topics(kafka_bootstrap, service.name)
     handled: list[int] = []
-
-    @service.handler(Ping, policy=HandlerPolicy(retry=RetryPolicy(attempts=2)))
-    def handle(event: Ping, ctx: Context) -> None:
-        handled.append(event.seq)
-
-    producer = Producer({"bootstrap.servers": kafka_bootstrap})
-    poison_type = [(naming.EVENT_TYPE, Ping.AVRO_NAME.encode())]
-    producer.produce(topic, b"\xff not avro", b"k", headers=poison_type)
-    assert producer.flush(10) == 0
-    produce_pings(kafka_bootstrap, topic, ["k"], per_key=1)
+    service = poison_then_ping(kafka_bootstrap, topic, handled)
     settings = fast_settings(topic_map={Ping.TOPIC: topic})
     for run in (1, 2):
         if run == 2:
@@ -171,4 +171,4 @@ def test_a_redelivered_poison_event_is_dead_lettered_once(
             )
     assert handled == [0, 0], "the good event is redelivered and handled again"
     [dead] = read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 1)
-    assert dead.value == b"\xff not avro"
+    assert dead.value == POISON
