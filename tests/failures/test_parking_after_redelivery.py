@@ -89,6 +89,16 @@ def _produce_a(bootstrap: str, topic: str, seq: int) -> None:
     assert producer.flush(10) == 0
 
 
+def _dead_lettered(policies: Policies, reason: str) -> float:
+    """`conveyor_events_dead_lettered_total` of this run, for `reason`."""
+    [family] = policies.metrics.dead_lettered.collect()
+    return sum(
+        sample.value
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels["reason"] == reason
+    )
+
+
 def _original_offsets(records: list[SourceRecord]) -> list[int]:
     return [int(dict(r.headers)[naming.ORIGINAL_OFFSET]) for r in records]
 
@@ -161,14 +171,18 @@ def test_a_redelivered_poison_event_is_dead_lettered_once(
     handled: list[int] = []
     service = poison_then_ping(kafka_bootstrap, topic, handled)
     settings = fast_settings(topic_map={Ping.TOPIC: topic})
+    counted = []
     for run in (1, 2):
         if run == 2:
             rewind_group(kafka_bootstrap, service.name, topic)
-        with running_with(service, kafka_bootstrap, settings, Policies(kafka_bootstrap)):
+        policies = Policies(kafka_bootstrap)
+        with running_with(service, kafka_bootstrap, settings, policies):
             wait_until(
                 lambda: committed_offsets(kafka_bootstrap, service.name, topic, 1) == {0: 2},
                 what="both offsets committed",
             )
+        counted.append(_dead_lettered(policies, "poison"))
     assert handled == [0, 0], "the good event is redelivered and handled again"
+    assert counted == [1, 0], "the redelivery is not counted (nor judged by the breaker) again"
     [dead] = read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 1)
     assert dead.value == POISON

@@ -16,6 +16,7 @@ from conveyor.ops.deadletters import DeadLetter
 from conveyor.ops.records import Record
 from conveyor.parking import ParkedKey, codec
 from conveyor.parking.codec import ParkedRecord
+from conveyor.policies.settings import PolicySettings
 
 PARKED = ParkedKey("orders", 4, b"A", behind="e-14", parked_at_ms=1_000, offset=140)
 FAILURE = Failure("ValueError", "bad", attempts=3, failed_at_ms=5)
@@ -107,3 +108,10 @@ def test_a_load_adds_the_letters_read_back_and_drops_those_older_than_its_window
     assert found is not None
     assert found.result(0) == Written("s.dlq", 0, 5)
     assert len(letters) == 1
+
+
+def test_the_dead_letter_lookback_is_read_from_the_environment() -> None:
+    """How far back a service reads its dead letters at an assignment is the operator's."""
+    assert PolicySettings().dead_letter_lookback_s == 86_400
+    env = {"CONVEYOR_DEAD_LETTER_LOOKBACK_S": "600"}
+    assert PolicySettings.from_env(env).dead_letter_lookback_s == 600

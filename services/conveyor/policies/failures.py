@@ -22,6 +22,7 @@ import structlog
 
 from conveyor.deadletter import Failure, FailureSink, SourceRecord, attempts_so_far, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
+from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
@@ -101,7 +102,7 @@ class PolicyFailures:
         now_ms = round(self._clock() * 1000)
         record = source_record(failure.meta, failure.raw_value)
         if failure.undecodable:
-            self._count_dead_letter("poison")
+            self._count_dead_letter("poison", record)
             return confirmed(self._sink.poison(record, failure.error, now_ms))
         retry = self.retry_policy(failure.policy)
         if failure.batch_size > 1:
@@ -123,7 +124,7 @@ class PolicyFailures:
             destination = plan_unordered(self._service, attempt, decision, now_ms)
             due = destination.due_at_ms or now_ms
             return confirmed(self._sink.retry_later(record, details, destination.topic, due))
-        self._count_dead_letter(decision.reason.replace(" ", "_"))
+        self._count_dead_letter(decision.reason.replace(" ", "_"), record)
         written: list[Future[Written]] = [self._sink.dead_letter(record, details)]
         if ordered:
             topic, partition, offset = self._park_at(failure.meta)
@@ -157,7 +158,8 @@ class PolicyFailures:
         details = Failure.from_exception(
             KeyParkedError(f"key parked behind {parked.behind}"), attempts=0, failed_at_ms=now_ms
         )
-        self._metrics.dead_lettered.labels(self._service, "parked_behind").inc()
+        if not self._written_before(record):
+            self._metrics.dead_lettered.labels(self._service, "parked_behind").inc()
         return confirmed(self._sink.dead_letter(record, details, parked_behind=parked.behind))
 
     def _park_at(self, meta: EventMeta) -> tuple[str, int, int]:
@@ -169,7 +171,14 @@ class PolicyFailures:
         for _ in range(count):
             self._breaker.record(dead_lettered=False)
 
-    def _count_dead_letter(self, reason: str) -> None:
+    def _written_before(self, record: SourceRecord) -> bool:
+        """Whether `record`'s dead letter was written before (this is a redelivery of it): it
+        was counted, and judged by the breaker, then."""
+        return self._sink.written.find(LetterId.of_record(record)) is not None
+
+    def _count_dead_letter(self, reason: str, record: SourceRecord) -> None:
+        if self._written_before(record):
+            return
         self._metrics.dead_lettered.labels(self._service, reason).inc()
         if self._breaker.record(dead_lettered=True):
             self._metrics.breaker_open.set(1)
