@@ -7,7 +7,7 @@ to the same fate again; finding it here, the sink returns the first write instea
 redriven event that fails again has a higher redrive count, so it is a new dead letter.
 
 The entries come from the dead-letter topic's recent records, read when partitions are assigned
-(`conveyor.deadletter.readback`), and from this process's own writes; entries older than the
+(`conveyor.policies.letters`), and from this process's own writes; entries older than the
 window that load reads are dropped at each load, so the memory held stays that window's.
 """
 

@@ -2,12 +2,11 @@
 
 Record key: `conveyor.naming.parked_record_key` (the source topic, a NUL byte, then the source
 key), so compaction keeps one record per parked key. Value: JSON with the source partition, who
-the key is parked behind and, since the parking became exact after redeliveries, the source
-`offset` of that event: only the key's events at or after it are parked behind it. A record
-without `offset` (written by an older version) parks every event of the key, as it did then:
-running an event that might come after the parked one would break the key's order, while
-sending an already handled one to the dead letters only costs a redrive that the idempotency
-store absorbs.
+the key is parked behind and the source `offset` of that event: only the key's events at or
+after it are parked behind it, so a redelivery of earlier ones runs them as usual. A record
+without `offset` (written by an older version) parks every event of the key: running an event
+that might come after the parked one would break the key's order, while sending an already
+handled one to the dead letters only costs a redrive that the idempotency store absorbs.
 
 A redrive releases a key in two steps: `conveyor dlq redrive` writes a tombstone headed
 `x-redrive-releases` (the key stays parked, releasing, while its redriven events run), and the

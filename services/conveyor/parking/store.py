@@ -117,9 +117,8 @@ class ParkedKeyStore:
         consumer = reading.loader(self._bootstrap, f"{self.service}.parked-loader")
         try:
             marks = leaders.watermarks(consumer, self.topic, timeout)
-            ranges = {p: (low, high) for p, (low, high) in marks.items()}
             messages = reading.read_ranges(
-                consumer, self.topic, ranges, timeout, ParkedKeysLoadError
+                consumer, self.topic, marks, timeout, ParkedKeysLoadError
             )
             return [ParkedRecord.of(message) for message in messages]
         finally:
