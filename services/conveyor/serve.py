@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from conveyor.codec import default_codec
 from conveyor.policies import Policies, PolicySettings
@@ -16,5 +17,6 @@ def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
     """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`); returns the exit code."""
     service_settings = ServiceSettings.from_env(env)
     configure_json_logs(service_settings.log_level)
-    policies = Policies(settings.bootstrap_servers, PolicySettings(group=service.name))
+    policy_settings = replace(PolicySettings.from_env(env), group=service.name)
+    policies = Policies(settings.bootstrap_servers, policy_settings)
     return run_service(service, settings, service_settings, default_codec(), extension=policies)
