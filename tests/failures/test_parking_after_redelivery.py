@@ -4,7 +4,12 @@ parked run again as usual, and none of the key's dead letters is written a secon
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
@@ -38,6 +43,7 @@ from tests.runtime.support import (
 
 pytestmark = pytest.mark.kafka
 
+REPO = Path(__file__).resolve().parents[2]
 FAILS_AT = 3  # key A's event with this seq fails for good and parks A
 EVENTS = 6  # of key A, seq 0..5
 
@@ -186,3 +192,53 @@ def test_a_redelivered_poison_event_is_dead_lettered_once(
     assert counted == [1, 0], "the redelivery is not counted (nor judged by the breaker) again"
     [dead] = read_all(kafka_bootstrap, naming.dead_letter_topic(service.name), 1)
     assert dead.value == POISON
+
+
+def _start_worker(bootstrap: str, topic: str, log: Path, mode: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.failures.parking_worker", bootstrap, topic, str(log), mode],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _lines(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def test_a_process_killed_while_a_slow_event_held_the_commit_parks_exactly_after_restart(
+    kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """The issue's case with the defaults: B's first event is slow and holds the partition's
+    commit position while A handles 0..2, parks at 3 and sends 4..5 after it; the process is
+    SIGKILLed. The restarted one reads again from B's event: A's 0..2 are handled again, and A's
+    dead letters stay 3, 4, 5, once each."""
+    topic = new_topic(partitions=1)
+    name = f"pay-{topic}"
+    create_side_topics(kafka_bootstrap, name)
+    produce_pings(kafka_bootstrap, topic, ["B"], per_key=1)  # offset 0
+    produce_pings(kafka_bootstrap, topic, ["A"], per_key=EVENTS)  # offsets 1..6
+    dlq = naming.dead_letter_topic(name)
+    log = tmp_path / "handled.log"
+    slow = _start_worker(kafka_bootstrap, topic, log, "slow")
+    try:
+        wait_until(lambda: _lines(log) == ["A0", "A1", "A2"], what="A's events before 3")
+        wait_until(lambda: len(read_all(kafka_bootstrap, dlq, 3, timeout=1)) == 3, what="A parked")
+        assert committed_offsets(kafka_bootstrap, name, topic, 1)[0] <= 0, "B holds the commit"
+    finally:
+        slow.send_signal(signal.SIGKILL)
+        slow.wait(30)
+    fast = _start_worker(kafka_bootstrap, topic, log, "fast")
+    try:
+        wait_until(
+            lambda: committed_offsets(kafka_bootstrap, name, topic, 1) == {0: EVENTS + 1},
+            timeout=45,
+            what="the restarted process to commit everything",
+        )
+    finally:
+        fast.send_signal(signal.SIGKILL)
+        fast.wait(30)
+    assert sorted(_lines(log)) == ["A0", "A0", "A1", "A1", "A2", "A2", "B0"]
+    assert _original_offsets(read_all(kafka_bootstrap, dlq, 3)) == [4, 5, 6]
