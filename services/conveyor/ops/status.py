@@ -4,15 +4,20 @@ retrying per tier, parked keys, dead-lettered, members, group state and events/s
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from conveyor.ops import ledger
 from conveyor.ops.broker import TP, Broker, Member
 from conveyor.ops.compacted import read_table
-from conveyor.ops.reader import peek
+from conveyor.ops.reader import peek, scan
+from conveyor.ops.records import Record
 from conveyor.ops.timeparse import iso
 from conveyor.ops.topology import ServiceTopology
+
+EXACT_UP_TO: Final = 1000
+"""Partitions at most this many offsets behind have their waiting events counted one by one."""
 
 
 class Sample(NamedTuple):
@@ -108,26 +113,46 @@ def _lags(broker: Broker, topics: tuple[str, ...], committed: dict[TP, int]) -> 
     parts = [tp for topic in topics for tp in broker.partitions(topic)]
     marks = broker.watermarks(parts)
     starts = {tp: max(committed.get(tp, low), low) for tp, (low, _) in marks.items()}
-    behind = {tp: start for tp, start in starts.items() if start < marks[tp][1]}
-    firsts = peek(broker, behind)
+    behind = {tp: (start, marks[tp][1]) for tp, start in starts.items() if start < marks[tp][1]}
+    counted = count_waiting(broker, behind)
     lags = []
     for tp in parts:
-        end = marks[tp][1]
-        first = firsts.get(tp)
-        # Lag counts from the first readable record: offsets before it (transaction markers,
-        # compacted gaps) hold nothing to process.
-        lag = end - first.offset if first is not None else 0
+        lag, first = counted.get(tp, (0, None))
         lags.append(
             PartitionLag(
                 topic=tp[0],
                 partition=tp[1],
                 committed=committed.get(tp),
-                end=end,
+                end=marks[tp][1],
                 lag=lag,
                 oldest_ms=first.timestamp_ms if first is not None else None,
             )
         )
     return lags
+
+
+def count_waiting(
+    broker: Broker, ranges: Mapping[TP, tuple[int, int]], exact_up_to: int = EXACT_UP_TO
+) -> dict[TP, tuple[int, Record | None]]:
+    """Per partition, the events a read_committed consumer still has to handle in `[start,
+    end)`, and the first of them (None when there is none).
+
+    Offsets are not events: every transaction leaves a marker offset in each partition it
+    wrote to, and an aborted transaction's records are never delivered. A range of at most
+    `exact_up_to` offsets is read and its records counted, exactly; that is where markers matter
+    (a service that handled everything is left with only markers, and `--max-lag 0` must hold).
+    A longer range counts the offsets from its first record: an over-count by the markers and
+    aborted records in it, a few among many, for the cost of reading one record.
+    """
+    short = {tp: r for tp, r in ranges.items() if r[1] - r[0] <= exact_up_to}
+    counts: dict[TP, tuple[int, Record | None]] = dict.fromkeys(short, (0, None))
+    for record in scan(broker, short):
+        seen, first = counts[record.tp]
+        counts[record.tp] = (seen + 1, first or record)
+    long = {tp: r[0] for tp, r in ranges.items() if tp not in short}
+    for tp, first in peek(broker, long).items():
+        counts[tp] = (ranges[tp][1] - first.offset, first) if first is not None else (0, None)
+    return counts
 
 
 def _dead_lettered(broker: Broker, topology: ServiceTopology) -> int:
