@@ -5,23 +5,33 @@ even when the service is SIGKILLed inside a transaction and restarted."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor import naming
 from conveyor.codec import default_codec
 from conveyor.events import OrderItem, OrderPaid, OrderPlaced
+from conveyor.ops import status
+from conveyor.ops.broker import Broker
+from conveyor.ops.topology import resolve
 from conveyor.publish.message import Headers
+from conveyor.runtime import ServiceSettings, run_service
 from conveyor.runtime.logs import EVENT_PROCESSED, PARTITION_REWOUND, TRANSACTION_ABORTED
+from conveyor.settings import Settings
 from integrations.followup import follow_up_id
 from tests.conftest import TopicFactory
+from tests.failures.transactional_worker import build_service
 from tests.messages import headers_of
 from tests.runtime.support import committed_offsets, wait_until
 
@@ -226,3 +236,72 @@ def test_a_rebalance_mid_stream_keeps_each_follow_up_once(
     assert_offsets_committed(kafka_bootstrap, name, topic, last)
     handled_by_second = (tmp_path / "worker-1.log").read_text().count(EVENT_PROCESSED)
     assert 0 < handled_by_second < len(orders), "the rebalance did not land mid-stream"
+
+
+def scrape(port: int, name: str) -> dict[int, float]:
+    """The samples of metric `name` a service serves on `port`, by partition."""
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
+        int(sample.labels["partition"]): sample.value
+        for family in text_string_to_metric_families(body)
+        if family.name == name
+        for sample in family.samples
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_lag_metric_reaches_zero_when_only_transaction_markers_are_left(
+    kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """A transactional service whose follow-ups go to its own input topic leaves a commit
+    marker at the end of every partition, after the last event it handled and committed; its
+    `conveyor_partition_lag` still comes to 0 on every partition, and so does the lag in
+    seconds, because the consumer's position moves past the markers."""
+    topic = new_topic(partitions=PARTITIONS)
+    name = f"tx-{topic}"
+    _orders, last = place_orders(kafka_bootstrap, topic)
+    port = free_port()
+    settings = ServiceSettings(
+        commit_interval=0.3,
+        shutdown_deadline=5.0,
+        http_port=port,
+        topic_map={"order.events": topic},
+    )
+    base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    service = build_service(name, abort_once=False, delay=0.0)
+    stop = threading.Event()
+    result: list[int] = []
+    thread = threading.Thread(
+        target=lambda: result.append(
+            run_service(service, base, settings, default_codec(), stop=stop)
+        ),
+        daemon=True,
+    )
+    thread.start()
+    broker = Broker.connect(kafka_bootstrap)
+    try:
+
+        def all_handled() -> bool:
+            follow_ups_in = len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= ORDERS
+            return follow_ups_in and status.collect(broker, resolve(broker, name)).waiting == 0
+
+        wait_until(all_handled, what="every follow-up written and handled")
+        wait_until(
+            lambda: scrape(port, "conveyor_partition_lag") == dict.fromkeys(range(PARTITIONS), 0),
+            what="lag 0 on every partition",
+        )
+        seconds = scrape(port, "conveyor_partition_lag_seconds")
+        ends = broker.watermarks(broker.partitions(topic))
+        committed = committed_offsets(kafka_bootstrap, name, topic, PARTITIONS)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert result == [0]
+    assert seconds == dict.fromkeys(range(PARTITIONS), 0)
+    for partition, offset in last.items():
+        assert offset < committed[partition] < ends[(topic, partition)][1]

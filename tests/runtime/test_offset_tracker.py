@@ -75,3 +75,21 @@ def test_completing_twice_or_unknown_offsets_changes_nothing() -> None:
     assert not tracker.complete(1)
     assert not tracker.complete(0)
     assert tracker.position == 2
+
+
+@given(fetched_and_completion_order())
+def test_unfinished_counts_exactly_the_tracked_offsets_not_completed(
+    case: tuple[list[int], list[int]],
+) -> None:
+    """What waits in a partition counts the fetched offsets not completed, those completed
+    ahead of an older one excluded; the oldest of them is the first unfinished one."""
+    offsets, completed = case
+    tracker = OffsetTracker()
+    for offset in offsets:
+        tracker.track(offset)
+    for offset in completed:
+        tracker.complete(offset)
+
+    left = sorted(set(offsets) - set(completed))
+    assert tracker.unfinished == len(left)
+    assert tracker.oldest_unfinished == (left[0] if left else None)

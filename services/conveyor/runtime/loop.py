@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 import structlog
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import KafkaError
 
+from conveyor.runtime import lag
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.errors import ConsumerFailedError
 from conveyor.runtime.health import Health
@@ -17,7 +18,7 @@ from conveyor.runtime.logs import CONSUMER_ERROR, EVENT_SKIPPED, SERVICE_STOPPED
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.router import Router
-from conveyor.runtime.work import WorkItem
+from conveyor.runtime.work import PartitionState, WorkItem
 
 POLL_BATCH = 500  # at most; never more than half a partition's pending bound (`batch_for`)
 AHEAD_WAIT = 0.005  # how long fetching waits for handlers to catch up before it goes on
@@ -102,6 +103,7 @@ class ConsumerLoop:
     def _dispatch(self, messages: list[Any]) -> None:
         items: list[WorkItem] = []
         skipped: dict[str, int] = {}
+        previous: PartitionState | None = None
         for message in messages:
             if message.error() is not None:
                 self._on_consumer_error(message.error())
@@ -110,6 +112,9 @@ class ConsumerLoop:
             offset = message.offset()
             if state is None or not state.tracker.track_if_new(offset):
                 continue  # not ours (any more), or already fetched once
+            if state is not previous:  # a run of this partition's events begins: see `lag`
+                state.runs.append((offset, message.timestamp()[1]))
+                previous = state
             item = self._router.route(message, state, offset)
             if item is None:
                 state.tracker.complete(offset)
@@ -150,13 +155,7 @@ class ConsumerLoop:
         self._record_lag()
 
     def _record_lag(self) -> None:
-        for state in self._assignments.states():
-            if state.committed is None:
-                continue
-            tp = TopicPartition(state.topic, state.partition)
-            _low, high = self._consumer.get_watermark_offsets(tp, cached=True) or (0, 0)
-            labels = (self._service, state.topic, str(state.partition))
-            self._metrics.lag.labels(*labels).set(max(0, high - state.committed))
+        lag.record(self._metrics, self._consumer, self._assignments.states(), _now_ms())
 
     def _on_consumer_error(self, error: KafkaError) -> None:
         self._log.warning(CONSUMER_ERROR, error=str(error), fatal=error.fatal())
@@ -173,6 +172,10 @@ class ConsumerLoop:
         self._consumer.close()
         self._log.info(SERVICE_STOPPED)
         return 0 if self._dispatcher.fatal is None else 1
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def batch_for(max_pending_per_partition: int) -> int:

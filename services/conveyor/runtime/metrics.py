@@ -147,7 +147,13 @@ class RuntimeMetrics:
         )
         self.lag = Gauge(
             "conveyor_partition_lag",
-            "High watermark minus committed offset per partition.",
+            "Events of a partition still to handle (transaction markers not counted).",
+            ["service", "topic", "partition"],
+            registry=registry,
+        )
+        self.lag_seconds = Gauge(
+            "conveyor_partition_lag_seconds",
+            "Age of the oldest event of a partition fetched and not yet handled.",
             ["service", "topic", "partition"],
             registry=registry,
         )
@@ -161,6 +167,6 @@ class RuntimeMetrics:
         )
 
     def forget_partition(self, topic: str, partition: int) -> None:
-        for gauge in (self.pending, self.committed, self.lag):
+        for gauge in (self.pending, self.committed, self.lag, self.lag_seconds):
             with contextlib.suppress(KeyError):
                 gauge.remove(self.service, topic, str(partition))

@@ -60,6 +60,16 @@ class OffsetTracker:
         return self._last_tracked
 
     @property
+    def oldest_unfinished(self) -> int | None:
+        """The first tracked offset not yet finished (the head is never in `_done`)."""
+        return self._order[0] if self._order else None
+
+    @property
+    def unfinished(self) -> int:
+        """How many tracked offsets are not yet finished."""
+        return len(self._order) - len(self._done)
+
+    @property
     def pending(self) -> int:
         """How many tracked offsets are not yet part of the completed prefix."""
         return len(self._order)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,9 @@ class PartitionState:
     held: bool = False  # an extension holds its next item back (see `conveyor.runtime.holds`)
     outstanding: int = 0  # dispatched, not yet reported back
     committed: int | None = None
+    # (offset, timestamp ms) of the first event of each run of this partition's events in a
+    # fetched batch, oldest first: what `conveyor.runtime.lag` ages the oldest unfinished event by
+    runs: deque[tuple[int, int]] = field(default_factory=deque)
 
 
 class WorkItem:
