@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
+from conveyor.cli.main import cli
 from conveyor.demo import DemoOptions, run_demo
+from conveyor.demo.options import SERVICES
 from conveyor.settings import Settings
 
 
@@ -22,7 +25,9 @@ def test_traffic_through_the_gateway_has_exactly_the_expected_outcome(
     """Signups and orders sent to the gateway's HTTP API end as one welcome mail and one CRM
     contact per user, one charge per order, a shipment and mails per paid order, matching
     analytics, and exactly the out-of-stock orders in the dead letters, although the CRM fails
-    at first and payments is SIGKILLed and restarted mid-run."""
+    at first and payments is SIGKILLed and restarted mid-run. It ends with nothing waiting in
+    any service, though payments and fulfillment leave transaction markers behind their last
+    events: `conveyor status --max-lag 0` exits 0 after it."""
     options = DemoOptions(
         signups=12,
         orders=24,
@@ -45,3 +50,10 @@ def test_traffic_through_the_gateway_has_exactly_the_expected_outcome(
     assert "FAILED" not in report
     assert "SIGKILL payments" in report
     assert "restarted payments" in report
+    assert "lag: 0 on every service" in report
+    after = CliRunner().invoke(
+        cli,
+        ["status", *SERVICES, "--sample", "0", "--max-lag", "0"],
+        env={"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
+    )
+    assert after.exit_code == 0, after.output

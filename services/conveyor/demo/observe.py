@@ -1,5 +1,5 @@
 """Reading what the pipeline did, from the outside: the mail directory, the stand-ins' listings,
-the services' SQLite files and the dead-letter topics."""
+the services' SQLite files, the dead-letter topics and the services' metrics."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor import naming
 
@@ -49,6 +50,16 @@ def listing(base_url: str, path: str) -> list[dict[str, Any]]:
     response.raise_for_status()
     records: list[dict[str, Any]] = response.json()
     return records
+
+
+def metric_total(url: str, name: str) -> float | None:
+    """The sum of metric `name`'s samples on a /metrics page; None when it does not answer."""
+    try:
+        text = httpx.get(url, timeout=5.0).text
+    except httpx.HTTPError:
+        return None
+    families = text_string_to_metric_families(text)
+    return sum(s.value for family in families if family.name == name for s in family.samples)
 
 
 def query(database: Path, sql: str) -> list[tuple[Any, ...]]:

@@ -6,11 +6,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from conveyor.demo.observe import dead_letter_keys, listing, mail_counts, query, read_mail
+from conveyor.demo.observe import (
+    dead_letter_keys,
+    listing,
+    mail_counts,
+    metric_total,
+    query,
+    read_mail,
+)
 from conveyor.demo.options import SERVICES
 from conveyor.demo.plan import Fate
 from conveyor.demo.stack import Endpoints
 from conveyor.demo.traffic import Sent
+from conveyor.ops import status
+from conveyor.ops.broker import Broker
+from conveyor.ops.session import service_topology
 
 PAID = (Fate.FULFILLED, Fate.OUT_OF_STOCK, Fate.CANCELLED)
 
@@ -52,6 +62,7 @@ def check_outcome(sent: Sent, endpoints: Endpoints) -> list[Check]:
         _check_inventory(sent, endpoints),
         _check_analytics(sent, endpoints),
         _check_dead_letters(sent, endpoints),
+        _check_lag(endpoints),
     ]
 
 
@@ -153,3 +164,24 @@ def _check_dead_letters(sent: Sent, endpoints: Endpoints) -> Check:
     if unexpected:
         detail += "; differs in " + ", ".join(f"{s}.dlq ({n})" for s, n in unexpected.items())
     return Check("dead letters: the out-of-stock orders", not unexpected, detail)
+
+
+def _check_lag(endpoints: Endpoints) -> Check:
+    """Nothing waits in any service: not per the broker (what `conveyor status --max-lag 0`
+    checks), nor per each service's own `conveyor_partition_lag`. Transaction markers, which
+    payments and fulfillment leave on `order.events`, are not waiting events."""
+    broker = Broker.connect(endpoints.bootstrap_servers)
+    limits = status.Thresholds(max_lag=0)
+    waiting = {
+        service: status.collect(broker, service_topology(broker, service)) for service in SERVICES
+    }
+    breaches = [breach for found in waiting.values() for breach in limits.breaches(found)]
+    reported = {
+        service: metric_total(endpoints.metrics[service], "conveyor_partition_lag")
+        for service in SERVICES
+    }
+    lagging = [f"{service} reports {lag:.0f}" for service, lag in reported.items() if lag]
+    unknown = [f"{service} does not answer" for service, lag in reported.items() if lag is None]
+    problems = breaches + lagging + unknown
+    detail = f"0 waiting in {len(SERVICES)} services" if not problems else "; ".join(problems)
+    return Check("lag: 0 on every service (status and metrics)", not problems, detail)
