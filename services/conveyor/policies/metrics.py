@@ -76,7 +76,7 @@ class _TierDepth(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "conveyor_retry_tier_depth",
-            "Events in a retry tier not yet committed by this service (its lag).",
+            "Events in a retry tier this service has still to handle (its lag).",
             labels=["service", "tier"],
         )
         depth: dict[int, float] = {}
