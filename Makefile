@@ -19,7 +19,7 @@ setup: $(NATIVE) ## Create .venv, install conveyor with its test tools, compile 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	CONVEYOR_COMPILE=0 $(BIN)/pip install --quiet -e '.[test]'
+	CONVEYOR_COMPILE=0 $(BIN)/pip install --quiet -e '.[test,console]'
 	touch $(STAMP)
 
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES)

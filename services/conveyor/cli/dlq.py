@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,10 +17,10 @@ from conveyor.cli.context import settings_of
 from conveyor.ops import deadletters, ledger, parked, redrive
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
-from conveyor.ops.decoding import describe_value, load_default_codec
+from conveyor.ops.decoding import load_default_codec
 from conveyor.ops.redrive import RedriveOptions, RedrivePlan
 from conveyor.ops.session import open_broker, service_topology
-from conveyor.ops.timeparse import iso, to_epoch_ms
+from conveyor.ops.timeparse import iso
 from conveyor.ops.topology import ServiceTopology
 
 app = typer.Typer(no_args_is_help=True, help="Inspect and redrive a service's dead letters.")
@@ -57,7 +57,7 @@ def list_(
 
     Example: conveyor dlq list payments --error-type TimeoutError --since 2026-11-28T09:00Z
     """
-    selection = _filter(error_type, key, since, until, topic)
+    selection = DeadLetterFilter.parse(error_type, key, since, until, topic)
     broker, topology = _open(ctx, service, timeout)
     with _scanning() as progress:
         letters = [x for x in _read(broker, topology, progress) if selection.matches(x)]
@@ -97,12 +97,7 @@ def show(
     """
     broker, topology = _open(ctx, service, timeout)
     letter = deadletters.find(broker, topology, deadletters.parse_position(letter_id))
-    doc: dict[str, Any] = {
-        **letter.summary(),
-        "timestamp": iso(letter.record.timestamp_ms),
-        "headers": letter.record.headers_text(),
-        **describe_value(load_default_codec(), letter.record.value),
-    }
+    doc = deadletters.detail(letter, load_default_codec())
     if as_json:
         typer.echo(json.dumps(doc, indent=2))
         return
@@ -140,7 +135,7 @@ def redrive_(
 
     Example: conveyor dlq redrive payments --error-type TimeoutError --rate 50 --yes
     """
-    selection = _filter(error_type, key, since, until, topic)
+    selection = DeadLetterFilter.parse(error_type, key, since, until, topic)
     ids = frozenset(deadletters.parse_position(x) for x in letter_id or []) or None
     if not (all_ or ids or selection != DeadLetterFilter()):
         raise typer.BadParameter("select dead letters with a filter or --id, or pass --all")
@@ -170,18 +165,6 @@ def _open(ctx: typer.Context, service: str, timeout: float) -> tuple[Broker, Ser
     return broker, service_topology(broker, service)
 
 
-def _filter(
-    error_type: str | None, key: str | None, since: str | None, until: str | None, topic: str | None
-) -> DeadLetterFilter:
-    return DeadLetterFilter(
-        error_type=error_type,
-        key=key,
-        original_topic=topic,
-        since_ms=to_epoch_ms(since) if since else None,
-        until_ms=to_epoch_ms(until) if until else None,
-    )
-
-
 @contextmanager
 def _scanning() -> Iterator[Progress]:
     columns = (TextColumn("reading dead letters"), BarColumn(), MofNCompleteColumn())
@@ -201,16 +184,7 @@ def _read(broker: Broker, topology: ServiceTopology, progress: Progress) -> Iter
 
 def _print_plan(plan: RedrivePlan, as_json: bool) -> None:
     if as_json:
-        doc = {
-            "service": plan.service,
-            "target": plan.target,
-            "events": [x.id for x in plan.letters],
-            "keys": plan.keys,
-            "releases_parked_keys": sorted(parked.readable(k) for k in plan.releases),
-            "skipped": [{"id": s.letter.id, "reason": s.reason} for s in plan.skipped],
-            "already_redriven": plan.already_redriven,
-        }
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(redrive.plan_as_dict(plan), indent=2))
         return
     out = Console()
     out.print(

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from conveyor.cli import demo, dlq, init, kafka, replay, run, schemas, status, tail, topics
+from conveyor.cli import console, demo, dlq, init, kafka, replay, run, schemas, status, tail, topics
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -27,6 +27,7 @@ cli.command("status")(status.command)
 cli.command("replay")(replay.command)
 cli.add_typer(dlq.app, name="dlq")
 cli.command("tail")(tail.command)
+cli.command("console")(console.command)
 cli.command("init")(init.init)
 
 

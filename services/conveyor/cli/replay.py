@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -93,14 +92,7 @@ def _target(
         return AtTime(to_epoch_ms(at))
     if shift is not None:
         return ShiftBy(shift)
-    return AtOffsets(dict(_offset(text) for text in offsets))
-
-
-def _offset(text: str) -> tuple[int, int]:
-    partition, sep, offset = text.partition(":")
-    if not sep or not partition.isdigit() or not offset.isdigit():
-        raise typer.BadParameter(f"{text!r}: use <partition>:<offset>, e.g. 0:1200")
-    return int(partition), int(offset)
+    return AtOffsets(dict(ops_replay.parse_offset(text) for text in offsets))
 
 
 def _partitions(text: str | None) -> list[int]:
@@ -114,9 +106,7 @@ def _partitions(text: str | None) -> list[int]:
 
 def _print(plan: ReplayPlan, as_json: bool) -> None:
     if as_json:
-        moves = [{**asdict(m), "reprocess": m.reprocess} for m in plan.moves]
-        doc = {"service": plan.service, "target": plan.target, "moves": moves}
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(ops_replay.plan_as_dict(plan), indent=2))
         return
     table = Table(
         "topic", "partition", "committed", "new", "end", "to process again", "note",

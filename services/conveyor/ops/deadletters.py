@@ -8,11 +8,13 @@ from typing import Any
 
 from conveyor import naming
 from conveyor.ops.broker import Broker
+from conveyor.ops.decoding import describe_value
 from conveyor.ops.errors import DeadLetterNotFoundError, OpsError
 from conveyor.ops.reader import scan
 from conveyor.ops.records import Record
-from conveyor.ops.timeparse import header_ms, iso
+from conveyor.ops.timeparse import header_ms, iso, to_epoch_ms
 from conveyor.ops.topology import ServiceTopology
+from conveyor.typing import Codec
 
 Position = tuple[int, int]
 """(partition, offset) in the dead-letter topic: `2:17` on the command line."""
@@ -88,6 +90,25 @@ class DeadLetterFilter:
     since_ms: int | None = None  # dead-lettered at or after
     until_ms: int | None = None  # dead-lettered before
 
+    @classmethod
+    def parse(
+        cls,
+        error_type: str | None = None,
+        key: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        topic: str | None = None,
+    ) -> DeadLetterFilter:
+        """From the texts an operator types (times as ISO-8601 or epoch millis); empty texts
+        leave a criterion out."""
+        return cls(
+            error_type=error_type or None,
+            key=key or None,
+            original_topic=topic or None,
+            since_ms=to_epoch_ms(since) if since else None,
+            until_ms=to_epoch_ms(until) if until else None,
+        )
+
     def matches(self, letter: DeadLetter) -> bool:
         when = letter.dead_lettered_at_ms
         return (
@@ -97,6 +118,16 @@ class DeadLetterFilter:
             and (self.since_ms is None or when >= self.since_ms)
             and (self.until_ms is None or when < self.until_ms)
         )
+
+
+def detail(letter: DeadLetter, codec: Codec) -> dict[str, Any]:
+    """One letter in full: its summary, every header, and the event decoded."""
+    return {
+        **letter.summary(),
+        "timestamp": iso(letter.record.timestamp_ms),
+        "headers": letter.record.headers_text(),
+        **describe_value(codec, letter.record.value),
+    }
 
 
 def dead_letter_topic(topology: ServiceTopology) -> str:

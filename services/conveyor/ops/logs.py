@@ -16,6 +16,13 @@ REDRIVE_STARTED: Final = "redrive.started"
 REDRIVE_BATCH_COMMITTED: Final = "redrive.batch_committed"
 REDRIVE_FINISHED: Final = "redrive.finished"
 REDRIVE_INTERRUPTED: Final = "redrive.interrupted"
+# `conveyor console`: its start, each action an operator asked for (accepted or refused, with
+# who, what and when) and a status sample that failed.
+CONSOLE_STARTED: Final = "console.started"
+CONSOLE_ACTION: Final = "console.action"
+CONSOLE_ACTION_REFUSED: Final = "console.action_refused"
+CONSOLE_ACTION_FAILED: Final = "console.action_failed"
+CONSOLE_SAMPLE_FAILED: Final = "console.sample_failed"
 
 
 class _Stderr:

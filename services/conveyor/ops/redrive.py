@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
@@ -74,6 +75,19 @@ class RedrivePlan:
     @property
     def keys(self) -> int:
         return len({letter.key for letter in self.letters})
+
+
+def plan_as_dict(redrive_plan: RedrivePlan) -> dict[str, Any]:
+    """The JSON form of a plan, as `conveyor dlq redrive --json` prints it."""
+    return {
+        "service": redrive_plan.service,
+        "target": redrive_plan.target,
+        "events": [x.id for x in redrive_plan.letters],
+        "keys": redrive_plan.keys,
+        "releases_parked_keys": sorted(parked.readable(k) for k in redrive_plan.releases),
+        "skipped": [{"id": s.letter.id, "reason": s.reason} for s in redrive_plan.skipped],
+        "already_redriven": redrive_plan.already_redriven,
+    }
 
 
 def target_topic(topology: ServiceTopology) -> str:

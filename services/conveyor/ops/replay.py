@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from conveyor.ops import logs, replay_window
 from conveyor.ops.broker import TP, Broker
@@ -94,6 +95,20 @@ class ReplayPlan:
     @property
     def reprocess(self) -> int:
         return sum(m.reprocess for m in self.moves)
+
+
+def plan_as_dict(replay_plan: ReplayPlan) -> dict[str, Any]:
+    """The JSON form of a plan, as `conveyor replay --json` prints it."""
+    moves = [{**asdict(m), "reprocess": m.reprocess} for m in replay_plan.moves]
+    return {"service": replay_plan.service, "target": replay_plan.target, "moves": moves}
+
+
+def parse_offset(text: str) -> tuple[int, int]:
+    """`<partition>:<offset>` (as `--to-offset` takes it) to a pair."""
+    partition, sep, offset = text.partition(":")
+    if not sep or not partition.isdigit() or not offset.isdigit():
+        raise ReplayTargetError(f"{text!r}: use <partition>:<offset>, e.g. 0:1200")
+    return int(partition), int(offset)
 
 
 def plan(

@@ -1,0 +1,61 @@
+"""`conveyor console`: the web console (services, dead letters, replay, an entity's journey)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from conveyor.cli.context import settings_of
+from conveyor.ops.decoding import load_default_codec
+from conveyor.ops.session import open_broker
+
+
+def command(
+    ctx: typer.Context,
+    services: Annotated[
+        list[str] | None, typer.Argument(help="Services to show (default: all).")
+    ] = None,
+    *,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
+    allow_actions: Annotated[
+        bool,
+        typer.Option(help="Allow redrives and replays from the pages (needs a token)."),
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between status samples.")] = 5.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker.")] = 10.0,
+) -> None:
+    """Serve a web console of the pipeline, read from the broker alone.
+
+    Pages: services (waiting, retrying, parked, dead letters, events/s, the last hour as
+    charts), a service's dead letters (redrive), replay of a stopped service, and an entity's
+    journey through the services.
+
+    Read-only unless --allow-actions; actions then need the token in CONVEYOR_CONSOLE_TOKEN,
+    which the page asks for.
+
+    Example: CONVEYOR_CONSOLE_TOKEN=$(openssl rand -hex 24) conveyor console --allow-actions
+    """
+    try:
+        from conveyor.console.server import serve
+    except ModuleNotFoundError as exc:
+        raise typer.BadParameter(
+            f"the console needs {exc.name}: pip install 'conveyor[console]'"
+        ) from exc
+    from conveyor.console.settings import TOKEN_VARIABLE, ConsoleSettings, Token
+
+    secret = os.environ.get(TOKEN_VARIABLE)
+    settings = ConsoleSettings(
+        host=host,
+        port=port,
+        services=tuple(services or ()),
+        allow_actions=allow_actions,
+        token=Token(secret) if secret else None,
+        sample_interval=interval,
+        broker_timeout=timeout,
+    )
+    serve(open_broker(settings_of(ctx), timeout), load_default_codec(), settings)

@@ -1,0 +1,26 @@
+"""Serve the console with uvicorn until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from conveyor.console.app import build_app
+from conveyor.console.sampler import Sampler
+from conveyor.console.scope import Scope
+from conveyor.console.settings import ConsoleSettings
+from conveyor.ops import logs
+from conveyor.ops.broker import Broker
+from conveyor.ops.logs import log
+from conveyor.typing import Codec
+
+
+def serve(broker: Broker, codec: Codec, settings: ConsoleSettings) -> None:
+    scope = Scope(broker, settings.services, codec)
+    app = build_app(scope, settings, Sampler(scope, settings))
+    log.info(
+        logs.CONSOLE_STARTED,
+        url=f"http://{settings.host}:{settings.port}/",
+        allow_actions=settings.allow_actions,
+        services=list(settings.services) or "all",
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
