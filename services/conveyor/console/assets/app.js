@@ -22,6 +22,10 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 async function getJson(url) {
   const response = await fetch(url, { headers: { accept: "application/json" } });
   const body = await response.json();
@@ -101,15 +105,15 @@ async function showServices() {
       "retrying", "parked", "dead letters", "waiting, 1 h", "events/s, 1 h", ""].map((h) => el("th", {}, h)))),
     el("tbody"));
   const status = el("div", { id: "services-status" });
-  view().replaceChildren(el("h1", {}, "Services"), status, table);
+  fill(view(), el("h1", {}, "Services"), status, table);
   const refresh = async () => {
     try {
       const snapshot = await getJson("/api/services");
-      table.tBodies[0].replaceChildren(...snapshot.services.map(serviceRow));
-      status.replaceChildren(snapshot.error ? message("error", snapshot.error) : "");
+      fill(table.tBodies[0], ...snapshot.services.map(serviceRow));
+      fill(status, snapshot.error ? message("error", snapshot.error) : "");
       document.getElementById("updated").textContent = snapshot.taken_at ? `sampled ${snapshot.taken_at}` : "sampling…";
     } catch (error) {
-      status.replaceChildren(message("error", error.message));
+      fill(status, message("error", error.message));
     }
   };
   await refresh();
@@ -142,41 +146,41 @@ async function showDeadLetters(service) {
     el("button", { type: "submit" }, "Filter"));
   const list = el("div", { id: "letters" });
   const panel = el("div", { id: "redrive" });
-  view().replaceChildren(el("h1", {}, `Dead letters of ${service}`), form, list, panel);
+  fill(view(), el("h1", {}, `Dead letters of ${service}`), form, list, panel);
   const filter = () => Object.fromEntries(new FormData(form).entries());
   const picked = () => [...list.querySelectorAll("input.pick:checked")].map((box) => box.value);
 
   const load = async () => {
-    list.replaceChildren(el("p", { class: "muted" }, "reading…"));
+    fill(list, el("p", { class: "muted" }, "reading…"));
     try {
       const found = await getJson(`${base}/dead-letters?${query(filter())}`);
-      list.replaceChildren(el("p", { class: "muted", id: "matching" }, `${found.matching} matching dead letter(s)`),
+      fill(list, el("p", { class: "muted", id: "matching" }, `${found.matching} matching dead letter(s)`),
         el("table", {}, el("thead", {}, el("tr", {}, ["", "id", "key", "event", "error", "from", "attempts", "dead-lettered", "redriven", ""].map((h) => el("th", {}, h)))),
           el("tbody", {}, found.letters.map(letterRow))));
     } catch (error) {
-      list.replaceChildren(message("error", error.message));
+      fill(list, message("error", error.message));
     }
   };
   form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
   await load();
   if (!config.allow_actions) {
-    panel.replaceChildren(el("p", { class: "muted" }, "Read-only console: start it with --allow-actions to redrive."));
+    fill(panel, el("p", { class: "muted" }, "Read-only console: start it with --allow-actions to redrive."));
     return;
   }
   const result = el("div", { id: "redrive-result" });
   const preview = async (bySelection) => {
     const ids = bySelection ? picked() : [];
-    if (bySelection && !ids.length) { result.replaceChildren(message("error", "select dead letters first")); return; }
+    if (bySelection && !ids.length) { fill(result, message("error", "select dead letters first")); return; }
     const params = bySelection ? { id: ids } : filter();
     try {
       const plan = await getJson(`${base}/redrive-plan?${query(params)}`);
       showPlan(plan, bySelection ? { ids } : { filter: filter() });
-    } catch (error) { result.replaceChildren(message("error", error.message)); }
+    } catch (error) { fill(result, message("error", error.message)); }
   };
   const showPlan = (plan, selection) => {
     const confirm = el("button", { class: "danger", id: "confirm-redrive", type: "button" }, `Redrive ${plan.events.length} event(s) into ${plan.target}`);
     confirm.addEventListener("click", () => run(selection));
-    result.replaceChildren(el("div", { id: "redrive-plan" },
+    fill(result, el("div", { id: "redrive-plan" },
       el("h2", {}, "Redrive plan (dry run: nothing changed yet)"),
       el("p", {}, `${plan.events.length} event(s) of ${plan.keys} key(s) into ${plan.target}: ${plan.events.join(", ") || "none"}`),
       plan.releases_parked_keys.length ? el("p", {}, `releases parked key(s): ${plan.releases_parked_keys.join(", ")}`) : null,
@@ -188,12 +192,12 @@ async function showDeadLetters(service) {
     try {
       const started = await act(`${base}/redrive`, selection);
       follow(started.job);
-    } catch (error) { result.replaceChildren(message("error", error.message)); }
+    } catch (error) { fill(result, message("error", error.message)); }
   };
   const follow = (job) => {
     const bar = el("progress", { max: Math.max(1, job.total), value: job.done });
     const text = el("span", { id: "redrive-progress" }, `${job.done} / ${job.total}`);
-    result.replaceChildren(el("h2", {}, "Redriving"), bar, " ", text);
+    fill(result, el("h2", {}, "Redriving"), bar, " ", text);
     const poll = setInterval(async () => {
       const now = await getJson(`/api/jobs/${job.id}`);
       bar.value = now.done;
@@ -205,7 +209,7 @@ async function showDeadLetters(service) {
       }
     }, 500);
   };
-  panel.replaceChildren(el("h2", {}, "Redrive"), actorFields(),
+  fill(panel, el("h2", {}, "Redrive"), actorFields(),
     el("button", { type: "button", id: "preview-selected", onclick: () => preview(true) }, "Preview redrive of the selected"), " ",
     el("button", { type: "button", id: "preview-filter", onclick: () => preview(false) }, "Preview redrive of the filter"),
     result);
@@ -221,7 +225,7 @@ async function showReplay(service) {
     el("label", {}, "offsets (partition:offset, ...)", el("input", { name: "offsets", placeholder: "0:120,1:98" })),
     el("button", { type: "submit" }, "Plan"));
   const result = el("div", { id: "replay-result" });
-  view().replaceChildren(el("h1", {}, `Replay ${service}`), form, result);
+  fill(view(), el("h1", {}, `Replay ${service}`), form, result);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const target = Object.fromEntries(new FormData(form).entries());
@@ -240,10 +244,10 @@ async function showReplay(service) {
           result.append(message("ok", `moved the offsets of ${service}`));
         } catch (error) { result.append(message("error", error.message)); }
       });
-      result.replaceChildren(el("h2", {}, `Plan: ${plan.target}`),
+      fill(result, el("h2", {}, `Plan: ${plan.target}`),
         el("table", { id: "replay-plan" }, el("thead", {}, el("tr", {}, ["topic", "partition", "committed", "new", "end", "to process again", "note"].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
         live, config.allow_actions && !live ? [actorFields(), apply] : null);
-    } catch (error) { result.replaceChildren(message("error", error.message)); }
+    } catch (error) { fill(result, message("error", error.message)); }
   });
 }
 
@@ -261,19 +265,19 @@ async function showJourney(key) {
   const input = el("input", { name: "key", value: key || "", placeholder: "an order id, a user id", required: true });
   const form = el("form", { class: "filters", id: "journey-form" }, el("label", {}, "key", input), el("button", { type: "submit" }, "Show"));
   const result = el("div", { id: "journey" });
-  view().replaceChildren(el("h1", {}, "An entity's journey"), form, result);
+  fill(view(), el("h1", {}, "An entity's journey"), form, result);
   form.addEventListener("submit", (event) => { event.preventDefault(); location.hash = `#/journey/${encodeURIComponent(input.value.trim())}`; });
   if (!key) return;
-  result.replaceChildren(el("p", { class: "muted" }, "reading…"));
+  fill(result, el("p", { class: "muted" }, "reading…"));
   try {
     const found = await getJson(`/api/journey?${query({ key })}`);
-    result.replaceChildren(
+    fill(result, 
       el("p", { class: "muted" }, `${found.events.length} event(s) with key ${found.key}`),
       found.events.map((e) => el("div", { class: "event", "data-topic": e.topic, "data-offset": e.offset },
         el("div", {}, el("strong", {}, e.type || "undecodable"), ` ${e.topic}[${e.partition}]@${e.offset} `, el("span", { class: "muted" }, e.timestamp)),
         el("div", { class: "fates" }, e.services.map(fateBadge)),
         el("details", {}, el("summary", {}, "event"), el("pre", {}, JSON.stringify(e.event ?? e.error, null, 2))))));
-  } catch (error) { result.replaceChildren(message("error", error.message)); }
+  } catch (error) { fill(result, message("error", error.message)); }
 }
 
 async function route() {
