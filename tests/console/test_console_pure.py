@@ -1,5 +1,5 @@
 """The console's pure parts, without a broker or a browser: settings, the action guard, the
-history behind the charts, and the partitioner the journey relies on."""
+history behind the charts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from conveyor.console import guard
 from conveyor.console.history import STALLED_SAMPLES, History, Point, activity
 from conveyor.console.settings import ConsoleConfigError, ConsoleSettings, Token
 from conveyor.ops.broker import Member
-from conveyor.ops.partitioner import murmur2, partition_of
 from conveyor.ops.status import ServiceStatus
 
 SECRET = "s3cret-token"
@@ -125,12 +124,3 @@ def test_running_service_that_handles_nothing_while_events_wait_is_paused() -> N
     assert activity(_status(5), [waiting] * (STALLED_SAMPLES - 1)) == "running"
     assert activity(_status(0, members=0), []) == "stopped"
     assert Point.of(_status(5)).retrying == 2
-
-
-def test_partition_of_a_key_is_the_java_clients() -> None:
-    """murmur2 matches the values Kafka's own tests give, so a key's partition is the one a
-    Java or librdkafka (murmur2_random) producer chose."""
-    signed = {b"21": -973932308, b"foobar": -790332482, b"abc": 479470107}
-    for key, expected in signed.items():
-        assert murmur2(key) == expected & 0xFFFFFFFF
-    assert partition_of(b"foobar", 6) == (-790332482 & 0x7FFFFFFF) % 6

@@ -1,5 +1,4 @@
-"""Test-side Kafka helpers: Java's murmur2 partitioner, written here independently of librdkafka,
-and a plain consumer that reads whole topics back."""
+"""Test-side Kafka helpers: a plain consumer that reads whole topics back."""
 
 from __future__ import annotations
 
@@ -7,39 +6,6 @@ import time
 import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
-
-_M = 0x5BD1E995
-_MASK = 0xFFFFFFFF
-
-
-def murmur2(data: bytes) -> int:
-    """`org.apache.kafka.common.utils.Utils.murmur2`, as an unsigned 32-bit value."""
-    length = len(data)
-    h = (0x9747B28C ^ length) & _MASK
-    for i in range(length // 4):
-        k = int.from_bytes(data[i * 4 : i * 4 + 4], "little")
-        k = (k * _M) & _MASK
-        k ^= k >> 24
-        k = (k * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ k
-    tail = length & ~3
-    extra = length % 4
-    if extra == 3:
-        h ^= data[tail + 2] << 16
-    if extra >= 2:
-        h ^= data[tail + 1] << 8
-    if extra >= 1:
-        h ^= data[tail]
-        h = (h * _M) & _MASK
-    h ^= h >> 13
-    h = (h * _M) & _MASK
-    h ^= h >> 15
-    return h
-
-
-def java_partition(key: bytes, partitions: int) -> int:
-    """The partition Java's default partitioner picks for a keyed record."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def read_topics(

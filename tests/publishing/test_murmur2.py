@@ -1,10 +1,11 @@
-"""The test's own murmur2 matches the values Kafka's Java client documents in its tests."""
+"""conveyor's murmur2 (`conveyor.ops.partitioner`, which finds a key's partition) matches the
+values Kafka's Java client documents in its tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.publishing.kafka_io import murmur2
+from conveyor.ops.partitioner import murmur2
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from confluent_kafka import Consumer, TopicPartition
 from conveyor import naming
 from conveyor.codec import InvalidEventError, default_codec
 from conveyor.events import ORDER_TOPIC, USER_TOPIC, OrderPlaced, UserSignedUp
+from conveyor.ops.partitioner import partition_of
 from conveyor.publish import (
     AsyncPublisher,
     DeliveryError,
@@ -22,7 +23,7 @@ from conveyor.publish import (
 )
 from tests.conftest import TopicFactory
 from tests.messages import headers_of, value_of
-from tests.publishing.kafka_io import java_partition, read_topics
+from tests.publishing.kafka_io import read_topics
 from tests.samples import sample_events, signup
 
 pytestmark = pytest.mark.kafka
@@ -37,7 +38,7 @@ def _unreachable() -> str:
     return "127.0.0.1:1"  # nothing listens on port 1
 
 
-def test_every_event_type_arrives_on_its_topic_key_and_java_partition(
+def test_every_event_type_arrives_on_its_topic_key_and_partition_of(
     kafka_bootstrap: str, new_topic: TopicFactory
 ) -> None:
     """Each event type lands on its (renamed) topic, keyed by entity id, on the partition Java's
@@ -60,7 +61,7 @@ def test_every_event_type_arrives_on_its_topic_key_and_java_partition(
         event = by_id[headers[naming.EVENT_ID].decode()]
         assert msg.topic() == topics[event.TOPIC]
         assert msg.key() == event.key.encode()
-        assert msg.partition() == java_partition(event.key.encode(), PARTITIONS)
+        assert msg.partition() == partition_of(event.key.encode(), PARTITIONS)
         assert results[str(event.event_id)] == (msg.partition(), msg.offset())
         assert headers[naming.EVENT_TYPE] == event.AVRO_NAME.encode()
         assert headers[naming.CONTENT_TYPE] == naming.AVRO_CONTENT_TYPE.encode()
@@ -132,7 +133,7 @@ def test_async_publisher_handles_are_awaitable(
             return [(result.partition, result.offset) for result in results]
 
     results = asyncio.run(run())
-    assert [p for p, _ in results] == [java_partition(e.key.encode(), PARTITIONS) for e in events]
+    assert [p for p, _ in results] == [partition_of(e.key.encode(), PARTITIONS) for e in events]
     messages = read_topics(kafka_bootstrap, [topic], expected=len(events))
     assert {(m.partition(), m.offset()) for m in messages} == set(results)
 

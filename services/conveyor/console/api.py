@@ -19,11 +19,19 @@ from conveyor.console.settings import ConsoleSettings
 from conveyor.errors import ConveyorError
 from conveyor.ops import deadletters, journey, ledger, logs, redrive, replay, tail
 from conveyor.ops.deadletters import DeadLetterFilter
-from conveyor.ops.errors import GroupActiveError, ReplayTargetError, UnknownServiceError
+from conveyor.ops.errors import (
+    GroupActiveError,
+    OpsError,
+    ReplayTargetError,
+    UnknownServiceError,
+)
 from conveyor.ops.logs import log
 from conveyor.ops.redrive import RedrivePlan
 from conveyor.ops.replay import AtOffsets, AtTime, Earliest, Latest, ReplayPlan, Target
 from conveyor.ops.timeparse import iso, to_epoch_ms
+
+Action = Callable[[Request, str, dict[str, Any]], dict[str, Any]]
+"""An action's work: (request, service, JSON body) -> the answer."""
 
 LETTERS_SHOWN = 500  # a page of dead letters at most; the filter narrows it
 
@@ -55,16 +63,7 @@ class Api:
         return await _answer(lambda: self._redrive_plan(service, _selection(params), ids)[0])
 
     async def redrive(self, request: Request) -> JSONResponse:
-        refused = guard.check(request, self.settings, "redrive")
-        if refused is not None:
-            return _refused(refused)
-        body = await _body(request)
-        service = request.path_params["service"]
-        selection = _selection(body.get("filter") or {})
-        ids = _ids(body.get("ids") or [])
-        if ids is None and selection == DeadLetterFilter():
-            return JSONResponse({"error": "select letters or give a filter"}, status_code=400)
-        return await _answer(lambda: self._start_redrive(request, service, selection, ids))
+        return await self._action(request, "redrive", self._start_redrive)
 
     async def job(self, request: Request) -> JSONResponse:
         found = self.jobs.get(int(request.path_params["job"]))
@@ -78,18 +77,22 @@ class Api:
         return await _answer(lambda: self._replay_plan(service, params.get("to"), params)[0])
 
     async def replay(self, request: Request) -> JSONResponse:
-        refused = guard.check(request, self.settings, "replay")
-        if refused is not None:
-            return _refused(refused)
-        body = await _body(request)
-        service = request.path_params["service"]
-        return await _answer(lambda: self._apply_replay(request, service, body))
+        return await self._action(request, "replay", self._apply_replay)
 
     async def journey(self, request: Request) -> JSONResponse:
         key = (request.query_params.get("key") or "").strip()
         if not key:
             return JSONResponse({"error": "enter a key (an order id, a user id)"}, 400)
         return await _answer(lambda: self._journey(key))
+
+    async def _action(self, request: Request, action: str, work: Action) -> JSONResponse:
+        """`work(request, service, body)` once the guard lets the request act."""
+        refused = guard.check(request, self.settings, action)
+        if refused is not None:
+            return JSONResponse({"error": refused.reason}, status_code=refused.status)
+        body = await _body(request)
+        service = request.path_params["service"]
+        return await _answer(lambda: work(request, service, body))
 
     # The work, run in a thread (every call blocks on the broker).
 
@@ -119,12 +122,12 @@ class Api:
         return redrive.plan_as_dict(found), found
 
     def _start_redrive(
-        self,
-        request: Request,
-        service: str,
-        selection: DeadLetterFilter,
-        ids: frozenset[tuple[int, int]] | None,
+        self, request: Request, service: str, body: dict[str, Any]
     ) -> dict[str, Any]:
+        selection = _selection(body.get("filter") or {})
+        ids = _ids(body.get("ids") or [])
+        if ids is None and selection == DeadLetterFilter():
+            raise OpsError("select dead letters or give a filter to redrive")
         shown, found = self._redrive_plan(service, selection, ids)
         self._audit(request, "redrive", service, events=len(found.letters), ids=shown["events"])
         broker = self.scope.broker
@@ -205,10 +208,6 @@ async def _body(request: Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _refused(refusal: guard.Refusal) -> JSONResponse:
-    return JSONResponse({"error": refusal.reason}, status_code=refusal.status)
 
 
 async def _answer(work: Callable[[], dict[str, Any]]) -> JSONResponse:
