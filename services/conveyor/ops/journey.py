@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conveyor import naming
-from conveyor.ops import ledger, parked
+from conveyor.ops import ledger
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.compacted import read_table
 from conveyor.ops.deadletters import DeadLetter, read_all
@@ -144,7 +144,7 @@ class _Book:
         detail = {"redriven": origin in self.redriven}
         if self.committed.get(record.tp, -1) > record.offset:
             return Fate(service, "handled", detail)
-        if parked.record_key(record.topic, record.key) in self.parked_keys:
+        if naming.parked_record_key(record.topic, record.key) in self.parked_keys:
             return Fate(service, "parked", {**detail, "key_parked": True})
         return Fate(service, "waiting", detail)
 
