@@ -31,12 +31,9 @@ def command(
 ) -> None:
     """Serve a web console of the pipeline, read from the broker alone.
 
-    Pages: services (waiting, retrying, parked, dead letters, events/s, the last hour as
-    charts), a service's dead letters (redrive), replay of a stopped service, and an entity's
-    journey through the services.
+    Pages: services (last hour as charts), dead letters, replay, an entity's journey.
 
-    Read-only unless --allow-actions; actions then need the token in CONVEYOR_CONSOLE_TOKEN,
-    which the page asks for.
+    Read-only unless --allow-actions: actions then need CONVEYOR_CONSOLE_TOKEN.
 
     Example: CONVEYOR_CONSOLE_TOKEN=$(openssl rand -hex 24) conveyor console --allow-actions
     """
