@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from conveyor.console.history import History, Point, activity
@@ -16,6 +17,8 @@ from conveyor.ops import status as ops_status
 from conveyor.ops.logs import log
 from conveyor.ops.status import Sample
 from conveyor.ops.timeparse import iso
+
+MAX_PARALLEL = 8
 
 
 class Sampler:
@@ -41,12 +44,16 @@ class Sampler:
     def sample_once(self) -> None:
         """One status of every service; a broker error is kept for the page, not raised."""
         try:
-            found = {}
-            for topology in self._scope.topologies():
-                current = ops_status.collect(self._scope.broker, topology)
-                found[topology.service] = ops_status.with_rate(
-                    self._previous.get(topology.service), current
+            topologies = self._scope.topologies()
+            # One service's status takes a few broker round trips and short reads (about a
+            # second): the services are sampled side by side, so a sample takes about that long.
+            with ThreadPoolExecutor(max(1, min(MAX_PARALLEL, len(topologies)))) as pool:
+                statuses = list(
+                    pool.map(lambda t: ops_status.collect(self._scope.broker, t), topologies)
                 )
+            found = {
+                s.service: ops_status.with_rate(self._previous.get(s.service), s) for s in statuses
+            }
         except ConveyorError as exc:
             log.warning(logs.CONSOLE_SAMPLE_FAILED, error=str(exc))
             with self._lock:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conveyor.ops.broker import Broker
 from conveyor.ops.errors import UnknownServiceError
-from conveyor.ops.session import all_services, service_topology
-from conveyor.ops.topology import ServiceTopology
+from conveyor.ops.session import declared_services
+from conveyor.ops.topology import ServiceTopology, known_services, resolve
 from conveyor.typing import Codec
 
 
@@ -17,14 +17,15 @@ class Scope:
         self.broker = broker
         self.names = names
         self.codec = codec
+        # Read once: the declared topology is a file; only the broker's side changes.
+        self._declared = declared_services()
 
     def topologies(self) -> list[ServiceTopology]:
-        if self.names:
-            return [service_topology(self.broker, name) for name in self.names]
-        return all_services(self.broker)
+        names = self.names or known_services(self.broker, self._declared)
+        return [resolve(self.broker, name, self._declared) for name in names]
 
     def topology(self, service: str) -> ServiceTopology:
         """The topics of `service`, which must be one the console shows."""
         if self.names and service not in self.names:
             raise UnknownServiceError(service, self.names)
-        return service_topology(self.broker, service)
+        return resolve(self.broker, service, self._declared)
