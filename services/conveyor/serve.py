@@ -11,12 +11,18 @@ from conveyor.policies import Policies, PolicySettings
 from conveyor.runtime import Service, ServiceSettings, run_service
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
+from conveyor.tracing import configure_tracing
 
 
 def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
-    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`); returns the exit code."""
+    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`), traced as
+    `settings.tracing` says; returns the exit code."""
     service_settings = ServiceSettings.from_env(env)
     configure_json_logs(service_settings.log_level)
+    tracing = configure_tracing(settings.tracing, service.name)
     policy_settings = replace(PolicySettings.from_env(env), group=service.name)
     policies = Policies(settings.bootstrap_servers, policy_settings)
-    return run_service(service, settings, service_settings, default_codec(), extension=policies)
+    try:
+        return run_service(service, settings, service_settings, default_codec(), extension=policies)
+    finally:
+        tracing.close()

@@ -6,8 +6,10 @@ Library classes never read `os.environ`; they take the values they need from a `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from conveyor.tracing.settings import TracingSettings
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
@@ -25,10 +27,12 @@ class Settings:
     state_dir: Path
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
     java_home: str | None = None
+    tracing: TracingSettings = field(default_factory=TracingSettings)  # the `OTEL_*` variables
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """`KAFKA_BOOTSTRAP_SERVERS`, `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`, `JAVA_HOME`."""
+        """`KAFKA_BOOTSTRAP_SERVERS`, `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`, `JAVA_HOME`,
+        and whether to trace (`OTEL_*`, see `conveyor.tracing.settings`)."""
         return cls(
             bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
             cache_dir=Path(
@@ -38,6 +42,7 @@ class Settings:
                 env.get("CONVEYOR_STATE_DIR") or _home_dir(env, "XDG_STATE_HOME", ".local/state")
             ),
             java_home=env.get("JAVA_HOME") or None,
+            tracing=TracingSettings.from_env(env),
         )
 
     @property

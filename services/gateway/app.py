@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from gateway.api import router
 from gateway.metrics import MetricsMiddleware
 from gateway.service import Gateway
+from gateway.tracing import TracingMiddleware
 
 
 def create_app(gateway: Gateway) -> FastAPI:
@@ -31,6 +32,8 @@ def create_app(gateway: Gateway) -> FastAPI:
     app.include_router(router)
 
     app.add_middleware(MetricsMiddleware, metrics=gateway.metrics)
+    if gateway.tracing.enabled:  # outermost: the metrics' time is inside the request's span
+        app.add_middleware(TracingMiddleware, tracing=gateway.tracing)
 
     @app.get("/livez")
     async def livez() -> dict[str, str]:

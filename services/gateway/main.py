@@ -16,6 +16,7 @@ from conveyor.codec import default_codec
 from conveyor.publish import PublisherConfig
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
+from conveyor.tracing import configure_tracing
 from gateway.app import create_app
 from gateway.service import Gateway, GatewayConfig
 
@@ -76,14 +77,18 @@ def main(settings: Settings, argv: list[str]) -> int:
     """Serve the gateway on `--host`:`--port` until SIGINT/SIGTERM; returns the exit code."""
     config, host, port = config_from_args(settings, argv)
     configure_json_logs()
-    gateway = Gateway(config, default_codec())
+    tracing = configure_tracing(settings.tracing, "gateway")
+    gateway = Gateway(config, default_codec(), tracing)
     log.info("gateway.starting", host=host, port=port, database=config.database_url.split(":")[0])
     server = _Server(
         uvicorn.Config(
             create_app(gateway), host=host, port=port, access_log=False, log_level="warning"
         )
     )
-    server.run()
+    try:
+        server.run()
+    finally:
+        tracing.close()
     log.info("gateway.stopped")
     return 0
 

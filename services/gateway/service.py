@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from conveyor.events.base import Event
 from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
 from conveyor.publish import PublisherConfig
+from conveyor.tracing import Tracing, installed
 from conveyor.typing import Codec
 from gateway.database import Database
 from gateway.metrics import GatewayMetrics
@@ -35,12 +36,15 @@ class GatewayConfig:
 class Gateway:
     """Owns the database pool and the relay thread that publishes what requests committed."""
 
-    def __init__(self, config: GatewayConfig, codec: Codec) -> None:
+    def __init__(self, config: GatewayConfig, codec: Codec, tracing: Tracing | None = None) -> None:
+        """`tracing`: the process's unless given; requests are server spans and the events
+        they write carry their trace."""
         self.config = config
+        self.tracing = tracing if tracing is not None else installed()
         self.metrics = GatewayMetrics()
         self.db = Database(config.database_url)
         self.db.create_schema()
-        outbox = Outbox(self.db.outbox, codec, config.publisher.topics)
+        outbox = Outbox(self.db.outbox, codec, config.publisher.topics, self.tracing)
         self.store = Store(outbox, self.db.placeholder)
         self.relay = OutboxRelay(
             self.db.outbox,

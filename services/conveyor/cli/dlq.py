@@ -22,6 +22,7 @@ from conveyor.ops.redrive import RedriveOptions, RedrivePlan
 from conveyor.ops.session import open_broker, service_topology
 from conveyor.ops.timeparse import iso
 from conveyor.ops.topology import ServiceTopology
+from conveyor.tracing import configure_tracing
 
 app = typer.Typer(no_args_is_help=True, help="Inspect and redrive a service's dead letters.")
 console = Console(stderr=True)
@@ -152,11 +153,15 @@ def redrive_(
         console.print("not redriven: run again with --yes to redrive")
         raise typer.Exit(1)
     columns = (TextColumn("redriving"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("redrive", total=len(plan.letters))
-        written = redrive.execute(
-            broker, plan, options, on_progress=lambda _: progress.advance(task)
-        )
+    tracing = configure_tracing(settings_of(ctx).tracing, "conveyor-redrive")
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("redrive", total=len(plan.letters))
+            written = redrive.execute(
+                broker, plan, options, on_progress=lambda _: progress.advance(task)
+            )
+    finally:
+        tracing.close()
     console.print(f"redrove {written} event(s) into {plan.target}")
 
 

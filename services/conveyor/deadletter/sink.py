@@ -13,6 +13,7 @@ from conveyor.deadletter.headers import failure_headers
 from conveyor.deadletter.once import LetterId, WrittenLetters
 from conveyor.deadletter.record import Failure, SourceRecord
 from conveyor.deadletter.writer import RecordWriter, Written
+from conveyor.tracing.seam import DEAD_LETTER, RETRY, Tracing, installed
 
 log = structlog.get_logger(__name__)
 
@@ -26,8 +27,10 @@ class FailureSink:
         service: str,
         group: str | None = None,
         written: WrittenLetters | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._writer = writer
+        self._tracing = tracing if tracing is not None else installed()
         self.service = service
         self.group = group or service
         self.dead_letter_topic = naming.dead_letter_topic(service)
@@ -52,6 +55,8 @@ class FailureSink:
             error_type=failure.error_type,
             parked_behind=parked_behind,
         )
+        if self._tracing.enabled:
+            self._tracing.forwarding(self.dead_letter_topic, headers, DEAD_LETTER)
         write = self._writer.write(self.dead_letter_topic, record.key, record.value, headers)
         self.written.writing(letter, write, round(time.time() * 1000))
         return write
@@ -67,6 +72,8 @@ class FailureSink:
             retry_topic=topic,
             due_at_ms=due_at_ms,
         )
+        if self._tracing.enabled:
+            self._tracing.forwarding(topic, headers, RETRY)
         return self._writer.write(topic, record.key, record.value, headers)
 
     def poison(self, record: SourceRecord, error: BaseException, now_ms: int) -> Future[Written]:

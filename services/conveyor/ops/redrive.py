@@ -11,6 +11,10 @@ the key are written in one Kafka transaction; the key's events and the tombstone
 `x-redrive-releases`, so the runtime keeps the key parked until its last event is done
 (`conveyor.policies.redrive`). So a run killed at any point resumes, when run again, exactly
 where its last committed transaction ended: no duplicates, nothing skipped.
+
+With tracing on, a redrive is a span of its own, and each event's write a producer span in the
+event's own trace (its `traceparent` header is kept), linked to the redrive's span: the redriven
+event's handling joins the trace of the request that made it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from conveyor.ops.errors import KafkaOperationError, RedrivePathError
 from conveyor.ops.logs import log
 from conveyor.ops.names import redrive_topic, redrive_transactional_id
 from conveyor.ops.topology import ServiceTopology
+from conveyor.tracing.seam import REDRIVE, Tracing, installed
 
 # Headers describing the last failure; a redriven event starts its attempts afresh.
 FAILURE_HEADERS = frozenset(
@@ -148,9 +153,25 @@ def execute(
     redrive_plan: RedrivePlan,
     options: RedriveOptions | None = None,
     on_progress: Callable[[DeadLetter], None] | None = None,
+    tracing: Tracing | None = None,
 ) -> int:
     """Write the plan's events, transaction by transaction; returns how many were committed."""
-    options = options or RedriveOptions()
+    tracing = tracing if tracing is not None else installed()
+    attributes = {
+        "conveyor.service": redrive_plan.service,
+        "conveyor.redrive_target": redrive_plan.target,
+    }
+    with tracing.operation(REDRIVE, attributes):
+        return _execute(broker, redrive_plan, options or RedriveOptions(), on_progress, tracing)
+
+
+def _execute(
+    broker: Broker,
+    redrive_plan: RedrivePlan,
+    options: RedriveOptions,
+    on_progress: Callable[[DeadLetter], None] | None,
+    tracing: Tracing,
+) -> int:
     producer = _transactional_producer(broker, redrive_plan.service)
     p = _still_pending(broker, redrive_plan)
     last_of_key = {parked.of_letter(x): x.position for x in p.letters}
@@ -163,7 +184,7 @@ def execute(
             producer.begin_transaction()
             for letter in chunk:
                 pace.wait()
-                _write(producer, p, letter, last_of_key)
+                _write(producer, p, letter, last_of_key, tracing)
                 if on_progress is not None:
                     on_progress(letter)
             _call(producer.commit_transaction, broker.timeout)
@@ -207,7 +228,11 @@ def _still_pending(broker: Broker, redrive_plan: RedrivePlan) -> RedrivePlan:
 
 
 def _write(
-    producer: Producer, p: RedrivePlan, letter: DeadLetter, last_of_key: dict[bytes, Position]
+    producer: Producer,
+    p: RedrivePlan,
+    letter: DeadLetter,
+    last_of_key: dict[bytes, Position],
+    tracing: Tracing,
 ) -> None:
     now_ms = int(time.time() * 1000)
     record = letter.record
@@ -228,6 +253,8 @@ def _write(
         headers += release
     if last:
         headers.append((naming.REDRIVE_LAST, b"1"))
+    if tracing.enabled:
+        tracing.forwarding(p.target, headers, REDRIVE)
     producer.produce(p.target, key=record.key, value=record.value, headers=headers)
     ledger.mark(producer, p.service, letter.position, now_ms)
     if last:

@@ -17,6 +17,7 @@ from conveyor.publish.errors import QueueFullError
 from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.publish.producer import KafkaSender
 from conveyor.publish.publisher import DEFAULT_CLOSE_TIMEOUT
+from conveyor.tracing.seam import SEND, Tracing, installed
 from conveyor.typing import Codec
 
 _BACKPRESSURE_STEP = 0.005
@@ -26,9 +27,13 @@ class AsyncPublisher:
     """`await publisher.publish(event)` queues the event and returns an awaitable handle:
     `await handle` gives `(partition, offset)` once the broker confirms."""
 
-    def __init__(self, config: PublisherConfig, codec: Codec) -> None:
+    def __init__(
+        self, config: PublisherConfig, codec: Codec, tracing: Tracing | None = None
+    ) -> None:
         self.config = config
         self.codec = codec
+        self._tracing = tracing if tracing is not None else installed()
+        self._traced = self._tracing.enabled
         self._sender = KafkaSender(config)
         self._build = MessageBuilder(codec, config.topic_for).build
 
@@ -40,7 +45,10 @@ class AsyncPublisher:
         traceparent: str | None = None,
     ) -> AsyncDeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        return await self.send(self._build(event, correlation_id, traceparent))
+        message = self._build(event, correlation_id, traceparent)
+        if self._traced:
+            message = self._tracing.sending(message, SEND)
+        return await self.send(message)
 
     async def send(self, message: OutgoingMessage) -> AsyncDeliveryHandle:
         handle = AsyncDeliveryHandle(message.event_id, asyncio.get_running_loop())

@@ -9,6 +9,7 @@ from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import DeliveryHandle, DeliverySignal
 from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.publish.producer import KafkaSender
+from conveyor.tracing.seam import SEND, Tracing, installed
 from conveyor.typing import Codec
 
 DEFAULT_CLOSE_TIMEOUT = 10.0
@@ -21,11 +22,18 @@ class Publisher:
     once; a background thread serves delivery reports, so `handle.wait()` works from any thread.
     Use one per process (it is thread-safe) and close it, or use it as a context manager, to
     flush on shutdown.
+
+    With tracing on (`tracing`, else the process's), each publish is a producer span, child of
+    the current span or else of the `traceparent` passed, and the message carries its context.
     """
 
-    def __init__(self, config: PublisherConfig, codec: Codec) -> None:
+    def __init__(
+        self, config: PublisherConfig, codec: Codec, tracing: Tracing | None = None
+    ) -> None:
         self.config = config
         self.codec = codec
+        self._tracing = tracing if tracing is not None else installed()
+        self._traced = self._tracing.enabled
         self._sender = KafkaSender(config)
         self._signal = DeliverySignal()
         self._build = MessageBuilder(codec, config.topic_for).build
@@ -39,7 +47,10 @@ class Publisher:
         traceparent: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
-        return self.send(self._build(event, correlation_id, traceparent))
+        message = self._build(event, correlation_id, traceparent)
+        if self._traced:
+            message = self._tracing.sending(message, SEND)
+        return self.send(message)
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
         """Queue an already encoded message (the outbox relay's path)."""

@@ -29,6 +29,7 @@ from conveyor.runtime.service import Registration
 from conveyor.runtime.threads import ThreadBridge
 from conveyor.runtime.work import Completion, PartitionState, Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers
+from conveyor.tracing.seam import NO_TRACING, Handling, Tracing
 
 
 class Dispatcher:
@@ -46,8 +47,12 @@ class Dispatcher:
         completions: queue.SimpleQueue[list[Completion]],
         extension: RuntimeExtension = NO_EXTENSION,
         publisher_for: Callable[[WorkItem], Publisher] | None = None,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self._service = service
+        # Off, tracing costs one bool test per attempt: no header is read, nothing allocated.
+        self._tracing = tracing
+        self._traced = tracing.enabled
         self._failures = failures
         self._extension = extension
         self._publisher = publisher
@@ -197,28 +202,48 @@ class Dispatcher:
             if not live:
                 return Status.DROPPED
             started = perf_counter()
+            span = self._handling(live, attempt) if self._traced else None
             try:
                 await (
-                    self._guarded_attempt(live, attempt)
+                    self._guarded_attempt(live, attempt, span)
                     if self._guarded
-                    else self._call(live, attempt)
+                    else self._call(live, attempt, span)
                 )
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                settled = await self._on_failure(live, attempt, error, worker=worker)
+                settled = await self._on_failure(live, attempt, error, worker=worker, span=span)
                 if settled is not None:
                     return settled
                 attempt += 1
                 continue
+            finally:
+                if span is not None:
+                    span.end()  # a no-op after `_on_failure` ended it
             self._record_success(live, attempt, perf_counter() - started)
             return Status.DONE
 
+    def _handling(self, items: list[WorkItem], attempt: int) -> Handling:
+        """The attempt's span (tracing on): current until it ends, a child of the event's
+        `traceparent`."""
+        metas = [item.meta for item in items]
+        return self._tracing.handling(self._service, items[0].type_name, metas, attempt)
+
     async def _on_failure(
-        self, live: list[WorkItem], attempt: int, error: Exception, *, worker: bool = False
+        self,
+        live: list[WorkItem],
+        attempt: int,
+        error: Exception,
+        *,
+        worker: bool = False,
+        span: Handling | None = None,
     ) -> Status | None:
         """Ask the failure seam about a failed attempt: the final status, or None to try again
-        (after the delay it asked for)."""
+        (after the delay it asked for). The attempt's span, if any, is current while the seam
+        forwards the event (its writes are the span's children) and ends before any wait."""
         failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
         outcome = self._failures.on_failure(failure)
+        if span is not None:
+            span.failed(error, _outcome_name(outcome))
+            span.end()
         self._meters(live[0]).failed.inc()
         if isinstance(outcome, Fatal):
             return self._declare_fatal(live[0], outcome, error)
@@ -265,16 +290,18 @@ class Dispatcher:
             diverted = again
         return Status.DONE
 
-    def _guarded_attempt(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
+    def _guarded_attempt(
+        self, items: list[WorkItem], attempt: int, span: Handling | None
+    ) -> Awaitable[None]:
         """One attempt when there is an extension: it guards single events (e.g. with
         idempotency marks)."""
         registration = items[0].registration
         single = len(items) == 1 and registration is not None and registration.batch is None
         if not single:
-            return self._call(items, attempt)
-        return self._extension.guard(items[0], lambda: self._call(items, attempt))
+            return self._call(items, attempt, span)
+        return self._extension.guard(items[0], lambda: self._call(items, attempt, span))
 
-    def _call(self, items: list[WorkItem], attempt: int) -> Awaitable[None]:
+    def _call(self, items: list[WorkItem], attempt: int, span: Handling | None) -> Awaitable[None]:
         """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""
         first = items[0]
         publisher = self._publisher if self._publisher_for is None else self._publisher_for(first)
@@ -292,6 +319,8 @@ class Dispatcher:
         if registration.is_async:
             result: Awaitable[None] = registration.function(handled, context)
             return result
+        if span is not None:  # the span is current on the pool thread too
+            return self._threads.run(span.run_sync, registration.function, handled, context)
         return self._threads.run(registration.function, handled, context)
 
     async def _delivered(self, outcome: Forwarded) -> bool:
@@ -338,6 +367,15 @@ class Dispatcher:
                 item.type_name
             )
         return meters
+
+
+def _outcome_name(outcome: object) -> str:
+    """What a failed attempt's span says became of the event."""
+    if isinstance(outcome, RetryAfter):
+        return "retry_in_place"
+    if isinstance(outcome, Forwarded):
+        return "forwarded"
+    return "fatal"
 
 
 def _active(items: list[WorkItem]) -> list[WorkItem]:

@@ -20,6 +20,7 @@ from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.service import Service
 from conveyor.runtime.work import PartitionState, WorkItem
+from conveyor.tracing.seam import CREATE, Tracing, installed
 from conveyor.typing import Codec
 
 MAX_MESSAGE_BYTES = 1_000_000  # librdkafka's `message.max.bytes`: larger ones fail at produce
@@ -53,8 +54,19 @@ class FollowUps:
     `publisher_for` runs on the dispatcher's loop thread at each attempt, `succeeded` there after
     a successful one; `take` and `forget` on the poll thread."""
 
-    def __init__(self, codec: Codec, topic_for: Callable[[str], str]) -> None:
-        self._encode: Callable[[Event], OutgoingMessage] = MessageBuilder(codec, topic_for).build
+    def __init__(
+        self, codec: Codec, topic_for: Callable[[str], str], tracing: Tracing | None = None
+    ) -> None:
+        build = MessageBuilder(codec, topic_for).build
+        self._encode: Callable[[Event], OutgoingMessage] = build
+        tracing = tracing if tracing is not None else installed()
+        if tracing.enabled:  # a follow-up is created now, sent with the transaction
+            traced = tracing
+
+            def encode_traced(event: Event) -> OutgoingMessage:
+                return traced.sending(build(event), CREATE)
+
+            self._encode = encode_traced
         self._lock = threading.Lock()
         self._attempts: dict[WorkItem, _AttemptBuffer] = {}
         self._ready: dict[PartitionState, dict[int, list[OutgoingMessage]]] = {}

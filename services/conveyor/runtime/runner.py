@@ -29,6 +29,7 @@ from conveyor.runtime.switching import interval_for, set_switch_interval
 from conveyor.runtime.transactions import open_exactly_once
 from conveyor.runtime.work import Completion
 from conveyor.settings import Settings
+from conveyor.tracing.seam import Tracing, installed
 from conveyor.typing import Codec
 
 
@@ -42,9 +43,10 @@ def run_service(
     publisher: Publisher = NO_PUBLISHER,
     stop: threading.Event | None = None,
     extension: RuntimeExtension = NO_EXTENSION,
+    tracing: Tracing | None = None,
 ) -> int:
     """Consume for `service` until `stop` is set (SIGTERM and SIGINT set it when this runs on
-    the main thread); returns the process exit code."""
+    the main thread); returns the process exit code. `tracing`: the process's unless given."""
     configure_logs_unless_configured(service_settings.log_level)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -70,6 +72,7 @@ def run_service(
         metrics=metrics,
         completions=completions,
         publisher_for=exactly_once.follow_ups.publisher_for if exactly_once else None,
+        tracing=tracing if tracing is not None else installed(),
     )
     assignments = Assignments(
         service.name,
