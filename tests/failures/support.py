@@ -16,7 +16,10 @@ from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Service, ServiceSettings, run_service
+from conveyor.runtime.context import NO_PUBLISHER, Publisher
+from conveyor.runtime.extension import NO_EXTENSION
 from conveyor.settings import Settings
+from conveyor.typing import Codec
 from tests.conftest import create_topic
 from tests.runtime.support import Ping, PingCodec, produce_pings
 
@@ -36,16 +39,29 @@ def create_side_topics(
 
 @contextmanager
 def running_with(
-    service: Service, bootstrap: str, settings: ServiceSettings, policies: Policies
+    service: Service,
+    bootstrap: str,
+    settings: ServiceSettings,
+    policies: Policies | None,
+    *,
+    codec: Codec | None = None,
+    publisher: Publisher = NO_PUBLISHER,
 ) -> Iterator[threading.Event]:
-    """Run `service` with `policies` in a background thread; stops it gracefully on exit."""
+    """Run `service` with `policies` (None: the runtime's defaults) in a background thread;
+    stops it gracefully on exit. `codec`: Ping's unless given."""
     stop = threading.Event()
     result: list[int] = []
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
 
     def run() -> None:
         code = run_service(
-            service, Settings.from_env(env), settings, PingCodec(), stop=stop, extension=policies
+            service,
+            Settings.from_env(env),
+            settings,
+            codec or PingCodec(),
+            stop=stop,
+            extension=policies or NO_EXTENSION,
+            publisher=publisher,
         )
         result.append(code)
 

@@ -27,7 +27,9 @@ class Spans:
         return list(self.exporter.get_finished_spans())
 
     def of_trace(self, trace_id: int) -> list[ReadableSpan]:
-        return [s for s in self.finished if s.context is not None and s.context.trace_id == trace_id]
+        return [
+            s for s in self.finished if s.context is not None and s.context.trace_id == trace_id
+        ]
 
     def named(self, name: str) -> list[ReadableSpan]:
         return [s for s in self.finished if s.name == name]
@@ -51,9 +53,9 @@ def parent_of(span: ReadableSpan) -> int | None:
 
 def span_id(span: ReadableSpan) -> int:
     assert span.context is not None
-    return span.context.span_id
+    return int(span.context.span_id)
 
 
 def trace_of(span: ReadableSpan) -> int:
     assert span.context is not None
-    return span.context.trace_id
+    return int(span.context.trace_id)

@@ -34,7 +34,7 @@ PARENT_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
 
 
-class CountingMessage(Message):  # type: ignore[misc]
+class CountingMessage(Message):
     """A fetched message that counts how often its headers are read."""
 
     header_reads: ClassVar[int] = 0
@@ -50,7 +50,7 @@ class StopOnFailure:
 
 
 def _fetched(event: UserSignedUp, offset: int) -> CountingMessage:
-    headers = [
+    headers: list[tuple[str, str | bytes | None]] = [
         (naming.EVENT_TYPE, event.AVRO_NAME.encode()),
         (naming.EVENT_ID, str(event.event_id).encode()),
         (naming.TRACEPARENT, TRACEPARENT.encode()),
