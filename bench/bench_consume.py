@@ -10,6 +10,10 @@
 4. One key backing off in place: the other keys' rate while the first event of one key fails
    and waits out a retry longer than the run, vs the same service with nothing failing.
    Target: about 1.0x (a key's backoff holds up that key only).
+5. Tracing (`--only tracing`): the async no-op service with tracing off, vs the same with
+   OpenTelemetry on (SDK, batch processor, spans dropped by the exporter), and with
+   `--before DIR` vs the build in DIR (e.g. `git archive <commit> | tar -x -C DIR`) with tracing
+   off. Target: off costs what the build before tracing did (1.0x).
 
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python -m bench.bench_consume [--quick]
 
@@ -21,10 +25,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import multiprocessing
 import os
 import queue
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -154,6 +161,28 @@ def runtime_run(
 
     run_until(service, bootstrap, topic, clock.done, max_in_flight)
     return clock.rate
+
+
+def runtime_traced_run(bootstrap: str, topic: str, count: int) -> float:
+    """`runtime_run` with OpenTelemetry tracing on: a span per event, batched to an exporter
+    that drops them (the cost of making spans, not of shipping them)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    from conveyor.tracing import install
+    from conveyor.tracing.otel import OtelTracing
+
+    class Dropped(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Dropped()))
+    install(OtelTracing(provider))
+    try:
+        return runtime_run(bootstrap, topic, count)
+    finally:
+        provider.shutdown()
 
 
 def runtime_sync_run(bootstrap: str, topic: str, count: int) -> float:
@@ -286,13 +315,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
     parser.add_argument(
-        "--only", choices=["noop", "io", "latency", "backoff"], help="run one section"
+        "--only", choices=["noop", "io", "latency", "backoff", "tracing"], help="run one section"
     )
     parser.add_argument("--rounds", type=int, default=1, help="no-op rounds (medians reported)")
+    parser.add_argument("--count", type=int, help="events per no-op run (default 200,000)")
+    parser.add_argument("--before", help="tracing: a source tree of the build to compare with")
     args = parser.parse_args()
     configure_json_logs("WARNING")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    noop_count = 20_000 if args.quick else 200_000
+    noop_count = args.count or (20_000 if args.quick else 200_000)
 
     if args.only in (None, "noop"):
         noop_section(bootstrap, noop_count, args.rounds)
@@ -302,6 +333,55 @@ def main() -> None:
         latency_section(bootstrap, 2000, 4.0 if args.quick else 10.0)
     if args.only in (None, "backoff"):
         backoff_section(bootstrap, noop_count, args.rounds)
+    if args.only in (None, "tracing"):
+        tracing_section(bootstrap, noop_count, args.rounds, args.before)
+
+
+def tracing_section(bootstrap: str, count: int, rounds: int, before: str | None) -> None:
+    topic = create_topic(bootstrap, 6)
+    fill(bootstrap, topic, count, keys=KEYS)
+    runs: dict[str, Callable[[], tuple[float, float]]] = {
+        "async no-op, tracing off": lambda: in_fresh_process(
+            runtime_run, count, bootstrap, topic, count
+        ),
+        "async no-op, tracing on (spans dropped)": lambda: in_fresh_process(
+            runtime_traced_run, count, bootstrap, topic, count
+        ),
+    }
+    if before:
+        tree = before
+        runs["async no-op, the build before, no tracing"] = lambda: _in_tree(
+            tree, count, bootstrap, topic
+        )
+    results: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for _ in range(rounds):  # interleaved, so a change in the machine's load hits all alike
+        for label, run in runs.items():
+            results[label].append(run())
+    print(f"tracing, {count} events, 6 partitions, {KEYS} keys, median of {rounds} round(s)")
+    medians = {
+        label: (statistics.median(r for r, _ in rows), statistics.median(c for _, c in rows))
+        for label, rows in results.items()
+    }
+    off_rate, off_cpu = medians["async no-op, tracing off"]
+    for label, (rate, cpu) in medians.items():
+        ratio = f"{rate / off_rate:.2f}x rate, {cpu / off_cpu:.2f}x CPU/event vs off"
+        print(f"  {label:44} {rate:8.0f} ev/s {cpu:5.1f} us CPU/event  {ratio}")
+
+
+def _in_tree(tree: str, count: int, bootstrap: str, topic: str) -> tuple[float, float]:
+    """`runtime_run` as the source tree `tree` has it, in a Python process importing conveyor
+    (and bench) from there: `in_fresh_process` would import them from this tree."""
+    code = (
+        "import json; from bench.consume_support import _measured;"
+        "from bench.bench_consume import runtime_run;"
+        f"print(json.dumps(_measured(runtime_run, {count}, {bootstrap!r}, {topic!r}, {count})))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([f"{tree}/services", tree])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, env=env, check=True, capture_output=True, text=True
+    )
+    rate, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(rate), float(cpu)
 
 
 def noop_section(bootstrap: str, noop_count: int, rounds: int) -> None:
