@@ -55,17 +55,29 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
-            await self.app(scope, receive, send_and_watch)
+            await self.app(scope, receive, watch)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_of(scope) or "unmatched"
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
-            self.metrics.requests.labels(route, str(status)).inc()
+            self.metrics.requests.labels(route, str(watch.status)).inc()
+
+
+class StatusWatch:
+    """An ASGI `send` that notes the response's status on its way (500 until one is sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self.status = 500
+        self._send = send
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self._send(message)
+
+
+def route_of(scope: Scope) -> str | None:
+    """The route template the request matched (set by the router), if any."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else None

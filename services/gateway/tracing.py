@@ -4,9 +4,10 @@ request runs, so the events a request writes to the outbox are its children. An 
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conveyor.tracing import Tracing
+from gateway.metrics import StatusWatch, route_of
 
 
 class TracingMiddleware:
@@ -20,17 +21,10 @@ class TracingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
+        watch = StatusWatch(send)
         headers = scope.get("headers") or []
         with self.tracing.serving(scope["method"], scope["path"], headers) as span:
-
-            async def send_and_watch(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
             try:
-                await self.app(scope, receive, send_and_watch)
+                await self.app(scope, receive, watch)
             finally:
-                span.answered(getattr(scope.get("route"), "path", None), status)
+                span.answered(route_of(scope), watch.status)
