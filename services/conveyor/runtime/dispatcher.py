@@ -215,9 +215,12 @@ class Dispatcher:
                     return settled
                 attempt += 1
                 continue
-            finally:
+            except BaseException:  # cancelled as the service stops: the span ends all the same
                 if span is not None:
-                    span.end()  # a no-op after `_on_failure` ended it
+                    span.end()
+                raise
+            if span is not None:
+                span.end()
             self._record_success(live, attempt, perf_counter() - started)
             return Status.DONE
 
