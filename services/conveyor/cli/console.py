@@ -10,6 +10,7 @@ import typer
 from conveyor.cli.context import settings_of
 from conveyor.ops.decoding import load_default_codec
 from conveyor.ops.session import open_broker
+from conveyor.tracing import configure_tracing
 
 
 def command(
@@ -55,4 +56,9 @@ def command(
         sample_interval=interval,
         broker_timeout=timeout,
     )
-    serve(open_broker(settings_of(ctx), timeout), load_default_codec(), settings)
+    # Redrives from the console are traced as the CLI's are (their writes join the events' traces).
+    tracing = configure_tracing(settings_of(ctx).tracing, "conveyor-console")
+    try:
+        serve(open_broker(settings_of(ctx), timeout), load_default_codec(), settings)
+    finally:
+        tracing.close()
