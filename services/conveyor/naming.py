@@ -34,6 +34,9 @@ REDRIVE_COUNT: Final = "x-redrive-count"
 # `x-redrive-last`; the runtime releases the key once that one is done.
 REDRIVE_RELEASES: Final = "x-redrive-releases"
 REDRIVE_LAST: Final = "x-redrive-last"
+# On an event waiting in the delay topic: where it goes, and when (epoch millis, not before).
+DELAY_DESTINATION: Final = "x-delay-topic"
+DELAY_DUE_AT: Final = "x-delay-due-at"
 # On the tombstone the runtime writes when a redriven key is done: the last source offset redriven.
 RELEASED_THROUGH: Final = "x-released-through"
 
@@ -83,3 +86,10 @@ def split_parked_record_key(record_key: bytes) -> tuple[str, bytes]:
 def redrive_topic(service: str) -> str:
     """Where an ordered service (no retry tiers) receives its redriven dead letters."""
     return f"{service}.redrive"
+
+
+# Delayed events wait in one topic for the whole deployment, keyed by entity key; cancels are
+# records keyed by event id in a compacted topic beside it. Declared in `schemas/topics.yaml`.
+DELAY_TOPIC: Final = "conveyor.delayed"
+DELAY_CANCEL_TOPIC: Final = "conveyor.delayed.cancel"
+SCHEDULER_GROUP: Final = "conveyor-scheduler"

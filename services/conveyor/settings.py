@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from conveyor.tracing.settings import TracingSettings
@@ -28,11 +29,13 @@ class Settings:
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
     java_home: str | None = None
     tracing: TracingSettings = field(default_factory=TracingSettings)  # the `OTEL_*` variables
+    max_delay: timedelta = timedelta(days=30)  # the longest `publish(..., delay=...)` allowed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """`KAFKA_BOOTSTRAP_SERVERS`, `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`, `JAVA_HOME`,
-        and whether to trace (`OTEL_*`, see `conveyor.tracing.settings`)."""
+        and whether to trace (`OTEL_*`, see `conveyor.tracing.settings`);
+        `CONVEYOR_MAX_DELAY` (seconds, 30 days by default)."""
         return cls(
             bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
             cache_dir=Path(
@@ -43,6 +46,7 @@ class Settings:
             ),
             java_home=env.get("JAVA_HOME") or None,
             tracing=TracingSettings.from_env(env),
+            max_delay=timedelta(seconds=float(env.get("CONVEYOR_MAX_DELAY") or 30 * 86400)),
         )
 
     @property

@@ -19,8 +19,20 @@ from conveyor.settings import Settings
 ServiceMain = Callable[[Settings, list[str]], int]
 
 
+def _scheduler_main(settings: Settings, argv: list[str]) -> int:
+    from conveyor.delay.main import main
+
+    return main(settings, argv)
+
+
+# Processes the library itself provides, found before any service package of the same name.
+BUILT_IN: dict[str, ServiceMain] = {"scheduler": _scheduler_main}
+
+
 def resolve_service(name: str) -> ServiceMain:
     """The `main` of service `name`; raises `ServiceNotFoundError` with what is missing."""
+    if name in BUILT_IN:
+        return BUILT_IN[name]
     module_name = name.replace("-", "_")
     if not module_name.isidentifier():
         raise ServiceNotFoundError(f"{name!r} is not a service name (letters, digits, dashes)")

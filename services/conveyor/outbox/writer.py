@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from conveyor import naming
+from conveyor.delay.envelope import DEFAULT_MAX_DELAY, DelayRouter
 from conveyor.events.base import Event
 from conveyor.outbox.dialect import SqlConnection
 from conveyor.outbox.table import OutboxTable
@@ -28,6 +31,7 @@ class Outbox:
         codec: Codec,
         topics: Mapping[str, str] = MappingProxyType({}),
         tracing: Tracing | None = None,
+        max_delay: timedelta = DEFAULT_MAX_DELAY,
     ) -> None:
         self.table = table
         self._tracing = tracing if tracing is not None else installed()
@@ -35,6 +39,7 @@ class Outbox:
         self.codec = codec
         self.topics = topics  # renames, as in `PublisherConfig.topics`
         self._build = MessageBuilder(codec, self._topic_for).build
+        self._delays = DelayRouter(self._topic_for(naming.DELAY_TOPIC), max_delay)
 
     def _topic_for(self, declared: str) -> str:
         return self.topics.get(declared, declared)
@@ -46,9 +51,15 @@ class Outbox:
         *,
         correlation_id: str | None = None,
         traceparent: str | None = None,
+        delay: timedelta | None = None,
+        deliver_at: datetime | None = None,
     ) -> None:
-        """Insert `event` using `conn`; the caller commits (or rolls back) as usual."""
+        """Insert `event` using `conn`; the caller commits (or rolls back) as usual. With `delay`
+        (counted from now, not from the relay) or `deliver_at` the relay sends it to the delay
+        topic, as `Publisher.publish` does."""
         message = self._build(event, correlation_id, traceparent)
+        if delay is not None or deliver_at is not None:
+            message = self._delays.route(message, delay, deliver_at)
         if self._traced:
             message = self._tracing.sending(message, CREATE)
         self.table.insert(conn, message)

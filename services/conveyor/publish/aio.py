@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 from types import TracebackType
 
+from conveyor import naming
+from conveyor.delay.envelope import DelayRouter
 from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import AsyncDeliveryHandle
@@ -36,6 +39,7 @@ class AsyncPublisher:
         self._traced = self._tracing.enabled
         self._sender = KafkaSender(config)
         self._build = MessageBuilder(codec, config.topic_for).build
+        self._delays = DelayRouter(config.topic_for(naming.DELAY_TOPIC), config.max_delay)
 
     async def publish(
         self,
@@ -43,9 +47,14 @@ class AsyncPublisher:
         *,
         correlation_id: str | None = None,
         traceparent: str | None = None,
+        delay: timedelta | None = None,
+        deliver_at: datetime | None = None,
     ) -> AsyncDeliveryHandle:
-        """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
+        """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`; with
+        `delay` or `deliver_at`, as `Publisher.publish` does."""
         message = self._build(event, correlation_id, traceparent)
+        if delay is not None or deliver_at is not None:
+            message = self._delays.route(message, delay, deliver_at)
         if self._traced:
             message = self._tracing.sending(message, SEND)
         return await self.send(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -26,7 +27,8 @@ class PublisherConfig:
     the outbox relay, which must never skip a row). `backpressure_timeout` bounds how long
     `publish` blocks while the local queue is full before raising `QueueFullError`.
     `topics` renames topics (for example to per-test or per-tenant names): the event type's
-    `TOPIC` maps to the topic actually written.
+    `TOPIC` maps to the topic actually written (the delay topics `conveyor.delayed` and
+    `conveyor.delayed.cancel` too). `max_delay` bounds `publish(..., delay=...)`.
     """
 
     bootstrap_servers: str
@@ -37,6 +39,7 @@ class PublisherConfig:
     backpressure_timeout: float = 5.0
     queue_max_messages: int = 100_000
     gapless: bool = False
+    max_delay: timedelta = timedelta(days=30)
     topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     extra: Mapping[str, str | int | float | bool] = field(
         default_factory=lambda: MappingProxyType({})
@@ -49,7 +52,7 @@ class PublisherConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> PublisherConfig:
         """Defaults for this process's broker; adjust with `dataclasses.replace`."""
-        return cls(bootstrap_servers=settings.bootstrap_servers)
+        return cls(bootstrap_servers=settings.bootstrap_servers, max_delay=settings.max_delay)
 
     def topic_for(self, declared: str) -> str:
         return self.topics.get(declared, declared)

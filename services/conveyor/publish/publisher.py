@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from types import TracebackType
 
+from conveyor import naming
+from conveyor.delay.cancels import CANCELLED
+from conveyor.delay.envelope import DelayRouter
 from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import DeliveryHandle, DeliverySignal
@@ -38,6 +42,7 @@ class Publisher:
         self._signal = DeliverySignal()
         self._build = MessageBuilder(codec, config.topic_for).build
         self._produce = self._sender.produce
+        self._delays = DelayRouter(config.topic_for(naming.DELAY_TOPIC), config.max_delay)
 
     def publish(
         self,
@@ -45,12 +50,28 @@ class Publisher:
         *,
         correlation_id: str | None = None,
         traceparent: str | None = None,
+        delay: timedelta | None = None,
+        deliver_at: datetime | None = None,
     ) -> DeliveryHandle:
-        """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`."""
+        """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`.
+
+        With `delay` or `deliver_at` the event waits in the delay topic until then (the
+        scheduler delivers it); a time past `config.max_delay` raises `DelayTooLongError`.
+        """
         message = self._build(event, correlation_id, traceparent)
+        if delay is not None or deliver_at is not None:
+            message = self._delays.route(message, delay, deliver_at)
         if self._traced:
             message = self._tracing.sending(message, SEND)
         return self.send(message)
+
+    def cancel_delayed(self, event_id: str) -> DeliveryHandle:
+        """Cancel a delayed event not yet delivered: once the handle reports the cancel written,
+        the scheduler drops the event unless it had begun delivering it."""
+        handle = DeliveryHandle(event_id, self._signal)
+        topic = self.config.topic_for(naming.DELAY_CANCEL_TOPIC)
+        self._produce(topic, event_id.encode(), CANCELLED, [], handle)
+        return handle
 
     def send(self, message: OutgoingMessage) -> DeliveryHandle:
         """Queue an already encoded message (the outbox relay's path)."""

@@ -33,6 +33,8 @@ HEALTH_LISTENING: Final = "health.listening"
 TRANSACTION_COMMITTED: Final = "transaction.committed"
 TRANSACTION_ABORTED: Final = "transaction.aborted"
 PARTITION_REWOUND: Final = "partition.rewound"
+DELAYED_DELIVERED: Final = "delayed.delivered"
+DELAYED_CANCELLED: Final = "delayed.cancelled"
 
 CATALOGUE: Final = frozenset(
     {
@@ -58,6 +60,8 @@ CATALOGUE: Final = frozenset(
         TRANSACTION_COMMITTED,
         TRANSACTION_ABORTED,
         PARTITION_REWOUND,
+        DELAYED_DELIVERED,
+        DELAYED_CANCELLED,
     }
 )
 

@@ -1,0 +1,252 @@
+"""The scheduler: delivers the delay topic's events to their topics when they are due.
+
+One consumer group (`conveyor-scheduler`) for the deployment; its members split the delay topic's
+partitions. Each loop: poll (never longer than until the next due time), hold what was fetched,
+then deliver every due event in one Kafka transaction that also commits the delay topic's offsets
+(with the offsets delivered beyond them as metadata, see `progress`). A SIGKILL therefore loses
+nothing (offsets never pass an undelivered event) and duplicates nothing a `read_committed`
+consumer saw (a delivery and its offset commit are one transaction). A partition holding its
+bound of events pauses; the consumer keeps polling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+
+from conveyor import naming
+from conveyor.delay.cancels import CancelLog
+from conveyor.delay.envelope import Envelope
+from conveyor.delay.errors import SchedulerError
+from conveyor.delay.pending import Held, PartitionQueue
+from conveyor.delay.progress import DeliveredAhead
+from conveyor.runtime import logs
+from conveyor.runtime.settings import ServiceSettings, consumer_config
+from conveyor.runtime.transactions import transactional_id
+
+TP = tuple[str, int]
+TIMEOUT = 30.0
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """`CONVEYOR_SCHEDULER_GROUP` (`conveyor-scheduler`), `CONVEYOR_SCHEDULER_MAX_HELD` (10000 events held per partition before it pauses),
+    `CONVEYOR_SCHEDULER_POLL_MS` (50); consumer settings as for any service (`ServiceSettings`:
+    group protocol, `CONVEYOR_GROUP_INSTANCE_ID`, which also names the transactional id)."""
+
+    bootstrap_servers: str
+    consumer: ServiceSettings = ServiceSettings()
+    delay_topic: str = naming.DELAY_TOPIC
+    cancel_topic: str = naming.DELAY_CANCEL_TOPIC
+    group: str = naming.SCHEDULER_GROUP
+    max_held_per_partition: int = 10_000
+    poll_interval: float = 0.05
+    transaction_timeout_ms: int = 10_000  # how long a killed scheduler's open transaction blocks
+
+    @classmethod
+    def from_env(cls, bootstrap_servers: str, env: Mapping[str, str]) -> SchedulerSettings:
+        consumer = ServiceSettings.from_env(env)
+        topics = consumer.topic_map
+        return cls(
+            bootstrap_servers=bootstrap_servers,
+            consumer=consumer,
+            delay_topic=topics.get(naming.DELAY_TOPIC, naming.DELAY_TOPIC),
+            cancel_topic=topics.get(naming.DELAY_CANCEL_TOPIC, naming.DELAY_CANCEL_TOPIC),
+            group=env.get("CONVEYOR_SCHEDULER_GROUP") or naming.SCHEDULER_GROUP,
+            max_held_per_partition=int(env.get("CONVEYOR_SCHEDULER_MAX_HELD") or 10_000),
+            poll_interval=int(env.get("CONVEYOR_SCHEDULER_POLL_MS") or 50) / 1000,
+        )
+
+
+class Scheduler:
+    """One member of the scheduler group; `run(stop)` until `stop` is set."""
+
+    def __init__(self, settings: SchedulerSettings) -> None:
+        self.settings = settings
+        self._log = structlog.get_logger("conveyor.delay").bind(service=settings.group)
+        self._queues: dict[TP, PartitionQueue] = {}
+        self._paused: set[TP] = set()
+        self._dirty: set[TP] = set()  # settled offsets not committed yet
+        self._last_commit = time.monotonic()
+        self._cancels = CancelLog(settings.bootstrap_servers, settings.cancel_topic)
+        config = consumer_config(settings.group, settings.bootstrap_servers, settings.consumer)
+        self._consumer = Consumer(config)
+        self._producer = Producer(
+            {
+                "bootstrap.servers": settings.bootstrap_servers,
+                "client.id": f"{settings.group}-transactions",
+                "transactional.id": transactional_id(settings.group, settings.consumer),
+                "transaction.timeout.ms": settings.transaction_timeout_ms,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 1,
+                "partitioner": "murmur2_random",
+            }
+        )
+        self._guard(lambda: self._producer.init_transactions(TIMEOUT))
+
+    def run(self, stop: threading.Event) -> None:
+        self._cancels.catch_up()
+        self._consumer.subscribe(
+            [self.settings.delay_topic], on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
+        self._log.info(logs.SERVICE_STARTED, topic=self.settings.delay_topic)
+        try:
+            while not stop.is_set():
+                self._poll()
+                self._deliver_due()
+                self._pause_or_resume()
+        finally:
+            self._log.info(logs.SERVICE_STOPPING)
+            self._consumer.close()
+            self._cancels.close()
+            self._producer.flush(TIMEOUT)
+            self._log.info(logs.SERVICE_STOPPED)
+
+    def _poll(self) -> None:
+        timeout = self.settings.poll_interval
+        due = [d for q in self._queues.values() if (d := q.next_due()) is not None]
+        if due:
+            timeout = max(0.0, min(timeout, min(due) / 1000 - time.time()))
+        for message in self._consumer.consume(_BATCH, timeout):
+            if message.error() is not None:
+                self._log.warning(logs.CONSUMER_ERROR, error=str(message.error()))
+                continue
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            queue = self._queues.get((topic or "", partition or 0))
+            if queue is not None and offset is not None:
+                queue.add(offset, self._held(message))
+                self._dirty.add((topic or "", partition or 0))
+
+    def _held(self, message: Any) -> Held | None:
+        envelope = Envelope.read(message.headers())
+        if envelope is None or envelope.event_id in self._cancels.cancelled:
+            return None
+        return Held(envelope.due_ms, message.offset(), envelope, message.key(), message.value())
+
+    def _deliver_due(self) -> None:
+        now_ms = int(time.time() * 1000)
+        due = {tp: taken for tp, q in self._queues.items() if (taken := q.take_due(now_ms))}
+        if not due:
+            if self._dirty and time.monotonic() - self._last_commit > 1.0:
+                self._commit({}, set())
+            return
+        cancelled = self._cancels.catch_up()
+        if cancelled:
+            for queue in self._queues.values():
+                for held in queue.drop(cancelled):
+                    self._settle_cancelled(queue, held)
+        self._commit(due, self._cancels.cancelled)
+
+    def _commit(self, due: dict[TP, list[Held]], cancelled: set[str]) -> None:
+        """One transaction: the due events to their topics, the offsets they settle."""
+        delivered = 0
+        try:
+            self._producer.begin_transaction()
+            for tp, events in due.items():
+                queue = self._queues[tp]
+                for held in events:
+                    if held.envelope.event_id in cancelled:
+                        self._settle_cancelled(queue, held)
+                        continue
+                    self._produce(held)
+                    queue.settle(held.offset)
+                    delivered += 1
+                self._dirty.add(tp)
+            offsets = self._commit_points()
+            if offsets:
+                metadata = self._consumer.consumer_group_metadata()
+                self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
+            self._producer.commit_transaction(TIMEOUT)
+        except KafkaException as exc:
+            self._abort(exc)
+            return
+        self._dirty.clear()
+        self._last_commit = time.monotonic()
+        if delivered:
+            self._log.debug(logs.DELAYED_DELIVERED, events=delivered)
+
+    def _produce(self, held: Held) -> None:
+        envelope = held.envelope
+        while True:
+            try:
+                self._producer.produce(
+                    envelope.destination, held.value, held.key, headers=envelope.headers
+                )
+                return
+            except BufferError:
+                self._producer.poll(0.05)
+
+    def _settle_cancelled(self, queue: PartitionQueue, held: Held) -> None:
+        queue.settle(held.offset)
+        self._log.info(logs.DELAYED_CANCELLED, event_id=held.envelope.event_id, offset=held.offset)
+
+    def _commit_points(self) -> list[TopicPartition]:
+        offsets = []
+        for tp in self._dirty:
+            queue = self._queues.get(tp)
+            point = queue.commit_point() if queue is not None else None
+            if point is not None:
+                offsets.append(TopicPartition(tp[0], tp[1], point[0], point[1]))
+        return offsets
+
+    def _abort(self, exc: KafkaException) -> None:
+        """Abort, then read the assigned partitions again from their committed offsets."""
+        error = exc.args[0] if exc.args else None
+        if isinstance(error, KafkaError) and error.fatal():
+            raise SchedulerError(f"the scheduler's producer failed: {error}") from exc
+        self._log.warning(logs.TRANSACTION_ABORTED, error=str(error))
+        self._guard(lambda: self._producer.abort_transaction(TIMEOUT))
+        assigned = [TopicPartition(t, p) for t, p in self._queues]
+        for tp in self._load(assigned):
+            self._consumer.seek(tp)
+            self._log.info(logs.PARTITION_REWOUND, topic=tp.topic, partition=tp.partition)
+
+    def _load(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """Fresh queues for `partitions`, knowing what was delivered past their commits."""
+        committed = self._consumer.committed(partitions, timeout=TIMEOUT) if partitions else []
+        for tp in committed:
+            ahead = DeliveredAhead.decode(tp.metadata, tp.offset) if tp.offset >= 0 else None
+            self._queues[(tp.topic, tp.partition)] = PartitionQueue(ahead)
+            self._paused.discard((tp.topic, tp.partition))
+        return [tp for tp in committed if tp.offset >= 0]
+
+    def _pause_or_resume(self) -> None:
+        bound = self.settings.max_held_per_partition
+        for tp, queue in self._queues.items():
+            if tp not in self._paused and len(queue) >= bound:
+                self._consumer.pause([TopicPartition(*tp)])
+                self._paused.add(tp)
+                self._log.info(logs.PARTITION_PAUSED, topic=tp[0], partition=tp[1])
+            elif tp in self._paused and len(queue) < bound:
+                self._consumer.resume([TopicPartition(*tp)])
+                self._paused.discard(tp)
+                self._log.info(logs.PARTITION_RESUMED, topic=tp[0], partition=tp[1])
+
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._load(partitions)
+        for tp in partitions:
+            self._log.info(logs.PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
+
+    def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        # every delivery was committed with its offsets already: nothing to finish
+        for tp in partitions:
+            key = (tp.topic, tp.partition)
+            self._queues.pop(key, None)
+            self._paused.discard(key)
+            self._dirty.discard(key)
+            self._log.info(logs.PARTITION_REVOKED, topic=tp.topic, partition=tp.partition)
+
+    @staticmethod
+    def _guard(call: Any) -> None:
+        try:
+            call()
+        except KafkaException as exc:
+            raise SchedulerError(str(exc.args[0] if exc.args else exc)) from exc
