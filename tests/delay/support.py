@@ -1,0 +1,147 @@
+"""Delay topics of one test, publishers bound to them, and a read_committed reader."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from conveyor import naming
+from conveyor.codec import default_codec
+from conveyor.delay.scheduler import Scheduler, SchedulerSettings
+from conveyor.events import UserSignedUp
+from conveyor.publish import Publisher, PublisherConfig
+from conveyor.runtime.settings import ServiceSettings
+
+CONVEYOR = Path(sys.executable).with_name("conveyor")
+
+
+@dataclass(frozen=True)
+class DelayTopics:
+    bootstrap: str
+    delay: str
+    cancel: str
+    destination: str
+    group: str
+
+    @property
+    def topic_map(self) -> dict[str, str]:
+        return {
+            naming.DELAY_TOPIC: self.delay,
+            naming.DELAY_CANCEL_TOPIC: self.cancel,
+            UserSignedUp.TOPIC: self.destination,
+        }
+
+    def publisher(self) -> Publisher:
+        config = PublisherConfig(bootstrap_servers=self.bootstrap, topics=self.topic_map)
+        return Publisher(config, default_codec())
+
+    def settings(self, instance: str = "a") -> SchedulerSettings:
+        return SchedulerSettings(
+            bootstrap_servers=self.bootstrap,
+            consumer=ServiceSettings(group_instance_id=f"{self.group}-{instance}", http_port=None),
+            delay_topic=self.delay,
+            cancel_topic=self.cancel,
+            group=self.group,
+        )
+
+    def env(self, instance: str = "a") -> dict[str, str]:
+        return {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "CONVEYOR_TOPIC_MAP": f"{naming.DELAY_TOPIC}={self.delay},"
+            f"{naming.DELAY_CANCEL_TOPIC}={self.cancel}",
+            "CONVEYOR_SCHEDULER_GROUP": self.group,
+            "CONVEYOR_GROUP_INSTANCE_ID": f"{self.group}-{instance}",
+        }
+
+
+def signup(user: str) -> UserSignedUp:
+    return UserSignedUp(user_id=user, email=f"{user}@example.org", name=user)
+
+
+@contextmanager
+def scheduler_thread(settings: SchedulerSettings) -> Iterator[None]:
+    stop = threading.Event()
+    scheduler = Scheduler(settings)
+    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+def start_scheduler(topics: DelayTopics, log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    return subprocess.Popen(
+        [str(CONVEYOR), "run", "scheduler"], env=topics.env(), stdout=out, stderr=out
+    )
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    event_id: str
+    key: str
+    timestamp_ms: int  # the record's create time: when the scheduler delivered it
+    seen_ms: int  # when this read_committed reader received it
+
+
+def read_arrivals(
+    bootstrap: str, topic: str, expect: int, timeout: float, settle: float = 0.0
+) -> list[Arrival]:
+    """Committed records of `topic` from its start, until `expect` arrived (then `settle` more
+    seconds, for duplicates to show) or `timeout` passed."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in parts])
+    arrivals: list[Arrival] = []
+    deadline = time.monotonic() + timeout
+    settled_at: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            if settled_at is None and len(arrivals) >= expect:
+                settled_at = time.monotonic() + settle
+            if settled_at is not None and time.monotonic() >= settled_at:
+                break
+            for message in consumer.consume(500, 0.1):
+                if message.error() is None:
+                    arrivals.append(_arrival(message))
+    finally:
+        consumer.close()
+    return arrivals
+
+
+def _arrival(message: Any) -> Arrival:
+    headers = dict(message.headers() or [])
+    return Arrival(
+        event_id=headers[naming.EVENT_ID].decode(),
+        key=message.key().decode(),
+        timestamp_ms=message.timestamp()[1],
+        seen_ms=int(time.time() * 1000),
+    )
