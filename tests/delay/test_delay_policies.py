@@ -39,7 +39,7 @@ def test_delay_and_deliver_at_together_or_a_naive_time_are_refused() -> None:
     with pytest.raises(InvalidDelayError):
         due_millis(timedelta(seconds=1), datetime.now(UTC), MAX, NOW)
     with pytest.raises(InvalidDelayError):
-        due_millis(None, datetime(2030, 1, 1), MAX, NOW)  # noqa: DTZ001 - naive on purpose
+        due_millis(None, datetime(2030, 1, 1), MAX, NOW)
 
 
 def test_envelope_keeps_the_original_message_and_names_destination_and_due_time() -> None:
@@ -47,10 +47,17 @@ def test_envelope_keeps_the_original_message_and_names_destination_and_due_time(
     original = OutgoingMessage("user.signup", b"u-1", b"body", [("event-id", "e-1")], "e-1", "T")
     wrapped = delayed(original, naming.DELAY_TOPIC, 1234)
     assert (wrapped.topic, wrapped.key, wrapped.value) == (naming.DELAY_TOPIC, b"u-1", b"body")
-    raw = [(name, value.encode() if isinstance(value, str) else value) for name, value in wrapped.headers]
+    raw = [
+        (name, value.encode() if isinstance(value, str) else value)
+        for name, value in wrapped.headers
+    ]
     envelope = Envelope.read(raw)
     assert envelope is not None
-    assert (envelope.destination, envelope.due_ms, envelope.event_id) == ("user.signup", 1234, "e-1")
+    assert (envelope.destination, envelope.due_ms, envelope.event_id) == (
+        "user.signup",
+        1234,
+        "e-1",
+    )
     assert envelope.headers == [("event-id", b"e-1")]
 
 

@@ -12,6 +12,8 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from conveyor.delay import DelayTooLongError
+from conveyor.ops.broker import Broker
+from conveyor.ops.delayed import delayed_status
 from tests.delay.support import (
     DelayTopics,
     kill,
@@ -135,4 +137,48 @@ def test_a_killed_scheduler_loses_nothing_and_duplicates_nothing_committed(
         kill(scheduler)
     counts = Counter(a.event_id for a in arrivals)
     assert set(counts) == set(ids), log.read_text()[-3000:]
+    assert max(counts.values()) == 1
+
+
+def test_status_counts_waiting_events_per_destination_without_cancelled_or_delivered(
+    delay_topics: DelayTopics,
+) -> None:
+    """Status shows the events still waiting for their time and the next due time; delivered
+    and cancelled ones are not counted."""
+    with delay_topics.publisher() as publisher, scheduler_thread(delay_topics.settings()):
+        publisher.publish(signup("u-0"), delay=timedelta(0)).wait(10)
+        read_arrivals(delay_topics.bootstrap, delay_topics.destination, 1, timeout=30)
+        later = [signup(f"u-{n}") for n in range(1, 4)]
+        for n, event in enumerate(later, start=1):
+            publisher.publish(event, delay=timedelta(hours=n)).wait(10)
+        publisher.cancel_delayed(str(later[0].event_id)).wait(10)
+        broker = Broker.connect(delay_topics.bootstrap)
+        found = delayed_status(broker, delay_topics.delay, delay_topics.cancel, delay_topics.group)
+    assert found is not None
+    assert list(found.by_topic) == [delay_topics.destination]
+    assert found.events == 2
+    next_due = found.by_topic[delay_topics.destination].next_due_ms
+    assert next_due is not None
+    assert (
+        next_due > (time.time() + 1.5 * 3600) * 1000
+    )  # the 2-hour one: the 1-hour one is cancelled
+
+
+def test_two_scheduler_replicas_share_the_partitions_and_deliver_each_event_once(
+    delay_topics: DelayTopics,
+) -> None:
+    """Two members of one scheduler group, one joining mid-stream: every event arrives once."""
+    ids: list[str] = []
+    with delay_topics.publisher() as publisher, scheduler_thread(delay_topics.settings("a")):
+        for n in range(200):
+            event = signup(f"k-{n % 10}")
+            publisher.publish(event, delay=timedelta(milliseconds=(n * 53) % 5_000))
+            ids.append(str(event.event_id))
+        assert publisher.flush(10) == 0
+        with scheduler_thread(delay_topics.settings("b")):
+            arrivals = read_arrivals(
+                delay_topics.bootstrap, delay_topics.destination, 200, timeout=45, settle=2
+            )
+    counts = Counter(a.event_id for a in arrivals)
+    assert set(counts) == set(ids)
     assert max(counts.values()) == 1

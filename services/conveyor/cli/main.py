@@ -7,7 +7,20 @@ import sys
 
 import typer
 
-from conveyor.cli import console, demo, dlq, init, kafka, replay, run, schemas, status, tail, topics
+from conveyor.cli import (
+    console,
+    delayed,
+    demo,
+    dlq,
+    init,
+    kafka,
+    replay,
+    run,
+    schemas,
+    status,
+    tail,
+    topics,
+)
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -26,6 +39,7 @@ cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_o
 cli.command("status")(status.command)
 cli.command("replay")(replay.command)
 cli.add_typer(dlq.app, name="dlq")
+cli.add_typer(delayed.app, name="delayed")
 cli.command("tail")(tail.command)
 cli.command("console")(console.command)
 cli.command("init")(init.init)

@@ -11,9 +11,11 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from conveyor.cli import delayed
 from conveyor.cli.context import settings_of
 from conveyor.ops import status as ops_status
 from conveyor.ops.broker import Broker
+from conveyor.ops.delayed import delayed_status
 from conveyor.ops.session import all_services, open_broker, service_topology
 from conveyor.ops.status import Sample, ServiceStatus, Thresholds
 from conveyor.ops.topology import ServiceTopology
@@ -69,6 +71,7 @@ def command(
         typer.echo(json.dumps([ops_status.as_dict(s, verbose) for s in found], indent=2))
     else:
         Console().print(_render(found, verbose, limits))
+        typer.echo(delayed.describe(delayed_status(broker)))
     breaches = [b for s in found for b in limits.breaches(s)]
     for breach in breaches:
         typer.secho(f"threshold: {breach}", fg="red", err=True)

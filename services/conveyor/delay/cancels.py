@@ -36,7 +36,9 @@ class CancelLog:
         described = metadata.topics.get(topic)
         if described is None or described.error is not None:
             raise SchedulerError(f"the cancel topic {topic!r} is missing: conveyor topics apply")
-        self._partitions = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in described.partitions]
+        self._partitions = [
+            TopicPartition(topic, p, OFFSET_BEGINNING) for p in described.partitions
+        ]
         self._consumer.assign(self._partitions)
 
     def catch_up(self, timeout: float = _WATERMARK_TIMEOUT) -> set[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -37,12 +37,13 @@ _BATCH = 1000
 
 @dataclass(frozen=True)
 class SchedulerSettings:
-    """`CONVEYOR_SCHEDULER_GROUP` (`conveyor-scheduler`), `CONVEYOR_SCHEDULER_MAX_HELD` (10000 events held per partition before it pauses),
-    `CONVEYOR_SCHEDULER_POLL_MS` (50); consumer settings as for any service (`ServiceSettings`:
-    group protocol, `CONVEYOR_GROUP_INSTANCE_ID`, which also names the transactional id)."""
+    """`CONVEYOR_SCHEDULER_GROUP` (`conveyor-scheduler`), `CONVEYOR_SCHEDULER_MAX_HELD` (10000
+    events held per partition before it pauses), `CONVEYOR_SCHEDULER_POLL_MS` (50); consumer
+    settings as for any service (`ServiceSettings`: group protocol, `CONVEYOR_GROUP_INSTANCE_ID`,
+    which also names the transactional id)."""
 
     bootstrap_servers: str
-    consumer: ServiceSettings = ServiceSettings()
+    consumer: ServiceSettings = field(default_factory=ServiceSettings)
     delay_topic: str = naming.DELAY_TOPIC
     cancel_topic: str = naming.DELAY_CANCEL_TOPIC
     group: str = naming.SCHEDULER_GROUP
