@@ -127,7 +127,9 @@ def test_a_killed_scheduler_loses_nothing_and_duplicates_nothing_committed(
                 publisher.publish(event, delay=timedelta(milliseconds=(n * 37) % 6_000))
                 ids.append(str(event.event_id))
             assert publisher.flush(10) == 0
-        time.sleep(3)
+        # kill once events due later than others of their partitions were delivered: the
+        # partitions' commit positions then lie behind delivered events
+        read_arrivals(delay_topics.bootstrap, delay_topics.destination, 120, timeout=30)
         kill(scheduler)
         scheduler = start_scheduler(delay_topics, log)
         arrivals = read_arrivals(
