@@ -93,3 +93,7 @@ def redrive_topic(service: str) -> str:
 DELAY_TOPIC: Final = "conveyor.delayed"
 DELAY_CANCEL_TOPIC: Final = "conveyor.delayed.cancel"
 SCHEDULER_GROUP: Final = "conveyor-scheduler"
+
+# Operators' pauses (`conveyor pause SERVICE [--topic T]`): compacted, one record per paused
+# (service, topic) pair, a tombstone to resume. Every service process watches it.
+CONTROL_TOPIC: Final = "conveyor.control"

@@ -9,6 +9,7 @@ import typer
 
 from conveyor.cli import (
     console,
+    control,
     delayed,
     demo,
     dlq,
@@ -40,6 +41,8 @@ cli.command("status")(status.command)
 cli.command("replay")(replay.command)
 cli.add_typer(dlq.app, name="dlq")
 cli.add_typer(delayed.app, name="delayed")
+cli.command("pause")(control.pause)
+cli.command("resume")(control.resume)
 cli.command("tail")(tail.command)
 cli.command("console")(console.command)
 cli.command("init")(init.init)

@@ -117,8 +117,9 @@ def _render(found: list[ServiceStatus], verbose: bool, limits: Thresholds) -> Ta
         tiers = ((t.removeprefix(f"{s.service}."), n) for t, n in s.retrying.items())
         retrying = " ".join(f"{tier}:{n}" for tier, n in tiers) or "-"
         rate = "-" if s.events_per_second is None else f"{s.events_per_second:.1f}"
+        state = s.state if not s.paused else f"paused ({' '.join(s.paused)}) {s.state}"
         table.add_row(
-            s.service, s.state, str(len(s.members)), str(s.waiting),
+            s.service, state, str(len(s.members)), str(s.waiting),
             f"{s.waiting_seconds:.1f}", retrying, str(s.parked), str(s.dead_lettered), rate,
             style="red" if limits.breaches(s) else None,
         )  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, NamedTuple
 
-from conveyor.ops import ledger
+from conveyor.ops import ledger, pauses
 from conveyor.ops.broker import TP, Broker, Member
 from conveyor.ops.compacted import read_table
 from conveyor.ops.reader import peek, scan
@@ -54,6 +54,7 @@ class ServiceStatus:
     processed: int  # sum of committed offsets, the basis of events/s
     events_per_second: float | None = None
     retry_partitions: tuple[PartitionLag, ...] = field(default=())
+    paused: tuple[str, ...] = ()  # `conveyor pause`: "*" (every topic) or the paused topics
 
     @property
     def sample(self) -> Sample:
@@ -89,7 +90,13 @@ def collect(broker: Broker, topology: ServiceTopology) -> ServiceStatus:
         taken_at_ms=now_ms,
         processed=sum(p.committed or 0 for p in inputs + tiers),
         retry_partitions=tuple(tiers),
+        paused=_paused(broker, topology.service),
     )
+
+
+def _paused(broker: Broker, service: str) -> tuple[str, ...]:
+    found = pauses.paused(broker, service)
+    return ("*",) if found.everything else tuple(sorted(found.topics))
 
 
 def sample(broker: Broker, topology: ServiceTopology) -> Sample:
@@ -195,6 +202,7 @@ def as_dict(status: ServiceStatus, verbose: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "service": status.service,
         "state": status.state,
+        "paused": list(status.paused),
         "members": [m.describe() for m in status.members],
         "waiting": status.waiting,
         "waiting_seconds": round(status.waiting_seconds, 3),

@@ -35,6 +35,8 @@ TRANSACTION_ABORTED: Final = "transaction.aborted"
 PARTITION_REWOUND: Final = "partition.rewound"
 DELAYED_DELIVERED: Final = "delayed.delivered"
 DELAYED_CANCELLED: Final = "delayed.cancelled"
+SERVICE_PAUSED: Final = "service.paused"
+SERVICE_RESUMED: Final = "service.resumed"
 
 CATALOGUE: Final = frozenset(
     {
@@ -62,6 +64,8 @@ CATALOGUE: Final = frozenset(
         PARTITION_REWOUND,
         DELAYED_DELIVERED,
         DELAYED_CANCELLED,
+        SERVICE_PAUSED,
+        SERVICE_RESUMED,
     }
 )
 

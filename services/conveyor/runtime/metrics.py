@@ -157,6 +157,12 @@ class RuntimeMetrics:
             ["service", "topic", "partition"],
             registry=registry,
         )
+        self.paused = Gauge(
+            "conveyor_paused",
+            "1 while an operator has paused the service (conveyor pause), all topics or some.",
+            ["service"],
+            registry=registry,
+        ).labels(service)
         self.service = service
 
     def for_event_type(self, event_type: str) -> EventMeters:

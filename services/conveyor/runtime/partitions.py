@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -49,6 +49,7 @@ class Assignments:
         drain_deadline: float,
         extension: RuntimeExtension = NO_EXTENSION,
         transactions: Transactions | None = None,
+        operator_paused: Callable[[str], bool] = lambda topic: False,
     ) -> None:
         self._service = service
         self._dispatcher = dispatcher
@@ -58,6 +59,7 @@ class Assignments:
         self._drain_deadline = drain_deadline
         self._extension = extension
         self._transactions = transactions  # commits go through it for transactional services
+        self._operator_paused = operator_paused  # `conveyor pause`: by topic, checked every step
         self._states: dict[tuple[str, int], PartitionState] = {}
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self.joined = False
@@ -82,6 +84,11 @@ class Assignments:
             self._states[(tp.topic, tp.partition)] = state
             assigned.append(state)
             self._log.info(PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
+        paused = [s for s in assigned if self._operator_paused(s.topic)]
+        if paused:
+            # paused before the first fetch: assign here (the client then does not) and pause
+            consumer.incremental_assign(partitions)
+            self._set_paused(consumer, paused, paused=True)
         self._extension.on_assigned(assigned)
 
     def on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
@@ -156,7 +163,12 @@ class Assignments:
         full = [
             s
             for s in self._states.values()
-            if not s.paused and (s.held or self._bounds.full(s.outstanding, s.tracker.pending))
+            if not s.paused
+            and (
+                s.held
+                or self._operator_paused(s.topic)
+                or self._bounds.full(s.outstanding, s.tracker.pending)
+            )
         ]
         self._set_paused(consumer, full, paused=True)
 
@@ -164,7 +176,10 @@ class Assignments:
         drained = [
             s
             for s in self._states.values()
-            if s.paused and not s.held and self._bounds.drained(s.outstanding, s.tracker.pending)
+            if s.paused
+            and not s.held
+            and not self._operator_paused(s.topic)
+            and self._bounds.drained(s.outstanding, s.tracker.pending)
         ]
         self._set_paused(consumer, drained, paused=False)
 

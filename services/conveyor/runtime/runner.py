@@ -10,6 +10,8 @@ from types import FrameType
 import structlog
 from confluent_kafka import Consumer
 
+from conveyor.control.pauses import Paused
+from conveyor.control.watcher import PauseWatcher
 from conveyor.ops import replay_window
 from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
@@ -18,7 +20,12 @@ from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failures import FailureHandler, RetryInPlace
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
-from conveyor.runtime.logs import SERVICE_STARTED, configure_logs_unless_configured
+from conveyor.runtime.logs import (
+    SERVICE_PAUSED,
+    SERVICE_RESUMED,
+    SERVICE_STARTED,
+    configure_logs_unless_configured,
+)
 from conveyor.runtime.loop import ConsumerLoop, batch_for
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -61,6 +68,7 @@ def run_service(
     health = Health()
     extra_topics = extension.start(service, metrics, health)
     replays = replay_window.for_service(settings.bootstrap_servers, service.name)
+    pauses = _watch_pauses(settings.bootstrap_servers, service, service_settings, metrics)
     completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
@@ -84,6 +92,7 @@ def run_service(
         drain_deadline=service_settings.shutdown_deadline,
         extension=extension,
         transactions=exactly_once.transactions if exactly_once else None,
+        operator_paused=pauses.covers,
     )
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
@@ -126,11 +135,28 @@ def run_service(
         return loop.run(stop)
     finally:
         dispatcher.stop(timeout=1.0)
+        pauses.stop()
         extension.close()
         if exactly_once is not None:
             exactly_once.transactions.close()
         if server is not None:
             server.stop()
+
+
+def _watch_pauses(
+    bootstrap_servers: str, service: Service, settings: ServiceSettings, metrics: RuntimeMetrics
+) -> PauseWatcher:
+    """Operators' pauses of this service (`conveyor pause`), read before it subscribes."""
+    log = structlog.get_logger("conveyor.runtime").bind(service=service.name)
+
+    def changed(paused: Paused) -> None:
+        metrics.paused.set(1 if paused else 0)
+        event = SERVICE_PAUSED if paused else SERVICE_RESUMED
+        log.info(event, everything=paused.everything, topics=sorted(paused.topics))
+
+    watcher = PauseWatcher(bootstrap_servers, service.name, settings.topic_map, changed)
+    watcher.start()
+    return watcher
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
