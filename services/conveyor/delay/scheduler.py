@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -77,7 +77,11 @@ class Scheduler:
         self._dirty: set[TP] = set()  # settled offsets not committed yet
         self._last_commit = time.monotonic()
         self._cancels = CancelLog(settings.bootstrap_servers, settings.cancel_topic)
-        config = consumer_config(settings.group, settings.bootstrap_servers, settings.consumer)
+        # Dynamic membership: a restarted static member is refused while its killed self is
+        # still registered (KIP-848). The instance id still names the transactional id, so a
+        # restart fences its killed predecessor and aborts the transaction it left open.
+        dynamic = replace(settings.consumer, group_instance_id=None)
+        config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
         self._consumer = Consumer(config)
         self._producer = Producer(
             {
@@ -117,8 +121,11 @@ class Scheduler:
         if due:
             timeout = max(0.0, min(timeout, min(due) / 1000 - time.time()))
         for message in self._consumer.consume(_BATCH, timeout):
-            if message.error() is not None:
-                self._log.warning(logs.CONSUMER_ERROR, error=str(message.error()))
+            error = message.error()
+            if error is not None:
+                self._log.warning(logs.CONSUMER_ERROR, error=str(error), fatal=error.fatal())
+                if error.fatal():
+                    raise SchedulerError(f"the scheduler's consumer failed: {error}")
                 continue
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             queue = self._queues.get((topic or "", partition or 0))
@@ -164,8 +171,10 @@ class Scheduler:
             offsets = self._commit_points()
             if offsets:
                 metadata = self._consumer.consumer_group_metadata()
-                self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
-            self._producer.commit_transaction(TIMEOUT)
+                _retrying(
+                    lambda: self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
+                )
+            _retrying(lambda: self._producer.commit_transaction(TIMEOUT))
         except KafkaException as exc:
             self._abort(exc)
             return
@@ -204,7 +213,7 @@ class Scheduler:
         if isinstance(error, KafkaError) and error.fatal():
             raise SchedulerError(f"the scheduler's producer failed: {error}") from exc
         self._log.warning(logs.TRANSACTION_ABORTED, error=str(error))
-        self._guard(lambda: self._producer.abort_transaction(TIMEOUT))
+        self._guard(lambda: _retrying(lambda: self._producer.abort_transaction(TIMEOUT)))
         assigned = [TopicPartition(t, p) for t, p in self._queues]
         for tp in self._load(assigned):
             self._consumer.seek(tp)
@@ -251,3 +260,19 @@ class Scheduler:
             call()
         except KafkaException as exc:
             raise SchedulerError(str(exc.args[0] if exc.args else exc)) from exc
+
+
+def _retrying(call: Callable[[], None], attempts: int = 5) -> None:
+    """`call` again while it fails with an error librdkafka calls retriable (a coordinator
+    moving, a previous transaction still completing); a timed-out commit may have committed on
+    the broker, and only the same call tells."""
+    for _ in range(attempts - 1):
+        try:
+            call()
+            return
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not (isinstance(error, KafkaError) and error.retriable()):
+                raise
+            time.sleep(0.2)
+    call()
