@@ -28,7 +28,7 @@ from conveyor.delay.pending import Held, PartitionQueue
 from conveyor.delay.progress import DeliveredAhead
 from conveyor.runtime import logs
 from conveyor.runtime.settings import ServiceSettings, consumer_config
-from conveyor.runtime.transactions import transactional_id
+from conveyor.runtime.transactions import produce_in_transaction, transactional_id
 
 TP = tuple[str, int]
 TIMEOUT = 30.0
@@ -185,14 +185,9 @@ class Scheduler:
 
     def _produce(self, held: Held) -> None:
         envelope = held.envelope
-        while True:
-            try:
-                self._producer.produce(
-                    envelope.destination, held.value, held.key, headers=envelope.headers
-                )
-                return
-            except BufferError:
-                self._producer.poll(0.05)
+        produce_in_transaction(
+            self._producer, envelope.destination, held.key, held.value, envelope.headers
+        )
 
     def _settle_cancelled(self, queue: PartitionQueue, held: Held) -> None:
         queue.settle(held.offset)

@@ -126,14 +126,9 @@ class Transactions:
         self._producer.commit_transaction(TIMEOUT)
 
     def _produce(self, message: OutgoingMessage) -> None:
-        while True:
-            try:
-                self._producer.produce(
-                    message.topic, message.value, message.key, headers=message.headers
-                )
-                return
-            except BufferError:
-                self._producer.poll(_QUEUE_FULL_WAIT)
+        produce_in_transaction(
+            self._producer, message.topic, message.key, message.value, message.headers
+        )
 
     def _abort(self, exc: KafkaException) -> None:
         error = exc.args[0] if exc.args else None
@@ -149,6 +144,19 @@ class Transactions:
             call()
         except KafkaException as exc:
             raise TransactionsUnavailableError(str(exc.args[0] if exc.args else exc)) from exc
+
+
+def produce_in_transaction(
+    producer: Any, topic: str, key: bytes | None, value: bytes | None, headers: Any
+) -> None:
+    """Queue one record of the open transaction, waiting for room while the queue is full
+    (nothing is lost from a transaction by a full queue)."""
+    while True:
+        try:
+            producer.produce(topic, value, key, headers=headers)
+            return
+        except BufferError:
+            producer.poll(_QUEUE_FULL_WAIT)
 
 
 @dataclass(frozen=True)
