@@ -16,7 +16,7 @@ from conveyor.kafka import LocalKafka
 from tests.conftest import create_topic
 from tests.delay.support import DelayTopics, read_arrivals, scheduler_thread, signup
 
-pytestmark = [pytest.mark.kafka, pytest.mark.cluster, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.kafka, pytest.mark.cluster, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
@@ -48,8 +48,9 @@ def test_delayed_events_survive_a_killed_broker_node_once_each(cluster: LocalKaf
         for n in range(200):
             event = signup(f"k-{n % 10}")
             delay_ms = (n * 53) % 8_000
-            publisher.publish(event, delay=timedelta(milliseconds=delay_ms)).wait(30)
             due[str(event.event_id)] = int(time.time() * 1000) + delay_ms
+            publisher.publish(event, delay=timedelta(milliseconds=delay_ms))
+        assert publisher.flush(30) == 0
         read_arrivals(bootstrap, topics.destination, 60, timeout=60)
         metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topics.delay)
         cluster.node(metadata.topics[topics.delay].partitions[0].leader).kill()

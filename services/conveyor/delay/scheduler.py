@@ -49,7 +49,9 @@ class SchedulerSettings:
     group: str = naming.SCHEDULER_GROUP
     max_held_per_partition: int = 10_000
     poll_interval: float = 0.05
-    transaction_timeout_ms: int = 10_000  # how long a killed scheduler's open transaction blocks
+    # Bounds the delivery of each transaction's records too: shorter, a leader failover under
+    # load timed them out. A restarted scheduler aborts its killed self's transaction at once.
+    transaction_timeout_ms: int = 60_000
 
     @classmethod
     def from_env(cls, bootstrap_servers: str, env: Mapping[str, str]) -> SchedulerSettings:
