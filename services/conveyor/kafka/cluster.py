@@ -24,6 +24,7 @@ from conveyor.errors import LauncherError, NodeNotReadyError, PortInUseError
 from conveyor.kafka.config import HOST, ClusterSpec, new_cluster_id, render_properties
 from conveyor.kafka.distribution import KafkaDistribution
 from conveyor.kafka.probe import broker_ids, tcp_answers
+from conveyor.kafka.security import LocalSecurity
 
 _JVM_FLAGS = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
 _STATE = "cluster.json"
@@ -103,6 +104,15 @@ class LocalKafka:
     def bootstrap_servers(self) -> str:
         return self.spec.bootstrap_servers
 
+    @property
+    def security(self) -> LocalSecurity | None:
+        """The TLS material and admin secret of a secured cluster (None when plaintext)."""
+        return LocalSecurity(self.home) if self.spec.secure else None
+
+    def client_settings(self) -> dict[str, str]:
+        """librdkafka settings to reach the client listener: the admin's when secured."""
+        return self.security.admin_client_settings() if self.security else {}
+
     def node(self, node_id: int) -> NodeHandle:
         if node_id not in self.spec.node_ids():
             raise LauncherError(f"no node {node_id}; this cluster has {self.spec.nodes}")
@@ -116,6 +126,8 @@ class LocalKafka:
             classpath = self.distribution.classpath()
             if not self.cluster_id:
                 self.cluster_id = new_cluster_id()
+            if self.security:
+                self.security.prepare()
             with ThreadPoolExecutor(max_workers=len(to_start)) as pool:
                 list(pool.map(lambda n: self._prepare_node(n, classpath), to_start))
             for node_id in to_start:
@@ -129,6 +141,8 @@ class LocalKafka:
         if wipe:
             for node_id in self.spec.node_ids():
                 shutil.rmtree(self._node_dir(node_id), ignore_errors=True)
+            if self.security:
+                self.security.wipe()
             (self.home / _STATE).unlink(missing_ok=True)
 
     def status(self) -> list[NodeStatus]:
@@ -211,7 +225,7 @@ class LocalKafka:
         for node_id in self.spec.node_ids():
             self.wait_node_ready(node_id, max(deadline - time.monotonic(), 1.0))
         expected = set(self.spec.node_ids())
-        while broker_ids(self.bootstrap_servers, timeout=2) != expected:
+        while broker_ids(self.bootstrap_servers, 2, self.client_settings()) != expected:
             if time.monotonic() > deadline:
                 raise NodeNotReadyError(f"the cluster did not report brokers {sorted(expected)}")
             time.sleep(0.2)
@@ -225,7 +239,8 @@ class LocalKafka:
                 raise NodeNotReadyError(
                     f"node {node_id} exited during start-up.\n{self.log_tail(node_id)}"
                 )
-            if tcp_answers(HOST, self.spec.client_port(node_id)) and broker_ids(address, 2):
+            answers = tcp_answers(HOST, self.spec.client_port(node_id))
+            if answers and broker_ids(address, 2, self.client_settings()):
                 return
             if time.monotonic() > deadline:
                 raise NodeNotReadyError(
@@ -244,7 +259,7 @@ class LocalKafka:
 
     def _check_ports_free(self, node_ids: list[int]) -> None:
         for node_id in node_ids:
-            for port in (self.spec.client_port(node_id), self.spec.controller_port(node_id)):
+            for port in self.spec.node_ports(node_id):
                 if not _port_free(port):
                     raise PortInUseError(
                         f"port {port} on {HOST} is already in use (another Kafka?). Stop what "
@@ -257,7 +272,10 @@ class LocalKafka:
         data = self._node_dir(node_id) / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = self._config_file(node_id)
-        config.write_text(render_properties(self.spec.server_properties(node_id, data)))
+        properties = self.spec.server_properties(node_id, data)
+        if self.security:
+            properties |= self.security.server_properties()
+        config.write_text(render_properties(properties))
         if (data / "meta.properties").exists():
             return
         command = [
@@ -265,6 +283,7 @@ class LocalKafka:
             f"-Dlog4j2.configurationFile={self.distribution.log4j_config}",
             "kafka.tools.StorageTool", "format", "-c", str(config),
             f"--cluster-id={self.cluster_id}",  # one form: an id may start with '-'
+            *(self.security.format_arguments() if self.security else []),
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:

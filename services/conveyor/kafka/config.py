@@ -9,6 +9,7 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 CONTROLLER_PORT_OFFSET = 100
+MTLS_PORT_OFFSET = 200  # a secured cluster's certificate-authenticated (mTLS) listener
 
 # Settings every local node shares. Failure detection is shortened so a killed consumer or broker
 # is noticed in seconds, which is what tests and a developer laptop want.
@@ -37,11 +38,13 @@ def new_cluster_id() -> str:
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    """Shape of a local cluster: how many nodes and the first client port."""
+    """Shape of a local cluster: how many nodes, the first client port, and whether it is secured
+    (see `conveyor.kafka.security` for what that adds)."""
 
     nodes: int = 1
     port: int = 9092
     heap: str = "512m"
+    secure: bool = False
 
     def __post_init__(self) -> None:
         if self.nodes not in (1, 3):
@@ -56,8 +59,15 @@ class ClusterSpec:
     def controller_port(self, node_id: int) -> int:
         return self.client_port(node_id) + CONTROLLER_PORT_OFFSET
 
+    def mtls_port(self, node_id: int) -> int:
+        return self.client_port(node_id) + MTLS_PORT_OFFSET
+
+    def node_ports(self, node_id: int) -> tuple[int, ...]:
+        plain = (self.client_port(node_id), self.controller_port(node_id))
+        return (*plain, self.mtls_port(node_id)) if self.secure else plain
+
     def ports(self) -> list[int]:
-        return [p for n in self.node_ids() for p in (self.client_port(n), self.controller_port(n))]
+        return [p for n in self.node_ids() for p in self.node_ports(n)]
 
     @property
     def bootstrap_servers(self) -> str:
@@ -72,8 +82,7 @@ class ClusterSpec:
             **_COMMON,
             "node.id": str(node_id),
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://{HOST}:{client},CONTROLLER://{HOST}:{controller}",
-            "advertised.listeners": f"PLAINTEXT://{HOST}:{client},CONTROLLER://{HOST}:{controller}",
+            **self._listeners(node_id),
             "log.dirs": str(log_dir),
             "default.replication.factor": replicas,
             "min.insync.replicas": min_isr,
@@ -82,6 +91,25 @@ class ClusterSpec:
             "transaction.state.log.min.isr": min_isr,
             "share.coordinator.state.topic.replication.factor": replicas,
             "share.coordinator.state.topic.min.isr": min_isr,
+        }
+
+    def _listeners(self, node_id: int) -> dict[str, str]:
+        client, controller = self.client_port(node_id), self.controller_port(node_id)
+        if not self.secure:
+            listeners = f"PLAINTEXT://{HOST}:{client},CONTROLLER://{HOST}:{controller}"
+            return {"listeners": listeners, "advertised.listeners": listeners}
+        # Clients authenticate with SCRAM over TLS on CLIENT, or with a certificate on MTLS.
+        # Brokers and controllers talk over mutual TLS as `User:broker`: nothing on a secured node
+        # listens in plaintext, so no local process can bypass authentication.
+        listeners = (
+            f"CLIENT://{HOST}:{client},MTLS://{HOST}:{self.mtls_port(node_id)},"
+            f"CONTROLLER://{HOST}:{controller}"
+        )
+        return {
+            "listeners": listeners,
+            "advertised.listeners": listeners,
+            "listener.security.protocol.map": "CLIENT:SASL_SSL,MTLS:SSL,CONTROLLER:SSL",
+            "inter.broker.listener.name": "MTLS",
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
@@ -16,9 +17,14 @@ def tcp_answers(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def broker_ids(bootstrap_servers: str, timeout: float) -> set[int]:
-    """The broker ids a metadata request reports, or an empty set when none answers in time."""
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 0})
+def broker_ids(
+    bootstrap_servers: str, timeout: float, client_settings: Mapping[str, str] | None = None
+) -> set[int]:
+    """The broker ids a metadata request reports, or an empty set when none answers in time.
+    `client_settings`: librdkafka security settings, for a secured listener."""
+    admin = AdminClient(
+        {**(client_settings or {}), "bootstrap.servers": bootstrap_servers, "log_level": 0}
+    )
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException:
