@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from conveyor.cli.context import settings_of
 from conveyor.errors import LauncherError
 from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.kafka.config import HOST
 from conveyor.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Run a real Apache Kafka (KRaft) on loopback.")
@@ -29,15 +31,24 @@ def up(
     nodes: Annotated[int, typer.Option(help="1, or 3 for a replicated cluster.")] = 1,
     port: Annotated[int, typer.Option(help="Client port of the first node.")] = 9092,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 90,
+    secure: Annotated[
+        bool, typer.Option(help="SASL_SSL (SCRAM-SHA-512) and mTLS listeners, ACLs enforced.")
+    ] = False,
+    show_secrets: Annotated[
+        bool, typer.Option(help="With --secure: print the admin password, not its file.")
+    ] = False,
 ) -> None:
     """Start a local broker (or cluster) and print its bootstrap servers last.
 
+    With --secure, print instead the client settings to export, ready for `eval`.
+
     Example: conveyor kafka up --nodes 3
+    Example: eval "$(conveyor kafka up --secure)"
     """
     settings = settings_of(ctx)
     distribution = _distribution(settings)
     cluster = LocalKafka.load(settings.kafka_home, distribution)
-    spec = ClusterSpec(nodes=nodes, port=port)
+    spec = ClusterSpec(nodes=nodes, port=port, secure=secure)
     if cluster is not None and cluster.spec != spec:
         if any(s.running for s in cluster.status()):
             raise LauncherError(
@@ -47,8 +58,21 @@ def up(
         cluster.down(wipe=True)
         cluster = None
     cluster = cluster or LocalKafka(settings.kafka_home, distribution, spec)
-    console.print(f"starting Kafka ({nodes} node{'s' if nodes > 1 else ''}) in {cluster.home}")
-    typer.echo(cluster.up(timeout=timeout))
+    kind = "secured Kafka" if secure else "Kafka"
+    console.print(f"starting {kind} ({nodes} node{'s' if nodes > 1 else ''}) in {cluster.home}")
+    bootstrap = cluster.up(timeout=timeout)
+    if cluster.security is None:
+        typer.echo(bootstrap)
+        return
+    mtls = ",".join(f"{HOST}:{spec.mtls_port(n)}" for n in spec.node_ids())
+    console.print(
+        f"SASL_SSL/SCRAM-SHA-512 on {bootstrap}; mTLS (a certificate signed by "
+        f"{cluster.security.ca_location}) on {mtls}"
+    )
+    exports = [("KAFKA_BOOTSTRAP_SERVERS", bootstrap)]
+    exports += cluster.security.client_exports(show_secrets=show_secrets)
+    for name, value in exports:
+        typer.echo(f"export {name}={shlex.quote(value)}")
 
 
 @app.command()

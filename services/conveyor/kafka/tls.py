@@ -1,8 +1,8 @@
 """A certificate authority and certificates for one local secured cluster, made with `openssl`.
 
 Keys are EC P-256 in unencrypted PKCS#8 PEM, which both the broker (`ssl.keystore.type=PEM`) and
-librdkafka read directly, so no keystore password exists to hand around. Every file is private to
-its owner (0600): the keys are the cluster's identity for as long as its data lives.
+librdkafka read directly, so no keystore password exists to hand around. Keys are private to their
+owner (0600): they are the cluster's identity for as long as its data lives.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ class CertificateAuthority:
                 "-addext", "basicConstraints=critical,CA:TRUE",
                 "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             )  # fmt: skip
-            _private(self.certificate)
         return self
 
     def issue(self, common_name: str, directory: Path, *, server: bool = False) -> Identity:
@@ -84,7 +83,6 @@ class CertificateAuthority:
                 "-CAkey", str(self._key), "-CAcreateserial", "-days", str(DAYS),
                 "-extfile", str(ext), "-out", str(identity.certificate),
             )  # fmt: skip
-        _private(identity.certificate)
         return identity
 
     def key_store(self, identity: Identity) -> Path:

@@ -1,0 +1,1 @@
+"""What every Kafka client conveyor creates shares."""
