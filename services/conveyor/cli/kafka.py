@@ -28,6 +28,7 @@ def _distribution(settings: Settings) -> KafkaDistribution:
 @app.command()
 def up(
     ctx: typer.Context,
+    *,
     nodes: Annotated[int, typer.Option(help="1, or 3 for a replicated cluster.")] = 1,
     port: Annotated[int, typer.Option(help="Client port of the first node.")] = 9092,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 90,

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from conveyor.cli import (
+    acls,
     console,
     control,
     delayed,
@@ -33,6 +34,7 @@ cli = typer.Typer(
 cli.add_typer(kafka.app, name="kafka")
 cli.add_typer(schemas.app, name="schemas")
 cli.add_typer(topics.app, name="topics")
+cli.add_typer(acls.app, name="acls")
 cli.command("demo")(demo.demo)
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run

@@ -84,7 +84,8 @@ class ClientConfig(BaseModel):
         unknown = sorted(k for k in env if k.startswith(_OWNED) and k not in known)
         if unknown:
             raise ClientConfigError(
-                f"unknown Kafka client setting {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown Kafka client setting {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
             )
         values: dict[str, object] = {
             name: env[f"{PREFIX}{name.upper()}"]
@@ -111,7 +112,10 @@ class ClientConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        sasl = self.security_protocol in (SecurityProtocol.SASL_SSL, SecurityProtocol.SASL_PLAINTEXT)
+        sasl = self.security_protocol in (
+            SecurityProtocol.SASL_SSL,
+            SecurityProtocol.SASL_PLAINTEXT,
+        )
         if sasl and self.sasl_mechanism is None:
             raise ValueError(f"{PREFIX}SASL_MECHANISM is required with {self.security_protocol}")
         if not sasl and self.sasl_mechanism is not None:
@@ -175,14 +179,22 @@ class ClientConfig(BaseModel):
             message = str(exc.args[0].str() if exc.args else exc)
             for value in self._secret_values():
                 message = message.replace(value, "**********")
-            source = f" (from {PREFIX}CLIENT_CONFIG={self.client_config})" if self.passthrough else ""
-            raise ClientConfigError(f"librdkafka refuses the client settings{source}: {message}")
+            source = (
+                f" (from {PREFIX}CLIENT_CONFIG={self.client_config})" if self.passthrough else ""
+            )
+            raise ClientConfigError(
+                f"librdkafka refuses the client settings{source}: {message}"
+            ) from None
 
     def _secret_values(self) -> list[str]:
         secrets = [value for _, value in self.passthrough]
         secrets += [
             s
-            for s in (self.sasl_password, self.ssl_key_password, self.sasl_oauthbearer_client_secret)
+            for s in (
+                self.sasl_password,
+                self.ssl_key_password,
+                self.sasl_oauthbearer_client_secret,
+            )
             if s is not None
         ]
         return [s.get_secret_value() for s in secrets if s.get_secret_value()]
@@ -194,7 +206,9 @@ def read_properties(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ClientConfigError(f"{PREFIX}CLIENT_CONFIG: cannot read {path}: {exc.strerror}") from None
+        raise ClientConfigError(
+            f"{PREFIX}CLIENT_CONFIG: cannot read {path}: {exc.strerror}"
+        ) from None
     settings: dict[str, str] = {}
     pending = ""
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -74,7 +74,6 @@ class ClusterSpec:
         return ",".join(f"{HOST}:{self.client_port(n)}" for n in self.node_ids())
 
     def server_properties(self, node_id: int, log_dir: Path) -> dict[str, str]:
-        client, controller = self.client_port(node_id), self.controller_port(node_id)
         voters = ",".join(f"{n}@{HOST}:{self.controller_port(n)}" for n in self.node_ids())
         replicas = "3" if self.nodes == 3 else "1"
         min_isr = "2" if self.nodes == 3 else "1"

@@ -66,6 +66,7 @@ class _Service(_Strict):
     consumes: tuple[str, ...] = Field(min_length=1)
     ordering: Ordering
     retry_tiers: tuple[Millis, ...] = ()
+    produces: tuple[str, ...] = ()
 
 
 class _File(_Strict):
@@ -126,9 +127,10 @@ def _build(declared: _File, source: str) -> Topology:
     partitions = {t.name: t.partitions for t in topics}
     services = []
     for name, decl in declared.services.items():
-        unknown = [t for t in decl.consumes if t not in partitions]
-        if unknown:
-            raise TopologyFileError(f"{source}: service {name} consumes undeclared {unknown}")
+        for verb, names in (("consumes", decl.consumes), ("produces", decl.produces)):
+            unknown = [t for t in names if t not in partitions]
+            if unknown:
+                raise TopologyFileError(f"{source}: service {name} {verb} undeclared {unknown}")
         if decl.ordering is Ordering.ORDERED and decl.retry_tiers:
             raise TopologyFileError(
                 f"{source}: service {name} is ordered: it retries in place, without retry tiers"
@@ -138,6 +140,7 @@ def _build(declared: _File, source: str) -> Topology:
             consumes=decl.consumes,
             ordering=decl.ordering,
             retry_tiers=tuple(timedelta(milliseconds=ms) for ms in decl.retry_tiers),
+            produces=decl.produces,
         )
         services.append(service)
         width = _Settings(partitions=max(partitions[t] for t in decl.consumes))

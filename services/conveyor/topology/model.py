@@ -60,6 +60,12 @@ class ServiceSpec:
     consumes: tuple[str, ...]
     ordering: Ordering
     retry_tiers: tuple[timedelta, ...] = ()  # delay of each retry topic, tier 1 first
+    produces: tuple[str, ...] = ()  # event topics its handlers publish follow-ups to
+
+    @property
+    def transactional(self) -> bool:
+        """A service that publishes follow-ups does so in transactions with its offsets."""
+        return bool(self.produces)
 
     @property
     def group(self) -> str:
@@ -122,7 +128,12 @@ class Topology:
                 for t in self.topics
             ),
             services=tuple(
-                replace(s, name=prefix + s.name, consumes=tuple(prefix + c for c in s.consumes))
+                replace(
+                    s,
+                    name=prefix + s.name,
+                    consumes=tuple(prefix + c for c in s.consumes),
+                    produces=tuple(prefix + p for p in s.produces),
+                )
                 for s in self.services
             ),
         )
