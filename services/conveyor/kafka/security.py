@@ -74,13 +74,11 @@ class LocalSecurity:
     def admin_password_file(self) -> Path:
         return self.secrets_dir / f"{ADMIN}.password"
 
-    def broker_identity(self) -> Identity:
-        return self.ca.issue(BROKER, self.tls_dir, server=True)
 
     def prepare(self) -> None:
         """Create the CA, the brokers' certificate and the admin password once; reuse them after."""
         self.ca.ensure()
-        self.ca.key_store(self.broker_identity())
+        self.ca.write_key_store(self.ca.issue(BROKER, self.tls_dir, server=True))
         if not self.admin_password_file.exists():
             self.secrets_dir.mkdir(parents=True, exist_ok=True)
             self.secrets_dir.chmod(0o700)
@@ -102,7 +100,7 @@ class LocalSecurity:
         """Broker settings added to every node of a secured cluster."""
         return {
             "ssl.keystore.type": "PEM",
-            "ssl.keystore.location": str(self.ca.key_store(self.broker_identity())),
+            "ssl.keystore.location": str(Identity.under(self.tls_dir, BROKER).key_store),
             "ssl.truststore.type": "PEM",
             "ssl.truststore.location": str(self.ca_location),
             "listener.name.mtls.ssl.client.auth": "required",

@@ -26,6 +26,15 @@ class Identity:
     key: Path
     certificate: Path
 
+    @classmethod
+    def under(cls, directory: Path, common_name: str) -> Identity:
+        return cls(directory / f"{common_name}.key", directory / f"{common_name}.pem")
+
+    @property
+    def key_store(self) -> Path:
+        """The PEM key store a broker reads: the private key, then the certificate chain."""
+        return self.certificate.with_suffix(".keystore.pem")
+
 
 @dataclass(frozen=True)
 class CertificateAuthority:
@@ -58,7 +67,7 @@ class CertificateAuthority:
         """A key and a certificate for `common_name` (reused when present). A server certificate
         names 127.0.0.1 and localhost, and also serves as a client certificate, since a broker is
         a TLS client of the other brokers and controllers."""
-        identity = Identity(directory / f"{common_name}.key", directory / f"{common_name}.pem")
+        identity = Identity.under(directory, common_name)
         if identity.certificate.exists():
             return identity
         directory.mkdir(parents=True, exist_ok=True)
@@ -85,13 +94,10 @@ class CertificateAuthority:
             )  # fmt: skip
         return identity
 
-    def key_store(self, identity: Identity) -> Path:
-        """The PEM key store a broker reads: its private key, then its certificate chain."""
-        store = identity.certificate.with_suffix(".keystore.pem")
-        if not store.exists():
+    def write_key_store(self, identity: Identity) -> None:
+        if not identity.key_store.exists():
             chain = identity.key.read_text() + identity.certificate.read_text()
-            _write_private(store, chain)
-        return store
+            _write_private(identity.key_store, chain)
 
 
 def openssl() -> str:
