@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conveyor.acls import plan
 from conveyor.acls.rules import (
     OPERATOR,
@@ -14,6 +16,8 @@ from conveyor.acls.rules import (
     user,
 )
 from conveyor.topology import load
+from conveyor.topology.errors import TopologyFileError
+from conveyor.topology.loader import parse
 from conveyor.topology.model import TopicRole
 
 TOPOLOGY = load()
@@ -118,3 +122,20 @@ def test_plan_adds_what_is_missing_and_reports_what_is_extra() -> None:
     assert set(planned.add) == set(GRANTS) - present
     assert planned.extra == (stale,)
     assert plan(GRANTS, GRANTS).lines() == []
+
+
+def test_a_service_may_only_produce_to_declared_topics() -> None:
+    """`produces` naming an undeclared topic is refused when the topology is read."""
+    document = {
+        "defaults": {
+            "replication_factor": 1,
+            "min_insync_replicas": 1,
+            "partitions": 1,
+            "retention": "1d",
+            "cleanup_policy": "delete",
+        },
+        "topics": {"a": {}},
+        "services": {"s": {"consumes": ["a"], "ordering": "ordered", "produces": ["b"]}},
+    }
+    with pytest.raises(TopologyFileError, match="produces undeclared"):
+        parse(document)
