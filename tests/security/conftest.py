@@ -8,7 +8,7 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -37,7 +37,7 @@ class SecureKafka:
         assert security is not None
         return security.admin_password()
 
-    def admin_settings(self) -> dict[str, str]:
+    def admin_settings(self) -> dict[str, Any]:
         return {**self.cluster.client_settings(), "bootstrap.servers": self.bootstrap}
 
 
@@ -84,14 +84,3 @@ def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKaf
         gc.collect()  # clients left over would log connection errors once the broker is gone
         if cluster is not None:
             cluster.down(wipe=True)
-
-
-@pytest.fixture
-def client_env(secure_kafka: SecureKafka) -> dict[str, str]:
-    """The admin's environment as `kafka up --secure` printed it."""
-    return secure_kafka.env
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path

@@ -15,7 +15,8 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
@@ -89,7 +90,7 @@ def test_a_service_consumes_its_input_and_writes_its_dead_letters(applied: Appli
     consumer.subscribe([INPUT])
     try:
         message = _next_message(consumer, key)
-        consumer.commit(message, asynchronous=False)
+        consumer.commit(message=message, asynchronous=False)
     finally:
         consumer.close()
     dlq = load().service(SERVICE).dead_letter_topic
@@ -114,7 +115,7 @@ def test_the_operator_lists_groups_and_reads_their_offsets(applied: Applied) -> 
     )
     consumer.subscribe([INPUT])
     try:
-        consumer.commit(_next_message(consumer, key), asynchronous=False)
+        consumer.commit(message=_next_message(consumer, key), asynchronous=False)
     finally:
         consumer.close()
     operator = AdminClient(applied.as_user("operator"))

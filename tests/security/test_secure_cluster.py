@@ -22,7 +22,8 @@ def _errors_of(
     """The errors a client meets asking for metadata: none when the request succeeds, else
     those met until one with a code in `until` arrives (or `wait` s pass)."""
     errors: list[KafkaError] = []
-    admin = AdminClient({"log_level": 0, **settings, "error_cb": errors.append})
+    config: dict[str, Any] = {"log_level": 0, **settings, "error_cb": errors.append}
+    admin = AdminClient(config)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         try:

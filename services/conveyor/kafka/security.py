@@ -74,7 +74,6 @@ class LocalSecurity:
     def admin_password_file(self) -> Path:
         return self.secrets_dir / f"{ADMIN}.password"
 
-
     def prepare(self) -> None:
         """Create the CA, the brokers' certificate and the admin password once; reuse them after."""
         self.ca.ensure()
