@@ -9,7 +9,9 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
+from typer.testing import CliRunner
 
+from conveyor.cli.main import cli
 from conveyor.clients.config import ClientConfig, SecurityProtocol
 from conveyor.clients.diagnosis import hint
 from conveyor.kafka.tls import CertificateAuthority
@@ -130,3 +132,18 @@ def _mtls(secure_kafka: SecureKafka, certificate: Path, key: Path) -> dict[str, 
         "ssl.certificate.location": str(certificate),
         "ssl.key.location": str(key),
     }
+
+
+def test_show_secrets_prints_the_password_when_asked(secure_kafka: SecureKafka) -> None:
+    """`--show-secrets` on the running cluster exports the password itself instead of its file
+    (and starts nothing new)."""
+    port = str(secure_kafka.cluster.spec.port)
+    state = str(secure_kafka.cluster.home.parent)
+    result = CliRunner().invoke(
+        cli,
+        ["kafka", "up", "--secure", "--port", port, "--show-secrets"],
+        env={"CONVEYOR_STATE_DIR": state},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"export KAFKA_SASL_PASSWORD={secure_kafka.admin_password}" in result.stdout
+    assert "KAFKA_SASL_PASSWORD_FILE" not in result.stdout
