@@ -3,6 +3,7 @@ and no secret in any repr, str or error."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,27 @@ def test_oidc_settings_select_the_oidc_method() -> None:
     assert settings["sasl.oauthbearer.method"] == "oidc"
     assert settings["sasl.oauthbearer.client.secret"] == SECRET
     assert SECRET not in repr(config)
+
+
+def test_checking_oidc_settings_does_not_call_the_identity_provider() -> None:
+    """Reading OAUTHBEARER settings checks them without fetching a token: the token endpoint
+    (a listening socket here) is never contacted."""
+    with socket.socket() as endpoint:
+        endpoint.bind(("127.0.0.1", 0))
+        endpoint.listen(1)
+        endpoint.settimeout(2)
+        url = f"http://127.0.0.1:{endpoint.getsockname()[1]}/token"
+        ClientConfig.from_env(
+            {
+                "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+                "KAFKA_SASL_MECHANISM": "OAUTHBEARER",
+                "KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL": url,
+                "KAFKA_SASL_OAUTHBEARER_CLIENT_ID": "payments",
+                "KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET": SECRET,
+            }
+        )
+        with pytest.raises(TimeoutError):
+            endpoint.accept()
 
 
 def test_a_properties_file_is_passed_through(ca: Path, tmp_path: Path) -> None:
