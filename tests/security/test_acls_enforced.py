@@ -19,6 +19,8 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 from typer.testing import CliRunner
 
+from conveyor.acls import AclAdmin, Grant
+from conveyor.acls.rules import Operation, Pattern, Resource, user
 from conveyor.cli.main import cli
 from conveyor.topology import load
 from tests.security.conftest import SecureKafka
@@ -146,3 +148,18 @@ def _next_message(consumer: Consumer, key: bytes) -> Any:
         if message.key() == key:
             return message
     raise AssertionError("the event did not arrive within 60 polls")
+
+
+def test_prune_removes_a_grant_no_longer_derived(
+    applied: Applied, secure_kafka: SecureKafka
+) -> None:
+    """A grant of a managed principal that the topology does not derive is listed by a dry run
+    and deleted by `--prune`; a plain apply leaves it."""
+    stray = Grant(user("gateway"), Resource.TOPIC, "stray-topic", Pattern.LITERAL, Operation.WRITE)
+    admin = AclAdmin(secure_kafka.admin_settings())
+    admin.create([stray])
+    listed = CliRunner().invoke(cli, ["acls", "apply", "--dry-run"], env=secure_kafka.env)
+    assert f"- {stray}" in listed.output
+    pruned = CliRunner().invoke(cli, ["acls", "apply", "--prune"], env=secure_kafka.env)
+    assert pruned.exit_code == 0, pruned.output
+    assert stray not in admin.current([user("gateway")])

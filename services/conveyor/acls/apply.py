@@ -54,8 +54,8 @@ def plan(desired: Iterable[Grant], current: Iterable[Grant]) -> AclPlan:
     return AclPlan(add=tuple(sorted(wanted - present)), extra=tuple(sorted(present - wanted)))
 
 
-def binding(grant: Grant) -> AclBinding:
-    return AclBinding(
+def _fields(grant: Grant) -> tuple[Any, ...]:
+    return (
         ResourceType[grant.resource.value],
         grant.name,
         ResourcePatternType[grant.pattern.value],
@@ -64,6 +64,15 @@ def binding(grant: Grant) -> AclBinding:
         AclOperation[grant.operation.value],
         AclPermissionType.ALLOW,
     )
+
+
+def binding(grant: Grant) -> AclBinding:
+    return AclBinding(*_fields(grant))
+
+
+def exact_filter(grant: Grant) -> AclBindingFilter:
+    """A filter matching this grant's binding only."""
+    return AclBindingFilter(*_fields(grant))
 
 
 def grant_of(found: AclBinding) -> Grant | None:
@@ -114,8 +123,7 @@ class AclAdmin:
                 self._wait(future)
 
     def delete(self, grants: Iterable[Grant]) -> None:
-        # A binding is a filter matching exactly itself.
-        filters: list[AclBindingFilter] = [binding(g) for g in grants]  # type: ignore[misc]
+        filters = [exact_filter(g) for g in grants]
         if filters:
             futures = self._admin.delete_acls(filters, request_timeout=self.timeout)
             for future in futures.values():
