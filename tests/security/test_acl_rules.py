@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conveyor import naming
 from conveyor.acls import plan
 from conveyor.acls.rules import (
     OPERATOR,
@@ -12,13 +13,13 @@ from conveyor.acls.rules import (
     Pattern,
     Resource,
     derive,
+    event_topics,
     principals,
     user,
 )
 from conveyor.topology import load
 from conveyor.topology.errors import TopologyFileError
 from conveyor.topology.loader import parse
-from conveyor.topology.model import TopicRole
 
 TOPOLOGY = load()
 GRANTS = derive(TOPOLOGY)
@@ -76,14 +77,40 @@ def test_a_service_joins_its_own_group_only() -> None:
     assert not {name for name, _ in groups if name.startswith("welcome-email")}
 
 
-def test_publishers_write_event_topics_and_nothing_else() -> None:
-    """The gateway and the outbox relay write every event topic and have no other grant."""
-    events = {t.name for t in TOPOLOGY.topics if t.role is TopicRole.EVENTS}
+def test_publishers_write_event_topics_and_delays_only() -> None:
+    """The gateway and the outbox relay write every event topic, delayed events and cancels,
+    and nothing else: not the operators' pauses."""
+    expected = set(event_topics(TOPOLOGY)) | {naming.DELAY_TOPIC, naming.DELAY_CANCEL_TOPIC}
+    assert "order.events" in expected
     for publisher in ("gateway", "outbox-relay"):
         assert {(g.resource, g.operation) for g in _of(publisher)} == {
             (Resource.TOPIC, Operation.WRITE)
         }
-        assert _topics(publisher, Operation.WRITE) == events
+        assert _topics(publisher, Operation.WRITE) == expected
+        assert naming.CONTROL_TOPIC not in _topics(publisher, Operation.WRITE)
+
+
+def test_every_service_reads_the_pauses_and_only_operators_write_them() -> None:
+    """Each service reads conveyor.control; the operator alone writes it."""
+    writers = {
+        g.principal
+        for g in GRANTS
+        if g.name == naming.CONTROL_TOPIC and g.operation is Operation.WRITE
+    }
+    assert writers == {user(OPERATOR)}
+    for service in TOPOLOGY.services:
+        assert naming.CONTROL_TOPIC in _topics(service.name, Operation.READ)
+
+
+def test_the_scheduler_delivers_delayed_events_in_transactions() -> None:
+    """The scheduler reads delayed events and cancels and writes the event topics, with its
+    transactional ids; it writes no service's topics."""
+    assert {naming.DELAY_TOPIC, naming.DELAY_CANCEL_TOPIC} <= _topics("scheduler", Operation.READ)
+    assert _topics("scheduler", Operation.WRITE) == set(event_topics(TOPOLOGY))
+    assert Grant(
+        user("scheduler"), Resource.TRANSACTIONAL_ID, "conveyor-scheduler-", Pattern.PREFIXED,
+        Operation.WRITE,
+    ) in GRANTS  # fmt: skip
 
 
 def test_the_operator_reads_everything_but_writes_only_redrives_and_its_records() -> None:

@@ -9,10 +9,17 @@ implies IDEMPOTENT_WRITE on the cluster (KIP-679), so neither is granted on its 
   letters, retry tiers, parked keys and follow-up topics; its consumer group, and the groups
   `<service>.` its assign-only readers name (never joined); a transactional service also its
   transactional ids `<service>-<instance>`.
-- `User:gateway` and `User:outbox-relay`: write the event topics, nothing else.
-- `User:operator` (`status`, `replay`, `dlq`, `tail`): read every declared topic, list groups,
-  alter the services' group offsets, write redrives (retry tier 1, redrive and parked topics),
-  the replay windows and the redrive ledgers, which it may create; its transactional ids.
+- `User:gateway` and `User:outbox-relay`: write the event topics, delayed events and their
+  cancels, nothing else.
+- `User:scheduler` (`conveyor run scheduler`): read delayed events and cancels in its group,
+  deliver them to the event topics in transactions.
+- `User:operator` (`status`, `replay`, `dlq`, `tail`, `pause`, `delayed`): read every declared
+  topic, list groups, alter the services' group offsets, write pauses, redrives (retry tier 1,
+  redrive and parked topics), the replay windows and the redrive ledgers, which it may create;
+  its transactional ids.
+
+Every service reads the pauses (`conveyor.control`); the deployment-wide topics declared among
+the event topics (pauses, delayed events, cancels) are no publisher's to write at will.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from conveyor import naming
 from conveyor.ops.names import (
     OPS_GROUP_PREFIX,
     REPLAYS_TOPIC,
@@ -33,7 +41,10 @@ from conveyor.topology.model import ServiceSpec, TopicRole, Topology
 
 GATEWAY: Final = "gateway"
 OUTBOX_RELAY: Final = "outbox-relay"
+SCHEDULER: Final = "scheduler"
 OPERATOR: Final = "operator"
+DELAYS: Final = (naming.DELAY_TOPIC, naming.DELAY_CANCEL_TOPIC)
+INFRASTRUCTURE: Final = frozenset({naming.CONTROL_TOPIC, *DELAYS})
 CLUSTER: Final = "kafka-cluster"  # the one name Kafka gives the cluster resource
 
 
@@ -88,21 +99,40 @@ def _grants(
 def service_grants(service: ServiceSpec) -> set[Grant]:
     who = user(service.name)
     own = (service.dead_letter_topic, *service.retry_topics, service.parked_topic)
-    reads = (*service.consumes, *own, service.redrive_topic, REPLAYS_TOPIC)
+    reads = (*service.consumes, *own, service.redrive_topic, REPLAYS_TOPIC, naming.CONTROL_TOPIC)
     grants = _grants(who, Resource.TOPIC, Operation.READ, reads)
     grants |= _grants(who, Resource.TOPIC, Operation.WRITE, (*own, *service.produces))
     grants |= _grants(who, Resource.GROUP, Operation.READ, (service.group, READER_GROUP))
-    # The parked-key and dead-letter loaders' groups: `<service>.parked-loader.<id>`, ...
-    grants |= _grants(who, Resource.GROUP, Operation.READ, [f"{service.name}."], Pattern.PREFIXED)
+    # The assign-only readers' groups: `<service>.parked-loader.<id>`, `<service>-control`, ...
+    prefixes = [f"{service.name}.", f"{service.name}-control"]
+    grants |= _grants(who, Resource.GROUP, Operation.READ, prefixes, Pattern.PREFIXED)
     if service.transactional:
         ids = [f"{service.name}-"]
         grants |= _grants(who, Resource.TRANSACTIONAL_ID, Operation.WRITE, ids, Pattern.PREFIXED)
     return grants
 
 
+def event_topics(topology: Topology) -> list[str]:
+    """The topics events are published to, without the deployment-wide ones."""
+    return [
+        t.name
+        for t in topology.topics
+        if t.role is TopicRole.EVENTS and t.name not in INFRASTRUCTURE
+    ]
+
+
 def publisher_grants(name: str, topology: Topology) -> set[Grant]:
-    events = (t.name for t in topology.topics if t.role is TopicRole.EVENTS)
-    return _grants(user(name), Resource.TOPIC, Operation.WRITE, events)
+    return _grants(user(name), Resource.TOPIC, Operation.WRITE, [*event_topics(topology), *DELAYS])
+
+
+def scheduler_grants(topology: Topology, name: str = SCHEDULER) -> set[Grant]:
+    who = user(name)
+    grants = _grants(who, Resource.TOPIC, Operation.READ, DELAYS)
+    grants |= _grants(who, Resource.TOPIC, Operation.WRITE, event_topics(topology))
+    group = [naming.SCHEDULER_GROUP]  # and its cancels reader's `conveyor-scheduler-cancels`
+    grants |= _grants(who, Resource.GROUP, Operation.READ, group, Pattern.PREFIXED)
+    ids = [f"{naming.SCHEDULER_GROUP}-"]
+    return grants | _grants(who, Resource.TRANSACTIONAL_ID, Operation.WRITE, ids, Pattern.PREFIXED)
 
 
 def operator_grants(topology: Topology, name: str = OPERATOR) -> set[Grant]:
@@ -114,11 +144,13 @@ def operator_grants(topology: Topology, name: str = OPERATOR) -> set[Grant]:
     ]
     parked = [s.parked_topic for s in topology.services]
     owned = [REPLAYS_TOPIC, *ledgers]
+    writes = [*owned, *redrive_targets, *parked, naming.CONTROL_TOPIC]
     grants = _grants(who, Resource.TOPIC, Operation.READ, [t.name for t in topology.topics])
     grants |= _grants(who, Resource.TOPIC, Operation.READ, owned)
-    grants |= _grants(who, Resource.TOPIC, Operation.WRITE, [*owned, *redrive_targets, *parked])
+    grants |= _grants(who, Resource.TOPIC, Operation.WRITE, writes)
     grants |= _grants(who, Resource.TOPIC, Operation.CREATE, owned)
-    grants |= _grants(who, Resource.GROUP, Operation.READ, [s.group for s in topology.services])
+    groups = [*(s.group for s in topology.services), naming.SCHEDULER_GROUP]
+    grants |= _grants(who, Resource.GROUP, Operation.READ, groups)
     grants |= _grants(who, Resource.GROUP, Operation.READ, [OPS_GROUP_PREFIX], Pattern.PREFIXED)
     redrive_ids = [redrive_transactional_id("")]
     ids = _grants(who, Resource.TRANSACTIONAL_ID, Operation.WRITE, redrive_ids, Pattern.PREFIXED)
@@ -135,6 +167,7 @@ def derive(topology: Topology) -> frozenset[Grant]:
         grants |= service_grants(service)
     for publisher in (GATEWAY, OUTBOX_RELAY):
         grants |= publisher_grants(publisher, topology)
+    grants |= scheduler_grants(topology)
     grants |= operator_grants(topology)
     return frozenset(grants)
 
@@ -142,5 +175,5 @@ def derive(topology: Topology) -> frozenset[Grant]:
 def principals(topology: Topology) -> list[str]:
     """The principals `derive` grants to, services first."""
     return [user(s.name) for s in topology.services] + [
-        user(n) for n in (GATEWAY, OUTBOX_RELAY, OPERATOR)
+        user(n) for n in (GATEWAY, OUTBOX_RELAY, SCHEDULER, OPERATOR)
     ]
