@@ -21,7 +21,9 @@ def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
     configure_json_logs(service_settings.log_level)
     tracing = configure_tracing(settings.tracing, service.name)
     policy_settings = replace(PolicySettings.from_env(env), group=service.name)
-    policies = Policies(settings.bootstrap_servers, policy_settings)
+    policies = Policies(
+        settings.bootstrap_servers, policy_settings, topic_map=service_settings.topic_map
+    )
     try:
         return run_service(service, settings, service_settings, default_codec(), extension=policies)
     finally:

@@ -20,6 +20,9 @@ BREAKER_OPENED: Final = "breaker.opened"
 IDEMPOTENCY_RECLAIMED: Final = "idempotency.reclaimed"
 MARKS_EXPIRY_FAILED: Final = "idempotency.expiry_failed"
 SIDE_TOPICS_MISSING: Final = "policies.topics_missing"
+# A member's share of a service-wide rate limit after its partitions changed.
+RATE_LIMIT_RESHARED: Final = "rate_limit.reshared"
+RATE_LIMIT_RESHARE_FAILED: Final = "rate_limit.reshare_failed"
 
 CATALOGUE: Final = frozenset(
     {
@@ -37,5 +40,7 @@ CATALOGUE: Final = frozenset(
         IDEMPOTENCY_RECLAIMED,
         MARKS_EXPIRY_FAILED,
         SIDE_TOPICS_MISSING,
+        RATE_LIMIT_RESHARED,
+        RATE_LIMIT_RESHARE_FAILED,
     }
 )

@@ -97,6 +97,11 @@ class RecordWriter:
         known = set(self._producer.list_topics(timeout=timeout).topics)
         return sorted(set(names) - known)
 
+    def partition_count(self, names: list[str], timeout: float = 10.0) -> int:
+        """How many partitions `names` have together (a missing topic counts none)."""
+        topics = self._producer.list_topics(timeout=timeout).topics
+        return sum(len(topics[name].partitions) for name in names if name in topics)
+
     def close(self, timeout: float = 30.0) -> int:
         """Flush what is queued and stop; returns how many records were still undelivered."""
         self._closing.set()

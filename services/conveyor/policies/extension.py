@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from confluent_kafka import KafkaException
@@ -25,11 +25,12 @@ from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
 from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
 from conveyor.policies.letters import read_recent
+from conveyor.policies.limits import Limiters
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.policies.redrive import RedriveOrder
 from conveyor.policies.settings import PolicySettings
 from conveyor.policies.topology import side_topics
-from conveyor.ratelimit import RateLimit, RateLimiter
+from conveyor.ratelimit import RateLimit
 from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
 from conveyor.runtime.failures import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
@@ -60,14 +61,16 @@ class Policies:
         settings: PolicySettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        topic_map: Mapping[str, str] | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._topic_map = dict(topic_map or {})  # the runtime's renames: service-wide limits
         self._settings = settings or PolicySettings()
         self._clock = clock
         self._writer: RecordWriter | None = None
         self._failures: PolicyFailures | None = None
         self._service = ""
-        self._limiters: dict[Registration, RateLimiter] = {}
+        self._limiters: Limiters | None = None
         self._expiry: MarkExpiry | None = None
         self._ordered = False
         self.breaker = DeadLetterBreaker(self._settings.breaker)
@@ -111,8 +114,6 @@ class Policies:
         for registration in service.registrations.values():
             policy = registration.policy
             _check(registration)
-            if isinstance(policy.rate_limit, RateLimit):
-                self._limiters[registration] = RateLimiter(policy.rate_limit)
             if policy.ordering is Ordering.UNORDERED:
                 tiers.update(tier_topics(service.name, self._failures.retry_policy(policy)))
         stores = {
@@ -124,7 +125,15 @@ class Policies:
         self._expiry.start()
         missing = self._warn_of_missing_topics(service)
         self._missing = frozenset(missing)
-        return sorted(tiers - set(missing))
+        extra = sorted(tiers - set(missing))
+        limits = {
+            r: r.policy.rate_limit
+            for r in service.registrations.values()
+            if isinstance(r.policy.rate_limit, RateLimit)
+        }
+        inputs = [*service.topics(self._topic_map), *extra]
+        self._limiters = Limiters(service.name, limits, inputs, self._writer.partition_count)
+        return extra
 
     def admit(self, item: WorkItem, now: float) -> float:
         if self.breaker.is_open:
@@ -137,7 +146,7 @@ class Policies:
             wait = self._redrive.hold(item)
             if wait > 0:
                 return wait
-        limiter = self._limiters.get(item.registration) if item.registration else None
+        limiter = self._limiters.get(item.registration) if self._limiters else None
         if limiter is None:
             return 0.0
         wait = limiter.acquire(now)
@@ -146,6 +155,8 @@ class Policies:
         return wait
 
     def on_assigned(self, partitions: list[PartitionState]) -> None:
+        if self._limiters is not None:
+            self._limiters.assigned((p.topic, p.partition) for p in partitions)
         if partitions:
             self._load_dead_letters()
         if not self._ordered:
@@ -176,6 +187,8 @@ class Policies:
         log.info(logs.DEAD_LETTERS_LOADED, service=self._service, dead_letters=len(letters))
 
     def on_revoked(self, partitions: list[PartitionState]) -> None:
+        if self._limiters is not None:
+            self._limiters.revoked((p.topic, p.partition) for p in partitions)
         self.parking.forget((p.topic, p.partition) for p in partitions)
         self.metrics.parked_keys.set(len(self.parking.keys))
 
