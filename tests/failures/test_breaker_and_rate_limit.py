@@ -80,6 +80,8 @@ def test_rate_limit_holds_within_ten_percent_over_ten_seconds(
             for sample in metric.samples
             if sample.name.endswith("_total")
         )
+        share = policies.metrics.rate_limit_share.labels(service.name, Ping.AVRO_NAME)
+        assert share._value.get() == 20, "a lone member owns every partition: the whole limit"
     start = handled_at[0]
     in_window = sum(1 for t in handled_at if start <= t < start + 10.0)
     assert 180 <= in_window <= 220

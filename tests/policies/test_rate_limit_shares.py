@@ -75,9 +75,16 @@ def test_three_members_of_one_partition_each_together_stay_at_the_limit() -> Non
 
 def test_the_share_follows_assignments_and_revocations() -> None:
     """Assigned one of three partitions: a third; then all three: the whole; revoked all: none
-    pass, and the wait is to the window's end."""
+    pass, and the wait is to the window's end. Each new share is told (for the gauge)."""
     registration = _registration(LIMIT)
-    limiters = Limiters("crm-sync", {registration: LIMIT}, ["crm.in"], lambda topics: 3)
+    told: list[float] = []
+    limiters = Limiters(
+        "crm-sync",
+        {registration: LIMIT},
+        ["crm.in"],
+        lambda topics: 3,
+        lambda shared, per_s: told.append(per_s),
+    )
     limiter = limiters.get(registration)
     assert limiter is not None
     limiters.assigned([("crm.in", 0)])
@@ -90,6 +97,7 @@ def test_the_share_follows_assignments_and_revocations() -> None:
     assert limiter.share == 0
     assert limiter.acquire(10.0) == pytest.approx(1.0)
     assert limiter.acquire(10.5) == pytest.approx(0.5)
+    assert told == pytest.approx([50 / 3, 50, 100 / 3, 0])
 
 
 def test_partitions_of_topics_not_named_as_inputs_still_count() -> None:

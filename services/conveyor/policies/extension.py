@@ -132,7 +132,11 @@ class Policies:
             if isinstance(r.policy.rate_limit, RateLimit)
         }
         inputs = [*service.topics(self._topic_map), *extra]
-        self._limiters = Limiters(service.name, limits, inputs, self._writer.partition_count)
+        self._limiters = Limiters(
+            service.name, limits, inputs, self._writer.partition_count, self._show_share
+        )
+        for registration, limit in limits.items():
+            self._show_share(registration, limit.max / limit.duration)
         return extra
 
     def admit(self, item: WorkItem, now: float) -> float:
@@ -153,6 +157,10 @@ class Policies:
         if wait > 0:
             self.metrics.rate_limited.labels(self._service, item.type_name).inc()
         return wait
+
+    def _show_share(self, registration: Registration, per_s: float) -> None:
+        name = registration.event_type.AVRO_NAME
+        self.metrics.rate_limit_share.labels(self._service, name).set(per_s)
 
     def on_assigned(self, partitions: list[PartitionState]) -> None:
         if self._limiters is not None:

@@ -23,7 +23,8 @@ log = structlog.get_logger(__name__)
 
 class Limiters:
     """`inputs`: every topic the service consumes (its own, retry tiers, redrive);
-    `count_partitions`: how many partitions some topics have together (a metadata request)."""
+    `count_partitions`: how many partitions some topics have together (a metadata request);
+    `shared`: called with each limiter's new share, in events per second."""
 
     def __init__(
         self,
@@ -31,6 +32,7 @@ class Limiters:
         limits: Mapping[Registration, RateLimit],
         inputs: Iterable[str],
         count_partitions: Callable[[list[str]], int],
+        shared: Callable[[Registration, float], None] = lambda registration, per_s: None,
     ) -> None:
         self._service = service
         self._limiters = {
@@ -38,6 +40,7 @@ class Limiters:
         }
         self._inputs = set(inputs)
         self._count_partitions = count_partitions
+        self._shared_as = shared  # told each new share, in events per second (a metric)
         self._owned: set[tuple[str, int]] = set()
         self._shared = any(limit.scope is Scope.SERVICE for limit in limits.values())
 
@@ -67,6 +70,7 @@ class Limiters:
         owned = len(self._owned)
         for registration, limiter in self._limiters.items():
             limiter.reshare(owned, total)
+            self._shared_as(registration, limiter.share / limiter.limit.duration)
             log.info(
                 logs.RATE_LIMIT_RESHARED,
                 service=self._service,

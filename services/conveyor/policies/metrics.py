@@ -52,6 +52,13 @@ class PolicyMetrics:
             ["service", "event_type"],
             registry=registry,
         )
+        self.rate_limit_share = Gauge(
+            "conveyor_rate_limit_share",
+            "Events per second this member may let through under the handler's rate limit "
+            "(its share of a service-wide limit, by the partitions it owns).",
+            ["service", "event_type"],
+            registry=registry,
+        )
         self.idempotent_skips = Counter(
             "conveyor_idempotent_skips",
             "Redelivered events whose side effect was already done.",
