@@ -18,6 +18,15 @@ HERE = Path(__file__).resolve().parent
 IMAGE = "conveyor:0.1.0"  # `docker build -t conveyor:0.1.0 .`, pushed to your registry
 HTTP_PORT = 9400  # CONVEYOR_HTTP_PORT: /livez, /readyz, /metrics
 GATEWAY_PORT = 8080
+# The brokers' SASL_SSL listener (SCRAM-SHA-512 over TLS), for the services and for KEDA alike.
+BOOTSTRAP = "kafka-bootstrap.kafka.svc:9093"
+# Secrets are not rendered: create them per environment (README, "Connecting to a secured
+# cluster"). `conveyor-kafka-<principal>` holds `username` and `password` of one principal of
+# `conveyor acls apply`; `conveyor-kafka-ca` holds `ca.crt`, the CA that signed the brokers.
+CA_SECRET = "conveyor-kafka-ca"
+CA_KEY = "ca.crt"
+CA_DIR = "/etc/conveyor/kafka-ca"
+CREDENTIALS_DIR = "/etc/conveyor/kafka"
 HEADER = "# Rendered by deploy/k8s/render.py: edit the script, not this file.\n"
 
 
@@ -49,6 +58,11 @@ CONSUMERS = (
 )
 
 
+def credentials_secret(principal: str) -> str:
+    """One Secret per principal, so a pod can read no other service's password."""
+    return f"conveyor-kafka-{principal}"
+
+
 def labels(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "conveyor"}
 
@@ -65,7 +79,14 @@ def probe(path: str, port: str, period: int, failures: int) -> dict[str, Any]:
 def container(
     name: str, args: list[str], port: int, cpu: str, memory: str, *, consumer: bool
 ) -> dict[str, Any]:
-    env: list[dict[str, Any]] = [{"name": "CONVEYOR_HTTP_PORT", "value": str(port)}]
+    username = {"secretKeyRef": {"name": credentials_secret(name), "key": "username"}}
+    env: list[dict[str, Any]] = [
+        {"name": "CONVEYOR_HTTP_PORT", "value": str(port)},
+        {"name": "KAFKA_SASL_USERNAME", "valueFrom": username},
+        # A file, not an env value: it stays out of `kubectl describe`, /proc/<pid>/environ and
+        # any child process, and a rotated Secret reaches the file without a new pod spec.
+        {"name": "KAFKA_SASL_PASSWORD_FILE", "value": f"{CREDENTIALS_DIR}/password"},
+    ]
     if consumer:
         # Static membership (`group.instance.id`): a pod that restarts in place rejoins as the
         # same member without a rebalance. Pods a rollout replaces get new names, so their old
@@ -77,10 +98,7 @@ def container(
         "image": IMAGE,
         "args": args,
         "ports": [{"name": "http", "containerPort": port}],
-        "envFrom": [
-            {"configMapRef": {"name": "conveyor"}},
-            {"secretRef": {"name": "conveyor", "optional": True}},
-        ],
+        "envFrom": [{"configMapRef": {"name": "conveyor"}}],
         "env": env,
         "startupProbe": probe("/livez", "http", period=2, failures=30),
         "livenessProbe": probe("/livez", "http", period=10, failures=3),
@@ -97,8 +115,16 @@ def container(
         "volumeMounts": [
             {"name": "state", "mountPath": "/var/lib/conveyor"},
             {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "kafka-credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True},
+            {"name": "kafka-ca", "mountPath": CA_DIR, "readOnly": True},
         ],
     }
+
+
+def secret_volume(volume: str, secret: str, key: str, path: str) -> dict[str, Any]:
+    """One key of a Secret as a file readable by the pod's group (fsGroup) only."""
+    items = [{"key": key, "path": path}]
+    return {"name": volume, "secret": {"secretName": secret, "items": items, "defaultMode": 0o440}}
 
 
 def deployment(
@@ -142,6 +168,10 @@ def deployment(
                     "volumes": [
                         {"name": "state", **state},
                         {"name": "tmp", "emptyDir": {}},
+                        secret_volume(
+                            "kafka-credentials", credentials_secret(name), "password", "password"
+                        ),
+                        secret_volume("kafka-ca", CA_SECRET, CA_KEY, CA_KEY),
                     ],
                 },
             },
@@ -170,10 +200,28 @@ def disruption_budget(name: str) -> dict[str, Any]:
     }
 
 
+def trigger_authentication(consumer: Consumer) -> dict[str, Any]:
+    """KEDA reads the group's lag as the service's own principal (it may describe its group and
+    its topics), not as the operator, who may also move offsets and pause services."""
+    refs = [(param, credentials_secret(consumer.name), param) for param in ("username", "password")]
+    refs.append(("ca", CA_SECRET, CA_KEY))
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "TriggerAuthentication",
+        "metadata": {"name": f"{consumer.name}-kafka", "labels": labels(consumer.name)},
+        "spec": {
+            "secretTargetRef": [
+                {"parameter": param, "name": secret, "key": key} for param, secret, key in refs
+            ]
+        },
+    }
+
+
 def scaled_object(consumer: Consumer) -> dict[str, Any]:
     """KEDA scales on the group's lag over all the topics it has offsets on (its retry topics
     too). `excludePersistentLag` leaves out a partition whose committed offset does not move,
-    e.g. one stuck on a poison event, so it cannot pin the service at its maximum."""
+    e.g. one stuck on a poison event, so it cannot pin the service at its maximum. `sasl` and
+    `tls` are trigger metadata: a TriggerAuthentication only references secrets."""
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -187,8 +235,11 @@ def scaled_object(consumer: Consumer) -> dict[str, Any]:
             "triggers": [
                 {
                     "type": "kafka",
+                    "authenticationRef": {"name": f"{consumer.name}-kafka"},
                     "metadata": {
-                        "bootstrapServers": "kafka-bootstrap.kafka.svc:9092",
+                        "bootstrapServers": BOOTSTRAP,
+                        "sasl": "scram_sha512",
+                        "tls": "enable",
                         "consumerGroup": consumer.name,
                         "lagThreshold": str(consumer.lag_threshold),
                         "activationLagThreshold": "0",
@@ -215,15 +266,19 @@ def gateway_service() -> dict[str, Any]:
 
 
 def config_map() -> dict[str, Any]:
-    """Where everything is; override per environment (e.g. with kustomize). Secrets go in the
-    optional Secret `conveyor`, e.g. CONVEYOR_IDEMPOTENCY_URL=postgresql://... so the e-mail
-    services' processed marks are shared by all their pods."""
+    """Where everything is and how to connect; override per environment (e.g. with kustomize).
+    Nothing secret: each pod reads only its own principal's Secret (see `container`); add other
+    secrets, e.g. CONVEYOR_IDEMPOTENCY_URL=postgresql://... shared by an e-mail service's pods, to
+    that service's container with a `secretKeyRef`."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "conveyor", "labels": labels("conveyor")},
         "data": {
-            "KAFKA_BOOTSTRAP_SERVERS": "kafka-bootstrap.kafka.svc:9092",
+            "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "KAFKA_SSL_CA_LOCATION": f"{CA_DIR}/{CA_KEY}",
             "CONVEYOR_STATE_DIR": "/var/lib/conveyor",
             "SMTP_HOST": "smtp.mail.svc",
             "SMTP_PORT": "25",
@@ -257,6 +312,7 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
         files[f"{consumer.name}.yaml"] = [
             deployment(consumer.name, spec, replicas=None, stateful=consumer.stateful),
             disruption_budget(consumer.name),
+            trigger_authentication(consumer),
             scaled_object(consumer),
             *([state_claim(consumer.name)] if consumer.stateful else []),
         ]
