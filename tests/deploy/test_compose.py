@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from conveyor.clients.config import read_properties
 from conveyor.topology import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,3 +74,93 @@ def test_a_misspelt_compose_key_is_caught(tmp_path: Path) -> None:
     broken = tmp_path / "compose.yml"
     broken.write_text("services:\n  x:\n    image: a\n    helthcheck: {test: [CMD, 'true']}\n")
     assert check_compose(broken).returncode != 0
+
+
+SECURED_INIT = ROOT / "deploy" / "compose" / "secured-init.sh"
+
+
+def secured_clients() -> dict[str, dict[str, Any]]:
+    """The conveyor processes of the secured profile that connect as a SCRAM principal."""
+    return {
+        name: service
+        for name, service in compose().items()
+        if "secured" in service.get("profiles", [])
+        and "KAFKA_SASL_USERNAME" in service.get("environment", {})
+    }
+
+
+def test_the_secured_profile_is_opt_in() -> None:
+    """A plain `docker compose up` starts what it did before; the secured broker, its one-shots
+    and every secured client exist only in the `secured` profile."""
+    services = compose()
+    plain = {name for name, service in services.items() if "profiles" not in service}
+    assert set(SERVICES) | {"kafka", "topics-init", "gateway"} <= plain
+    assert not [name for name in plain if "secured" in name]
+    for name in ("secured-init", "kafka-secured", "secured-acls"):
+        assert services[name]["profiles"] == ["secured"]
+    assert sorted(secured_clients()) == sorted(f"secured-{n}" for n in ("gateway", *SERVICES))
+
+
+def test_secured_clients_connect_as_their_own_principal_with_the_password_from_a_file() -> None:
+    """Each secured service reaches the SASL_SSL listener with SCRAM-SHA-512, trusts the run's
+    CA, is its own user, and reads its password from the init's file, never from the env."""
+    broker = compose()["kafka-secured"]["environment"]
+    protocols = dict(
+        item.split(":") for item in broker["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    assert "PLAINTEXT" not in protocols.values()
+    assert broker["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    for name, service in secured_clients().items():
+        env = service["environment"]
+        user = name.removeprefix("secured-")
+        host, port = env["KAFKA_BOOTSTRAP_SERVERS"].split(":")
+        assert host == "kafka-secured"
+        assert f"CLIENT://:{port}" in broker["KAFKA_LISTENERS"]
+        assert protocols["CLIENT"] == env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert env["KAFKA_SASL_MECHANISM"] == broker["KAFKA_SASL_ENABLED_MECHANISMS"]
+        assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert env["KAFKA_SSL_CA_LOCATION"] == broker["KAFKA_SSL_TRUSTSTORE_LOCATION"]
+        assert env["KAFKA_SASL_USERNAME"] == user
+        assert env["KAFKA_SASL_PASSWORD_FILE"] == f"/secured/{user}.password"
+        assert "KAFKA_SASL_PASSWORD" not in env
+        assert "secured:/secured:ro" in service["volumes"]
+        assert service["depends_on"]["secured-acls"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_no_secret_is_written_in_the_compose_file() -> None:
+    """Passwords appear only as file references: no `*PASSWORD` variable with a value, no
+    `user=password` line, no `sasl.password` setting."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"PASSWORD\s*:", text)
+    assert "sasl.password" not in text
+    assert not re.search(r"password\s*=", text, re.IGNORECASE)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the secured profile needs openssl")
+def test_secured_init_makes_certificates_of_one_ca_and_a_password_per_principal(
+    tmp_path: Path,
+) -> None:
+    """Run against a scratch directory, the init script issues the broker and admin certificates
+    from one CA, gives every secured client a password file, lists them all in the
+    `--password-file` that secured-acls applies, and keeps them on a second run."""
+    run = [shutil.which("sh") or "sh", str(SECURED_INIT)]
+    env = {**os.environ, "SECURED_DIR": str(tmp_path)}
+    subprocess.run(run, env=env, check=True, capture_output=True)
+    users = read_properties(tmp_path / "users.properties")  # as `acls apply` reads it
+    for name in secured_clients():
+        user = name.removeprefix("secured-")
+        assert users[user] == (tmp_path / f"{user}.password").read_text().strip()
+        assert len(users[user]) >= 32
+    assert "operator" in users
+    assert "--password-file /secured/users.properties" in " ".join(
+        compose()["secured-acls"]["entrypoint"]
+    )
+    verify = ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem")]
+    for identity in ("broker", "admin"):  # check=True: a certificate the CA did not sign raises
+        subprocess.run(
+            [*verify, str(tmp_path / f"{identity}.pem")], check=True, capture_output=True
+        )
+    subprocess.run(run, env=env, check=True, capture_output=True)
+    assert read_properties(tmp_path / "users.properties") == users
