@@ -15,7 +15,9 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+# Module scope: the sync API keeps an event loop running on the main thread while it is open,
+# which would make every later test's asyncio.run() fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if shutil.which("chromium") is None and not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":

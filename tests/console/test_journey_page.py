@@ -92,6 +92,7 @@ def test_journey_of_an_order_from_the_gateway_shows_each_services_handling(
     ):
         wait_until(
             lambda: all(_committed(broker, name, topics[ORDER_TOPIC]) == 6 for name in names),
+            timeout=90,  # three group joins, a retry and a dead letter on a loaded machine
             what="every service committed the six order events",
         )
         with console(kafka_bootstrap, names, tmp_path) as app, browsing(browser, app.url) as page:
