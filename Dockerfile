@@ -1,8 +1,9 @@
 # One image for every conveyor process: `docker run conveyor <service> [args]` runs
 # `conveyor run <service>` (gateway, welcome-email, payments, ...).
 #
-# The code lives at /app as in the repository, because the codec reads the Avro contracts from
-# /app/schemas next to /app/services.
+# The code lives at /app as in the repository: the working directory /app is the project whose
+# [tool.conveyor] (pyproject.toml) names the Avro contracts in /app/schemas. It installs both
+# distributions: the conveyor library and the reference pipeline (services/pyproject.toml).
 
 ARG PYTHON_VERSION=3.11
 
@@ -16,13 +17,17 @@ RUN python -m venv /opt/venv
 WORKDIR /app
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
+COPY services/pyproject.toml ./services/
 RUN /opt/venv/bin/python -c "import subprocess, tomllib; \
-deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
+lib = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+ref = tomllib.load(open('services/pyproject.toml', 'rb'))['project']; \
+deps = lib['dependencies'] + lib['optional-dependencies']['postgres'] \
+    + [d for d in ref['dependencies'] if not d.startswith('conveyor')]; \
 subprocess.check_call(['/opt/venv/bin/pip', 'install', *deps])"
 COPY setup.py ./
 COPY services ./services
 COPY schemas ./schemas
-RUN /opt/venv/bin/pip install --no-deps -e . \
+RUN /opt/venv/bin/pip install --no-deps -e . -e ./services \
     && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
 
 FROM python:${PYTHON_VERSION}-slim AS runtime

@@ -14,12 +14,14 @@ NATIVE_SOURCES := setup.py $(addprefix services/,$(shell grep -oE '"conveyor/[a-
 help: ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
 
-setup: $(NATIVE) ## Create .venv, install conveyor with its test tools, compile its hot path
+setup: $(NATIVE) ## Create .venv, install conveyor and the reference pipeline, compile the hot path
 
-$(STAMP): pyproject.toml
+# Both distributions, editable: the library (pyproject.toml) and the reference pipeline
+# (services/pyproject.toml) with the tools the tests and lint use.
+$(STAMP): pyproject.toml services/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	CONVEYOR_COMPILE=0 $(BIN)/pip install --quiet -e '.[test,console]'
+	CONVEYOR_COMPILE=0 $(BIN)/pip install --quiet -e '.[console]' -e './services[test]'
 	touch $(STAMP)
 
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -50,8 +51,16 @@ COMPILED = [
 
 
 def _compiler_found() -> bool:
+    """Whether the C compiler answers `--version` (`CC=false` counts as none)."""
     compiler = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    return shutil.which(compiler.split()[0]) is not None
+    found = shutil.which(compiler.split()[0])
+    if found is None:
+        return False
+    try:
+        done = subprocess.run([found, "--version"], capture_output=True, timeout=30, check=False)
+    except OSError:
+        return False
+    return done.returncode == 0
 
 
 def _extensions() -> list[object]:

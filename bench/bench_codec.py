@@ -32,8 +32,8 @@ import fastavro
 import pydantic
 from fastavro import schemaless_reader, schemaless_writer
 
-from conveyor.codec import default_codec
-from conveyor.events import OrderItem, OrderPlaced, Priority
+from shop_events import OrderItem, OrderPlaced, Priority
+from tests.project import repo_codec
 
 TARGET = 0.8
 Op = Callable[[], object]
@@ -61,7 +61,7 @@ def rate(run: Op, events: int) -> float:
 
 def contenders() -> dict[str, tuple[Op, Op, Op]]:
     """Per operation (encode, decode, round trip): bare fastavro, fastavro + pydantic, codec."""
-    codec = default_codec()
+    codec = repo_codec()
     event = order()
     schema = codec.writer_schema(OrderPlaced).parsed
     record = event.model_dump()

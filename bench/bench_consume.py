@@ -52,9 +52,7 @@ from bench.consume_support import (
     with_cpu,
 )
 from bench.peers.common import LATENCY_WARM_UP_S, latency_metrics
-from conveyor.codec import default_codec
 from conveyor.codec.framing import HEADER_SIZE
-from conveyor.events import UserSignedUp
 from conveyor.publish.message import Headers
 from conveyor.runtime import (
     BatchContext,
@@ -63,6 +61,8 @@ from conveyor.runtime import (
     Service,
 )
 from conveyor.runtime.logs import configure_json_logs
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 
 SENT_AT = "bench-sent-ns"
 KEYS = 1000
@@ -72,7 +72,7 @@ BACKING_OFF_KEY = "user-7"  # its first event fails, then waits longer than the 
 def hand_loop(bootstrap: str, topic: str, count: int, typed: bool = False) -> float:
     """Baseline: consume, decode with fastavro (to a dict, or with `typed` to the pydantic event
     through conveyor's codec), store offsets; auto-commit of stored offsets."""
-    codec = default_codec()
+    codec = repo_codec()
     schema = codec.writer_schema(UserSignedUp).parsed
     consumer = Consumer(
         {
@@ -247,7 +247,7 @@ def runtime_backoff_run(bootstrap: str, topic: str, count: int, fail: bool) -> f
 def paced_producer(bootstrap: str, topic: str, rate: int, seconds: float) -> None:
     """Publishes `rate` events/s for `seconds`, stamping each with its send time, after
     `LATENCY_WARM_UP_S` of unstamped events at the same rate (why: see `LatencyProbe`)."""
-    codec = default_codec()
+    codec = repo_codec()
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 1, "partitioner": "murmur2_random"}
     )

@@ -31,8 +31,6 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events.users import UserSignedUp
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies
 from conveyor.publish.message import Headers
@@ -40,6 +38,8 @@ from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings, run_service
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
+from shop_events.users import UserSignedUp
+from tests.project import repo_codec
 
 RESULTS = Path(__file__).resolve().parent / "results" / "failure_isolation.json"
 
@@ -52,7 +52,7 @@ def create_topics(bootstrap: str, names: dict[str, dict[str, str]], partitions: 
 
 
 def produce_backlog(bootstrap: str, topic: str, keys: list[str], per_key: int) -> int:
-    codec = default_codec()
+    codec = repo_codec()
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "partitioner": "murmur2_random"}
     )
@@ -112,7 +112,7 @@ class Run:
         )
         self.thread = threading.Thread(
             target=run_service,
-            args=(self.service, Settings.from_env(os.environ), settings, default_codec()),
+            args=(self.service, Settings.from_env(os.environ), settings, repo_codec()),
             kwargs={"stop": self.stop, "extension": Policies(bootstrap)},
             daemon=True,
         )

@@ -33,9 +33,9 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from conveyor.codec import default_codec
-from conveyor.events import USER_TOPIC
 from conveyor.settings import Settings
+from shop_events import USER_TOPIC
+from tests.project import repo_codec
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "gateway.json"
@@ -135,7 +135,7 @@ def _server_side(metrics: str) -> str:
 
 def _outbox_lags(bootstrap: str, topic: str, expected: int) -> list[float]:
     """Broker append time minus each event's occurred_at, in seconds."""
-    codec = default_codec()
+    codec = repo_codec()
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}"})
     partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])

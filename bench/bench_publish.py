@@ -40,12 +40,12 @@ from confluent_kafka.cimpl import NewTopic
 from fastavro import schemaless_writer
 
 from conveyor import naming
-from conveyor.codec import default_codec
 from conveyor.codec.framing import header
-from conveyor.events import USER_TOPIC, UserSignedUp
 from conveyor.publish import Publisher, PublisherConfig
 from conveyor.publish.message import MessageBuilder
 from conveyor.settings import Settings
+from shop_events import USER_TOPIC, UserSignedUp
+from tests.project import repo_codec
 
 RESULTS = Path(__file__).resolve().parent / "results" / "publish.json"
 EPOCH_MS = 1_790_000_000_000
@@ -107,7 +107,7 @@ def _produce(producer: Producer, topic: str, value: bytes, key: bytes, headers: 
 def raw_dicts(
     config: PublisherConfig, topic: str, records: list[dict[str, Any]]
 ) -> tuple[float, float]:
-    schema = default_codec().writer_schema(UserSignedUp)
+    schema = repo_codec().writer_schema(UserSignedUp)
     prefix = header(schema.fingerprint)
     producer = _warm_producer(config, topic)
     delivered = [0]
@@ -149,7 +149,7 @@ def pre_encoded(
     config: PublisherConfig, topic: str, records: list[dict[str, Any]]
 ) -> tuple[float, float]:
     # Encoded before the clock starts, exactly as the Publisher would encode them.
-    build = MessageBuilder(default_codec(), lambda _declared: topic).build
+    build = MessageBuilder(repo_codec(), lambda _declared: topic).build
     encoded = [build(_event(r)) for r in records]
     producer = _warm_producer(config, topic)
     started = _clock()
@@ -164,7 +164,7 @@ def publisher(
     config: PublisherConfig, topic: str, records: list[dict[str, Any]]
 ) -> tuple[float, float]:
     events = [_event(r) for r in records]
-    with Publisher(config, default_codec()) as pub:
+    with Publisher(config, repo_codec()) as pub:
         pub.publish(_event(_records(1)[0])).wait(30)  # the warm-up message
         started = _clock()
         handles = [pub.publish(event) for event in events]

@@ -27,12 +27,12 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import OrderItem, OrderPaid, OrderPlaced
 from conveyor.publish import Publisher, PublisherConfig
 from conveyor.publish.message import Headers
 from conveyor.runtime import Context, Service, ServiceSettings, run_service
 from conveyor.settings import Settings
+from shop_events import OrderItem, OrderPaid, OrderPlaced
+from tests.project import repo_codec
 
 PARTITIONS = 3
 KEYS = 200
@@ -42,7 +42,7 @@ def fill(bootstrap: str, count: int) -> str:
     topic = f"bench-tx-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(30)
-    codec = default_codec()
+    codec = repo_codec()
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
     header: Headers = [(naming.EVENT_TYPE, OrderPlaced.AVRO_NAME.encode())]
     item = OrderItem(sku="BOOK", quantity=1, unit_price=100)
@@ -67,7 +67,7 @@ def run(bootstrap: str, topic: str, count: int, *, transactional: bool) -> float
     name = f"bench-tx-{'eos' if transactional else 'base'}-{uuid.uuid4().hex[:6]}"
     service = Service(name, transactional=transactional)
     config = PublisherConfig(bootstrap_servers=bootstrap, topics={OrderPlaced.TOPIC: topic})
-    publisher = Publisher(config, default_codec())
+    publisher = Publisher(config, repo_codec())
 
     @service.handler(OrderPlaced)
     def pay(event: OrderPlaced, ctx: Context) -> None:
@@ -85,7 +85,7 @@ def run(bootstrap: str, topic: str, count: int, *, transactional: bool) -> float
     stop = threading.Event()
     base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
     thread = threading.Thread(
-        target=run_service, args=(service, base, settings, default_codec()), kwargs={"stop": stop}
+        target=run_service, args=(service, base, settings, repo_codec()), kwargs={"stop": stop}
     )
     started = time.perf_counter()
     thread.start()

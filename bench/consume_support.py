@@ -17,12 +17,12 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
 from conveyor.publish.message import Headers
 from conveyor.runtime import Service, ServiceSettings, run_service
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 
 EVENT_TYPE_HEADER: Headers = [(naming.EVENT_TYPE, UserSignedUp.AVRO_NAME.encode())]
 
@@ -35,7 +35,7 @@ def create_topic(bootstrap: str, partitions: int, config: dict[str, str] | None 
 
 
 def fill(bootstrap: str, topic: str, count: int, keys: int) -> None:
-    codec = default_codec()
+    codec = repo_codec()
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "partitioner": "murmur2_random"}
     )
@@ -88,7 +88,7 @@ def run_until(
     stop = threading.Event()
     base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
     thread = threading.Thread(
-        target=run_service, args=(service, base, settings, default_codec()), kwargs={"stop": stop}
+        target=run_service, args=(service, base, settings, repo_codec()), kwargs={"stop": stop}
     )
     switch_interval = sys.getswitchinterval()  # a service may set it: the next run starts alike
     thread.start()

@@ -29,17 +29,12 @@ TopicFactory = Callable[..., str]
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse to test stale native code: a module compiled by `make setup` (see setup.py) is
     imported instead of its source, so an edit to the source would go untested."""
-    import conveyor
+    from conveyor.native import StaleBuildError, check_fresh
 
-    package = Path(conveyor.__file__).parent
-    stale = [
-        str(native.relative_to(package.parent))
-        for native in package.rglob("*.so")
-        if (source := native.parent / (native.name.split(".")[0] + ".py")).exists()
-        and source.stat().st_mtime > native.stat().st_mtime
-    ]
-    if stale:
-        pytest.exit(f"compiled modules older than their source: {stale}; run `make setup`", 2)
+    try:
+        check_fresh()
+    except StaleBuildError as exc:
+        pytest.exit(str(exc), 2)
 
 
 def free_base_port(spec_nodes: int) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from conveyor.events import (
+from conveyor.events import Event
+from shop_events import (
     EVENT_TYPES,
-    Event,
     OrderCancelled,
     OrderItem,
     OrderPaid,

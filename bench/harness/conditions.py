@@ -95,11 +95,11 @@ def verify_encoding(frame: AvroFrame, records: list[Record]) -> str:
     """Whether the peers' fastavro frames are byte-identical to conveyor's codec output."""
     base = "Avro single-object encoding (C3 01, CRC-64-AVRO fingerprint, body) for every system"
     try:
-        from conveyor.codec import default_codec
-        from conveyor.events import UserSignedUp
+        from shop_events import UserSignedUp
+        from tests.project import repo_codec
     except ImportError:
         return base + "; conveyor's codec not available to cross-check"
-    codec = default_codec()
+    codec = repo_codec()
     for record in records[:100]:
         event = UserSignedUp.model_validate(_model_fields(record))
         if codec.encode(event) != frame.encode(record):

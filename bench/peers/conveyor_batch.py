@@ -6,9 +6,9 @@ from __future__ import annotations
 from bench.peers.common import Progress
 from bench.peers.conveyor_system import run_until
 from bench.peers.protocol import Result, Spec, measured, serve
-from conveyor.events import UserSignedUp
 from conveyor.runtime import BatchContext, BatchPolicy, Service
 from conveyor.runtime.logs import configure_json_logs
+from shop_events import UserSignedUp
 
 # As many as the raw loop's and FastStream's batches hold; a partial batch waits 50 ms at most.
 POLICY = BatchPolicy(max_size=500, max_wait=0.05)

@@ -30,8 +30,6 @@ from bench.peers.common import (
     wait_until,
 )
 from bench.peers.protocol import Result, Spec, measured, serve_all, unsupported
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
 from conveyor.runtime import (
     Context,
     HandlerPolicy,
@@ -42,6 +40,8 @@ from conveyor.runtime import (
 )
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 
 HAS_PUBLISHER = importlib.util.find_spec("conveyor.publish") is not None
 HAS_POLICIES = importlib.util.find_spec("conveyor.policies") is not None
@@ -74,9 +74,7 @@ def run_until(
 
     threading.Thread(target=watch, daemon=True).start()
     options = {"extension": extension} if extension is not None else {}
-    run_service(
-        service, settings(spec), service_settings(spec), default_codec(), stop=stop, **options
-    )
+    run_service(service, settings(spec), service_settings(spec), repo_codec(), stop=stop, **options)
 
 
 def publisher(spec: Spec) -> Any:
@@ -85,7 +83,7 @@ def publisher(spec: Spec) -> Any:
     config = PublisherConfig(
         bootstrap_servers=spec["bootstrap"], topics={UserSignedUp.TOPIC: spec["topic"]}
     )
-    return Publisher(config, default_codec())
+    return Publisher(config, repo_codec())
 
 
 def publish(spec: Spec) -> Result:

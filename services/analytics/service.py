@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from analytics.store import ANALYSED, AnalyticsStore, fact_of
-from conveyor.events.base import Event
+from conveyor.events import Event
 from conveyor.policies import unordered
 from conveyor.runtime import BatchContext, BatchPolicy, Service
 from conveyor.serve import serve

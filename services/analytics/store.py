@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from conveyor.events import (
+from conveyor.events import Event
+from integrations.localdb import LocalDb
+from shop_events import (
     OrderCancelled,
     OrderPaid,
     OrderPaymentFailed,
@@ -16,8 +18,6 @@ from conveyor.events import (
     OrderShipped,
     UserSignedUp,
 )
-from conveyor.events.base import Event
-from integrations.localdb import LocalDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS analytics_events (

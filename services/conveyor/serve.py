@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from conveyor.codec import default_codec
 from conveyor.policies import Policies, PolicySettings
 from conveyor.runtime import Service, ServiceSettings, run_service
 from conveyor.runtime.logs import configure_json_logs
@@ -15,8 +14,8 @@ from conveyor.tracing import configure_tracing
 
 
 def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
-    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`), traced as
-    `settings.tracing` says; returns the exit code."""
+    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`) and the codec of
+    `settings`' project, traced as `settings.tracing` says; returns the exit code."""
     service_settings = ServiceSettings.from_env(env)
     configure_json_logs(service_settings.log_level)
     tracing = configure_tracing(settings.tracing, service.name)
@@ -24,7 +23,8 @@ def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
     policies = Policies(
         settings.bootstrap_servers, policy_settings, topic_map=service_settings.topic_map
     )
+    codec = settings.contracts().codec
     try:
-        return run_service(service, settings, service_settings, default_codec(), extension=policies)
+        return run_service(service, settings, service_settings, codec, extension=policies)
     finally:
         tracing.close()

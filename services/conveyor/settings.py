@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from conveyor.project import Project, ProjectError
 from conveyor.tracing.settings import TracingSettings
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -30,13 +31,17 @@ class Settings:
     java_home: str | None = None
     tracing: TracingSettings = field(default_factory=TracingSettings)  # the `OTEL_*` variables
     max_delay: timedelta = timedelta(days=30)  # the longest `publish(..., delay=...)` allowed
+    project: Project | None = None  # the contracts: schemas, topology, event models
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
+    def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
         """`KAFKA_BOOTSTRAP_SERVERS`, `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`, `JAVA_HOME`,
-        and whether to trace (`OTEL_*`, see `conveyor.tracing.settings`);
-        `CONVEYOR_MAX_DELAY` (seconds, 30 days by default)."""
+        whether to trace (`OTEL_*`, see `conveyor.tracing.settings`), `CONVEYOR_MAX_DELAY`
+        (seconds, 30 days by default), and the project found from `cwd` (default: the working
+        directory) up, with its `CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY` and `CONVEYOR_MODELS`
+        overrides."""
         return cls(
+            project=Project.discover(cwd or Path.cwd(), env),
             bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
             cache_dir=Path(
                 env.get("CONVEYOR_CACHE_DIR") or _home_dir(env, "XDG_CACHE_HOME", ".cache")
@@ -48,6 +53,14 @@ class Settings:
             tracing=TracingSettings.from_env(env),
             max_delay=timedelta(seconds=float(env.get("CONVEYOR_MAX_DELAY") or 30 * 86400)),
         )
+
+    def contracts(self) -> Project:
+        """The project these settings were read for."""
+        if self.project is None:
+            raise ProjectError(
+                "these settings name no project: build them with Settings.from_env(env, cwd)"
+            )
+        return self.project
 
     @property
     def kafka_home(self) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from conveyor.events import UserSignedUp
 from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import RetryPolicy
@@ -14,6 +13,7 @@ from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import api_endpoint
 from integrations.http import ApiClient, JsonApi
+from shop_events import UserSignedUp
 
 NAME = "crm-sync"
 DEFAULT_URL = "http://127.0.0.1:8101"
@@ -45,6 +45,10 @@ def main(settings: Settings, argv: list[str]) -> int:
     crm = ApiClient(api_endpoint(env, "CRM", DEFAULT_URL))
     try:
         limit = RateLimit(max=int(env.get("CRM_RATE_LIMIT") or 50), duration=1.0)
-        return serve(build_service(crm, limit, declared_retry(NAME)), settings, env)
+        return serve(
+            build_service(crm, limit, declared_retry(NAME, settings.contracts().topology())),
+            settings,
+            env,
+        )
     finally:
         crm.close()

@@ -9,12 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
-from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings, run_service
-from conveyor.runtime.errors import RuntimeConfigError
-from conveyor.runtime.logs import configure_json_logs
+from conveyor.runtime import (
+    Context,
+    HandlerPolicy,
+    Ordering,
+    RuntimeConfigError,
+    Service,
+    ServiceSettings,
+    configure_json_logs,
+    run_service,
+)
 from conveyor.settings import Settings
+from shop_events import UserSignedUp
 
 NAME = "echo-sink"
 
@@ -72,4 +78,4 @@ def main(settings: Settings, argv: list[str]) -> int:
     own = EchoSinkSettings.from_env(env)
     configure_json_logs(service_settings.log_level)
     service = build_service(JsonLinesSink(own.output), own.delay, own.group)
-    return run_service(service, settings, service_settings, default_codec())
+    return run_service(service, settings, service_settings, settings.contracts().codec)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 from conveyor.errors import ConveyorError
-from conveyor.events import OrderPaid, OrderPlaced, OrderShipped
 from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
@@ -14,6 +13,7 @@ from fulfillment.orders import OrderBook
 from integrations.config import api_endpoint, database_path
 from integrations.followup import follow_up_id
 from integrations.http import ApiClient, JsonApi
+from shop_events import OrderPaid, OrderPlaced, OrderShipped
 
 NAME = "fulfillment"
 DEFAULT_URL = "http://127.0.0.1:8103"

@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from conveyor.events import OrderCancelled, OrderItem, OrderPlaced, Priority, UserSignedUp
 from conveyor.events.fields import INT_MAX, LONG_MAX
 from gateway.errors import (
     DuplicateEmailError,
@@ -19,6 +18,7 @@ from gateway.errors import (
     UnknownUserError,
 )
 from gateway.service import Gateway
+from shop_events import OrderCancelled, OrderItem, OrderPlaced, Priority, UserSignedUp
 
 log = structlog.get_logger("gateway")
 router = APIRouter()

@@ -12,9 +12,8 @@ from types import MappingProxyType
 import structlog
 import uvicorn
 
-from conveyor.codec import default_codec
 from conveyor.publish import PublisherConfig
-from conveyor.runtime.logs import configure_json_logs
+from conveyor.runtime import configure_json_logs
 from conveyor.settings import Settings
 from conveyor.tracing import configure_tracing
 from gateway.app import create_app
@@ -78,7 +77,7 @@ def main(settings: Settings, argv: list[str]) -> int:
     config, host, port = config_from_args(settings, argv)
     configure_json_logs()
     tracing = configure_tracing(settings.tracing, "gateway")
-    gateway = Gateway(config, default_codec(), tracing)
+    gateway = Gateway(config, settings.contracts().codec, tracing)
     log.info("gateway.starting", host=host, port=port, database=config.database_url.split(":")[0])
     server = _Server(
         uvicorn.Config(

@@ -12,7 +12,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from fastapi.concurrency import run_in_threadpool
 
-from conveyor.events.base import Event
+from conveyor.events import Event
 from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
 from conveyor.publish import PublisherConfig
 from conveyor.tracing import Tracing, installed

@@ -7,7 +7,6 @@ import time
 
 import psycopg
 
-from conveyor.events import OrderCancelled, OrderPlaced, UserSignedUp
 from conveyor.outbox import Outbox, SqlConnection
 from gateway.errors import (
     DuplicateEmailError,
@@ -15,6 +14,7 @@ from gateway.errors import (
     UnknownOrderError,
     UnknownUserError,
 )
+from shop_events import OrderCancelled, OrderPlaced, UserSignedUp
 
 PLACED = "placed"
 CANCELLED = "cancelled"

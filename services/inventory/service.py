@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from conveyor.events import OrderCancelled, OrderPaymentFailed, OrderPlaced
 from conveyor.idempotency import SqliteStore
 from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
@@ -12,6 +11,7 @@ from conveyor.serve import serve
 from conveyor.settings import Settings
 from integrations.config import database_path
 from inventory.stock import StockLedger, parse_stock
+from shop_events import OrderCancelled, OrderPaymentFailed, OrderPlaced
 
 NAME = "inventory"
 DEFAULT_STOCK = "BOOK=100000,MUG=100000,TEE=100000,POSTER=100000"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-from conveyor.events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
-from conveyor.events.orders import OrderEvent
 from conveyor.idempotency import ProcessedEventStore
 from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.retry import RetryPolicy
@@ -16,6 +14,8 @@ from integrations.config import database_path, smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
 from integrations.store import processed_store
 from order_email.directory import Directory, Recipient
+from shop_events import OrderCancelled, OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
+from shop_events.orders import OrderEvent
 
 NAME = "order-email"
 KINDS: dict[type[OrderEvent], str] = {
@@ -75,7 +75,9 @@ def main(settings: Settings, argv: list[str]) -> int:
     store = processed_store(env, settings.state_dir, NAME)
     try:
         mailer = Mailer(smtp_endpoint(env))
-        service = build_service(directory, mailer, store, declared_retry(NAME))
+        service = build_service(
+            directory, mailer, store, declared_retry(NAME, settings.contracts().topology())
+        )
         return serve(service, settings, env)
     finally:
         directory.close()

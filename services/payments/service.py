@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conveyor.events import OrderPaid, OrderPaymentFailed, OrderPlaced
-from conveyor.events.base import Event
+from conveyor.events import Event
 from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
@@ -13,6 +12,7 @@ from conveyor.settings import Settings
 from integrations.config import api_endpoint
 from integrations.followup import follow_up_id
 from integrations.http import ApiAnswer, ApiClient, JsonApi
+from shop_events import OrderPaid, OrderPaymentFailed, OrderPlaced
 
 NAME = "payments"
 DEFAULT_URL = "http://127.0.0.1:8102"

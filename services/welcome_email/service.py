@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from conveyor.events import UserSignedUp
 from conveyor.idempotency import ProcessedEventStore
 from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.retry import RetryPolicy
@@ -14,6 +13,7 @@ from conveyor.settings import Settings
 from integrations.config import smtp_endpoint
 from integrations.mail import Mail, Mailer, MailSender
 from integrations.store import processed_store
+from shop_events import UserSignedUp
 
 NAME = "welcome-email"
 KIND = "welcome"
@@ -51,7 +51,9 @@ def main(settings: Settings, argv: list[str]) -> int:
     env = os.environ
     store = processed_store(env, settings.state_dir, NAME)
     try:
-        service = build_service(Mailer(smtp_endpoint(env)), store, declared_retry(NAME))
+        service = build_service(
+            Mailer(smtp_endpoint(env)), store, declared_retry(NAME, settings.contracts().topology())
+        )
         return serve(service, settings, env)
     finally:
         store.close()

@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
-from conveyor.codec import DEFAULT_SCHEMA_DIR, AvroCodec, SchemaLoadError, SchemaSet
+from conveyor.codec import AvroCodec, SchemaLoadError, SchemaSet
 from conveyor.codegen import GenerationError, generate_models
 from conveyor.codegen.emit import docstring
 from conveyor.codegen.types import Names, python_type
-from conveyor.events import EVENT_TYPES, UserSignedUp
+from shop_events import EVENT_TYPES, UserSignedUp
 from tests.codegen.support import EVERY_TYPE, import_generated
+from tests.project import SCHEMA_DIR
 
 BIN = Path(sys.executable).parent
 NAMES = Names(classes={"a.Item": "Item", "a.Kind": "Kind"}, fixed={})
@@ -131,10 +132,11 @@ def test_generated_module_passes_mypy_strict(tmp_path: Path) -> None:
 def test_generated_and_hand_written_models_read_each_others_events(tmp_path: Path) -> None:
     """Models generated from this repository's schemas and its hand-written models, bound to the
     same full names, decode each other's events; v1 data reads into the generated v2 model."""
-    generated = import_generated(DEFAULT_SCHEMA_DIR, tmp_path, "repository_models")
+    generated = import_generated(SCHEMA_DIR, tmp_path, "repository_models")
     model: Any = generated.UserSignedUp
-    schemas = SchemaSet.load(DEFAULT_SCHEMA_DIR)
-    hand_written, ours = AvroCodec(schemas), AvroCodec(schemas, event_types=generated.EVENT_TYPES)
+    schemas = SchemaSet.load(SCHEMA_DIR)
+    hand_written = AvroCodec(schemas, event_types=EVENT_TYPES)
+    ours = AvroCodec(schemas, event_types=generated.EVENT_TYPES)
     signup = UserSignedUp(user_id="u-1", email="a@example.org", name="Ada", referral_code="r")
 
     v1 = AvroCodec(

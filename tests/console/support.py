@@ -20,12 +20,12 @@ from typing import Any
 from confluent_kafka import Producer
 
 from conveyor import naming
-from conveyor.codec import default_codec
 from conveyor.events import Event
 from conveyor.policies import Policies, PolicySettings
 from conveyor.runtime import Service, run_service
 from conveyor.settings import Settings
 from tests.conftest import free_base_port
+from tests.project import repo_codec
 from tests.runtime.support import fast_settings
 
 CONVEYOR = Path(sys.executable).with_name("conveyor")
@@ -34,7 +34,7 @@ TOKEN = "console-test-token-4b1d"
 
 def publish(bootstrap: str, topic: str, events: Iterable[Event]) -> None:
     """Each event keyed by its entity, murmur2-partitioned, with its type header."""
-    codec = default_codec()
+    codec = repo_codec()
     producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
     for event in events:
         producer.produce(
@@ -59,7 +59,7 @@ class Running:
             base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
             self._result.append(
                 run_service(
-                    service, base, settings, default_codec(), stop=self._stop, extension=policies
+                    service, base, settings, repo_codec(), stop=self._stop, extension=policies
                 )
             )
 

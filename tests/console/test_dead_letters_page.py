@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from conveyor.events import UserSignedUp
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import read_all
 from conveyor.ops.topology import resolve
 from conveyor.policies import unordered
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, Service
+from shop_events import UserSignedUp
 from tests.conftest import TopicFactory
 from tests.console.conftest import browsing
 from tests.console.support import TOKEN, console, publish, running

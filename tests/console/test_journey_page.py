@@ -11,11 +11,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from conveyor.events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced
 from conveyor.ops.broker import Broker
 from conveyor.policies import unordered
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, Service
+from shop_events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced
 from tests.conftest import TopicFactory
 from tests.console.conftest import browsing
 from tests.console.support import console, running

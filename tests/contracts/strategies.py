@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from hypothesis import strategies as st
 
-from conveyor import events as ev
+import shop_events as ev
+from conveyor.events import Event
 from conveyor.events.fields import INT_MAX, LONG_MAX
 
 texts = st.text(min_size=1, max_size=40)
@@ -20,7 +21,7 @@ common = {"event_id": st.uuids(), "occurred_at": times}
 
 items = st.builds(ev.OrderItem, sku=texts, quantity=st.integers(1, INT_MAX), unit_price=money)
 
-events: dict[type[ev.Event], st.SearchStrategy[ev.Event]] = {
+events: dict[type[Event], st.SearchStrategy[Event]] = {
     ev.UserSignedUp: st.builds(
         ev.UserSignedUp,
         user_id=ids,

@@ -19,11 +19,11 @@ from conveyor.codec import (
     InvalidPayloadError,
     NotSingleObjectError,
     UnresolvableSchemaError,
-    default_codec,
 )
 from conveyor.codec.routes import timestamp_millis
-from conveyor.events import OrderCancelled, OrderPaid, UserSignedUp
+from shop_events import EVENT_TYPES, OrderCancelled, OrderPaid, UserSignedUp
 from tests import samples
+from tests.project import repo_codec
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
@@ -36,7 +36,7 @@ _FAST_BELOW = 2**33 * 1000
 
 @pytest.fixture(scope="module")
 def codec() -> AvroCodec:
-    return default_codec()
+    return repo_codec()
 
 
 def _cancelled_with_millis(codec: AvroCodec, millis: int) -> tuple[bytes, bytes]:
@@ -102,7 +102,7 @@ def test_timestamp_out_of_datetime_range_is_corrupt(codec: AvroCodec, millis: in
 def test_explicit_reader_decodes_stay_checked_after_the_first() -> None:
     """Once a reader's route is remembered, broken framing, bodies and payloads of the same
     writer schema still raise their typed errors."""
-    codec = AvroCodec(default_codec().schemas)
+    codec = AvroCodec(repo_codec().schemas, event_types=EVENT_TYPES)
     good = codec.encode(OrderPaid(order_id="o-1", payment_id="p-1", amount=5, currency="EUR"))
     assert codec.decode(good, reader=OrderPaid) == codec.decode(good)
 
@@ -128,7 +128,7 @@ class _Paid(OrderPaid):
 
 def test_reader_routes_beyond_the_cap_are_found_each_time() -> None:
     """Past the cap of remembered routes, decodes still give the reader's own type."""
-    codec = AvroCodec(default_codec().schemas, reader_routes_max=1)
+    codec = AvroCodec(repo_codec().schemas, event_types=EVENT_TYPES, reader_routes_max=1)
     paid = OrderPaid(order_id="o-1", payment_id="p-1", amount=5, currency="EUR")
     data = codec.encode(paid)
 

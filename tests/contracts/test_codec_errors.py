@@ -21,16 +21,17 @@ from conveyor.codec import (
     UnknownEventSchemaError,
     UnknownFingerprintError,
     UnresolvableSchemaError,
-    default_codec,
 )
 from conveyor.errors import ConveyorError
-from conveyor.events import Event, OrderItem, OrderPaid, OrderPlaced, UserSignedUp
+from conveyor.events import Event
+from shop_events import OrderItem, OrderPaid, OrderPlaced, UserSignedUp
 from tests import samples
+from tests.project import repo_codec
 
 
 @pytest.fixture(scope="module")
 def codec() -> AvroCodec:
-    return default_codec()
+    return repo_codec()
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +189,7 @@ def test_validation_errors_do_not_repeat_personal_data(codec: AvroCodec) -> None
 
 def test_event_without_a_schema_is_not_encoded() -> None:
     """A codec whose schema set lacks the event's record refuses to encode it."""
-    codec = AvroCodec(default_codec().schemas, event_types={})
+    codec = AvroCodec(repo_codec().schemas, event_types={})
 
     with pytest.raises(UnknownEventSchemaError):
         codec.encode(samples.order_placed())

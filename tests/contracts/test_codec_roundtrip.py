@@ -10,16 +10,18 @@ import pytest
 from fastavro import schemaless_reader, schemaless_writer
 from hypothesis import given, settings
 
-from conveyor.codec import AvroCodec, default_codec
+from conveyor.codec import AvroCodec
 from conveyor.codec.framing import fingerprint
-from conveyor.events import EVENT_TYPES, Event, OrderPlaced
+from conveyor.events import Event
+from shop_events import EVENT_TYPES, OrderPlaced
 from tests import samples
 from tests.contracts import strategies
+from tests.project import repo_codec
 
 
 @pytest.fixture(scope="module")
 def codec() -> AvroCodec:
-    return default_codec()
+    return repo_codec()
 
 
 @pytest.mark.parametrize("event", samples.every_event(), ids=lambda e: type(e).__name__)

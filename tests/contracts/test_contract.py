@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from conveyor.codec import SchemaSet, SchemaVersion, default_codec
-from conveyor.events import EVENT_TYPES, TOPICS, Event, event_types_of
+from conveyor.codec import SchemaSet, SchemaVersion
+from conveyor.events import Event
 from conveyor.events.fields import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN
+from shop_events import EVENT_TYPES, TOPICS, event_types_of
+from tests.project import repo_codec
 
 GENERATED = {"event_id", "occurred_at"}  # filled in by the model when not given
 
@@ -72,7 +74,7 @@ def model_shape(prop: dict[str, Any], defs: dict[str, Any]) -> str:  # noqa: PLR
 
 
 def newest(model: type[Event]) -> SchemaVersion:
-    schema = default_codec().schemas.get(model.AVRO_NAME)
+    schema = repo_codec().schemas.get(model.AVRO_NAME)
     assert schema is not None, f"no schema for {model.AVRO_NAME}"
     return schema
 
@@ -132,7 +134,7 @@ def test_topics_are_the_designed_ones() -> None:
 
 def test_every_schema_has_a_model_and_docs_everywhere() -> None:
     """No orphan schema; every record, enum and field in every version carries a doc."""
-    schemas: SchemaSet = default_codec().schemas
+    schemas: SchemaSet = repo_codec().schemas
     assert set(schemas.names()) == set(EVENT_TYPES)
     for version in schemas:
         assert version.raw["namespace"] == "conveyor.events", version.path

@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from conveyor.events import (
+from conveyor.events import UnknownTopicError
+from conveyor.events.fields import INT_MAX
+from shop_events import (
     EVENT_TYPES,
     OrderItem,
     OrderPaid,
     OrderPlaced,
-    UnknownTopicError,
     UserSignedUp,
     event_type,
     event_types_of,
 )
-from conveyor.events.fields import INT_MAX
 
 PAID = {"order_id": "o-1", "payment_id": "p-1", "amount": 1250, "currency": "EUR"}
 

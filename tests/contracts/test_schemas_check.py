@@ -11,8 +11,9 @@ from fastavro import schemaless_reader, schemaless_writer
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
-from conveyor.codec import DEFAULT_SCHEMA_DIR, SchemaLoadError, SchemaSet
+from conveyor.codec import SchemaLoadError, SchemaSet
 from conveyor.codec.evolution import Compatibility, CompatibilityPolicy, check
+from tests.project import SCHEMA_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "evolution"
 BT, B, F, FT, FULL = (
@@ -102,11 +103,11 @@ def test_schema_history_is_judged_by_its_mode(
 
 def test_the_projects_schemas_pass_their_declared_modes() -> None:
     """schemas/ itself is compatible, with UserSignedUp held to FULL_TRANSITIVE."""
-    policy = CompatibilityPolicy.load(DEFAULT_SCHEMA_DIR)
+    policy = CompatibilityPolicy.load(SCHEMA_DIR)
 
     assert policy.mode_of("conveyor.events.UserSignedUp") is Compatibility.FULL_TRANSITIVE
     assert policy.mode_of("conveyor.events.OrderPlaced") is Compatibility.BACKWARD_TRANSITIVE
-    assert check(SchemaSet.load(DEFAULT_SCHEMA_DIR), policy) == []
+    assert check(SchemaSet.load(SCHEMA_DIR), policy) == []
 
 
 def test_cli_exits_zero_on_compatible_schemas() -> None:

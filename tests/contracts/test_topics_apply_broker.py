@@ -21,8 +21,8 @@ from conveyor.topology import (
     TopologyAdmin,
     UnsafeChangeError,
     apply,
-    load,
 )
+from tests.project import PROJECT
 
 pytestmark = pytest.mark.kafka
 
@@ -51,7 +51,7 @@ def test_declared_topology_applies_once_and_then_changes_nothing(
     topology_admin: TopologyAdmin, prefix: str
 ) -> None:
     """The real topics.yaml creates every topic on the first apply; the second plans nothing."""
-    topology = load().with_prefix(prefix)
+    topology = PROJECT.topology().with_prefix(prefix)
 
     first = apply(topology, topology_admin)
     second = apply(topology, topology_admin)
@@ -128,7 +128,7 @@ def test_cli_dry_run_prints_the_plan_of_the_real_file(
         assert "create order.events" in result.output
     # Other tests share the broker and create topics meanwhile: only the file's must not appear.
     appeared = set(admin.list_topics(timeout=10).topics) - before
-    assert not appeared & {topic.name for topic in load().topics}
+    assert not appeared & {topic.name for topic in PROJECT.topology().topics}
 
 
 def test_cli_applies_a_file_and_lists_it_as_matching(

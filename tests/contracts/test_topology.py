@@ -9,9 +9,7 @@ import pytest
 import yaml
 
 from conveyor import naming
-from conveyor.events import event_types_of
 from conveyor.topology import (
-    DEFAULT_TOPOLOGY_FILE,
     ActualTopic,
     ChangeKind,
     ClusterError,
@@ -21,11 +19,12 @@ from conveyor.topology import (
     Topology,
     TopologyAdmin,
     TopologyFileError,
-    load,
     parse,
     plan,
 )
 from conveyor.topology.loader import merge
+from shop_events import event_types_of
+from tests.project import PROJECT, TOPOLOGY_FILE
 
 ORDERED = {"payments", "inventory", "fulfillment"}
 UNORDERED = {"welcome-email", "analytics", "crm-sync", "order-email"}
@@ -33,12 +32,12 @@ UNORDERED = {"welcome-email", "analytics", "crm-sync", "order-email"}
 
 @pytest.fixture(scope="module")
 def topology() -> Topology:
-    return load()
+    return PROJECT.topology()
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    loaded = yaml.safe_load(DEFAULT_TOPOLOGY_FILE.read_text())
+    loaded = yaml.safe_load(TOPOLOGY_FILE.read_text())
     assert isinstance(loaded, dict)
     return loaded
 
@@ -100,7 +99,7 @@ def test_dev_defaults_fit_one_broker(topology: Topology) -> None:
 
 def test_production_profile_overrides_only_what_it_states(topology: Topology) -> None:
     """--profile production: RF 3 and min ISR 2 everywhere; other settings stay as declared."""
-    production = load(profile="production")
+    production = PROJECT.topology("production")
 
     assert {(t.replication_factor, t.min_insync_replicas) for t in production.topics} == {(3, 2)}
     assert [t.name for t in production.topics] == [t.name for t in topology.topics]
@@ -129,7 +128,7 @@ def test_with_prefix_renames_topics_and_services_consistently(topology: Topology
         ({"services": {"payments": {"retry_tiers": ["1s"]}}}, "ordered: it retries in place"),
         ({"services": {"payments": {"consumes": ["nope"]}}}, "consumes undeclared"),
         ({"topics": {"user.signup": {"events": ["conveyor.events.OrderPaid"]}}}, "travels on"),
-        ({"topics": {"user.signup": {"events": ["x.Nope"]}}}, "no event type"),
+        ({"topics": {"user.signup": {"events": ["x.Nope"]}}}, "which no schema of the project"),
         ({"retry_topics": {"retention": "a week"}}, "not a duration"),
         ({"topics": {"user.signup": {"partitions": 0}}}, "greater than or equal to 1"),
         ({"topics": {"user.signup": {"key": "email"}}}, "keyed by email, but .* by user_id"),
@@ -154,7 +153,7 @@ def test_inconsistent_topology_is_refused_with_the_reason(
     profile = "production" if "profiles" in change else None
 
     with pytest.raises(TopologyFileError, match=message):
-        parse(broken, profile=profile)
+        parse(broken, profile=profile, events=PROJECT.catalogue.bindings())
 
 
 def spec(name: str = "t", partitions: int = 3, rf: int = 1, retention: int = 1000) -> TopicSpec:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.events import UserSignedUp
 from conveyor.ops import pauses
 from conveyor.ops.broker import Broker
+from shop_events import UserSignedUp
 from tests.conftest import TopicFactory
 from tests.runtime.processes import SignupProducer, echo_sinks, signups
 from tests.runtime.support import wait_until

@@ -18,11 +18,11 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 
 from conveyor import naming
-from conveyor.codec import default_codec
 from conveyor.delay.scheduler import Scheduler, SchedulerSettings
-from conveyor.events import UserSignedUp
 from conveyor.publish import Publisher, PublisherConfig
 from conveyor.runtime.settings import ServiceSettings
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 
 CONVEYOR = Path(sys.executable).with_name("conveyor")
 
@@ -45,7 +45,7 @@ class DelayTopics:
 
     def publisher(self) -> Publisher:
         config = PublisherConfig(bootstrap_servers=self.bootstrap, topics=self.topic_map)
-        return Publisher(config, default_codec())
+        return Publisher(config, repo_codec())
 
     def settings(self, instance: str = "a") -> SchedulerSettings:
         return SchedulerSettings(

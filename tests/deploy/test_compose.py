@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from conveyor.clients.config import read_properties
-from conveyor.topology import load
+from tests.project import PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every service the topology declares is deployed.
-SERVICES = tuple(service.name for service in load().services)
+SERVICES = tuple(service.name for service in PROJECT.topology().services)
 
 
 def compose() -> dict[str, Any]:

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conveyor.topology import load
+from tests.project import PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -26,7 +26,7 @@ KEDA_SCHEMAS = {
 KEDA_SCHEMA = KEDA_SCHEMAS["ScaledObject"]
 KUBERNETES_VERSION = "1.32.0"
 # Every service the topology declares is deployed.
-CONSUMERS = tuple(service.name for service in load().services)
+CONSUMERS = tuple(service.name for service in PROJECT.topology().services)
 
 
 def load_render() -> ModuleType:

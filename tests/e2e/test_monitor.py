@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from prometheus_client import generate_latest
 
-from conveyor.demo.monitor import Monitor
 from conveyor.runtime.metrics import RuntimeMetrics
+from demo.monitor import Monitor
 
 
 def metrics_text(processed: int) -> str:

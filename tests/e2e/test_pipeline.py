@@ -12,9 +12,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
-from conveyor.demo import DemoOptions, run_demo
-from conveyor.demo.options import SERVICES
 from conveyor.settings import Settings
+from demo.options import SERVICES, DemoOptions
+from demo.run import run_demo
 
 
 @pytest.mark.kafka

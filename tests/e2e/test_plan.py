@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from conveyor.demo import DemoOptions
-from conveyor.demo.plan import ADJUSTER, DECLINE_DIGITS, SOLD_OUT, Fate, make_plan
+from demo.options import DemoOptions
+from demo.plan import ADJUSTER, DECLINE_DIGITS, SOLD_OUT, Fate, make_plan
 
 
 def test_shares_of_failing_orders_follow_the_options() -> None:

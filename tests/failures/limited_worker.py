@@ -11,12 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-from echo_sink import JsonLinesSink
-
 from conveyor.policies import Policies
 from conveyor.ratelimit import RateLimit
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, run_service
 from conveyor.settings import Settings
+from echo_sink import JsonLinesSink
 from tests.runtime.support import Ping, PingCodec, fast_settings
 
 

@@ -20,8 +20,6 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import OrderItem, OrderPaid, OrderPlaced
 from conveyor.ops import status
 from conveyor.ops.broker import Broker
 from conveyor.ops.topology import resolve
@@ -30,9 +28,11 @@ from conveyor.runtime import ServiceSettings, run_service
 from conveyor.runtime.logs import EVENT_PROCESSED, PARTITION_REWOUND, TRANSACTION_ABORTED
 from conveyor.settings import Settings
 from integrations.followup import follow_up_id
+from shop_events import OrderItem, OrderPaid, OrderPlaced
 from tests.conftest import TopicFactory
 from tests.failures.transactional_worker import build_service
 from tests.messages import headers_of
+from tests.project import repo_codec
 from tests.runtime.support import committed_offsets, wait_until
 
 pytestmark = pytest.mark.kafka
@@ -48,7 +48,7 @@ def place_orders(
     """Publish `count` orders over `keys` order ids (events of one key are handled one after
     another); returns them and the last offset written to each partition."""
     producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
-    codec = default_codec()
+    codec = repo_codec()
     last: dict[int, int] = {}
 
     def record(error: object, message: Message) -> None:
@@ -277,9 +277,7 @@ def test_lag_metric_reaches_zero_when_only_transaction_markers_are_left(
     stop = threading.Event()
     result: list[int] = []
     thread = threading.Thread(
-        target=lambda: result.append(
-            run_service(service, base, settings, default_codec(), stop=stop)
-        ),
+        target=lambda: result.append(run_service(service, base, settings, repo_codec(), stop=stop)),
         daemon=True,
     )
     thread.start()

@@ -23,11 +23,11 @@ from typing import Any
 
 from confluent_kafka import Producer
 
-from conveyor.codec import default_codec
-from conveyor.events import OrderPaid, OrderPaymentFailed, OrderPlaced
 from conveyor.runtime import Context, Service, ServiceSettings, run_service, transactions
 from conveyor.settings import Settings
 from integrations.followup import follow_up_id
+from shop_events import OrderPaid, OrderPaymentFailed, OrderPlaced
+from tests.project import repo_codec
 
 
 class CrashingProducer(Producer):
@@ -88,7 +88,7 @@ def main(bootstrap: str, topic: str, name: str, mode: str = "", instance: str = 
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     delay = 0.05 if mode == "slow" else 0.0
     service = build_service(name, abort_once=mode == "abort-once", delay=delay)
-    return run_service(service, Settings.from_env(env), settings, default_codec())
+    return run_service(service, Settings.from_env(env), settings, repo_codec())
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from conveyor.ops.replay_window import ReplayWindows
 from conveyor.ops.session import declared_services
 from conveyor.ops.status import Sample, ServiceStatus, Thresholds, with_rate
 from conveyor.ops.timeparse import to_epoch_ms
+from tests.project import PROJECT
 
 
 def _letter(offset: int, key: str, original_offset: int, error: str = "E") -> DeadLetter:
@@ -87,7 +88,7 @@ def test_times_parse_as_iso_or_epoch_millis() -> None:
 def test_declared_services_come_from_the_topology_file() -> None:
     """Each service of schemas/topics.yaml with its inputs, retry tiers, dead letters and,
     for ordered services only, parked keys."""
-    declared = declared_services()
+    declared = declared_services(PROJECT)
     welcome, payments = declared["welcome-email"], declared["payments"]
     assert welcome.inputs == ("user.signup",)
     assert welcome.retry_topics[0] == "welcome-email.retry.1"

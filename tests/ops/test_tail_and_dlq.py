@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from conveyor import naming
 from conveyor.cli.main import cli
-from conveyor.codec import default_codec
-from conveyor.events import (
-    Event,
+from conveyor.events import Event
+from conveyor.ops.errors import UnknownTopicError
+from shop_events import (
     OrderCancelled,
     OrderItem,
     OrderPaid,
@@ -20,8 +20,8 @@ from conveyor.events import (
     OrderShipped,
     UserSignedUp,
 )
-from conveyor.ops.errors import UnknownTopicError
 from tests.ops.conftest import Svc, dead_letter_headers
+from tests.project import repo_codec
 
 pytestmark = pytest.mark.kafka
 
@@ -60,7 +60,7 @@ def test_tail_decodes_every_event_type(kafka_bootstrap: str, svc: Svc) -> None:
     """Each event type comes out with its key, headers and every field; bad bytes come out
     as an error with the raw bytes, and the tail goes on."""
     topic = svc.topic("input", partitions=1)
-    codec = default_codec()
+    codec = repo_codec()
     for event in EVENTS:
         svc.produce(topic, event.key, codec.encode(event), headers=_headers(event))
     svc.produce(topic, "bad", b"\x00not avro")
@@ -82,7 +82,7 @@ def test_tail_decodes_every_event_type(kafka_bootstrap: str, svc: Svc) -> None:
 def test_tail_filters_by_key_and_stops_after_max(kafka_bootstrap: str, svc: Svc) -> None:
     """--key keeps one entity's events, --max stops after that many."""
     topic = svc.topic("input", partitions=3)
-    codec = default_codec()
+    codec = repo_codec()
     for event in EVENTS:
         svc.produce(topic, event.key, codec.encode(event), headers=_headers(event))
     svc.flush()
@@ -110,7 +110,7 @@ def test_dlq_list_filters_and_show_decodes(kafka_bootstrap: str, svc: Svc) -> No
     """list keeps only the letters matching every filter; show prints all headers and the
     decoded event."""
     dlq = svc.topic("dlq", partitions=1)
-    codec = default_codec()
+    codec = repo_codec()
     source = f"{svc.name}-input"
     for i, event in enumerate(EVENTS):
         error = "TimeoutError" if i % 2 else "ValueError"

@@ -19,6 +19,7 @@ from conveyor.runtime.context import EventMeta
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.work import PartitionState, WorkItem
+from tests.project import PROJECT
 from tests.runtime.support import Ping
 
 
@@ -100,9 +101,8 @@ def test_side_topics_list_what_the_policies_use() -> None:
 
 def test_the_declared_topology_gives_the_retry_policy_and_every_side_topic() -> None:
     """welcome-email's tiers become its retry schedule; payments' side topics are all declared."""
-    from conveyor.topology import loader
 
-    topology = loader.load()
+    topology = PROJECT.topology()
     policy = declared_retry_policy(topology.service("welcome-email"))
     assert policy is not None
     assert policy.attempts == 4

@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from conveyor.codec import default_codec
 from conveyor.outbox import OutboxRelay, RelayConfig
 from conveyor.publish import PublisherConfig
+from tests.project import repo_codec
 from tests.publishing.outbox_db import OutboxDb
 
 
@@ -21,7 +21,7 @@ def main(url: str, table: str, bootstrap: str, batch: str) -> int:
         db.table,
         db.connect,
         PublisherConfig(bootstrap_servers=bootstrap),
-        default_codec(),
+        repo_codec(),
         config=RelayConfig(batch_size=int(batch), idle_interval=0.05),
     )
     relay.run(stop)

@@ -8,12 +8,12 @@ import uuid
 import pytest
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import USER_TOPIC
 from conveyor.kafka import LocalKafka
 from conveyor.publish import DeliveryTimeoutError, Publisher, PublisherConfig
+from shop_events import USER_TOPIC
 from tests.conftest import create_topic
 from tests.messages import headers_of
+from tests.project import repo_codec
 from tests.publishing.kafka_io import read_topics
 from tests.samples import signup
 
@@ -30,7 +30,7 @@ def test_events_published_during_an_outage_arrive_once_when_the_broker_returns(
     config = PublisherConfig(
         bootstrap_servers=bootstrap, topics={USER_TOPIC: topic}, delivery_timeout=120.0
     )
-    with Publisher(config, default_codec()) as publisher:
+    with Publisher(config, repo_codec()) as publisher:
         before = [publisher.publish(signup(f"before-{i}")) for i in range(20)]
         for handle in before:
             handle.wait(60)
@@ -56,7 +56,7 @@ def test_broker_that_stays_down_fails_delivery_with_a_typed_error(
     config = PublisherConfig(
         bootstrap_servers=bootstrap, topics={USER_TOPIC: topic}, delivery_timeout=3.0
     )
-    with Publisher(config, default_codec()) as publisher:
+    with Publisher(config, repo_codec()) as publisher:
         publisher.publish(signup("warm-up")).wait(60)
         running_private_kafka.node(1).stop()
         handles = [publisher.publish(signup(f"lost-{i}")) for i in range(5)]

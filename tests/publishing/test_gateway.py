@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced, UserSignedUp
 from conveyor.kafka import LocalKafka
 from conveyor.settings import Settings
 from gateway.main import config_from_args
+from shop_events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced, UserSignedUp
 from tests.conftest import TopicFactory, create_topic
 from tests.messages import headers_of, value_of
+from tests.project import repo_codec
 from tests.publishing.gateway_process import GatewayProcess
 from tests.publishing.kafka_io import read_topics
 
@@ -115,7 +115,7 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
 
     topics = gateway.topics  # type: ignore[attr-defined]
     messages = read_topics(kafka_bootstrap, list(topics.values()), expected=3)
-    codec = default_codec()
+    codec = repo_codec()
     events = {headers_of(m)[naming.EVENT_ID].decode(): codec.decode(value_of(m)) for m in messages}
     assert set(events) == {
         signed.json()["event_id"],

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 
 from conveyor import naming
-from conveyor.codec import InvalidEventError, default_codec
-from conveyor.events import Event, OrderPaid, UserSignedUp
+from conveyor.codec import InvalidEventError
+from conveyor.events import Event
 from conveyor.publish import MessageBuilder, OutgoingMessage, build_message
+from shop_events import OrderPaid, UserSignedUp
+from tests.project import repo_codec
 from tests.samples import signup
 
 
 def _builder() -> MessageBuilder:
-    return MessageBuilder(default_codec(), {UserSignedUp.TOPIC: "renamed.signup"}.__getitem__)
+    return MessageBuilder(repo_codec(), {UserSignedUp.TOPIC: "renamed.signup"}.__getitem__)
 
 
 class EncodeOnly:
@@ -21,10 +23,10 @@ class EncodeOnly:
     content_type = naming.AVRO_CONTENT_TYPE
 
     def encode(self, event: Event) -> bytes:
-        return default_codec().encode(event)
+        return repo_codec().encode(event)
 
     def decode(self, data: bytes, reader: type[Event] | None = None) -> Event:
-        return default_codec().decode(data, reader)
+        return repo_codec().decode(data, reader)
 
 
 def test_event_id_header_is_the_encoded_event_id() -> None:
@@ -35,7 +37,7 @@ def test_event_id_header_is_the_encoded_event_id() -> None:
 
         headers = dict(message.headers)
         assert headers[naming.EVENT_ID] == message.event_id == str(event.event_id)
-        assert str(default_codec().decode(message.value).event_id) == message.event_id
+        assert str(repo_codec().decode(message.value).event_id) == message.event_id
 
 
 def test_message_carries_topic_key_and_contract_headers() -> None:
@@ -63,7 +65,7 @@ def test_codec_without_encode_with_id_gives_the_same_message() -> None:
     event = signup("u-1")
 
     plain = build_message(event, EncodeOnly(), lambda topic: topic)
-    fast = build_message(event, default_codec(), lambda topic: topic)
+    fast = build_message(event, repo_codec(), lambda topic: topic)
 
     assert plain == fast
 
@@ -71,7 +73,7 @@ def test_codec_without_encode_with_id_gives_the_same_message() -> None:
 def test_constructed_invalid_event_is_refused_after_valid_ones_of_its_type() -> None:
     """Events made with `model_construct` or an unvalidated copy are validated on build and
     refused, even once valid events of the same type went through the same builder."""
-    builder = MessageBuilder(default_codec(), lambda topic: topic)
+    builder = MessageBuilder(repo_codec(), lambda topic: topic)
     valid = OrderPaid(order_id="o-1", payment_id="p", amount=1, currency="EUR")
     builder.build(valid)
 
@@ -91,7 +93,7 @@ def test_constructed_valid_event_is_validated_and_sent() -> None:
     message = _builder().build(made)
 
     assert not made.is_validated
-    assert default_codec().decode(message.value) == UserSignedUp.model_validate(made)
+    assert repo_codec().decode(message.value) == UserSignedUp.model_validate(made)
 
 
 class ShoutedKey(UserSignedUp):

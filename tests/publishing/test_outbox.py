@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from conveyor import naming
-from conveyor.codec import InvalidEventError, default_codec
-from conveyor.events import USER_TOPIC, UserSignedUp
+from conveyor.codec import InvalidEventError
 from conveyor.outbox import Backlog, Outbox, OutboxRelay, RelayConfig, RelayLockedError
 from conveyor.publish import PublisherConfig
+from shop_events import USER_TOPIC, UserSignedUp
 from tests.conftest import TopicFactory
 from tests.messages import headers_of, key_of
+from tests.project import repo_codec
 from tests.publishing.kafka_io import read_topics
 from tests.publishing.outbox_db import OutboxDb
 from tests.samples import signup
@@ -49,7 +50,7 @@ def outbox_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outbox
 
 
 def _outbox(db: OutboxDb, topic: str) -> Outbox:
-    return Outbox(db.table, default_codec(), {USER_TOPIC: topic})
+    return Outbox(db.table, repo_codec(), {USER_TOPIC: topic})
 
 
 def test_outbox_row_exists_only_when_its_transaction_commits(outbox_db: OutboxDb) -> None:
@@ -90,7 +91,7 @@ def test_relay_keeps_rows_pending_while_the_broker_is_unreachable(outbox_db: Out
         outbox_db.table,
         outbox_db.connect,
         PublisherConfig(bootstrap_servers="127.0.0.1:1"),
-        default_codec(),
+        repo_codec(),
         config=RelayConfig(backlog_interval=0.0, shutdown_timeout=0.5),
         on_backlog=observe,
     )
@@ -111,7 +112,7 @@ def test_second_relay_on_the_same_postgres_table_is_refused(postgres_dsn: str) -
     RelayLockedError while the first holds the table's advisory lock."""
     db = OutboxDb(postgres_dsn, f"outbox_{uuid.uuid4().hex[:10]}")
     config = PublisherConfig(bootstrap_servers="127.0.0.1:1")
-    first, second = (OutboxRelay(db.table, db.connect, config, default_codec()) for _ in range(2))
+    first, second = (OutboxRelay(db.table, db.connect, config, repo_codec()) for _ in range(2))
     holder = db.connect()
     assert db.table.try_lock(holder)
     try:

@@ -9,8 +9,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from conveyor import naming
-from conveyor.codec import InvalidEventError, default_codec
-from conveyor.events import ORDER_TOPIC, USER_TOPIC, OrderPlaced, UserSignedUp
+from conveyor.codec import InvalidEventError
 from conveyor.ops.partitioner import partition_of
 from conveyor.publish import (
     AsyncPublisher,
@@ -21,8 +20,10 @@ from conveyor.publish import (
     PublisherConfig,
     QueueFullError,
 )
+from shop_events import ORDER_TOPIC, USER_TOPIC, OrderPlaced, UserSignedUp
 from tests.conftest import TopicFactory
 from tests.messages import headers_of, value_of
+from tests.project import repo_codec
 from tests.publishing.kafka_io import read_topics
 from tests.samples import sample_events, signup
 
@@ -47,7 +48,7 @@ def test_every_event_type_arrives_on_its_topic_key_and_partition_of(
         USER_TOPIC: new_topic(partitions=PARTITIONS, suffix="users"),
         ORDER_TOPIC: new_topic(partitions=PARTITIONS, suffix="orders"),
     }
-    codec = default_codec()
+    codec = repo_codec()
     events = [e for i in range(8) for e in sample_events(f"order-{i}")]
     with Publisher(_config(kafka_bootstrap, topics), codec) as publisher:
         handles = [publisher.publish(e, correlation_id="corr-1") for e in events]
@@ -76,7 +77,7 @@ def test_settled_handles_keep_their_result_for_every_wait(
     """A delivered handle answers every later `wait` with the same (partition, offset), also
     after the publisher is closed, and counts as succeeded."""
     topic = new_topic(partitions=PARTITIONS)
-    with Publisher(_config(kafka_bootstrap, {USER_TOPIC: topic}), default_codec()) as publisher:
+    with Publisher(_config(kafka_bootstrap, {USER_TOPIC: topic}), repo_codec()) as publisher:
         handles = [publisher.publish(signup(f"user-{i}")) for i in range(10)]
         first = [h.wait(30) for h in handles]
     assert [h.wait(0) for h in handles] == first
@@ -94,7 +95,7 @@ def test_invalid_event_raises_and_sends_nothing(
         order_id="o-1", user_id="u-1", items=(), currency="euro"
     )
     topics = {ORDER_TOPIC: topic, USER_TOPIC: topic}
-    with Publisher(_config(kafka_bootstrap, topics), default_codec()) as publisher:
+    with Publisher(_config(kafka_bootstrap, topics), repo_codec()) as publisher:
         with pytest.raises(InvalidEventError):
             publisher.publish(bad)
         assert publisher.flush(10) == 0
@@ -111,7 +112,7 @@ def test_traceparent_header_is_added_when_given(
     """A traceparent passed to publish travels as the `traceparent` header."""
     topic = new_topic(partitions=1)
     parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    with Publisher(_config(kafka_bootstrap, {USER_TOPIC: topic}), default_codec()) as publisher:
+    with Publisher(_config(kafka_bootstrap, {USER_TOPIC: topic}), repo_codec()) as publisher:
         publisher.publish(signup("u-trace"), traceparent=parent).wait(30)
     [msg] = read_topics(kafka_bootstrap, [topic], expected=1)
     assert headers_of(msg)[naming.TRACEPARENT] == parent.encode()
@@ -127,7 +128,7 @@ def test_async_publisher_handles_are_awaitable(
 
     async def run() -> list[tuple[int, int]]:
         config = _config(kafka_bootstrap, {USER_TOPIC: topic})
-        async with AsyncPublisher(config, default_codec()) as publisher:
+        async with AsyncPublisher(config, repo_codec()) as publisher:
             handles = [await publisher.publish(e) for e in events]
             results = [await h for h in handles]
             return [(result.partition, result.offset) for result in results]
@@ -144,7 +145,7 @@ def test_full_local_queue_raises_queue_full_after_backpressure_timeout() -> None
     config = PublisherConfig(
         bootstrap_servers=_unreachable(), queue_max_messages=5, backpressure_timeout=0.3
     )
-    publisher = Publisher(config, default_codec())
+    publisher = Publisher(config, repo_codec())
     handles = [publisher.publish(signup(f"u-{i}")) for i in range(5)]
     with pytest.raises(QueueFullError):
         publisher.publish(signup("u-6"))
@@ -161,7 +162,7 @@ def test_unreachable_broker_fails_delivery_after_the_delivery_timeout() -> None:
     timeout passes: a bounded wait, never a hang."""
     config = PublisherConfig(bootstrap_servers=_unreachable(), delivery_timeout=1.0)
     event = signup(f"u-{uuid.uuid4().hex[:6]}")
-    with Publisher(config, default_codec()) as publisher:
+    with Publisher(config, repo_codec()) as publisher:
         handle = publisher.publish(event)
         with pytest.raises(DeliveryTimeoutError) as caught:
             handle.wait(30)
@@ -175,7 +176,7 @@ def test_unreachable_broker_fails_delivery_after_the_delivery_timeout() -> None:
 def test_publish_returns_before_delivery_is_known() -> None:
     """publish does not wait for the network: with no broker it still returns a pending handle."""
     config = PublisherConfig(bootstrap_servers=_unreachable(), delivery_timeout=5.0)
-    publisher = Publisher(config, default_codec())
+    publisher = Publisher(config, repo_codec())
     handle = publisher.publish(UserSignedUp(user_id="u-x", email="x@example.org", name="X"))
     assert not handle.done()
     publisher.close(timeout=0)
@@ -189,7 +190,7 @@ def test_async_publisher_applies_backpressure_then_fails_pending_handles_on_clos
     )
 
     async def run() -> None:
-        publisher = AsyncPublisher(config, default_codec())
+        publisher = AsyncPublisher(config, repo_codec())
         handles = [await publisher.publish(signup(f"u-{i}")) for i in range(2)]
         ticks = 0
 

@@ -16,8 +16,8 @@ from typing import Any
 from confluent_kafka import Producer
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 
 CONVEYOR = Path(sys.executable).with_name("conveyor")
 
@@ -102,7 +102,7 @@ class SignupProducer:
             {"bootstrap.servers": bootstrap, "linger.ms": 5, "partitioner": "murmur2_random"}
         )
         self._topic = topic
-        self._codec = default_codec()
+        self._codec = repo_codec()
 
     def send(self, events: list[UserSignedUp]) -> None:
         for event in events:

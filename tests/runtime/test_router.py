@@ -8,15 +8,16 @@ from typing import Any
 from confluent_kafka import Message
 
 from conveyor import naming
-from conveyor.codec import default_codec
 from conveyor.codec.errors import CorruptBodyError, UnknownFingerprintError
-from conveyor.events import Event, OrderPlaced, UserSignedUp
+from conveyor.events import Event
 from conveyor.runtime import Context, Service
 from conveyor.runtime.router import Router
 from conveyor.runtime.work import PartitionState
+from shop_events import OrderPlaced, UserSignedUp
+from tests.project import repo_codec
 from tests.samples import order_placed, signup
 
-CODEC = default_codec()
+CODEC = repo_codec()
 
 
 class CountingCodec:

@@ -10,12 +10,12 @@ import sys
 import pytest
 
 from conveyor.cli.run import resolve_service
-from conveyor.events import OrderPlaced, UserSignedUp
 from conveyor.runtime import Context, GroupProtocol, Service, ServiceSettings
 from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.settings import consumer_config
 from conveyor.runtime.switching import interval_for, set_switch_interval
+from shop_events import OrderPlaced, UserSignedUp
 
 
 def test_defaults_use_the_kip_848_protocol_and_never_auto_store_or_auto_commit() -> None:
@@ -70,7 +70,7 @@ def test_run_resolves_dashed_names_to_service_packages() -> None:
 
 
 def test_run_names_the_missing_package() -> None:
-    with pytest.raises(ServiceNotFoundError, match="services/no_such_service/"):
+    with pytest.raises(ServiceNotFoundError, match="expected a package no_such_service"):
         resolve_service("no-such-service")
 
 

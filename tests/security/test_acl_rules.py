@@ -17,11 +17,11 @@ from conveyor.acls.rules import (
     principals,
     user,
 )
-from conveyor.topology import load
 from conveyor.topology.errors import TopologyFileError
 from conveyor.topology.loader import parse
+from tests.project import PROJECT
 
-TOPOLOGY = load()
+TOPOLOGY = PROJECT.topology()
 GRANTS = derive(TOPOLOGY)
 
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from conveyor.acls import AclAdmin, Grant
 from conveyor.acls.rules import Operation, Pattern, Resource, user
 from conveyor.cli.main import cli
-from conveyor.topology import load
+from tests.project import PROJECT
 from tests.security.conftest import SecureKafka
 
 SERVICE, OTHER = "welcome-email", "crm-sync"
@@ -49,7 +49,7 @@ class Applied:
 
 @pytest.fixture(scope="module")
 def applied(secure_kafka: SecureKafka, tmp_path_factory: pytest.TempPathFactory) -> Applied:
-    topology = load()
+    topology = PROJECT.topology()
     admin = AdminClient(secure_kafka.admin_settings())
     names = [
         INPUT,
@@ -95,14 +95,14 @@ def test_a_service_consumes_its_input_and_writes_its_dead_letters(applied: Appli
         consumer.commit(message=message, asynchronous=False)
     finally:
         consumer.close()
-    dlq = load().service(SERVICE).dead_letter_topic
+    dlq = PROJECT.topology().service(SERVICE).dead_letter_topic
     assert _produce(applied.as_user(SERVICE), dlq, key) is None
 
 
 def test_a_service_may_not_write_another_services_dead_letters(applied: Applied) -> None:
     """Writing the dead-letter topic of another service is refused as a topic authorization
     failure."""
-    other = load().service(OTHER).dead_letter_topic
+    other = PROJECT.topology().service(OTHER).dead_letter_topic
     error = _produce(applied.as_user(SERVICE), other, b"k")
     assert error is not None
     assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from analytics import AnalyticsStore, build_service
-from conveyor.events import OrderItem, OrderPaid, OrderPlaced, UserSignedUp
 from conveyor.runtime.testing import ServiceHarness
+from shop_events import OrderItem, OrderPaid, OrderPlaced, UserSignedUp
 
 NINE = datetime(2026, 11, 28, 9, 15, tzinfo=UTC)
 TEN = datetime(2026, 11, 28, 10, 5, tzinfo=UTC)

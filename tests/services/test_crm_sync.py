@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conveyor.events import UserSignedUp
 from conveyor.runtime.testing import ServiceHarness
 from crm_sync import build_service
 from integrations.errors import ApiUnavailableError
 from integrations.http import ApiClient, ApiEndpoint
+from shop_events import UserSignedUp
 from standins.apis import Api, StandinConfig
 from standins.faults import FaultPlan
 from tests.services.support import running_standin

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.events import (
+from conveyor.runtime.testing import ServiceHarness
+from integrations.mail import Mailer, SmtpEndpoint, message_id
+from order_email import Directory, RecipientUnknownError
+from order_email import build_service as build_order_email
+from shop_events import (
     OrderCancelled,
     OrderItem,
     OrderPaid,
@@ -14,10 +18,6 @@ from conveyor.events import (
     OrderShipped,
     UserSignedUp,
 )
-from conveyor.runtime.testing import ServiceHarness
-from integrations.mail import Mailer, SmtpEndpoint, message_id
-from order_email import Directory, RecipientUnknownError
-from order_email import build_service as build_order_email
 from smtp_sink.sink import read_messages, start_sink
 from tests.services.support import RecordingMailer
 from welcome_email import build_service as build_welcome_email

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.events import OrderCancelled, OrderItem, OrderPaymentFailed, OrderPlaced
 from conveyor.idempotency import SqliteStore
 from conveyor.retry import PermanentError
 from conveyor.runtime.testing import ServiceHarness
 from inventory import OutOfStockError, StockLedger, build_service, parse_stock
 from inventory.errors import StockConfigError
+from shop_events import OrderCancelled, OrderItem, OrderPaymentFailed, OrderPlaced
 
 
 @pytest.fixture

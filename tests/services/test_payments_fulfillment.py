@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.events import OrderItem, OrderPaid, OrderPaymentFailed, OrderPlaced, OrderShipped
 from conveyor.events.base import Event
 from conveyor.runtime.testing import ServiceHarness
 from fulfillment import OrderNotSeenError
@@ -14,6 +13,7 @@ from fulfillment import build_service as build_fulfillment
 from fulfillment.orders import OrderBook
 from integrations.http import ApiClient, ApiEndpoint
 from payments import build_service as build_payments
+from shop_events import OrderItem, OrderPaid, OrderPaymentFailed, OrderPlaced, OrderShipped
 from standins.apis import Api, StandinConfig
 from tests.services.support import running_standin
 

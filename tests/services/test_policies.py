@@ -7,13 +7,13 @@ from pathlib import Path
 from conveyor.policies import Idempotency, declared_retry, ordered, unordered
 from conveyor.ratelimit import RateLimit
 from conveyor.runtime import Ordering
-from conveyor.topology import load
 from integrations.store import processed_store
+from tests.project import PROJECT
 
 
 def test_unordered_services_retry_on_their_declared_tiers() -> None:
     """One attempt per tier of `schemas/topics.yaml`, each tier's delay as its backoff."""
-    topology = load()
+    topology = PROJECT.topology()
     for name in ("welcome-email", "crm-sync", "order-email"):
         tiers = topology.service(name).retry_tiers
         policy = declared_retry(name, topology)

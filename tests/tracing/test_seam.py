@@ -14,8 +14,6 @@ from confluent_kafka import Message
 from opentelemetry.trace import SpanKind, StatusCode
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
 from conveyor.publish.message import MessageBuilder
 from conveyor.runtime import Context, Service
 from conveyor.runtime.context import NO_PUBLISHER
@@ -25,10 +23,12 @@ from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.router import Router
 from conveyor.runtime.work import Completion, PartitionState, Status
 from conveyor.tracing import NO_TRACING, SEND, Tracing, TracingSettings
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 from tests.samples import signup
 from tests.tracing.support import Spans, parent_of, span_id, trace_of
 
-CODEC = default_codec()
+CODEC = repo_codec()
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"

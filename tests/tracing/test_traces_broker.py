@@ -16,8 +16,6 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
 from conveyor.ops import redrive
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetterFilter, read_all
@@ -28,8 +26,10 @@ from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service
 from gateway.app import create_app
 from gateway.service import Gateway, GatewayConfig
+from shop_events import OrderPaid, OrderPlaced, OrderShipped, UserSignedUp
 from tests.conftest import TopicFactory
 from tests.failures.support import create_side_topics, running_with
+from tests.project import repo_codec
 from tests.runtime.support import Ping, PingCodec, fast_settings, wait_until
 from tests.tracing.support import Spans, installed_spans, parent_of, span_id, trace_of
 
@@ -86,7 +86,7 @@ def test_one_order_through_the_gateway_and_three_services_is_one_trace(
     orders = new_topic(partitions=3)
     signups = new_topic(partitions=1)
     topics = {OrderPlaced.TOPIC: orders, UserSignedUp.TOPIC: signups}
-    codec = default_codec()
+    codec = repo_codec()
     shipped = threading.Event()
     settings = fast_settings(topic_map=topics)
     with installed_spans() as spans:

@@ -10,9 +10,8 @@ import typer
 from pydantic import SecretStr
 
 from conveyor.acls import AclAdmin, apply, derive, principals
-from conveyor.cli.context import settings_of
+from conveyor.cli.context import settings_of, topology_of
 from conveyor.clients.config import ClientConfig, read_properties
-from conveyor.topology import DEFAULT_TOPOLOGY_FILE, load
 
 app = typer.Typer(no_args_is_help=True, help="ACLs of conveyor's principals on a secured cluster.")
 
@@ -33,8 +32,8 @@ def apply_command(
     ] = None,
     profile: Annotated[str | None, typer.Option(help="Topology overrides to merge in.")] = None,
     file: Annotated[
-        Path, typer.Option("--file", help="The topology file.")
-    ] = DEFAULT_TOPOLOGY_FILE,
+        Path | None, typer.Option("--file", help="The topology file (default: the project's).")
+    ] = None,
 ) -> None:
     """Grant each service, the gateway, the outbox relay and the operator exactly what the
     topology says they need, printing the difference first (+ to add, - no longer needed).
@@ -42,7 +41,7 @@ def apply_command(
 
     Example: conveyor acls apply --dry-run
     """
-    topology = load(file, profile=profile)
+    topology = topology_of(ctx, profile, file)
     client = ClientConfig.from_env(os.environ)
     passwords = (
         {user: SecretStr(p) for user, p in read_properties(password_file).items()}

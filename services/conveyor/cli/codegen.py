@@ -8,26 +8,34 @@ from typing import Annotated
 
 import typer
 
-from conveyor.codec import DEFAULT_SCHEMA_DIR
+from conveyor.cli.context import project_of
 
 SchemasOption = Annotated[
-    Path, typer.Option("--schemas", help="Directory of *.avsc files (any folder depth).")
+    Path | None,
+    typer.Option(
+        "--schemas", help="Directory of *.avsc files, any folder depth (default: the project's)."
+    ),
 ]
 TopologyOption = Annotated[
     Path | None,
     typer.Option(
         "--topology",
-        help="The topology binding events to topics and keys (default: <schemas>/topics.yaml).",
+        help="The topology binding events to topics and keys (default: the project's; with "
+        "--schemas, <schemas>/topics.yaml).",
     ),
 ]
 
 
 def generate(
-    schema_dir: SchemasOption = DEFAULT_SCHEMA_DIR,
+    ctx: typer.Context,
+    schema_dir: SchemasOption = None,
     topology: TopologyOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="The module to write (default: print it)."),
+        typer.Option(
+            "--out",
+            help="The module to write (default: the project's models file, else print it).",
+        ),
     ] = None,
 ) -> None:
     """Write typed pydantic models of the newest version of every schema: one class per record
@@ -37,6 +45,13 @@ def generate(
     """
     from conveyor.codegen import generate_models
 
+    if schema_dir is None:  # the project's contracts, and where its models go
+        config = project_of(ctx).config
+        schema_dir, topology, out = (
+            config.schemas,
+            topology or config.topology,
+            out or config.generated,
+        )
     source = generate_models(schema_dir, topology or schema_dir / "topics.yaml")
     if out is None:
         typer.echo(source, nl=False)

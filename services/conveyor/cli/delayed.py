@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.context import settings_of
-from conveyor.codec import default_codec
+from conveyor.cli.context import project_of, settings_of
 from conveyor.ops.delayed import DelayedStatus, delayed_status
 from conveyor.ops.session import open_broker
 from conveyor.publish import Publisher, PublisherConfig
@@ -44,7 +43,7 @@ def cancel(
     Example: conveyor delayed cancel 6f1c0c1e-0d4e-4c36-9a43-5c7d2c1f5b10
     """
     config = PublisherConfig.from_settings(settings_of(ctx))
-    with Publisher(config, default_codec()) as publisher:
+    with Publisher(config, project_of(ctx).codec) as publisher:
         publisher.cancel_delayed(event_id).wait(config.delivery_timeout)
     typer.echo(f"cancelled {event_id} (unless the scheduler had begun delivering it)")
 

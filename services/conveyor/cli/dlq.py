@@ -13,11 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conveyor.cli.context import settings_of
+from conveyor.cli.context import project_of, settings_of
 from conveyor.ops import deadletters, ledger, parked, redrive
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
-from conveyor.ops.decoding import load_default_codec
 from conveyor.ops.redrive import RedriveOptions, RedrivePlan
 from conveyor.ops.session import open_broker, service_topology
 from conveyor.ops.timeparse import iso
@@ -98,7 +97,7 @@ def show(
     """
     broker, topology = _open(ctx, service, timeout)
     letter = deadletters.find(broker, topology, deadletters.parse_position(letter_id))
-    doc = deadletters.detail(letter, load_default_codec())
+    doc = deadletters.detail(letter, project_of(ctx).codec)
     if as_json:
         typer.echo(json.dumps(doc, indent=2))
         return
@@ -167,7 +166,7 @@ def redrive_(
 
 def _open(ctx: typer.Context, service: str, timeout: float) -> tuple[Broker, ServiceTopology]:
     broker = open_broker(settings_of(ctx), timeout)
-    return broker, service_topology(broker, service)
+    return broker, service_topology(broker, service, project_of(ctx))
 
 
 @contextmanager

@@ -1,9 +1,16 @@
-"""Entry point of the `conveyor` command: reads the settings once and dispatches."""
+"""Entry point of the `conveyor` command: reads the settings once and dispatches.
+
+Other distributions add commands through the entry-point group `conveyor.commands`: each entry
+names a function (a command of the entry's name) or a `typer.Typer` (a group), as the reference
+pipeline adds `conveyor demo`.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import typer
 
@@ -12,7 +19,6 @@ from conveyor.cli import (
     console,
     control,
     delayed,
-    demo,
     dlq,
     init,
     kafka,
@@ -35,7 +41,6 @@ cli.add_typer(kafka.app, name="kafka")
 cli.add_typer(schemas.app, name="schemas")
 cli.add_typer(topics.app, name="topics")
 cli.add_typer(acls.app, name="acls")
-cli.command("demo")(demo.demo)
 cli.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     run.run
 )
@@ -50,9 +55,24 @@ cli.command("console")(console.command)
 cli.command("init")(init.init)
 
 
+PLUGIN_GROUP = "conveyor.commands"
+
+
+def _add_plugins(root: typer.Typer) -> None:
+    for entry in entry_points(group=PLUGIN_GROUP):
+        command = entry.load()
+        if isinstance(command, typer.Typer):
+            root.add_typer(command, name=entry.name)
+        else:
+            root.command(entry.name)(command)
+
+
+_add_plugins(cli)
+
+
 @cli.callback()
 def _root(ctx: typer.Context) -> None:
-    ctx.obj = Settings.from_env(os.environ)
+    ctx.obj = Settings.from_env(os.environ, Path.cwd())
 
 
 def app() -> None:

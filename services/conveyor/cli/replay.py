@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conveyor.cli.context import settings_of
-from conveyor.ops import replay as ops_replay
-from conveyor.ops.broker import Broker
-from conveyor.ops.replay import AtOffsets, AtTime, Earliest, Latest, ReplayPlan, ShiftBy, Target
-from conveyor.ops.session import open_broker, service_topology
-from conveyor.ops.timeparse import to_epoch_ms
+from conveyor.cli.context import project_of, settings_of
+
+# The operations (and the Kafka client under them) load when the command runs, not for --help.
+if TYPE_CHECKING:
+    from conveyor.ops.broker import Broker
+    from conveyor.ops.replay import ReplayPlan, Target
 
 console = Console(stderr=True)
 
@@ -58,9 +58,12 @@ def command(
 
     Example: conveyor replay welcome-email --to-time 2026-11-28T09:00:00Z --yes --follow
     """
+    from conveyor.ops import replay as ops_replay
+    from conveyor.ops.session import open_broker, service_topology
+
     target = _target(to_earliest, to_latest, to_time, to_offset or [], shift_by)
     broker = open_broker(settings_of(ctx), timeout)
-    topology = service_topology(broker, service)
+    topology = service_topology(broker, service, project_of(ctx))
     plan = ops_replay.plan(broker, topology, target, topic or [], _partitions(partitions))
     _print(plan, as_json)
     if dry_run or not any(m.changes for m in plan.moves):
@@ -79,6 +82,10 @@ def command(
 def _target(
     earliest: bool, latest: bool, at: str | None, offsets: list[str], shift: int | None
 ) -> Target:
+    from conveyor.ops import replay as ops_replay
+    from conveyor.ops.replay import AtOffsets, AtTime, Earliest, Latest, ShiftBy
+    from conveyor.ops.timeparse import to_epoch_ms
+
     given = [earliest, latest, at is not None, bool(offsets), shift is not None]
     if sum(given) != 1:
         raise typer.BadParameter(
@@ -105,6 +112,8 @@ def _partitions(text: str | None) -> list[int]:
 
 
 def _print(plan: ReplayPlan, as_json: bool) -> None:
+    from conveyor.ops import replay as ops_replay
+
     if as_json:
         typer.echo(json.dumps(ops_replay.plan_as_dict(plan), indent=2))
         return
@@ -128,6 +137,8 @@ def _confirmed(plan: ReplayPlan) -> bool:
 
 
 def _follow(broker: Broker, plan: ReplayPlan) -> None:
+    from conveyor.ops import replay as ops_replay
+
     columns = (TextColumn("catching up"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("replay", total=None)

@@ -12,13 +12,14 @@ from rich.live import Live
 from rich.table import Table
 
 from conveyor.cli import delayed
-from conveyor.cli.context import settings_of
+from conveyor.cli.context import project_of, settings_of
 from conveyor.ops import status as ops_status
 from conveyor.ops.broker import Broker
 from conveyor.ops.delayed import delayed_status
 from conveyor.ops.session import all_services, open_broker, service_topology
 from conveyor.ops.status import Sample, ServiceStatus, Thresholds
 from conveyor.ops.topology import ServiceTopology
+from conveyor.project import Project
 
 
 def command(
@@ -56,7 +57,7 @@ def command(
     Example: conveyor status welcome-email --max-lag 1000 --max-lag-seconds 60
     """
     broker = open_broker(settings_of(ctx), timeout)
-    topologies = _topologies(broker, services or [])
+    topologies = _topologies(broker, services or [], project_of(ctx))
     limits = Thresholds(max_lag, max_lag_seconds, max_dead_letters)
     if watch:
         _watch(broker, topologies, verbose, interval, limits)
@@ -79,10 +80,10 @@ def command(
         raise typer.Exit(1)
 
 
-def _topologies(broker: Broker, names: list[str]) -> list[ServiceTopology]:
+def _topologies(broker: Broker, names: list[str], project: Project) -> list[ServiceTopology]:
     if names:
-        return [service_topology(broker, name) for name in names]
-    return all_services(broker)
+        return [service_topology(broker, name, project) for name in names]
+    return all_services(broker, project)
 
 
 def _watch(

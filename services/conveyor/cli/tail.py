@@ -8,12 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from conveyor.cli.context import settings_of
-from conveyor.ops import tail as ops_tail
-from conveyor.ops.decoding import load_default_codec
-from conveyor.ops.session import open_broker
-from conveyor.ops.tail import TailOptions
-from conveyor.ops.timeparse import to_epoch_ms
+from conveyor.cli.context import project_of, settings_of
 
 
 def command(
@@ -42,6 +37,11 @@ def command(
     """
     if from_beginning and from_time is not None:
         raise typer.BadParameter("give --from-beginning or --from-time, not both")
+    from conveyor.ops import tail as ops_tail
+    from conveyor.ops.session import open_broker
+    from conveyor.ops.tail import TailOptions
+    from conveyor.ops.timeparse import to_epoch_ms
+
     options = TailOptions(
         from_beginning=from_beginning,
         from_time_ms=to_epoch_ms(from_time) if from_time else None,
@@ -50,7 +50,7 @@ def command(
         stop_at_end=until_end,
     )
     broker = open_broker(settings_of(ctx), timeout)
-    codec = load_default_codec()
+    codec = project_of(ctx).codec
     out = Console()
     try:
         for record in ops_tail.tail(broker, topic, options):

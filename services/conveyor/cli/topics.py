@@ -1,4 +1,4 @@
-"""`conveyor topics apply|list`: the declared topology (`schemas/topics.yaml`) on the cluster."""
+"""`conveyor topics apply|list`: the project's declared topology on the cluster."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from conveyor.cli.context import settings_of
-from conveyor.topology import DEFAULT_TOPOLOGY_FILE, TopologyAdmin, apply, load, plan
-from conveyor.topology.plan import human_ms
+from conveyor.cli.context import settings_of, topology_of
 
-app = typer.Typer(no_args_is_help=True, help="The topic topology declared in schemas/topics.yaml.")
+app = typer.Typer(no_args_is_help=True, help="The project's topic topology.")
 
-FileOption = Annotated[Path, typer.Option("--file", help="The topology file.")]
+FileOption = Annotated[
+    Path | None, typer.Option("--file", help="The topology file (default: the project's).")
+]
 ProfileOption = Annotated[
     str | None, typer.Option(help="Overrides to merge in, e.g. production (RF 3, min ISR 2).")
 ]
@@ -28,14 +28,16 @@ def apply_command(
         bool, typer.Option("--dry-run", help="Print the plan, change nothing.")
     ] = False,
     profile: ProfileOption = None,
-    file: FileOption = DEFAULT_TOPOLOGY_FILE,
+    file: FileOption = None,
 ) -> None:
     """Create missing topics and update changed ones, printing the plan first. Refuses fewer
     partitions or another replication factor, and then changes nothing.
 
     Example: conveyor topics apply --dry-run --profile production
     """
-    topology = load(file, profile=profile)
+    topology = topology_of(ctx, profile, file)
+    from conveyor.topology import TopologyAdmin, apply
+
     admin = TopologyAdmin(settings_of(ctx).bootstrap_servers)
     planned = apply(topology, admin, dry_run=dry_run, report=typer.echo)
     if dry_run:
@@ -46,13 +48,16 @@ def apply_command(
 
 @app.command(name="list")
 def list_command(
-    ctx: typer.Context, profile: ProfileOption = None, file: FileOption = DEFAULT_TOPOLOGY_FILE
+    ctx: typer.Context, profile: ProfileOption = None, file: FileOption = None
 ) -> None:
     """Each declared topic, declared and actual settings side by side.
 
     Example: conveyor topics list
     """
-    topology = load(file, profile=profile)
+    topology = topology_of(ctx, profile, file)
+    from conveyor.topology import TopologyAdmin, plan
+    from conveyor.topology.plan import human_ms
+
     admin = TopologyAdmin(settings_of(ctx).bootstrap_servers)
     current = admin.describe(t.name for t in topology.topics)
     planned = plan(topology, current, admin.brokers())

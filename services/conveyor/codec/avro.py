@@ -19,7 +19,7 @@ from conveyor.codec.framing import HEADER_SIZE, fingerprint_of
 from conveyor.codec.records import RecordWriter
 from conveyor.codec.routes import CORRUPT_BODY, Route, route_for, timestamp_millis
 from conveyor.codec.schema_set import SchemaSet, SchemaVersion
-from conveyor.events import EVENT_TYPES, Event
+from conveyor.events import Event
 from conveyor.naming import AVRO_CONTENT_TYPE
 
 # Routes remembered for decodes with an explicit reader: (header, reader) pairs come from
@@ -30,6 +30,7 @@ READER_ROUTES_MAX: Final = 256
 class AvroCodec:
     """Avro single-object encoding against the schema versions of one `SchemaSet`.
 
+    `event_types` binds models to schemas by Avro full name (a project's catalogue).
     Writes with the newest schema version of each event (or the one pinned in `writer_versions`)
     and reads any known version, resolved to the newest (or the one pinned in `reader_versions`:
     a consumer built for v1 pins 1). Thread-safe: its only mutable state is a bounded cache of
@@ -42,14 +43,14 @@ class AvroCodec:
         self,
         schemas: SchemaSet,
         *,
-        event_types: Mapping[str, type[Event]] = EVENT_TYPES,
+        event_types: Mapping[str, type[Event]] | None = None,
         writer_versions: Mapping[str, int] | None = None,
         reader_versions: Mapping[str, int] | None = None,
         reader_routes_max: int = READER_ROUTES_MAX,
     ) -> None:
         self.schemas = schemas
         self._reader_routes_max = reader_routes_max
-        self._event_types = dict(event_types)
+        self._event_types = dict(event_types or {})
         self._writers = {name: self._pick(name, writer_versions) for name in self._event_types}
         self._readers = {name: self._pick(name, reader_versions) for name in self._event_types}
         # Routes by the value's first bytes (marker and fingerprint: a hit proves both), for

@@ -170,10 +170,7 @@ class SchemaSet:
     def load(cls, directory: Path) -> SchemaSet:
         """Every `*.avsc` under `directory`."""
         if not directory.is_dir():
-            raise SchemaLoadError(
-                f"schema directory {directory} does not exist (conveyor installed apart from "
-                "its repository? pass the schemas/ directory: default_codec(path))"
-            )
+            raise SchemaLoadError(f"schema directory {directory} does not exist")
         return cls(load_schema_file(path) for path in sorted(directory.rglob("*.avsc")))
 
     def by_fingerprint(self, schema_fingerprint: bytes) -> SchemaVersion | None:

@@ -7,18 +7,19 @@ from conveyor.ops.broker import Broker
 from conveyor.ops.errors import UnknownServiceError
 from conveyor.ops.session import declared_services
 from conveyor.ops.topology import ServiceTopology, known_services, resolve
-from conveyor.typing import Codec
+from conveyor.project import Project
 
 
 class Scope:
-    """The services `names` (all of them, declared or discovered, when empty) on `broker`."""
+    """The services `names` (all of them, declared or discovered, when empty) on `broker`, as
+    `project` declares them, their events decoded with its codec."""
 
-    def __init__(self, broker: Broker, names: tuple[str, ...], codec: Codec) -> None:
+    def __init__(self, broker: Broker, names: tuple[str, ...], project: Project) -> None:
         self.broker = broker
         self.names = names
-        self.codec = codec
+        self.codec = project.codec
         # Read once: the declared topology is a file; only the broker's side changes.
-        self._declared = declared_services()
+        self._declared = declared_services(project)
 
     def topologies(self) -> list[ServiceTopology]:
         names = self.names or known_services(self.broker, self._declared)

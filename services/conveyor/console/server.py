@@ -11,11 +11,11 @@ from conveyor.console.settings import ConsoleSettings
 from conveyor.ops import logs
 from conveyor.ops.broker import Broker
 from conveyor.ops.logs import log
-from conveyor.typing import Codec
+from conveyor.project import Project
 
 
-def serve(broker: Broker, codec: Codec, settings: ConsoleSettings) -> None:
-    scope = Scope(broker, settings.services, codec)
+def serve(broker: Broker, project: Project, settings: ConsoleSettings) -> None:
+    scope = Scope(broker, settings.services, project)
     app = build_app(scope, settings, Sampler(scope, settings))
     log.info(
         logs.CONSOLE_STARTED,

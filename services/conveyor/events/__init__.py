@@ -1,41 +1,17 @@
-"""Typed domain events: the Python mirror of the Avro contracts in `schemas/`.
+"""Typed domain events: the base of every model that mirrors one Avro record schema.
 
-Every model knows its topic (`TOPIC`), its key field (`KEY_FIELD`) and its Avro full name
-(`AVRO_NAME`, also the `event-type` header). A contract test keeps models and schemas in step.
+A model knows its topic (`TOPIC`), its key field (`KEY_FIELD`) and its Avro full name
+(`AVRO_NAME`, also the `event-type` header), which binds it to the project's schema of that name
+(`conveyor.project`). `conveyor schemas generate` writes models from a project's schemas; models
+written by hand bind the same way. `fields` has constrained types that match Avro's ranges.
 """
 
 from conveyor.events.base import Event, utc_now
-from conveyor.events.catalogue import EVENT_TYPES, TOPICS, event_type, event_types_of
 from conveyor.events.errors import UnknownEventTypeError, UnknownTopicError
-from conveyor.events.orders import (
-    ORDER_TOPIC,
-    OrderCancelled,
-    OrderItem,
-    OrderPaid,
-    OrderPaymentFailed,
-    OrderPlaced,
-    OrderShipped,
-    Priority,
-)
-from conveyor.events.users import USER_TOPIC, UserSignedUp
 
 __all__ = [
-    "EVENT_TYPES",
-    "ORDER_TOPIC",
-    "TOPICS",
-    "USER_TOPIC",
     "Event",
-    "OrderCancelled",
-    "OrderItem",
-    "OrderPaid",
-    "OrderPaymentFailed",
-    "OrderPlaced",
-    "OrderShipped",
-    "Priority",
     "UnknownEventTypeError",
     "UnknownTopicError",
-    "UserSignedUp",
-    "event_type",
-    "event_types_of",
     "utc_now",
 ]

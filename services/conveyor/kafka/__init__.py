@@ -1,10 +1,11 @@
 """A real Apache Kafka (KRaft) on loopback, fetched from Maven Central and run with `java`."""
 
 from conveyor.kafka.cluster import LocalKafka, NodeHandle, NodeStatus
-from conveyor.kafka.config import ClusterSpec
+from conveyor.kafka.config import CONTROLLER_PORT_OFFSET, ClusterSpec
 from conveyor.kafka.distribution import KAFKA_VERSION, KafkaDistribution
 
 __all__ = [
+    "CONTROLLER_PORT_OFFSET",
     "KAFKA_VERSION",
     "ClusterSpec",
     "KafkaDistribution",

@@ -13,7 +13,8 @@ from conveyor.errors import JavaNotFoundError, LauncherError, MavenNotFoundError
 
 KAFKA_VERSION = "4.1.1"
 MIN_JAVA = 17
-_ASSETS = Path(__file__).resolve().parents[3] / "deploy" / "kafka"
+# The Maven pom and log config ship inside the package (package data), beside this module.
+_ASSETS = Path(__file__).resolve().parent / "assets"
 _JAVA_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
 
 

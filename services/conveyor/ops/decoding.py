@@ -5,13 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conveyor.codec import DecodeError, default_codec
+from conveyor.codec import DecodeError
 from conveyor.typing import Codec
-
-
-def load_default_codec() -> Codec:
-    """The project's codec over the repository's `schemas/`."""
-    return default_codec()
 
 
 def describe_value(codec: Codec, value: bytes | None) -> dict[str, Any]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from conveyor.ops.broker import Broker
 from conveyor.ops.topology import ServiceTopology, known_services, resolve
+from conveyor.project import Project
 from conveyor.settings import Settings
-from conveyor.topology import DEFAULT_TOPOLOGY_FILE, load
 
 
 def open_broker(settings: Settings, timeout: float) -> Broker:
@@ -15,10 +13,10 @@ def open_broker(settings: Settings, timeout: float) -> Broker:
     return Broker.connect(settings.bootstrap_servers, timeout)
 
 
-def declared_services(path: Path = DEFAULT_TOPOLOGY_FILE) -> dict[str, ServiceTopology]:
-    """The services `schemas/topics.yaml` declares; none where the file is not there (an
-    installed package without the repository), so the commands discover services instead."""
-    if not path.exists():
+def declared_services(project: Project) -> dict[str, ServiceTopology]:
+    """The services the project's topology declares; none where it has no topology file, so
+    the commands discover services from the cluster instead."""
+    if not project.config.topology.exists():
         return {}
     return {
         spec.name: ServiceTopology(
@@ -28,14 +26,14 @@ def declared_services(path: Path = DEFAULT_TOPOLOGY_FILE) -> dict[str, ServiceTo
             dead_letter_topic=spec.dead_letter_topic,
             parked_topic=spec.parked_topic,
         )
-        for spec in load(path).services
+        for spec in project.topology().services
     }
 
 
-def service_topology(broker: Broker, service: str) -> ServiceTopology:
-    return resolve(broker, service, declared_services())
+def service_topology(broker: Broker, service: str, project: Project) -> ServiceTopology:
+    return resolve(broker, service, declared_services(project))
 
 
-def all_services(broker: Broker) -> list[ServiceTopology]:
-    declared = declared_services()
+def all_services(broker: Broker, project: Project) -> list[ServiceTopology]:
+    declared = declared_services(project)
     return [resolve(broker, name, declared) for name in known_services(broker, declared)]

@@ -14,17 +14,18 @@ from conveyor.policies.topology import declared_retry_policy
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import HandlerPolicy, Ordering
-from conveyor.topology import Topology, load
+from conveyor.topology import Topology
 
 # When no tiers are declared (unit tests): three tiers, 5, 10 and 20 s.
 UNORDERED_RETRY = RetryPolicy(attempts=4, backoff=Backoff(delay=5.0, jitter=0.2))
 ORDERED_RETRY = RetryPolicy(attempts=6, backoff=Backoff(delay=0.5, max_delay=10.0, jitter=0.2))
 
 
-def declared_retry(service: str, topology: Topology | None = None) -> RetryPolicy:
-    """One attempt per retry tier the topology declares for unordered `service`, plus the
-    first; `UNORDERED_RETRY` for a service declared ordered."""
-    declared = declared_retry_policy((topology or load()).service(service))
+def declared_retry(service: str, topology: Topology) -> RetryPolicy:
+    """One attempt per retry tier `topology` (a project's: `settings.contracts().topology()`)
+    declares for unordered `service`, plus the first; `UNORDERED_RETRY` for a service declared
+    ordered."""
+    declared = declared_retry_policy(topology.service(service))
     return declared or UNORDERED_RETRY
 
 

@@ -24,6 +24,7 @@ partitions are revoked and at shutdown; lost partitions commit nothing.
 """
 
 from conveyor.runtime.context import BatchContext, Context, EventMeta, Publisher
+from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.extension import NO_EXTENSION, NoExtension, RuntimeExtension
 from conveyor.runtime.failures import (
     Failure,
@@ -34,6 +35,7 @@ from conveyor.runtime.failures import (
     RetryAfter,
     RetryInPlace,
 )
+from conveyor.runtime.logs import configure_json_logs
 from conveyor.runtime.policy import BatchPolicy, HandlerPolicy, Ordering
 from conveyor.runtime.runner import run_service
 from conveyor.runtime.service import Registration, Service
@@ -58,8 +60,11 @@ __all__ = [
     "Registration",
     "RetryAfter",
     "RetryInPlace",
+    "RuntimeConfigError",
     "RuntimeExtension",
     "Service",
+    "ServiceNotFoundError",
     "ServiceSettings",
+    "configure_json_logs",
     "run_service",
 ]

@@ -1,4 +1,5 @@
-"""The topic topology: declared in `schemas/topics.yaml`, planned against a cluster, applied.
+"""The topic topology: declared in a project's file (`schemas/topics.yaml`), planned against a
+cluster, applied.
 
 `load()` reads the file (optionally with a profile's overrides), `plan()` compares it with what
 a cluster has, and `TopologyAdmin` reads the cluster and carries a plan out.
@@ -12,16 +13,16 @@ from conveyor.topology.errors import (
     TopologyFileError,
     UnsafeChangeError,
 )
-from conveyor.topology.loader import DEFAULT_TOPOLOGY_FILE, load, parse
+from conveyor.topology.loader import KnownEvents, load, parse
 from conveyor.topology.model import Ordering, ServiceSpec, TopicRole, TopicSpec, Topology
 from conveyor.topology.plan import ActualTopic, Change, ChangeKind, Plan, Refusal, plan
 
 __all__ = [
-    "DEFAULT_TOPOLOGY_FILE",
     "ActualTopic",
     "Change",
     "ChangeKind",
     "ClusterError",
+    "KnownEvents",
     "Ordering",
     "Plan",
     "Refusal",

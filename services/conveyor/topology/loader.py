@@ -15,12 +15,9 @@ from typing import Annotated, Any, Final, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from conveyor.events import EVENT_TYPES
+from conveyor.events.base import Event
 from conveyor.topology.errors import TopologyFileError
 from conveyor.topology.model import Ordering, ServiceSpec, TopicRole, TopicSpec, Topology
-
-# services/conveyor/topology/loader.py -> the repository root holds schemas/.
-DEFAULT_TOPOLOGY_FILE: Final = Path(__file__).resolve().parents[3] / "schemas" / "topics.yaml"
 
 _UNITS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _DURATION: Final = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
@@ -79,19 +76,27 @@ class _File(_Strict):
     services: dict[str, _Service] = {}
 
 
-def load(path: Path = DEFAULT_TOPOLOGY_FILE, profile: str | None = None) -> Topology:
-    """The topology `path` declares, with `profile`'s overrides merged in when given."""
+KnownEvents = Mapping[str, type[Event] | None]
+"""Each event a project knows (Avro full name) -> the model bound to it, or None."""
+
+
+def load(path: Path, profile: str | None = None, events: KnownEvents | None = None) -> Topology:
+    """The topology `path` declares, with `profile`'s overrides merged in when given; with
+    `events`, every event a topic carries must be one of them, on its model's topic."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TopologyFileError(f"cannot read the topology {path}: {exc}") from exc
     if not isinstance(document, dict):
         raise TopologyFileError(f"{path}: expected a mapping at the top")
-    return parse(document, profile=profile, source=str(path))
+    return parse(document, profile=profile, source=str(path), events=events)
 
 
 def parse(
-    document: Mapping[str, Any], profile: str | None = None, source: str = "topology"
+    document: Mapping[str, Any],
+    profile: str | None = None,
+    source: str = "topology",
+    events: KnownEvents | None = None,
 ) -> Topology:
     """Like `load`, from an already parsed document."""
     profiles = dict(document.get("profiles") or {})
@@ -105,7 +110,7 @@ def parse(
         declared = _File.model_validate(base)
     except ValidationError as exc:
         raise TopologyFileError(f"{source}: {exc}") from exc
-    return _build(declared, source)
+    return _build(declared, source, events)
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,7 +124,7 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
-def _build(declared: _File, source: str) -> Topology:
+def _build(declared: _File, source: str, events: KnownEvents | None) -> Topology:
     topics = [
         _topic(name, TopicRole.EVENTS, [topic, declared.defaults], events=topic.events)
         for name, topic in declared.topics.items()
@@ -157,9 +162,10 @@ def _build(declared: _File, source: str) -> Topology:
             for topic, role, section in derived
         )
     topology = Topology(topics=tuple(topics), services=tuple(services))
-    _check(topology, source)
-    for name, topic in declared.topics.items():
-        _check_key(name, topic, source)
+    _check(topology, source, events)
+    if events is not None:
+        for name, topic in declared.topics.items():
+            _check_key(name, topic, source, events)
     return topology
 
 
@@ -192,7 +198,7 @@ def _topic(
     )
 
 
-def _check(topology: Topology, source: str) -> None:
+def _check(topology: Topology, source: str, events: KnownEvents | None) -> None:
     seen: set[str] = set()
     for topic in topology.topics:
         problem = None
@@ -205,28 +211,28 @@ def _check(topology: Topology, source: str) -> None:
                 f"has min.insync.replicas {topic.min_insync_replicas} above its "
                 f"replication factor {topic.replication_factor}: no write could ever succeed"
             )
-        else:
-            problem = _event_problem(topic)
+        elif events is not None:
+            problem = _event_problem(topic, events)
         if problem:
             raise TopologyFileError(f"{source}: topic {topic.name} {problem}")
         seen.add(topic.name)
 
 
-def _check_key(name: str, topic: _EventTopic, source: str) -> None:
+def _check_key(name: str, topic: _EventTopic, source: str, events: KnownEvents) -> None:
     """A declared key is the key field of every model the topic carries."""
     for event in topic.events:
-        model = EVENT_TYPES.get(event)
+        model = events.get(event)
         if topic.key is not None and model is not None and topic.key != model.KEY_FIELD:
             raise TopologyFileError(
                 f"{source}: topic {name} is keyed by {topic.key}, but {event} by {model.KEY_FIELD}"
             )
 
 
-def _event_problem(topic: TopicSpec) -> str | None:
+def _event_problem(topic: TopicSpec, events: KnownEvents) -> str | None:
     for name in topic.event_types:
-        model = EVENT_TYPES.get(name)
-        if model is None:
-            return f"carries {name}, which is no event type"
-        if topic.name != model.TOPIC:
+        if name not in events:
+            return f"carries {name}, which no schema of the project defines"
+        model = events[name]
+        if model is not None and topic.name != model.TOPIC:
             return f"carries {name}, whose model travels on {model.TOPIC}"
     return None

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from conveyor.events.base import Event
+from conveyor.events import Event
 from conveyor.events.fields import Currency, EntityId, Money, Quantity, Text
 
 ORDER_TOPIC = "order.events"

@@ -10,13 +10,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from conveyor.demo.errors import DemoError
-from conveyor.demo.options import SERVICES, DemoOptions
-from conveyor.demo.plan import DECLINE_DIGITS, initial_stock
-from conveyor.demo.processes import CONVEYOR, ProcessGroup, Spec, http_ready, tcp_ready
-from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
-from conveyor.kafka.config import CONTROLLER_PORT_OFFSET
+from conveyor.kafka import CONTROLLER_PORT_OFFSET, ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
+from demo.errors import DemoError
+from demo.options import SERVICES, DemoOptions
+from demo.plan import DECLINE_DIGITS, initial_stock
+from demo.processes import CONVEYOR, ProcessGroup, Spec, http_ready, tcp_ready
 
 HOST = "127.0.0.1"
 STANDINS = {"crm": "crm", "payment-gateway": "payments", "warehouse": "warehouse"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from conveyor.demo.errors import ProcessFailedError
+from demo.errors import ProcessFailedError
 
 # `conveyor <args>` with this interpreter, whatever is on PATH.
 CONVEYOR = (sys.executable, "-c", "import sys; from conveyor.cli.main import app; app()")

@@ -7,7 +7,7 @@ import enum
 import random
 from dataclasses import dataclass
 
-from conveyor.demo.options import DemoOptions
+from demo.options import DemoOptions
 
 # SKU -> unit price in cents. Stock is plentiful except for SOLD_OUT, of which there is none.
 CATALOGUE = {"BOOK": 1250, "MUG": 890, "TEE": 1999, "POSTER": 450}

@@ -5,7 +5,5 @@ gateway's HTTP API, `monitor` shows the live table, `outcome` checks the result 
 them together and cleans up.
 """
 
-from conveyor.demo.options import DemoOptions
-from conveyor.demo.run import run_demo
-
-__all__ = ["DemoOptions", "run_demo"]
+# Nothing is imported here: `conveyor --help` imports `demo.cli` (the command's signature) and
+# must not pay for the demo itself. `demo.options.DemoOptions`, `demo.run.run_demo`.

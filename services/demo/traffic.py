@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conveyor.demo.errors import DemoError
-from conveyor.demo.plan import Fate, PlannedOrder, Step, TrafficPlan
+from demo.errors import DemoError
+from demo.plan import Fate, PlannedOrder, Step, TrafficPlan
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from conveyor.demo.observe import (
+from conveyor.ops import status
+from conveyor.ops.broker import Broker
+from conveyor.ops.session import service_topology
+from conveyor.project import Project
+from demo.observe import (
     dead_letter_keys,
     listing,
     mail_counts,
@@ -14,13 +18,10 @@ from conveyor.demo.observe import (
     query,
     read_mail,
 )
-from conveyor.demo.options import SERVICES
-from conveyor.demo.plan import Fate
-from conveyor.demo.stack import Endpoints
-from conveyor.demo.traffic import Sent
-from conveyor.ops import status
-from conveyor.ops.broker import Broker
-from conveyor.ops.session import service_topology
+from demo.options import SERVICES
+from demo.plan import Fate
+from demo.stack import Endpoints
+from demo.traffic import Sent
 
 PAID = (Fate.FULFILLED, Fate.OUT_OF_STOCK, Fate.CANCELLED)
 
@@ -55,14 +56,14 @@ def _exactly_once(name: str, wanted: set[str], seen: Counter[str], extra: str = 
     return Check(name, ok, detail + extra)
 
 
-def check_outcome(sent: Sent, endpoints: Endpoints) -> list[Check]:
+def check_outcome(sent: Sent, endpoints: Endpoints, project: Project) -> list[Check]:
     return [
         *_check_mail(sent, endpoints),
         *_check_apis(sent, endpoints),
         _check_inventory(sent, endpoints),
         _check_analytics(sent, endpoints),
         _check_dead_letters(sent, endpoints),
-        _check_lag(endpoints),
+        _check_lag(endpoints, project),
     ]
 
 
@@ -166,14 +167,15 @@ def _check_dead_letters(sent: Sent, endpoints: Endpoints) -> Check:
     return Check("dead letters: the out-of-stock orders", not unexpected, detail)
 
 
-def _check_lag(endpoints: Endpoints) -> Check:
+def _check_lag(endpoints: Endpoints, project: Project) -> Check:
     """Nothing waits in any service: not per the broker (what `conveyor status --max-lag 0`
     checks), nor per each service's own `conveyor_partition_lag`. Transaction markers, which
     payments and fulfillment leave on `order.events`, are not waiting events."""
     broker = Broker.connect(endpoints.bootstrap_servers)
     limits = status.Thresholds(max_lag=0)
     waiting = {
-        service: status.collect(broker, service_topology(broker, service)) for service in SERVICES
+        service: status.collect(broker, service_topology(broker, service, project))
+        for service in SERVICES
     }
     breaches = [breach for found in waiting.values() for breach in limits.breaches(found)]
     reported = {

@@ -19,14 +19,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from conveyor.demo.monitor import Monitor
-from conveyor.demo.options import DemoOptions
-from conveyor.demo.outcome import Check, check_outcome
-from conveyor.demo.plan import make_plan
-from conveyor.demo.processes import ProcessGroup
-from conveyor.demo.stack import Endpoints, Stack
-from conveyor.demo.traffic import Driver, Sent, Timed
+from conveyor.project import Project
 from conveyor.settings import Settings
+from demo.monitor import Monitor
+from demo.options import DemoOptions
+from demo.outcome import Check, check_outcome
+from demo.plan import make_plan
+from demo.processes import ProcessGroup
+from demo.stack import Endpoints, Stack
+from demo.traffic import Driver, Sent, Timed
 
 KILL_AT = 0.4  # share of the traffic's duration after which the victim is SIGKILLed
 DOWN_FOR = 3.0  # seconds before it is started again
@@ -49,7 +50,9 @@ def run_demo(
         with _interrupt_on_signals():
             endpoints = stack.up()
             say(f"pipeline up; logs in {workdir / 'logs'}")
-            checks = _drive(options, endpoints, stack.processes, console, say)
+            checks = _drive(
+                options, endpoints, stack.processes, console, say, project=settings.contracts()
+            )
         passed = all(check.ok for check in checks)
         console.print(_report(checks))
         verdict = "[green]PASS[/green]" if passed else "[red]FAIL[/red]"
@@ -75,6 +78,8 @@ def _drive(
     processes: ProcessGroup,
     console: Console,
     say: Say,
+    *,
+    project: Project,
 ) -> list[Check]:
     plan = make_plan(options)
     driver = Driver(endpoints.gateway, plan, uuid.uuid4().hex[:8])
@@ -90,7 +95,7 @@ def _drive(
             driver.run(_kill_and_restart(options, processes, say))
             say(f"traffic done: {driver.sent.requests} requests accepted; waiting for the outcome")
             monitor.phase = "settling"
-            return _settle(driver.sent, endpoints, options.settle_timeout, console)
+            return _settle(driver.sent, endpoints, project, options.settle_timeout, console)
     finally:
         monitor.stop()
         driver.close()
@@ -113,11 +118,13 @@ def _kill_and_restart(options: DemoOptions, processes: ProcessGroup, say: Say) -
     return [(at, kill), (at + DOWN_FOR, restart)]
 
 
-def _settle(sent: Sent, endpoints: Endpoints, timeout: float, console: Console) -> list[Check]:
+def _settle(
+    sent: Sent, endpoints: Endpoints, project: Project, timeout: float, console: Console
+) -> list[Check]:
     """Check until every check holds or `timeout` passes; the last result counts."""
     deadline = time.monotonic() + timeout
     while True:
-        checks = check_outcome(sent, endpoints)
+        checks = check_outcome(sent, endpoints, project)
         if all(check.ok for check in checks) or time.monotonic() > deadline:
             return checks
         time.sleep(CHECK_EVERY)

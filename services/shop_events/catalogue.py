@@ -1,17 +1,16 @@
-"""Every event type conveyor knows, by Avro full name and by topic."""
+"""Every event type of the reference pipeline, by Avro full name and by topic."""
 
 from __future__ import annotations
 
-from conveyor.events.base import Event
-from conveyor.events.errors import UnknownEventTypeError, UnknownTopicError
-from conveyor.events.orders import (
+from conveyor.events import Event, UnknownEventTypeError, UnknownTopicError
+from shop_events.orders import (
     OrderCancelled,
     OrderPaid,
     OrderPaymentFailed,
     OrderPlaced,
     OrderShipped,
 )
-from conveyor.events.users import UserSignedUp
+from shop_events.users import UserSignedUp
 
 _ALL: tuple[type[Event], ...] = (
     UserSignedUp,

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from conveyor.events.base import Event
+from conveyor.events import Event
 from conveyor.events.fields import EntityId, Text
 
 USER_TOPIC = "user.signup"

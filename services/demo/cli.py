@@ -1,4 +1,8 @@
-"""`conveyor demo`: the whole pipeline end to end, one command (`make demo`)."""
+"""`conveyor demo`: the whole pipeline end to end, one command (`make demo`).
+
+Added to the `conveyor` command by the reference pipeline's entry point (`conveyor.commands`);
+the demo itself is imported when it runs, so `conveyor --help` does not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from conveyor.cli.context import settings_of
-from conveyor.demo import DemoOptions, run_demo
+from conveyor.cli import settings_of
 
 
 def demo(
@@ -33,6 +35,11 @@ def demo(
 
     Example: conveyor demo --signups 50 --orders 80 --duration 20
     """
+    from rich.console import Console
+
+    from demo.options import DemoOptions
+    from demo.run import run_demo
+
     options = DemoOptions(
         signups=signups,
         orders=orders,
