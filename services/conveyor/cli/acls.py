@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 
-from conveyor.acls import AclAdmin, apply, derive, principals
 from conveyor.cli.context import settings_of, topology_of
-from conveyor.clients.config import ClientConfig, read_properties
 
 app = typer.Typer(no_args_is_help=True, help="ACLs of conveyor's principals on a secured cluster.")
 
@@ -41,6 +38,12 @@ def apply_command(
 
     Example: conveyor acls apply --dry-run
     """
+    # imported here: the ACL rules and pydantic cost a third of a second of every `conveyor --help`
+    from pydantic import SecretStr
+
+    from conveyor.acls import AclAdmin, apply, derive, principals
+    from conveyor.clients.config import ClientConfig, read_properties
+
     topology = topology_of(ctx, profile, file)
     client = ClientConfig.from_env(os.environ)
     passwords = (

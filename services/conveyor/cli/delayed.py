@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from conveyor.cli.context import project_of, settings_of
-from conveyor.ops.delayed import DelayedStatus, delayed_status
-from conveyor.ops.session import open_broker
-from conveyor.publish import Publisher, PublisherConfig
+
+if TYPE_CHECKING:  # the ops and publish layers load when a command runs, not for `--help`
+    from conveyor.ops.delayed import DelayedStatus
 
 app = typer.Typer(no_args_is_help=True, help="Delayed events: what waits, and cancelling one.")
 
@@ -26,6 +26,9 @@ def status(
 
     Example: conveyor delayed status --json
     """
+    from conveyor.ops.delayed import delayed_status
+    from conveyor.ops.session import open_broker
+
     found = delayed_status(open_broker(settings_of(ctx), timeout))
     if as_json:
         typer.echo(json.dumps(found.as_dict() if found else {}, indent=2))
@@ -42,6 +45,8 @@ def cancel(
 
     Example: conveyor delayed cancel 6f1c0c1e-0d4e-4c36-9a43-5c7d2c1f5b10
     """
+    from conveyor.publish import Publisher, PublisherConfig
+
     config = PublisherConfig.from_settings(settings_of(ctx))
     with Publisher(config, project_of(ctx).codec) as publisher:
         publisher.cancel_delayed(event_id).wait(config.delivery_timeout)
