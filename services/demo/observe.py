@@ -17,6 +17,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor import naming
+from conveyor.clients import with_logs
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,14 @@ def dead_letter_keys(bootstrap_servers: str, service: str) -> list[str]:
     """The keys of every record in `<service>.dlq` (none when the topic does not exist)."""
     topic = naming.dead_letter_topic(service)
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": f"conveyor-demo-reader-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
+        with_logs(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": f"conveyor-demo-reader-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+            }
+        )
     )
     try:
         metadata = consumer.list_topics(topic, timeout=10)

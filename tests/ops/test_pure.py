@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conveyor import naming
+from conveyor.clients import waiting
 from conveyor.ops import replay_window
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
@@ -19,6 +20,7 @@ from conveyor.ops.replay_window import ReplayWindows
 from conveyor.ops.session import declared_services
 from conveyor.ops.status import Sample, ServiceStatus, Thresholds, with_rate
 from conveyor.ops.timeparse import to_epoch_ms
+from conveyor.retry import Backoff
 from tests.project import PROJECT
 
 
@@ -128,7 +130,7 @@ def _loads(monkeypatch: pytest.MonkeyPatch, outcomes: list[Exception | None]) ->
 
     monkeypatch.setattr(replay_window, "load", load)
     monkeypatch.setattr(Broker, "connect", staticmethod(lambda *_: object()))
-    monkeypatch.setattr(replay_window, "SETTLING_PAUSE", 0.0)
+    monkeypatch.setattr(waiting, "PAUSES", Backoff(delay=0.001, max_delay=0.001))
     return calls
 
 
@@ -153,5 +155,5 @@ def test_a_service_start_gives_up_on_a_broker_settling_past_the_timeout(
     settling = KafkaOperationError("x", KafkaError(KafkaError.LEADER_NOT_AVAILABLE))
     calls = _loads(monkeypatch, [settling] * 1000)
     with pytest.raises(KafkaOperationError):
-        replay_window.for_service("b:9092", "svc", timeout=0.05)
+        replay_window.for_service("b:9092", "svc", settle=0.05)
     assert 1 < len(calls) < 1000

@@ -1,1 +1,18 @@
-"""What every Kafka client conveyor creates shares."""
+"""What every Kafka client conveyor creates shares: how it connects (`config`), which errors are
+transient and how they are waited out, and librdkafka's log lines in the structured log stream."""
+
+from conveyor.clients.errors import KafkaUnavailableError
+from conveyor.clients.logs import admin_client, with_logs
+from conveyor.clients.transient import is_transient, kafka_error_of
+from conveyor.clients.waiting import Outage, Readiness, wait_out
+
+__all__ = [
+    "KafkaUnavailableError",
+    "Outage",
+    "Readiness",
+    "admin_client",
+    "is_transient",
+    "kafka_error_of",
+    "wait_out",
+    "with_logs",
+]

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError, Producer
 
+from conveyor.clients import Outage, wait_out, with_logs
 from conveyor.deadletter import logs
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.record import Headers
@@ -49,7 +50,9 @@ class RecordWriter:
     """Writes raw records with delivery confirmation; thread-safe."""
 
     def __init__(self, bootstrap_servers: str, *, delivery_timeout_ms: int = 30_000) -> None:
-        self._producer = Producer(producer_config(bootstrap_servers, delivery_timeout_ms))
+        self._producer = Producer(
+            with_logs(producer_config(bootstrap_servers, delivery_timeout_ms))
+        )
         self._closing = threading.Event()
         self._poller = threading.Thread(
             target=self._serve, name="conveyor-failure-writer", daemon=True
@@ -93,9 +96,14 @@ class RecordWriter:
         return future
 
     def missing_topics(self, names: list[str], timeout: float = 10.0) -> list[str]:
-        """Those of `names` the cluster does not have (writes to them could never confirm)."""
-        known = set(self._producer.list_topics(timeout=timeout).topics)
-        return sorted(set(names) - known)
+        """Those of `names` the cluster does not have (writes to them could never confirm);
+        transient errors are waited out for up to `timeout` seconds, then raised."""
+        metadata = wait_out(
+            lambda: self._producer.list_topics(timeout=timeout),
+            Outage("dead-letter topics"),
+            timeout=timeout,
+        )
+        return sorted(set(names) - set(metadata.topics))
 
     def partition_count(self, names: list[str], timeout: float = 10.0) -> int:
         """How many partitions `names` have together (a missing topic counts none)."""

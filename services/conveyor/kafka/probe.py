@@ -6,7 +6,8 @@ import socket
 from collections.abc import Mapping
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
+
+from conveyor.clients import admin_client
 
 
 def tcp_answers(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -22,7 +23,7 @@ def broker_ids(
 ) -> set[int]:
     """The broker ids a metadata request reports, or an empty set when none answers in time.
     `client_settings`: librdkafka security settings, for a secured listener."""
-    admin = AdminClient(
+    admin = admin_client(
         {**(client_settings or {}), "bootstrap.servers": bootstrap_servers, "log_level": 0}
     )
     try:

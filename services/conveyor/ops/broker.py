@@ -1,26 +1,35 @@
 """The broker calls the operations commands make: metadata, watermarks, group offsets, members.
 
 Everything is read from the broker, never from a running service, so the numbers hold while a
-service is down. Every call is bounded by the timeout the broker was opened with.
+service is down. Every call is bounded by the timeout the broker was opened with; within it,
+transient errors (a node restarting, a leader moving) are asked again (`conveyor.clients`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from confluent_kafka import (
     ConsumerGroupTopicPartitions,
     IsolationLevel,
+    KafkaError,
     KafkaException,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._listoffsets import OffsetSpec  # re-exported untyped by admin
 from confluent_kafka.cimpl import NewTopic
 
+from conveyor.clients import (
+    KafkaUnavailableError,
+    Outage,
+    admin_client,
+    kafka_error_of,
+    wait_out,
+    with_logs,
+)
 from conveyor.ops.errors import BrokerUnreachableError, KafkaOperationError, UnknownTopicError
 
 TP = tuple[str, int]
@@ -58,8 +67,9 @@ class Broker:
     def __init__(self, bootstrap: str, timeout: float = 10.0) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        self._admin = AdminClient({"bootstrap.servers": bootstrap, **QUIET})
+        self._admin = admin_client({"bootstrap.servers": bootstrap, **QUIET})
         self._partitions: dict[str, int] = {}
+        self._outage = Outage("kafka operations", bootstrap=bootstrap)
 
     @classmethod
     def connect(cls, bootstrap: str, timeout: float = 10.0) -> Broker:
@@ -70,12 +80,12 @@ class Broker:
 
     def client_config(self, **overrides: Any) -> dict[str, Any]:
         """Settings for a consumer or producer the commands create (never committing offsets)."""
-        return {"bootstrap.servers": self.bootstrap, **QUIET, **overrides}
+        return with_logs({"bootstrap.servers": self.bootstrap, **QUIET, **overrides})
 
     def refresh(self) -> None:
         try:
-            metadata = self._admin.list_topics(timeout=self.timeout)
-        except KafkaException as exc:
+            metadata = self._ask(lambda: self._admin.list_topics(timeout=self.timeout))
+        except (KafkaException, KafkaUnavailableError) as exc:
             raise BrokerUnreachableError(self.bootstrap, self.timeout) from exc
         self._partitions = {
             name: len(topic.partitions)
@@ -135,25 +145,34 @@ class Broker:
         if not parts:
             return {}
         request = {TopicPartition(t, p): spec for t, p in parts}
-        futures = self._admin.list_offsets(
-            request,
-            isolation_level=isolation,
-            request_timeout=self.timeout,
-        )
-        return {
-            (tp.topic, tp.partition): self._result(future, "listing offsets").offset
-            for tp, future in futures.items()
-        }
+
+        def offsets() -> dict[TP, int]:
+            futures = self._admin.list_offsets(
+                request, isolation_level=isolation, request_timeout=self.timeout
+            )
+            return {
+                (tp.topic, tp.partition): future.result(timeout=self.timeout).offset
+                for tp, future in futures.items()
+            }
+
+        return self._call(offsets, "listing offsets")
 
     def groups(self) -> list[str]:
-        listing = self._result(
-            self._admin.list_consumer_groups(request_timeout=self.timeout), "listing groups"
+        listing = self._call(
+            lambda: self._admin.list_consumer_groups(request_timeout=self.timeout).result(
+                timeout=self.timeout
+            ),
+            "listing groups",
         )
         return sorted(g.group_id for g in listing.valid)
 
     def describe_group(self, group: str) -> GroupInfo:
-        futures = self._admin.describe_consumer_groups([group], request_timeout=self.timeout)
-        found = self._result(futures[group], f"describing group {group!r}")
+        found = self._call(
+            lambda: self._admin.describe_consumer_groups([group], request_timeout=self.timeout)[
+                group
+            ].result(timeout=self.timeout),
+            f"describing group {group!r}",
+        )
         members = tuple(
             Member(
                 member_id=m.member_id,
@@ -171,8 +190,12 @@ class Broker:
     def committed(self, group: str) -> dict[TP, int]:
         """The group's committed offsets, all topics (an empty dict when it has none)."""
         request = [ConsumerGroupTopicPartitions(group)]
-        futures = self._admin.list_consumer_group_offsets(request, request_timeout=self.timeout)
-        found = self._result(futures[group], f"reading offsets of group {group!r}")
+        found = self._call(
+            lambda: self._admin.list_consumer_group_offsets(request, request_timeout=self.timeout)[
+                group
+            ].result(timeout=self.timeout),
+            f"reading offsets of group {group!r}",
+        )
         return {
             (tp.topic, tp.partition): tp.offset for tp in found.topic_partitions if tp.offset >= 0
         }
@@ -181,8 +204,12 @@ class Broker:
         """Set the group's committed offsets; the broker refuses while the group has members."""
         parts = [TopicPartition(t, p, o) for (t, p), o in sorted(offsets.items())]
         request = [ConsumerGroupTopicPartitions(group, parts)]
-        futures = self._admin.alter_consumer_group_offsets(request, request_timeout=self.timeout)
-        result = self._result(futures[group], f"moving offsets of group {group!r}")
+        result = self._call(
+            lambda: self._admin.alter_consumer_group_offsets(request, request_timeout=self.timeout)[
+                group
+            ].result(timeout=self.timeout),
+            f"moving offsets of group {group!r}",
+        )
         failed = [tp for tp in result.topic_partitions if tp.error is not None]
         if failed:
             raise KafkaOperationError(f"moving offsets of group {group!r}", failed[0].error)
@@ -198,21 +225,34 @@ class Broker:
             replication_factor=replication,
             config={"cleanup.policy": "compact"},
         )
-        future = self._admin.create_topics([topic], request_timeout=self.timeout)[name]
-        try:
-            future.result(timeout=self.timeout)
-        except KafkaException as exc:
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise KafkaOperationError(f"creating topic {name!r}", exc) from exc
+
+        def create() -> None:
+            future = self._admin.create_topics([topic], request_timeout=self.timeout)[name]
+            try:
+                future.result(timeout=self.timeout)
+            except KafkaException as exc:
+                error = kafka_error_of(exc)
+                if error is None or error.code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+
+        self._call(create, f"creating topic {name!r}")
         self._partitions[name] = partitions
 
     def _broker_count(self) -> int:
-        return len(self._admin.list_topics(timeout=self.timeout).brokers)
+        return len(self._ask(lambda: self._admin.list_topics(timeout=self.timeout)).brokers)
 
-    def _result(self, future: Any, what: str) -> Any:
+    def _ask(self, call: Callable[[], T]) -> T:
+        """`call()`, asked again on transient errors until the broker's timeout."""
+        return wait_out(call, self._outage, timeout=self.timeout)
+
+    def _call(self, call: Callable[[], T], what: str) -> T:
+        """`_ask`, its failures as the commands' errors: `BrokerUnreachableError` when no
+        answer came in time, `KafkaOperationError` keeping the client's error otherwise."""
         try:
-            return future.result(timeout=self.timeout)
-        except TimeoutError as exc:
-            raise BrokerUnreachableError(self.bootstrap, self.timeout) from exc
+            return self._ask(call)
+        except KafkaUnavailableError as exc:
+            if isinstance(exc.last, TimeoutError):
+                raise BrokerUnreachableError(self.bootstrap, self.timeout) from exc
+            raise KafkaOperationError(what, kafka_error_of(exc.last) or exc) from exc
         except KafkaException as exc:
-            raise KafkaOperationError(what, exc.args[0] if exc.args else exc) from exc
+            raise KafkaOperationError(what, kafka_error_of(exc) or exc) from exc

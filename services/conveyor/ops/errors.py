@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from confluent_kafka import KafkaError
 
+from conveyor.clients import is_transient
 from conveyor.errors import ConveyorError
 
 
@@ -76,21 +77,6 @@ class RedrivePathError(OpsError):
     """The service has no topic a redrive could write into."""
 
 
-# Errors a broker gives while it (or a partition's leadership) is still settling, as right after
-# a restart: asking again shortly succeeds.
-_SETTLING = frozenset(
-    {
-        KafkaError.UNKNOWN_LEADER_EPOCH,
-        KafkaError.FENCED_LEADER_EPOCH,
-        KafkaError.LEADER_NOT_AVAILABLE,
-        KafkaError.NOT_LEADER_FOR_PARTITION,
-        KafkaError.NOT_COORDINATOR,
-        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-        KafkaError.COORDINATOR_NOT_AVAILABLE,
-    }
-)
-
-
 class KafkaOperationError(OpsError):
     """The broker refused or failed an operation; keeps the client's error."""
 
@@ -102,4 +88,4 @@ class KafkaOperationError(OpsError):
     def transient(self) -> bool:
         """Whether the same operation may succeed if asked again shortly."""
         cause = self.cause
-        return isinstance(cause, KafkaError) and (cause.retriable() or cause.code() in _SETTLING)
+        return isinstance(cause, (KafkaError, BaseException)) and is_transient(cause)

@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from conveyor.clients import Outage, is_transient
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.ops.names import OPS_GROUP_PREFIX
@@ -85,7 +86,9 @@ def peek(broker: Broker, positions: Mapping[TP, int]) -> dict[TP, Record | None]
 
 def _messages(consumer: Consumer, timeout: float, pending: dict[TP, int]) -> Iterator[Any]:
     """Messages and end-of-partition events until `pending` is empty; a silence longer than
-    `timeout` while partitions are still pending is an error, not a hang."""
+    `timeout` while partitions are still pending is an error, not a hang. Transient errors (a
+    broker node restarting) pass within that silence: the consumer fetches again by itself."""
+    outage = Outage("reading records")
     last = time.monotonic()
     while pending:
         # consume() waits for a full batch or the timeout: keep the wait short.
@@ -93,10 +96,14 @@ def _messages(consumer: Consumer, timeout: float, pending: dict[TP, int]) -> Ite
         if not batch and time.monotonic() - last > timeout:
             raise KafkaOperationError("reading records", f"no data for {timeout:g}s")
         for message in batch:
-            last = time.monotonic()
             error = message.error()
             if error is not None and error.code() != KafkaError._PARTITION_EOF:
-                raise KafkaOperationError("reading records", error)
+                if not is_transient(error):
+                    raise KafkaOperationError("reading records", error)
+                outage.failed(KafkaException(error))
+                continue
+            last = time.monotonic()
+            outage.recovered()
             yield message
 
 

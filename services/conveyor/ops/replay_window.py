@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
+from conveyor.clients import KafkaUnavailableError, Outage, wait_out
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.compacted import read_table
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.ops.names import REPLAYS_TOPIC
-
-SETTLING_PAUSE = 0.5  # between attempts while the broker settles
 
 
 @dataclass(frozen=True)
@@ -91,19 +90,26 @@ def load(broker: Broker, group: str) -> ReplayWindows:
     return ReplayWindows.from_json(record.value)
 
 
-def for_service(bootstrap_servers: str, service: str, timeout: float = 10.0) -> ReplayWindows:
-    """The windows of `service`'s group, for the runtime to load once when it starts. A service
-    often starts beside a broker that is still settling: transient errors are retried until
-    `timeout` has passed."""
+def for_service(
+    bootstrap_servers: str,
+    service: str,
+    timeout: float = 10.0,
+    *,
+    outage: Outage | None = None,
+    settle: float | None = None,
+) -> ReplayWindows:
+    """The windows of `service`'s group, for the runtime to load once when it starts.
+
+    A broker must answer within `timeout` (else `BrokerUnreachableError`: a wrong address, or no
+    cluster at all). A service often starts beside a broker that is still settling, or while a
+    node restarts: transient errors are then waited out for up to `settle` seconds (None: as
+    long as they last), through `outage` (its log lines and the process's readiness)."""
     broker = Broker.connect(bootstrap_servers, timeout)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return load(broker, service)
-        except KafkaOperationError as error:
-            if not error.transient or time.monotonic() + SETTLING_PAUSE > deadline:
-                raise
-        time.sleep(SETTLING_PAUSE)
+    outage = outage or Outage("replay windows", service=service)
+    try:
+        return wait_out(lambda: load(broker, service), outage, timeout=settle)
+    except KafkaUnavailableError as error:
+        raise KafkaOperationError("loading the replay windows", error.last) from error
 
 
 def save(broker: Broker, windows: ReplayWindows) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import structlog
 from confluent_kafka import Consumer, TopicPartition
 
+from conveyor.clients import Outage, with_logs
 from conveyor.parking import leaders
 from conveyor.parking.codec import ParkedRecord
 
@@ -31,19 +32,21 @@ class ReleaseFollower:
         self._topic = topic
         self._on_tombstone = on_tombstone
         self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "group.id": f"{topic}-follower.{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-            }
+            with_logs(
+                {
+                    "bootstrap.servers": bootstrap_servers,
+                    "group.id": f"{topic}-follower.{uuid.uuid4().hex[:8]}",
+                    "enable.auto.commit": False,
+                }
+            )
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="conveyor-parked", daemon=True)
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float | None = None, outage: Outage | None = None) -> None:
         """Position at the end of every partition now (once they have leaders: a topic just
         created has none for a moment), then follow on a thread."""
-        marks = leaders.watermarks(self._consumer, self._topic, timeout)
+        marks = leaders.watermarks(self._consumer, self._topic, timeout, outage)
         self._consumer.assign(
             [TopicPartition(self._topic, p, high) for p, (_low, high) in sorted(marks.items())]
         )

@@ -11,20 +11,23 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from conveyor.clients import with_logs
 from conveyor.errors import ConveyorError
 
 
 def loader(bootstrap_servers: str, purpose: str) -> Consumer:
     """An assign-only consumer; its group id is never joined, only required by the client."""
     return Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": f"{purpose}.{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
+        with_logs(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": f"{purpose}.{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+            }
+        )
     )
 
 
@@ -36,7 +39,8 @@ def read_ranges(
     error: Callable[[str], ConveyorError],
 ) -> list[Any]:
     """The messages of `topic` in `[start, end)` of each partition (partition -> range), in log
-    order per partition; `error(reason)` is raised when a read fails or stalls `timeout` s."""
+    order per partition; `error(reason)` is raised when a read fails or stalls `timeout` s, from
+    the client's error (so `conveyor.clients.is_transient` tells whether to read again)."""
     ends = {partition: end for partition, (start, end) in ranges.items() if start < end}
     if not ends:
         return []
@@ -45,11 +49,14 @@ def read_ranges(
     while ends:
         message: Any = consumer.poll(timeout)
         if message is None:
-            raise error(f"reading {topic} took longer than {timeout:g}s")
+            stalled = KafkaError(KafkaError._TIMED_OUT, f"no record for {timeout:g}s")
+            raise error(f"reading {topic} took longer than {timeout:g}s") from KafkaException(
+                stalled
+            )
         failure = message.error()
         if failure is not None:
             if failure.code() != KafkaError._PARTITION_EOF:
-                raise error(f"reading {topic}: {failure}")
+                raise error(f"reading {topic}: {failure}") from KafkaException(failure)
             ends.pop(message.partition(), None)
             continue
         end = ends.get(message.partition())

@@ -15,6 +15,7 @@ from dataclasses import replace
 import structlog
 
 from conveyor import naming
+from conveyor.clients import Outage, Readiness
 from conveyor.deadletter import logs
 from conveyor.deadletter.writer import RecordWriter, Written
 from conveyor.parking import codec, leaders, reading
@@ -30,25 +31,36 @@ log = structlog.get_logger(__name__)
 class ParkedKeyStore:
     """The parked keys of one ordered service."""
 
-    def __init__(self, service: str, bootstrap_servers: str, writer: RecordWriter) -> None:
+    def __init__(
+        self,
+        service: str,
+        bootstrap_servers: str,
+        writer: RecordWriter,
+        readiness: Readiness | None = None,
+    ) -> None:
         self.service = service
         self.topic = naming.parked_topic(service)
+        self._outage = Outage("parked keys", readiness, service=service, topic=self.topic)
         self._bootstrap = bootstrap_servers
         self._writer = writer
         self.keys = ParkedKeys()
         self._follower: ReleaseFollower | None = None
 
-    def follow(self, timeout: float = 30.0) -> None:
-        """Apply releases written while the service runs (call before the first `load`)."""
+    def follow(self, timeout: float | None = None) -> None:
+        """Apply releases written while the service runs (call before the first `load`);
+        transient errors are waited out for up to `timeout` seconds (None: no limit)."""
         self._follower = ReleaseFollower(self.topic, self._bootstrap, self.on_tombstone)
-        self._follower.start(timeout)
+        self._follower.start(timeout, self._outage)
 
     def close(self) -> None:
         if self._follower is not None:
             self._follower.stop()
 
-    def load(self, assigned: Iterable[SourcePartition], timeout: float = 30.0) -> int:
-        """Read every parked key of the `assigned` source partitions; returns how many."""
+    def load(self, assigned: Iterable[SourcePartition], timeout: float | None = None) -> int:
+        """Read every parked key of the `assigned` source partitions; returns how many.
+        Transient errors are waited out for up to `timeout` seconds (None: no limit), the
+        process reporting not-ready meanwhile: consuming without the parked keys could run a
+        parked key's events out of order."""
         wanted = set(assigned)
         found: dict[bytes, ParkedKey | None] = {}
         for record in self._read_all(timeout):
@@ -113,12 +125,19 @@ class ParkedKeyStore:
         now_ms = max(round(time.time() * 1000), released_at_ms + 1)
         self.park(replace(parked, releasing=False, parked_at_ms=now_ms))
 
-    def _read_all(self, timeout: float) -> list[ParkedRecord]:
+    def _read_all(self, timeout: float | None) -> list[ParkedRecord]:
+        """Every record of the topic up to its end now; a read a transient error interrupts
+        (a broker node down) starts again, until `timeout` (None: as long as it takes)."""
+        return leaders.until_led(
+            lambda: self._read_once(timeout), self.topic, timeout, self._outage
+        )
+
+    def _read_once(self, timeout: float | None) -> list[ParkedRecord]:
         consumer = reading.loader(self._bootstrap, f"{self.service}.parked-loader")
         try:
-            marks = leaders.watermarks(consumer, self.topic, timeout)
+            marks = leaders.watermarks(consumer, self.topic, timeout, self._outage)
             messages = reading.read_ranges(
-                consumer, self.topic, marks, timeout, ParkedKeysLoadError
+                consumer, self.topic, marks, leaders.attempt_timeout(timeout), ParkedKeysLoadError
             )
             return [ParkedRecord.of(message) for message in messages]
         finally:

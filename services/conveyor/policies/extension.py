@@ -15,6 +15,7 @@ import structlog
 from confluent_kafka import KafkaException
 
 from conveyor import naming
+from conveyor.clients import KafkaUnavailableError
 from conveyor.deadletter import FailureSink, RecordWriter, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.errors import FailureWriteError
@@ -87,7 +88,7 @@ class Policies:
         self.metrics = PolicyMetrics(metrics)
         self._writer = RecordWriter(self._bootstrap)
         sink = FailureSink(self._writer, service.name, self._settings.group, self.dead_letters)
-        self.parking = ParkedKeyStore(service.name, self._bootstrap, self._writer)
+        self.parking = ParkedKeyStore(service.name, self._bootstrap, self._writer, health)
 
         def open_breaker(reason: str) -> None:
             health.block(BREAKER, reason)
@@ -238,7 +239,7 @@ class Policies:
             missing = self._writer.missing_topics(
                 list(side_topics(service, self._settings.default_retry))
             )
-        except KafkaException as error:
+        except (KafkaException, KafkaUnavailableError) as error:
             log.warning(logs.SIDE_TOPICS_MISSING, service=self._service, error=str(error))
             return []
         if missing:

@@ -6,7 +6,6 @@ or not the application calls into the publisher again; `publish` itself never to
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,23 +14,12 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError, KafkaException, Producer
 
+from conveyor.clients import with_logs
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.errors import PublisherClosedError, PublisherFatalError, QueueFullError
 from conveyor.publish.message import Headers
 
 log = structlog.get_logger("conveyor.publish")
-# librdkafka's own log lines (served by poll) go through Python logging, not straight to stderr.
-_librdkafka_log = logging.getLogger("conveyor.publish.librdkafka")
-
-
-def _not_gapless_notice(record: logging.LogRecord) -> bool:
-    """Drop librdkafka's notice that `enable.gapless.guarantee` is experimental: the outbox relay
-    sets it on purpose, and the notice would repeat for every producer the relay creates."""
-    return "enable.gapless.guarantee is experimental" not in record.getMessage()
-
-
-_librdkafka_log.addFilter(_not_gapless_notice)
-
 DeliveryCallback = Callable[[Any, Any], None]
 _POLL_INTERVAL = 0.1
 _BACKPRESSURE_STEP = 0.01
@@ -44,9 +32,7 @@ class KafkaSender:
         self.config = config
         self._fatal: KafkaError | None = None
         self._closed = False
-        self._producer = Producer(
-            {**config.librdkafka(), "error_cb": self._on_error, "logger": _librdkafka_log}
-        )
+        self._producer = Producer(with_logs({**config.librdkafka(), "error_cb": self._on_error}))
         self._stop = threading.Event()
         self._poller = threading.Thread(
             target=self._poll_loop, name="conveyor-publisher-poll", daemon=True

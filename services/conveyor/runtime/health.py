@@ -1,7 +1,9 @@
 """`/livez`, `/readyz` and `/metrics` on a small HTTP port, served from a daemon thread.
 
-Live: the poll loop has run within `stale_after` seconds. Ready: live, has joined its group
-(received an assignment, possibly empty) and is not shutting down.
+Live: the poll loop has run, or a wait for Kafka has tried again, within `stale_after` seconds
+(restarting a process that waits out a broker's restart would not help it). Ready: live, has
+joined its group (received an assignment, possibly empty), is not shutting down and is not
+blocked (an open breaker, a wait for Kafka).
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ class Health:
     def block(self, name: str, reason: str) -> None:
         """Report not-ready because of `name` (e.g. an open breaker) until `unblock(name)`."""
         self._blocked[name] = reason
+
+    def waiting(self, name: str, reason: str) -> None:
+        """Not ready, but alive: the process waits on Kafka (`conveyor.clients.Readiness`)."""
+        self._blocked[name] = reason
+        self._last_poll = time.monotonic()
 
     def unblock(self, name: str) -> None:
         self._blocked.pop(name, None)

@@ -14,6 +14,7 @@ import structlog
 SERVICE_STARTED: Final = "service.started"
 SERVICE_STOPPING: Final = "service.stopping"
 SERVICE_STOPPED: Final = "service.stopped"
+SERVICE_FAILED: Final = "service.failed"
 PARTITION_ASSIGNED: Final = "partition.assigned"
 PARTITION_REVOKED: Final = "partition.revoked"
 PARTITION_LOST: Final = "partition.lost"
@@ -43,6 +44,7 @@ CATALOGUE: Final = frozenset(
         SERVICE_STARTED,
         SERVICE_STOPPING,
         SERVICE_STOPPED,
+        SERVICE_FAILED,
         PARTITION_ASSIGNED,
         PARTITION_REVOKED,
         PARTITION_LOST,

@@ -12,6 +12,8 @@ from confluent_kafka import Consumer
 
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
+from conveyor.clients import Outage, with_logs
+from conveyor.errors import ConveyorError
 from conveyor.ops import replay_window
 from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
@@ -21,6 +23,7 @@ from conveyor.runtime.failures import FailureHandler, RetryInPlace
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.logs import (
+    SERVICE_FAILED,
     SERVICE_PAUSED,
     SERVICE_RESUMED,
     SERVICE_STARTED,
@@ -53,11 +56,57 @@ def run_service(
     tracing: Tracing | None = None,
 ) -> int:
     """Consume for `service` until `stop` is set (SIGTERM and SIGINT set it when this runs on
-    the main thread); returns the process exit code. `tracing`: the process's unless given."""
+    the main thread); returns the process exit code: 1 after an error waiting cannot cure (no
+    broker at the configured address, a refusal), logged as `service.failed`.
+    `tracing`: the process's unless given."""
     configure_logs_unless_configured(service_settings.log_level)
+    try:
+        return _run(
+            service,
+            settings,
+            service_settings,
+            codec,
+            failures=failures,
+            publisher=publisher,
+            stop=stop,
+            extension=extension,
+            tracing=tracing,
+        )
+    except ConveyorError as error:
+        structlog.get_logger("conveyor.runtime").error(
+            SERVICE_FAILED,
+            service=service.name,
+            error_type=type(error).__name__,
+            reason=str(error),
+            exc_info=True,
+        )
+        return 1
+
+
+def _run(
+    service: Service,
+    settings: Settings,
+    service_settings: ServiceSettings,
+    codec: Codec,
+    *,
+    failures: FailureHandler | None,
+    publisher: Publisher,
+    stop: threading.Event | None,
+    extension: RuntimeExtension,
+    tracing: Tracing | None,
+) -> int:
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
+    health = Health()
+    # The first contact: a broker must answer within the start timeout (a wrong address stops
+    # the process with a clear message); later outages are waited out, reported not-ready.
+    replays = replay_window.for_service(
+        settings.bootstrap_servers,
+        service.name,
+        service_settings.kafka_start_timeout,
+        outage=Outage("replay windows", health, service=service.name),
+    )
     exactly_once = None
     if service.transactional:
         exactly_once = open_exactly_once(
@@ -65,9 +114,7 @@ def run_service(
         )
         extension = exactly_once.extension
     metrics = RuntimeMetrics(service.name)
-    health = Health()
     extra_topics = extension.start(service, metrics, health)
-    replays = replay_window.for_service(settings.bootstrap_servers, service.name)
     pauses = _watch_pauses(settings.bootstrap_servers, service, service_settings, metrics)
     completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
@@ -96,7 +143,7 @@ def run_service(
     )
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
-    consumer = Consumer(config)
+    consumer = Consumer(with_logs(config))
     server = None
     if service_settings.http_port is not None:
         server = HealthServer(health, metrics.registry, service_settings.http_port)

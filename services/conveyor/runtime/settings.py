@@ -11,7 +11,9 @@ Variables (all optional):
   finished ones behind an unfinished one included),
   `CONVEYOR_COMMIT_INTERVAL_MS` (1000), `CONVEYOR_SHUTDOWN_DEADLINE_S` (20),
   `CONVEYOR_MAX_POLL_INTERVAL_MS` (300000), `CONVEYOR_SESSION_TIMEOUT_MS` (45000, classic only),
-  `CONVEYOR_AUTO_OFFSET_RESET` (`earliest`), `CONVEYOR_HTTP_PORT` (9400; 0 picks a free one;
+  `CONVEYOR_AUTO_OFFSET_RESET` (`earliest`), `CONVEYOR_KAFKA_START_TIMEOUT_S` (30: how long a
+  starting process waits for a first answer from a broker before it stops, reporting a wrong
+  address; outages after that are waited out), `CONVEYOR_HTTP_PORT` (9400; 0 picks a free one;
   `off` disables it), `CONVEYOR_LOG_LEVEL` (`INFO`), `CONVEYOR_RETRY_DELAY_S` (1.0),
   `CONVEYOR_GC_YOUNG_THRESHOLD` (10000; 0 leaves Python's garbage collector as it is, see
   `conveyor.runtime.collector`).
@@ -53,6 +55,7 @@ class ServiceSettings:
     http_port: int | None = 9400
     log_level: str = "INFO"
     retry_delay: float = 1.0
+    kafka_start_timeout: float = 30.0
     gc_young_threshold: int = 10_000
     switch_interval_ms: float | None = None  # None: 0.5 ms with sync handlers, see switching
     topic_map: Mapping[str, str] = field(default_factory=dict)
@@ -104,6 +107,7 @@ _SCALARS: tuple[tuple[str, str, type], ...] = (
     ("CONVEYOR_AUTO_OFFSET_RESET", "auto_offset_reset", str),
     ("CONVEYOR_LOG_LEVEL", "log_level", str),
     ("CONVEYOR_RETRY_DELAY_S", "retry_delay", float),
+    ("CONVEYOR_KAFKA_START_TIMEOUT_S", "kafka_start_timeout", float),
     ("CONVEYOR_GC_YOUNG_THRESHOLD", "gc_young_threshold", int),
     ("CONVEYOR_SWITCH_INTERVAL_MS", "switch_interval_ms", float),
 )

@@ -34,6 +34,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from conveyor.clients import with_logs
 from conveyor.errors import ConveyorError
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.message import OutgoingMessage
@@ -76,7 +77,7 @@ class Transactions:
     def __init__(self, config: PublisherConfig, follow_ups: FollowUps, *, rewind_to: int) -> None:
         self._follow_ups = follow_ups
         self._rewind_to = rewind_to
-        self._producer = Producer(config.librdkafka())
+        self._producer = Producer(with_logs(config.librdkafka()))
         self._log = structlog.get_logger("conveyor.runtime").bind(
             transactional_id=config.extra["transactional.id"]
         )

@@ -11,7 +11,6 @@ from confluent_kafka import KafkaError, KafkaException
 
 # confluent-kafka re-exports these from private modules without listing them in __all__.
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
-    AdminClient,
     AlterConfigOpType,
     ConfigEntry,
     ConfigResource,
@@ -20,6 +19,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
+from conveyor.clients import admin_client
 from conveyor.topology.errors import ClusterError, UnsafeChangeError
 from conveyor.topology.model import TopicSpec
 from conveyor.topology.plan import ActualTopic, ChangeKind, Plan
@@ -31,7 +31,7 @@ class TopologyAdmin:
     """Reads topics and applies plans through one Kafka admin client."""
 
     def __init__(self, bootstrap_servers: str, timeout: float = 30.0) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+        self._admin = admin_client({"bootstrap.servers": bootstrap_servers})
         self._bootstrap = bootstrap_servers
         self._timeout = timeout
 
