@@ -101,13 +101,16 @@ class _AdminPoller:
                 self._thread.start()
 
     def _run(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(ADMIN_POLL_INTERVAL):
-            with self._lock:
-                clients = list(self._clients)
-            for admin in clients:
-                admin.poll(0)
-            del clients  # a client dropped meanwhile must not be kept alive by this thread
+        never = threading.Event()
+        while not never.wait(ADMIN_POLL_INTERVAL):
+            self._poll_all()
+
+    def _poll_all(self) -> None:
+        # its own frame: no reference outlives the round to keep a dropped client alive
+        with self._lock:
+            clients = list(self._clients)
+        for admin in clients:
+            admin.poll(0)
 
 
 _ADMIN_POLLER: Final = _AdminPoller()

@@ -1,0 +1,46 @@
+"""A service process for the broker-outage tests: an ordered handler with conveyor's policies
+(so it parks keys and reads `<service>.parked` on every assignment), recording each event it
+handles, with `/readyz` on a given port.
+
+    python -m tests.clients.outage_worker BOOTSTRAP TOPIC SERVICE HANDLED_LOG HTTP_PORT
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from conveyor.policies import Policies
+from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings, run_service
+from conveyor.settings import Settings
+from tests.runtime.support import Ping, PingCodec
+
+
+def main(bootstrap: str, topic: str, name: str, handled_log: str, port: str) -> int:
+    service = Service(name)
+    handled = Path(handled_log).open("a", buffering=1)  # noqa: SIM115 - lives as the process
+
+    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED))
+    def record(event: Ping, ctx: Context) -> None:
+        handled.write(f"{event.event_id}\n")
+
+    settings = ServiceSettings.from_env(
+        {
+            **os.environ,
+            "CONVEYOR_HTTP_PORT": port,
+            "CONVEYOR_COMMIT_INTERVAL_MS": "200",
+            "CONVEYOR_TOPIC_MAP": f"{Ping.TOPIC}={topic}",
+        }
+    )
+    return run_service(
+        service,
+        Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap}),
+        settings,
+        PingCodec(),
+        extension=Policies(bootstrap),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,61 @@
+"""Service processes for the outage tests: start one, read its probes, its JSON log stream and
+what it handled."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class WorkerProcess:
+    """One `tests.clients.outage_worker` process, its stderr kept in a file."""
+
+    def __init__(self, workdir: Path, label: str, bootstrap: str, topic: str, service: str) -> None:
+        self.port = free_port()
+        self.handled = workdir / "handled.log"
+        self.handled.touch()
+        self.stderr = workdir / f"{label}.stderr"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.clients.outage_worker"]
+            + [bootstrap, topic, service, str(self.handled), str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr.open("wb"),
+        )
+
+    def ready(self) -> int | None:
+        """`/readyz`'s status, None while nothing listens."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
+                return int(r.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except OSError:
+            return None
+
+    def handled_ids(self) -> set[str]:
+        return set(self.handled.read_text().split())
+
+    def log_lines(self) -> list[str]:
+        return [line for line in self.stderr.read_text().splitlines() if line.strip()]
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every stderr line as JSON (a raw line fails the parse: the stream must be JSON)."""
+        return [json.loads(line) for line in self.log_lines()]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(30)
