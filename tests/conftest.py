@@ -103,6 +103,19 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKaf
 
 
 @pytest.fixture
+def cluster(kafka_cluster: LocalKafka) -> Iterator[LocalKafka]:
+    """The session's 3-node cluster, with every node brought back up after the test."""
+    yield kafka_cluster
+    kafka_cluster.up(timeout=120)
+
+
+def partition_leader(bootstrap: str, topic: str, partition: int = 0) -> int:
+    """The node id leading one partition of `topic`, as the metadata says now."""
+    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
+    return int(metadata.topics[topic].partitions[partition].leader)
+
+
+@pytest.fixture
 def admin(kafka_bootstrap: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": kafka_bootstrap})
 

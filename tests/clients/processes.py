@@ -4,7 +4,6 @@ what it handled."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -12,12 +11,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.publishing.gateway_process import free_port
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+WORKER = (sys.executable, "-m", "tests.clients.outage_worker")
 
 
 class WorkerProcess:
@@ -29,8 +25,7 @@ class WorkerProcess:
         self.handled.touch()
         self.stderr = workdir / f"{label}.stderr"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.clients.outage_worker"]
-            + [bootstrap, topic, service, str(self.handled), str(self.port)],
+            [*WORKER, bootstrap, topic, service, str(self.handled), str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=self.stderr.open("wb"),
         )

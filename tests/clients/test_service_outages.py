@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
 from conveyor import naming
 from conveyor.kafka import LocalKafka
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.runtime.health import Health
-from tests.clients.processes import WorkerProcess, free_port
-from tests.conftest import create_topic
+from tests.clients.processes import WORKER, WorkerProcess
+from tests.conftest import create_topic, partition_leader
+from tests.publishing.gateway_process import free_port
 from tests.runtime.support import produce_pings
 
 DURABLE = {"min.insync.replicas": "2"}
@@ -51,9 +51,8 @@ def test_a_wrong_bootstrap_stops_the_service_with_a_clear_message(tmp_path: Path
     stderr = tmp_path / "stderr"
     with stderr.open("wb") as sink:
         code = subprocess.run(
-            [sys.executable, "-m", "tests.clients.outage_worker"]
-            + [nowhere, "t-nowhere", "nowhere", str(tmp_path / "handled"), "off"],
-            env={**_env(), "CONVEYOR_KAFKA_START_TIMEOUT_S": "2"},
+            [*WORKER, nowhere, "t-nowhere", "nowhere", str(tmp_path / "handled"), "off"],
+            env={**os.environ, "CONVEYOR_KAFKA_START_TIMEOUT_S": "2"},
             stderr=sink,
             stdout=subprocess.DEVNULL,
             timeout=60,
@@ -65,24 +64,6 @@ def test_a_wrong_bootstrap_stops_the_service_with_a_clear_message(tmp_path: Path
     assert len(failed) == 1
     assert failed[0]["error_type"] == "BrokerUnreachableError"
     assert nowhere in failed[0]["reason"]
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
-@pytest.fixture
-def cluster(kafka_cluster: LocalKafka) -> Iterator[LocalKafka]:
-    """The session's cluster, with every node brought back up after the test."""
-    yield kafka_cluster
-    kafka_cluster.up(timeout=120)
-
-
-def _leader(bootstrap: str, topic: str) -> int:
-    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
-    return int(metadata.topics[topic].partitions[0].leader)
 
 
 @pytest.mark.kafka
@@ -116,7 +97,7 @@ def test_a_service_rides_out_the_loss_of_the_leader_of_its_parked_keys(
             30,
             "the first events were not handled",
         )
-        victim = _leader(bootstrap, parked)
+        victim = partition_leader(bootstrap, parked)
         second = WorkerProcess(tmp_path, "second", bootstrap, topic, service)
         cluster.node(victim).kill()
         during = produce_pings(bootstrap, topic, keys, per_key=2)

@@ -8,8 +8,7 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 from structlog.testing import capture_logs
 
-from conveyor.clients import KafkaUnavailableError, Outage, is_transient, wait_out
-from conveyor.clients import waiting
+from conveyor.clients import KafkaUnavailableError, Outage, is_transient, wait_out, waiting
 from conveyor.clients.logs import KAFKA_RECOVERED, KAFKA_UNAVAILABLE
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.parking.errors import ParkedKeysLoadError
@@ -86,10 +85,9 @@ def test_conveyor_errors_are_judged_by_what_they_say_or_by_their_cause() -> None
     assert is_transient(TimeoutError())
     assert is_transient(KafkaOperationError("x", KafkaError(KafkaError._DESTROY_BROKER)))
     assert not is_transient(KafkaOperationError("x", "not a client error"))
-    try:
-        raise ParkedKeysLoadError("reading s.parked") from _error(KafkaError._TRANSPORT)
-    except ParkedKeysLoadError as error:
-        assert is_transient(error)
+    wrapped = ParkedKeysLoadError("reading s.parked")
+    wrapped.__cause__ = _error(KafkaError._TRANSPORT)
+    assert is_transient(wrapped)
     assert not is_transient(ValueError("a bug"))
 
 

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, Producer
-from confluent_kafka.admin import AdminClient
 
 from conveyor.kafka import LocalKafka
-from tests.conftest import create_topic
+from tests.conftest import create_topic, partition_leader
 from tests.messages import value_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.cluster]
-
-
-@pytest.fixture
-def cluster(kafka_cluster: LocalKafka) -> Iterator[LocalKafka]:
-    """The session's cluster, with every node brought back up after the test."""
-    yield kafka_cluster
-    kafka_cluster.up(timeout=120)
-
-
-def _leader(bootstrap: str, topic: str) -> int:
-    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
-    return int(metadata.topics[topic].partitions[0].leader)
 
 
 def _read_all(bootstrap: str, topic: str, expected_at_least: int) -> list[int]:
@@ -78,7 +64,7 @@ def test_acknowledged_messages_survive_sigkill_of_the_leader(cluster: LocalKafka
         producer.poll(0)
         if i == total // 3:
             producer.flush(30)
-            cluster.node(_leader(bootstrap, topic)).kill()
+            cluster.node(partition_leader(bootstrap, topic)).kill()
     assert producer.flush(90) == 0
 
     read = _read_all(bootstrap, topic, expected_at_least=len(acked))
@@ -95,7 +81,7 @@ def test_produce_is_not_acknowledged_with_two_nodes_down(cluster: LocalKafka) ->
         bootstrap, f"t-isr-{uuid.uuid4().hex[:8]}", partitions=1, replication=3,
         config={"min.insync.replicas": "2"},
     )  # fmt: skip
-    survivor = _leader(bootstrap, topic)
+    survivor = partition_leader(bootstrap, topic)
     for node_id in cluster.spec.node_ids():
         if node_id != survivor:
             cluster.node(node_id).kill()

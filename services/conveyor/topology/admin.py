@@ -19,7 +19,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     ResourceType,
 )
 
-from conveyor.clients import admin_client
+from conveyor.clients import KafkaUnavailableError, Outage, admin_client, wait_out
 from conveyor.topology.errors import ClusterError, UnsafeChangeError
 from conveyor.topology.model import TopicSpec
 from conveyor.topology.plan import ActualTopic, ChangeKind, Plan
@@ -34,6 +34,7 @@ class TopologyAdmin:
         self._admin = admin_client({"bootstrap.servers": bootstrap_servers})
         self._bootstrap = bootstrap_servers
         self._timeout = timeout
+        self._outage = Outage("topology", bootstrap=bootstrap_servers)
 
     def brokers(self) -> int:
         return len(self._metadata().brokers)
@@ -114,8 +115,12 @@ class TopologyAdmin:
 
     def _metadata(self) -> Any:
         try:
-            return self._admin.list_topics(timeout=self._timeout)
-        except KafkaException as exc:
+            return wait_out(
+                lambda: self._admin.list_topics(timeout=self._timeout),
+                self._outage,
+                timeout=self._timeout,
+            )
+        except (KafkaException, KafkaUnavailableError) as exc:
             raise ClusterError(
                 f"Kafka at {self._bootstrap} did not answer within {self._timeout:g}s: {exc}"
             ) from exc
