@@ -43,6 +43,21 @@ def test_a_broker_line_keeps_its_facility_client_and_broker_as_fields() -> None:
     }
 
 
+def test_a_group_coordinator_line_names_its_broker() -> None:
+    """The coordinator's thread is not a broker's, but its lines name the broker they are about."""
+    text = (
+        "[thrd:GroupCoordinator]: GroupCoordinator: 127.0.0.1:39469: Connect to "
+        "ipv4#127.0.0.1:39469 failed: Connection refused (after 0ms in state CONNECT)"
+    )
+    record = logging.LogRecord(
+        "k", logging.ERROR, "", 0, "%s [%s] %s", ("FAIL", "rdkafka#consumer-3", text), None
+    )
+    fields = fields_of(record)
+    assert fields is not None
+    assert fields["broker"] == "127.0.0.1:39469"
+    assert fields["message"].startswith("Connect to ipv4#127.0.0.1:39469 failed")
+
+
 def test_a_notice_about_a_setting_made_on_purpose_is_dropped() -> None:
     """The relay's gapless producers would repeat librdkafka's notice for each one: dropped."""
     text = "[thrd:app]: Configuration property enable.gapless.guarantee is experimental"

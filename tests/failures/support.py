@@ -21,7 +21,7 @@ from conveyor.runtime.extension import NO_EXTENSION
 from conveyor.settings import Settings
 from conveyor.typing import Codec
 from tests.conftest import create_topic
-from tests.runtime.support import Ping, PingCodec, produce_pings
+from tests.runtime.support import Ping, PingCodec, produce_pings, wait_until
 
 
 def create_side_topics(
@@ -68,6 +68,12 @@ def running_with(
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
+        # The runtime starts the policies after its first answer from the broker; the tests
+        # look at their state (health, parked keys) from here on.
+        wait_until(
+            lambda: hasattr(policies, "parking") or not thread.is_alive(),
+            what="the policies to start",
+        )
         yield stop
     finally:
         stop.set()

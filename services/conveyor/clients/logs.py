@@ -36,6 +36,8 @@ _EXPECTED_NOTICES: Final = ("enable.gapless.guarantee is experimental",)
 # librdkafka's thread, which names the broker for a broker's own thread.
 _THREAD = re.compile(r"^\[thrd:(?P<thread>[^\]]*)\]: (?P<text>.*)$", re.DOTALL)
 
+_BROKER = re.compile(r"^(?P<broker>[\w.\-]+:\d+(?:/\w+)?): (?P<text>.*)$", re.DOTALL)
+
 _log = structlog.get_logger("conveyor.kafka")
 
 
@@ -59,9 +61,11 @@ def fields_of(record: logging.LogRecord) -> dict[str, str] | None:
     match = _THREAD.match(text)
     if match is not None:
         thread, text = match["thread"], match["text"]
+        text = text.removeprefix(f"{thread}: ")
         if "/" in thread:  # a broker's thread: `host:port/node id` or `.../bootstrap`
             fields["broker"] = thread
-            text = text.removeprefix(f"{thread}: ")
+        elif (named := _BROKER.match(text)) is not None:  # e.g. the group coordinator's
+            fields["broker"], text = named["broker"], named["text"]
     fields["message"] = text
     return fields
 
