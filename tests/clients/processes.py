@@ -16,6 +16,15 @@ from tests.publishing.gateway_process import free_port
 WORKER = (sys.executable, "-m", "tests.clients.outage_worker")
 
 
+def probe(port: int, path: str) -> tuple[int, str]:
+    """A probe's status and body (`OSError` while nothing listens)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=5) as reply:
+            return int(reply.status), reply.read().decode()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read().decode()
+
+
 class WorkerProcess:
     """One `tests.clients.outage_worker` process, its stderr kept in a file."""
 
@@ -33,10 +42,7 @@ class WorkerProcess:
     def ready(self) -> int | None:
         """`/readyz`'s status, None while nothing listens."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
-                return int(r.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
+            return probe(self.port, "readyz")[0]
         except OSError:
             return None
 

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from conveyor import naming
 from conveyor.kafka import LocalKafka
 from conveyor.parking import PARKED_TOPIC_CONFIG
-from conveyor.runtime.health import Health
-from tests.clients.processes import WORKER, WorkerProcess
+from conveyor.runtime.health import Health, HealthServer
+from tests.clients.processes import WORKER, WorkerProcess, probe
 from tests.conftest import create_topic, partition_leader
 from tests.publishing.gateway_process import free_port
 from tests.runtime.support import produce_pings
@@ -34,14 +35,22 @@ def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 def test_a_process_waiting_on_kafka_is_alive_but_not_ready() -> None:
     """While a wait for Kafka goes on, `/livez` holds (a restart would not help) and `/readyz`
-    does not; once it is over, ready again."""
+    answers 503 naming what it waits for; once the wait is over, ready again."""
     health = Health(stale_after=30)
     health.polled(assigned=True)
-    health.waiting("parked keys", "_TRANSPORT: broker down")
-    assert health.live
-    assert not health.ready
-    health.unblock("parked keys")
-    assert health.ready
+    server = HealthServer(health, CollectorRegistry(), 0)
+    server.start("svc")
+    try:
+        health.waiting("parked keys", "_TRANSPORT: broker down")
+        assert probe(server.port, "livez") == (200, "live\n")
+        assert probe(server.port, "readyz") == (
+            503,
+            "not ready\nparked keys: _TRANSPORT: broker down\n",
+        )
+        health.unblock("parked keys")
+        assert probe(server.port, "readyz") == (200, "ready\n")
+    finally:
+        server.stop()
 
 
 def test_a_wrong_bootstrap_stops_the_service_with_a_clear_message(tmp_path: Path) -> None:

@@ -94,9 +94,11 @@ def _handler_class(health: Health, registry: CollectorRegistry) -> type[BaseHTTP
             if self.path == "/livez":
                 self._reply(200 if health.live else 503, b"live\n" if health.live else b"stale\n")
             elif self.path == "/readyz":
-                self._reply(
-                    200 if health.ready else 503, b"ready\n" if health.ready else b"not ready\n"
-                )
+                if health.ready:
+                    self._reply(200, b"ready\n")
+                else:  # what blocks it, for the person reading the probe at 3 a.m.
+                    blocked = "".join(f"{n}: {r}\n" for n, r in sorted(health.blocked.items()))
+                    self._reply(503, f"not ready\n{blocked}".encode())
             elif self.path == "/metrics":
                 self._reply(200, generate_latest(registry), CONTENT_TYPE_LATEST)
             else:

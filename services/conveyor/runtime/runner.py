@@ -60,12 +60,21 @@ def run_service(
     broker at the configured address, a refusal), logged as `service.failed`.
     `tracing`: the process's unless given."""
     configure_logs_unless_configured(service_settings.log_level)
+    health = Health()
+    metrics = RuntimeMetrics(service.name)
+    server = None
+    if service_settings.http_port is not None:
+        # up before the first contact with Kafka: /livez answers while the start waits on it
+        server = HealthServer(health, metrics.registry, service_settings.http_port)
+        server.start(service.name)
     try:
         return _run(
             service,
             settings,
             service_settings,
             codec,
+            health=health,
+            metrics=metrics,
             failures=failures,
             publisher=publisher,
             stop=stop,
@@ -81,6 +90,9 @@ def run_service(
             exc_info=True,
         )
         return 1
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _run(
@@ -89,6 +101,8 @@ def _run(
     service_settings: ServiceSettings,
     codec: Codec,
     *,
+    health: Health,
+    metrics: RuntimeMetrics,
     failures: FailureHandler | None,
     publisher: Publisher,
     stop: threading.Event | None,
@@ -98,7 +112,6 @@ def _run(
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
-    health = Health()
     # The first contact: a broker must answer within the start timeout (a wrong address stops
     # the process with a clear message); later outages are waited out, reported not-ready.
     replays = replay_window.for_service(
@@ -113,7 +126,6 @@ def _run(
             service, settings.bootstrap_servers, service_settings, codec, extension
         )
         extension = exactly_once.extension
-    metrics = RuntimeMetrics(service.name)
     extra_topics = extension.start(service, metrics, health)
     pauses = _watch_pauses(settings.bootstrap_servers, service, service_settings, metrics)
     completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
@@ -144,10 +156,6 @@ def _run(
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
     consumer = Consumer(with_logs(config))
-    server = None
-    if service_settings.http_port is not None:
-        server = HealthServer(health, metrics.registry, service_settings.http_port)
-        server.start(service.name)
     topics = sorted({*service.topics(service_settings.topic_map), *extra_topics})
     tune_for_streaming(service_settings.gc_young_threshold)
     registrations = service.registrations.values()
@@ -186,8 +194,6 @@ def _run(
         extension.close()
         if exactly_once is not None:
             exactly_once.transactions.close()
-        if server is not None:
-            server.stop()
 
 
 def _watch_pauses(
