@@ -140,6 +140,16 @@ def test_success_without_an_outage_logs_nothing() -> None:
     assert readiness.states == []
 
 
+def test_a_wait_given_up_no_longer_holds_the_readiness() -> None:
+    """A caller that gives up and goes on (a read it can do without) is ready again."""
+    readiness = _Readiness()
+    _calls, call = _failing([_error(KafkaError._TRANSPORT)] * 100_000)
+    with pytest.raises(KafkaUnavailableError):
+        wait_out(call, Outage("recent dead letters", readiness), timeout=0.05)
+    assert readiness.states[0] == ("recent dead letters", False)
+    assert readiness.states[-1] == ("recent dead letters", True)
+
+
 def test_a_fatal_error_is_raised_at_once() -> None:
     """An authorization failure is not retried: the caller sees the client's own error."""
     calls, call = _failing([_error(KafkaError.TOPIC_AUTHORIZATION_FAILED)] * 3)

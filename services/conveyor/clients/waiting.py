@@ -72,6 +72,13 @@ class Outage:
         if self._readiness is not None:
             self._readiness.unblock(self.what)
 
+    def given_up(self) -> None:
+        """The caller stops waiting (it raises): no longer blocking readiness; the caller's
+        error says what happened, so nothing is logged here."""
+        self._since = None
+        if self._readiness is not None:
+            self._readiness.unblock(self.what)
+
 
 def wait_out(
     call: Callable[[], T],
@@ -95,11 +102,13 @@ def wait_out(
         except Exception as error:
             elapsed = time.monotonic() - started
             if not is_transient(error, new_topic=elapsed < new_topic_grace):
+                outage.given_up()
                 raise
             failures += 1
             outage.failed(error)
             pause = compute_backoff(failures, PAUSES)
             if timeout is not None and elapsed + pause > timeout:
+                outage.given_up()
                 raise KafkaUnavailableError(outage.what, elapsed, error) from error
             sleep(pause)
         else:

@@ -28,7 +28,7 @@ def until_led(
     """`call()`, tried again while it fails with a transient error (no leader yet, a broker
     down); `ParkedKeysLoadError` naming the topic on any other error, or when it still fails
     after `timeout` seconds (None: wait as long as it takes)."""
-    outage = outage or Outage("parked keys", topic=topic)
+    outage = outage or Outage("topic reads", topic=topic)
     grace = NEW_TOPIC_GRACE if timeout is None else min(timeout, NEW_TOPIC_GRACE)
     try:
         return wait_out(call, outage, timeout=timeout, new_topic_grace=grace)

@@ -15,7 +15,7 @@ import structlog
 from confluent_kafka import KafkaException
 
 from conveyor import naming
-from conveyor.clients import KafkaUnavailableError
+from conveyor.clients import KafkaUnavailableError, Outage
 from conveyor.deadletter import FailureSink, RecordWriter, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.errors import FailureWriteError
@@ -188,7 +188,8 @@ class Policies:
             return  # said at start; nothing was dead-lettered there
         since_ms = max(0, round((time.time() - self._settings.dead_letter_lookback_s) * 1000))
         try:
-            letters = read_recent(self._bootstrap, topic, since_ms, timeout)
+            outage = Outage("recent dead letters", self.health, service=self._service)
+            letters = read_recent(self._bootstrap, topic, since_ms, timeout, outage)
         except ConveyorError as error:
             log.warning(logs.DEAD_LETTERS_LOAD_FAILED, service=self._service, error=str(error))
             return

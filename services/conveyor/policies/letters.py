@@ -10,8 +10,11 @@ stay between its first read and its commit (retries in place and slow events inc
 
 from __future__ import annotations
 
+from typing import Any
+
 from confluent_kafka import KafkaException, TopicPartition
 
+from conveyor.clients import KafkaUnavailableError, Outage, wait_out
 from conveyor.deadletter.errors import DeadLettersLoadError
 from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written
@@ -21,24 +24,24 @@ from conveyor.records import message_headers
 Letter = tuple[LetterId, Written, int]  # the id, where it is, when it was written (epoch ms)
 
 
-def read_recent(bootstrap_servers: str, topic: str, since_ms: int, timeout: float) -> list[Letter]:
-    """The dead letters of `topic` written since `since_ms`."""
-    consumer = reading.loader(bootstrap_servers, f"{topic}-loader")
+def read_recent(
+    bootstrap_servers: str,
+    topic: str,
+    since_ms: int,
+    timeout: float,
+    outage: Outage | None = None,
+) -> list[Letter]:
+    """The dead letters of `topic` written since `since_ms`; a read a transient error interrupts
+    (a broker node down) starts again, for up to `timeout` seconds."""
+    outage = outage or Outage("recent dead letters", topic=topic)
     try:
-        marks = leaders.watermarks(consumer, topic, timeout)
-        wanted = [TopicPartition(topic, partition, since_ms) for partition in sorted(marks)]
-        ranges: dict[int, tuple[int, int]] = {}
-        for tp in consumer.offsets_for_times(wanted, timeout=timeout):
-            if tp.error is not None:
-                raise DeadLettersLoadError(f"finding {topic}'s recent records: {tp.error}")
-            low, high = marks[tp.partition]
-            # -1: nothing written since then on this partition
-            ranges[tp.partition] = (max(tp.offset, low) if tp.offset >= 0 else high, high)
-        messages = reading.read_ranges(consumer, topic, ranges, timeout, DeadLettersLoadError)
-    except KafkaException as error:
-        raise DeadLettersLoadError(f"reading {topic}: {error.args[0]}") from error
-    finally:
-        consumer.close()
+        messages = wait_out(
+            lambda: _read(bootstrap_servers, topic, since_ms, timeout, outage),
+            outage,
+            timeout=timeout,
+        )
+    except KafkaUnavailableError as error:
+        raise DeadLettersLoadError(f"reading {topic}: {error}") from error
     letters = []
     for message in messages:
         letter = LetterId.of_headers(message_headers(message))
@@ -46,3 +49,26 @@ def read_recent(bootstrap_servers: str, topic: str, since_ms: int, timeout: floa
             where = Written(message.topic(), message.partition(), message.offset())
             letters.append((letter, where, message.timestamp()[1]))
     return letters
+
+
+def _read(
+    bootstrap_servers: str, topic: str, since_ms: int, timeout: float, outage: Outage
+) -> list[Any]:
+    consumer = reading.loader(bootstrap_servers, f"{topic}-loader")
+    try:
+        marks = leaders.watermarks(consumer, topic, timeout, outage)
+        wanted = [TopicPartition(topic, partition, since_ms) for partition in sorted(marks)]
+        ranges: dict[int, tuple[int, int]] = {}
+        for tp in consumer.offsets_for_times(wanted, timeout=timeout):
+            if tp.error is not None:
+                raise DeadLettersLoadError(
+                    f"finding {topic}'s recent records: {tp.error}"
+                ) from KafkaException(tp.error)
+            low, high = marks[tp.partition]
+            # -1: nothing written since then on this partition
+            ranges[tp.partition] = (max(tp.offset, low) if tp.offset >= 0 else high, high)
+        return reading.read_ranges(consumer, topic, ranges, timeout, DeadLettersLoadError)
+    except KafkaException as error:
+        raise DeadLettersLoadError(f"reading {topic}: {error.args[0]}") from error
+    finally:
+        consumer.close()
