@@ -109,10 +109,19 @@ def cluster(kafka_cluster: LocalKafka) -> Iterator[LocalKafka]:
     kafka_cluster.up(timeout=120)
 
 
-def partition_leader(bootstrap: str, topic: str, partition: int = 0) -> int:
-    """The node id leading one partition of `topic`, as the metadata says now."""
-    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
-    return int(metadata.topics[topic].partitions[partition].leader)
+def partition_leader(bootstrap: str, topic: str, partition: int = 0, timeout: float = 30) -> int:
+    """The node id leading one partition of `topic`. A node that has just restarted may answer
+    metadata without the topic for a moment: asked again until one names a leader."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + timeout
+    while True:
+        found = admin.list_topics(topic, timeout=10).topics.get(topic)
+        described = found.partitions.get(partition) if found is not None else None
+        if described is not None and described.leader >= 0:
+            return int(described.leader)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{topic}[{partition}]: no leader after {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 @pytest.fixture

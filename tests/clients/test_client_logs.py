@@ -25,16 +25,21 @@ def _refusing_address() -> str:
     return f"127.0.0.1:{port}"
 
 
+def _fields(facility: str, client: str, text: str) -> dict[str, str] | None:
+    """What one line, as confluent-kafka hands it to a `logging.Logger`, becomes."""
+    record = logging.LogRecord(
+        "k", logging.ERROR, "", 0, "%s [%s] %s", (facility, client, text), None
+    )
+    return fields_of(record)
+
+
 def test_a_broker_line_keeps_its_facility_client_and_broker_as_fields() -> None:
     """A line from a broker's thread is split into facility, client, broker and message."""
     text = (
         "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 "
         "failed: Connection refused (after 0ms in state CONNECT)"
     )
-    record = logging.LogRecord(
-        "k", logging.ERROR, "", 0, "%s [%s] %s", ("FAIL", "rdkafka#consumer-1", text), None
-    )
-    assert fields_of(record) == {
+    assert _fields("FAIL", "rdkafka#consumer-1", text) == {
         "client": "rdkafka#consumer-1",
         "facility": "FAIL",
         "broker": "127.0.0.1:1/bootstrap",
@@ -49,10 +54,7 @@ def test_a_group_coordinator_line_names_its_broker() -> None:
         "[thrd:GroupCoordinator]: GroupCoordinator: 127.0.0.1:39469: Connect to "
         "ipv4#127.0.0.1:39469 failed: Connection refused (after 0ms in state CONNECT)"
     )
-    record = logging.LogRecord(
-        "k", logging.ERROR, "", 0, "%s [%s] %s", ("FAIL", "rdkafka#consumer-3", text), None
-    )
-    fields = fields_of(record)
+    fields = _fields("FAIL", "rdkafka#consumer-3", text)
     assert fields is not None
     assert fields["broker"] == "127.0.0.1:39469"
     assert fields["message"].startswith("Connect to ipv4#127.0.0.1:39469 failed")
@@ -61,10 +63,7 @@ def test_a_group_coordinator_line_names_its_broker() -> None:
 def test_a_notice_about_a_setting_made_on_purpose_is_dropped() -> None:
     """The relay's gapless producers would repeat librdkafka's notice for each one: dropped."""
     text = "[thrd:app]: Configuration property enable.gapless.guarantee is experimental"
-    record = logging.LogRecord(
-        "k", logging.WARNING, "", 0, "%s [%s] %s", ("CONFWARN", "rdkafka#producer-2", text), None
-    )
-    assert fields_of(record) is None
+    assert _fields("CONFWARN", "rdkafka#producer-2", text) is None
 
 
 def _serve(client: Any) -> None:
