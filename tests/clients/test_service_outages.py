@@ -113,10 +113,10 @@ def test_a_service_rides_out_the_loss_of_the_leader_of_its_parked_keys(
         expected = {str(p.event_id) for p in before + during}
         _until(lambda: expected <= first.handled_ids(), 50, "events went unhandled")
         cluster.start_node(victim)
-        cluster.wait_node_ready(victim, 60)
+        cluster.wait_node_ready(victim, 120)  # a JVM on a busy CI machine
         _until(
             lambda: first.ready() == 200 and second.ready() == 200,
-            40,
+            60,
             "the processes were not both ready after the node came back",
         )
         assert first.process.poll() is None, "the first process exited"
