@@ -71,7 +71,7 @@ def running_with(
         # The runtime starts the policies after its first answer from the broker; the tests
         # look at their state (health, parked keys) from here on.
         wait_until(
-            lambda: hasattr(policies, "parking") or not thread.is_alive(),
+            lambda: policies is None or hasattr(policies, "parking") or not thread.is_alive(),
             what="the policies to start",
         )
         yield stop
