@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from conveyor import naming
+from conveyor.clients import Outage, wait_out, with_logs
 from conveyor.control.pauses import Paused
 
 _POLL = 0.2
@@ -38,13 +39,15 @@ class PauseWatcher:
         self._keys: set[bytes] = set()
         self._stop = threading.Event()
         self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "group.id": f"{service}-control",  # assign only: never joined nor committed
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": False,
-            }
+            with_logs(
+                {
+                    "bootstrap.servers": bootstrap_servers,
+                    "group.id": f"{service}-control",  # assign only: never joined nor committed
+                    "enable.auto.commit": False,
+                    "enable.auto.offset.store": False,
+                    "enable.partition.eof": False,
+                }
+            )
         )
         self._thread = threading.Thread(target=self._follow, name="conveyor-pauses", daemon=True)
 
@@ -54,19 +57,25 @@ class PauseWatcher:
     def start(self) -> bool:
         """Read the pauses so far, then follow them; False (and no thread) when the control
         topic does not exist: nothing can be paused then."""
-        found = self._consumer.list_topics(self._topic, timeout=_START_TIMEOUT).topics
+        outage = Outage("operator pauses", service=self.service)
+        found = wait_out(
+            lambda: self._consumer.list_topics(self._topic, timeout=_START_TIMEOUT), outage
+        ).topics
         described = found.get(self._topic)
         if described is None or described.error is not None:
             self._consumer.close()
             return False
         parts = [TopicPartition(self._topic, p, OFFSET_BEGINNING) for p in described.partitions]
         self._consumer.assign(parts)
-        ends = {tp.partition: self._consumer.get_watermark_offsets(tp)[1] for tp in parts}
+        ends = {tp.partition: wait_out(self._end_of(tp), outage) for tp in parts}
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline and not self._caught_up(parts, ends):
             self._read(_POLL)
         self._thread.start()
         return True
+
+    def _end_of(self, tp: TopicPartition) -> Callable[[], int]:
+        return lambda: int(self._consumer.get_watermark_offsets(tp, _START_TIMEOUT)[1])
 
     def stop(self) -> None:
         self._stop.set()

@@ -10,9 +10,9 @@ from types import FrameType
 import structlog
 from confluent_kafka import Consumer
 
+from conveyor.clients import Outage, with_logs
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
-from conveyor.clients import Outage, with_logs
 from conveyor.errors import ConveyorError
 from conveyor.ops import replay_window
 from conveyor.runtime.collector import tune_for_streaming
