@@ -10,6 +10,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from conveyor import naming
+from conveyor.clients import with_logs
 from conveyor.delay.errors import SchedulerError
 
 CANCELLED = b"cancelled"  # the value of a cancel record; a tombstone (None) withdraws the cancel
@@ -23,14 +24,16 @@ class CancelLog:
         self.topic = topic
         self.cancelled: set[str] = set()
         self._consumer = Consumer(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "group.id": f"{naming.SCHEDULER_GROUP}-cancels",  # never joined nor committed
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "isolation.level": "read_committed",
-                "enable.partition.eof": False,
-            }
+            with_logs(
+                {
+                    "bootstrap.servers": bootstrap_servers,
+                    "group.id": f"{naming.SCHEDULER_GROUP}-cancels",  # never joined nor committed
+                    "enable.auto.commit": False,
+                    "enable.auto.offset.store": False,
+                    "isolation.level": "read_committed",
+                    "enable.partition.eof": False,
+                }
+            )
         )
         metadata = self._consumer.list_topics(topic, timeout=_WATERMARK_TIMEOUT)
         described = metadata.topics.get(topic)

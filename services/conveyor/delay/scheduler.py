@@ -21,6 +21,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from conveyor import naming
+from conveyor.clients import with_logs
 from conveyor.delay.cancels import CancelLog
 from conveyor.delay.envelope import Envelope
 from conveyor.delay.errors import SchedulerError
@@ -84,18 +85,20 @@ class Scheduler:
         # restart fences its killed predecessor and aborts the transaction it left open.
         dynamic = replace(settings.consumer, group_instance_id=None)
         config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
-        self._consumer = Consumer(config)
+        self._consumer = Consumer(with_logs(config))
         self._producer = Producer(
-            {
-                "bootstrap.servers": settings.bootstrap_servers,
-                "client.id": f"{settings.group}-transactions",
-                "transactional.id": transactional_id(settings.group, settings.consumer),
-                "transaction.timeout.ms": settings.transaction_timeout_ms,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 1,
-                "partitioner": "murmur2_random",
-            }
+            with_logs(
+                {
+                    "bootstrap.servers": settings.bootstrap_servers,
+                    "client.id": f"{settings.group}-transactions",
+                    "transactional.id": transactional_id(settings.group, settings.consumer),
+                    "transaction.timeout.ms": settings.transaction_timeout_ms,
+                    "enable.idempotence": True,
+                    "acks": "all",
+                    "linger.ms": 1,
+                    "partitioner": "murmur2_random",
+                }
+            )
         )
         self._guard(lambda: self._producer.init_transactions(TIMEOUT))
 
