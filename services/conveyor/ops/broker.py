@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from confluent_kafka import (
+    Consumer,
     ConsumerGroupTopicPartitions,
     IsolationLevel,
     KafkaError,
@@ -188,17 +189,30 @@ class Broker:
         return GroupInfo(group=group, state=found.state.name.lower(), members=members)
 
     def committed(self, group: str) -> dict[TP, int]:
-        """The group's committed offsets, all topics (an empty dict when it has none)."""
-        request = [ConsumerGroupTopicPartitions(group)]
-        found = self._call(
-            lambda: self._admin.list_consumer_group_offsets(request, request_timeout=self.timeout)[
-                group
-            ].result(timeout=self.timeout),
-            f"reading offsets of group {group!r}",
-        )
-        return {
-            (tp.topic, tp.partition): tp.offset for tp in found.topic_partitions if tp.offset >= 0
-        }
+        """The group's committed offsets, all topics (an empty dict when it has none).
+
+        Read through a consumer of the group that never joins it, not the admin API: librdkafka's
+        admin OffsetFetch dereferences a consumer-group handle an admin client does not have when
+        the coordinator answers NOT_COORDINATOR (a fresh or moving coordinator), and the process
+        dies of a segmentation fault.
+        """
+        self.refresh()
+        parts = [
+            TopicPartition(topic, partition)
+            for topic, count in sorted(self._partitions.items())
+            for partition in range(count)
+        ]
+        if not parts:
+            return {}
+        reader = Consumer(self.client_config(**{"group.id": group, "enable.auto.commit": False}))
+        try:
+            found = self._call(
+                lambda: reader.committed(parts, timeout=self.timeout),
+                f"reading offsets of group {group!r}",
+            )
+        finally:
+            reader.close()
+        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
 
     def alter_offsets(self, group: str, offsets: Mapping[TP, int]) -> None:
         """Set the group's committed offsets; the broker refuses while the group has members."""
