@@ -1,0 +1,42 @@
+"""`python -m tests.chaos [--full]`: a chaos run on a 3-node cluster of its own (`make chaos`
+runs the full mode). Prints each check and the run's figures; exits 1 when a check failed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.chaos.plan import ChaosPlan
+from tests.chaos.scenario import run_chaos
+from tests.conftest import start_local_kafka
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="100,000 events, 10 process kills")
+    parser.add_argument("--keep", type=Path, help="write the services' logs and sinks here")
+    args = parser.parse_args(argv)
+    plan = ChaosPlan.full() if args.full else ChaosPlan.small()
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f} s] {line}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
+        workdir = args.keep or Path(scratch) / "run"
+        workdir.mkdir(parents=True, exist_ok=True)
+        say("starting a 3-node cluster")
+        cluster = start_local_kafka(Path(scratch) / "kafka", nodes=3)
+        try:
+            report = run_chaos(cluster, plan, workdir, say)
+        finally:
+            cluster.down(wipe=True)
+    print(report.render())
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,129 @@
+"""The faults of a chaos run, each one a method: service processes killed or terminated (and
+restarted), a broker node killed or paused, a rebalance storm. Every fault is recorded with
+when it ended, so the run knows when the last one was over."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+
+from confluent_kafka.admin import AdminClient
+
+from conveyor.kafka import LocalKafka
+from tests.chaos.fleet import Fleet
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    target: str
+    ended_at: float  # time.monotonic()
+
+
+@dataclass
+class Faults:
+    """Fault actions against one cluster and one fleet; `done` lists what happened."""
+
+    cluster: LocalKafka
+    fleet: Fleet
+    topic: str
+    down_seconds: float
+    pause_seconds: float
+    rng: random.Random = field(default_factory=lambda: random.Random(28))
+    done: list[Fault] = field(default_factory=list)
+
+    def kill_process(self, mode: str) -> None:
+        victim = self.rng.choice(self.fleet.running(mode))
+        self.fleet.kill(victim)
+        self.fleet.start(mode)
+        self._note("process SIGKILL", victim.name)
+
+    def terminate_process(self, mode: str) -> None:
+        victim = self.rng.choice(self.fleet.running(mode))
+        self.fleet.terminate(victim)
+        self.fleet.start(mode)
+        self._note("process SIGTERM", victim.name)
+
+    def rebalance_storm(self, members: int) -> None:
+        """Extra members join both groups, then leave one after another."""
+        extra = [self.fleet.start(("ordered", "unordered")[n % 2]) for n in range(members)]
+        time.sleep(4.0)
+        for member in extra:
+            self.fleet.terminate(member)
+            time.sleep(0.5)
+        self._note("rebalance storm", f"{members} members joined and left")
+
+    def kill_broker(self, controller: bool) -> None:
+        """SIGKILL of a node leading partitions of the topic (the active controller, or one
+        that is not); restarted after `down_seconds`."""
+        node = self._pick_node(controller)
+        self.cluster.node(node).kill()
+        time.sleep(self.down_seconds)
+        self.cluster.node(node).restart(timeout=120)
+        self._wait_in_sync()
+        self._note("broker SIGKILL", self._describe(node, controller))
+
+    def pause_broker(self, controller: bool) -> None:
+        """SIGSTOP for longer than the broker session timeout (its leaderships move), then
+        SIGCONT."""
+        node = self._pick_node(controller)
+        self.cluster.node(node).pause()
+        time.sleep(self.pause_seconds)
+        self.cluster.node(node).resume()
+        self._wait_in_sync()
+        self._note("broker SIGSTOP", self._describe(node, controller))
+
+    @property
+    def last_ended(self) -> float:
+        return max((f.ended_at for f in self.done), default=time.monotonic())
+
+    def _note(self, kind: str, target: str) -> None:
+        self.done.append(Fault(kind, target, time.monotonic()))
+
+    def _describe(self, node: int, controller: bool) -> str:
+        return f"node {node} ({'active controller' if controller else 'partition leader'})"
+
+    def _pick_node(self, controller: bool) -> int:
+        active = active_controller(self.cluster)
+        if controller:
+            return active
+        leaders = self._leaders()
+        others = [n for n in leaders if n != active] or leaders
+        return max(others, key=leaders.count)
+
+    def _leaders(self) -> list[int]:
+        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap_servers, "log_level": 0})
+        topic = admin.list_topics(self.topic, timeout=30).topics[self.topic]
+        return [p.leader for p in topic.partitions.values() if p.leader >= 0]
+
+    def _wait_in_sync(self, timeout: float = 120) -> None:
+        """Until every partition has all its replicas in sync again: the next broker fault then
+        finds two healthy nodes (min ISR 2)."""
+        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap_servers, "log_level": 0})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            topics = admin.list_topics(timeout=30).topics.values()
+            if all(len(p.isrs) == len(p.replicas) for t in topics for p in t.partitions.values()):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"replicas still out of sync {timeout:.0f} s after a broker fault")
+
+
+def active_controller(cluster: LocalKafka) -> int:
+    """The KRaft quorum's leader, as the nodes' own quorum-state files record it (the highest
+    epoch wins): clients cannot ask a combined-mode cluster which voter leads."""
+    best = (-1, -1)
+    for node_id in cluster.spec.node_ids():
+        state = cluster.home / f"node-{node_id}" / "data" / "__cluster_metadata-0" / "quorum-state"
+        try:
+            data = json.loads(state.read_text())
+        except (OSError, ValueError):
+            continue
+        epoch, leader = int(data.get("leaderEpoch", -1)), int(data.get("leaderId", -1))
+        if leader >= 0 and epoch > best[0]:
+            best = (epoch, leader)
+    if best[1] < 0:
+        raise LookupError(f"no node of {cluster.home} records a quorum leader")
+    return best[1]
