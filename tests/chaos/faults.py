@@ -37,19 +37,21 @@ class Faults:
     def kill_process(self, mode: str) -> None:
         victim = self.rng.choice(self.fleet.running(mode))
         self.fleet.kill(victim)
-        self.fleet.start(mode)
+        self.fleet.wait_started(self.fleet.start(mode))
         self._note("process SIGKILL", victim.name)
 
     def terminate_process(self, mode: str) -> None:
         victim = self.rng.choice(self.fleet.running(mode))
         self.fleet.terminate(victim)
-        self.fleet.start(mode)
+        self.fleet.wait_started(self.fleet.start(mode))
         self._note("process SIGTERM", victim.name)
 
     def rebalance_storm(self, members: int) -> None:
         """Extra members join both groups, then leave one after another."""
         extra = [self.fleet.start(("ordered", "unordered")[n % 2]) for n in range(members)]
-        time.sleep(4.0)
+        for member in extra:
+            self.fleet.wait_started(member)
+        time.sleep(2.0)  # long enough to be given partitions
         for member in extra:
             self.fleet.terminate(member)
             time.sleep(0.5)
@@ -80,7 +82,7 @@ class Faults:
         return max((f.ended_at for f in self.done), default=time.monotonic())
 
     def _note(self, kind: str, target: str) -> None:
-        self.done.append(Fault(kind, target, time.monotonic()))
+        self.done.append(Fault(kind, target, time.monotonic()))  # one append: thread-safe
 
     def _describe(self, node: int, controller: bool) -> str:
         return f"node {node} ({'active controller' if controller else 'partition leader'})"

@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+STARTED = b'"service.started"'
 
 
 @dataclass
@@ -69,6 +71,15 @@ class Fleet:
         member = Member(name, mode, process, stdout, stderr)
         self.members.append(member)
         return member
+
+    def wait_started(self, member: Member, timeout: float = 60) -> None:
+        """Until the process has logged `service.started` (its signal handlers are set: a
+        SIGTERM before that ends it as it would any Python program)."""
+        deadline = time.monotonic() + timeout
+        while STARTED not in member.stderr.read_bytes():
+            if not member.alive() or time.monotonic() > deadline:
+                return  # the checks report a process that never started or ended unasked
+            time.sleep(0.2)
 
     def running(self, mode: str | None = None) -> list[Member]:
         return [m for m in self.members if m.alive() and mode in (None, m.mode)]

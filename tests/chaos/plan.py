@@ -26,7 +26,7 @@ class ChaosPlan:
     broker_kills: int = 1
     broker_pauses: int = 1
     storm_members: int = 2
-    publish_seconds: float = 30.0  # the traffic is spread over this long, faults meanwhile
+    publish_seconds: float = 40.0  # the traffic is spread over this long, faults meanwhile
     broker_down_seconds: float = 8.0
     pause_seconds: float = 12.0  # past the broker session timeout (9 s): its leaderships move
     lag_deadline: float = 60.0  # after the last fault, both groups must be caught up by then

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 import time
 import uuid
 from collections import Counter
@@ -16,6 +17,7 @@ from pathlib import Path
 from conveyor import naming
 from conveyor.kafka import LocalKafka
 from conveyor.ops.broker import Broker
+from conveyor.ops.errors import OpsError
 from conveyor.policies import side_topics
 from tests.chaos import observe
 from tests.chaos.checks import Check, RunView, ServiceView, judge
@@ -156,28 +158,59 @@ def _environments(bootstrap: str, setup: Setup, traffic: Traffic) -> dict[str, d
 def _wait_for_members(broker: Broker, setup: Setup, plan: ChaosPlan, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     for mode, group in setup.groups.items():
-        while len(broker.describe_group(group).members) < plan.processes[mode]:
+        while _members(broker, group) < plan.processes[mode]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{group} did not reach {plan.processes[mode]} members")
             time.sleep(0.5)
 
 
+def _members(broker: Broker, group: str) -> int:
+    """Members of the group; 0 while its coordinator is not known yet."""
+    try:
+        return len(broker.describe_group(group).members)
+    except OpsError:
+        return 0
+
+
 def _inflict(faults: Faults, plan: ChaosPlan, say: Callable[[str], None]) -> None:
-    """Every fault of the plan, in a shuffled order, spread over the publishing time."""
-    actions: list[Callable[[], None]] = []
-    actions += [partial(faults.kill_process, MODES[n % 2]) for n in range(plan.process_kills)]
-    actions += [partial(faults.terminate_process, MODES[n % 2]) for n in range(plan.process_terms)]
-    actions += [partial(faults.kill_broker, n % 2 == 0) for n in range(plan.broker_kills)]
-    actions += [partial(faults.pause_broker, n % 2 == 1) for n in range(plan.broker_pauses)]
+    """The plan's faults in two lanes at once, each spread over the publishing time: service
+    processes (kills, terminations, the storm) and broker nodes (kills, pauses), so processes
+    also restart and rebalance while a node is away."""
+    processes: list[Callable[[], None]] = [
+        *(partial(faults.kill_process, MODES[n % 2]) for n in range(plan.process_kills)),
+        *(partial(faults.terminate_process, MODES[n % 2]) for n in range(plan.process_terms)),
+    ]
     if plan.storm_members:
-        actions.append(partial(faults.rebalance_storm, plan.storm_members))
-    random.Random(plan.events).shuffle(actions)
-    spacing = plan.publish_seconds / (len(actions) + 1)
-    begin = time.monotonic()
-    for n, action in enumerate(actions, start=1):
-        time.sleep(max(0.0, begin + n * spacing - time.monotonic()))
-        action()
-        say(f"fault {n}/{len(actions)}: {faults.done[-1].kind} of {faults.done[-1].target}")
+        processes.append(partial(faults.rebalance_storm, plan.storm_members))
+    brokers: list[Callable[[], None]] = [
+        *(partial(faults.kill_broker, n % 2 == 0) for n in range(plan.broker_kills)),
+        *(partial(faults.pause_broker, n % 2 == 1) for n in range(plan.broker_pauses)),
+    ]
+    rng = random.Random(plan.events)
+    rng.shuffle(processes)
+    rng.shuffle(brokers)
+    total = len(processes) + len(brokers)
+    errors: list[BaseException] = []
+
+    def lane(actions: list[Callable[[], None]]) -> None:
+        spacing = plan.publish_seconds / (len(actions) + 1)
+        begin = time.monotonic()
+        try:
+            for n, action in enumerate(actions, start=1):
+                time.sleep(max(0.0, begin + n * spacing - time.monotonic()))
+                action()
+                fault = faults.done[-1]
+                say(f"fault {len(faults.done)}/{total}: {fault.kind} of {fault.target}")
+        except BaseException as error:  # re-raised on the main thread below
+            errors.append(error)
+
+    lanes = [threading.Thread(target=lane, args=(actions,)) for actions in (processes, brokers)]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _lag_topics(setup: Setup) -> dict[str, list[str]]:
