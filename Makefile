@@ -9,7 +9,7 @@ NATIVE := $(VENV)/.compiled
 NATIVE_SOURCES := setup.py $(addprefix services/,$(shell grep -oE '"conveyor/[a-z_/]+[.]py"' setup.py | tr -d '"'))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format bench clean
+.PHONY: help setup demo test chaos lint format bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ test: setup ## Run the tests (starts a local Kafka and PostgreSQL unless told wh
 	@if [ -z "$$CONVEYOR_TEST_POSTGRES_DSN" ]; then \
 	  pg_env="$$(bash deploy/postgres/start-local.sh)" || echo "PostgreSQL tests will skip" >&2; \
 	fi; eval "$$pg_env"; $(BIN)/pytest
+
+chaos: setup ## Run the chaos suite (full mode): faults on a local 3-node cluster, then its checks
+	$(BIN)/python -m tests.chaos --full
 
 lint: setup ## ruff (lint + format check), mypy --strict and the schema compatibility check
 	$(BIN)/ruff check .

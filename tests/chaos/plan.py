@@ -49,7 +49,7 @@ class ChaosPlan:
             broker_kills=3,
             broker_pauses=2,
             storm_members=4,
-            publish_seconds=120.0,
+            publish_seconds=180.0,
         )
 
     @property
