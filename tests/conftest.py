@@ -20,6 +20,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from conveyor.errors import LauncherError
 from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
 
@@ -65,7 +66,11 @@ def start_local_kafka(home: Path, nodes: int) -> LocalKafka:
     settings = Settings.from_env(os.environ)
     distribution = KafkaDistribution(cache_dir=settings.cache_dir, java_home=settings.java_home)
     cluster = LocalKafka(home, distribution, ClusterSpec(nodes=nodes, port=free_base_port(nodes)))
-    cluster.up(timeout=120)
+    try:
+        cluster.up(timeout=120)
+    except LauncherError:  # e.g. a port taken since it was found free: leave no node behind
+        cluster.down(wipe=True)
+        raise
     return cluster
 
 

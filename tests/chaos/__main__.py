@@ -7,8 +7,11 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from conveyor.errors import LauncherError
+from conveyor.kafka import LocalKafka
 from tests.chaos.plan import ChaosPlan
 from tests.chaos.scenario import run_chaos
 from tests.conftest import start_local_kafka
@@ -28,14 +31,26 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
         workdir = args.keep or Path(scratch) / "run"
         workdir.mkdir(parents=True, exist_ok=True)
-        say("starting a 3-node cluster")
-        cluster = start_local_kafka(Path(scratch) / "kafka", nodes=3)
+        cluster = _start_cluster(Path(scratch), say)
         try:
             report = run_chaos(cluster, plan, workdir, say)
         finally:
             cluster.down(wipe=True)
     print(report.render())
     return 0 if report.passed else 1
+
+
+def _start_cluster(scratch: Path, say: Callable[[str], None], tries: int = 3) -> LocalKafka:
+    """A 3-node cluster on free ports; tried again when another program takes one of them
+    between the look and the bind (a shared machine)."""
+    for attempt in range(1, tries):
+        say("starting a 3-node cluster")
+        try:
+            return start_local_kafka(scratch / f"kafka-{attempt}", nodes=3)
+        except LauncherError as error:
+            say(f"the cluster did not start ({str(error).splitlines()[0]}); again")
+    say("starting a 3-node cluster, a last time")
+    return start_local_kafka(scratch / f"kafka-{tries}", nodes=3)
 
 
 if __name__ == "__main__":
