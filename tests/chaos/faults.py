@@ -9,6 +9,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from conveyor.kafka import LocalKafka
@@ -33,6 +34,14 @@ class Faults:
     pause_seconds: float
     rng: random.Random = field(default_factory=lambda: random.Random(28))
     done: list[Fault] = field(default_factory=list)
+    # One client for the whole run: librdkafka 2.16 crashed (SIGSEGV in rdk:main) in a harness
+    # that made and dropped a client per look while nodes were killed and paused.
+    _admin: AdminClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._admin = AdminClient(
+            {"bootstrap.servers": self.cluster.bootstrap_servers, "log_level": 0}
+        )
 
     def kill_process(self, mode: str) -> None:
         victim = self.rng.choice(self.fleet.running(mode))
@@ -96,21 +105,26 @@ class Faults:
         return max(others, key=leaders.count)
 
     def _leaders(self) -> list[int]:
-        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap_servers, "log_level": 0})
-        topic = admin.list_topics(self.topic, timeout=30).topics[self.topic]
+        topic = self._admin.list_topics(self.topic, timeout=30).topics[self.topic]
         return [p.leader for p in topic.partitions.values() if p.leader >= 0]
 
     def _wait_in_sync(self, timeout: float = 120) -> None:
         """Until every partition has all its replicas in sync again: the next broker fault then
         finds two healthy nodes (min ISR 2)."""
-        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap_servers, "log_level": 0})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            topics = admin.list_topics(timeout=30).topics.values()
+            topics = self._admin.list_topics(timeout=30).topics.values()
             if all(len(p.isrs) == len(p.replicas) for t in topics for p in t.partitions.values()):
                 return
             time.sleep(0.5)
         raise TimeoutError(f"replicas still out of sync {timeout:.0f} s after a broker fault")
+
+    def _in_sync(self) -> bool:
+        try:
+            topics = self._admin.list_topics(timeout=10).topics.values()
+        except KafkaException:  # the metadata request timed out: the cluster is not back yet
+            return False
+        return all(len(p.isrs) == len(p.replicas) for t in topics for p in t.partitions.values())
 
 
 def active_controller(cluster: LocalKafka) -> int:
