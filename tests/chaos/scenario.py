@@ -72,12 +72,11 @@ def run_chaos(
     setup = _prepare(bootstrap, plan, traffic, workdir)
     fleet = Fleet(workdir, _environments(bootstrap, setup, traffic))
     faults = Faults(cluster, fleet, setup.topic, plan.broker_down_seconds, plan.pause_seconds)
-    broker = Broker(bootstrap, timeout=10)
     try:
         for mode in MODES:
             for _ in range(plan.processes[mode]):
                 fleet.start(mode)
-        _wait_for_members(broker, setup, plan)
+        _wait_for_members(Broker(bootstrap, timeout=10), setup, plan)
         say(f"{len(fleet.members)} service processes joined; publishing {plan.events} events")
         publisher = PacedPublisher(bootstrap, setup.topic, messages(traffic), plan.publish_seconds)
         publisher.start()
@@ -86,7 +85,7 @@ def run_chaos(
         # lag can only reach 0 once the traffic is sent too; the faults end about then
         say("last fault over, traffic sent; waiting for both groups to catch up")
         caught_up, final_lag = observe.wait_for_zero_lag(
-            broker, _lag_topics(setup), plan.lag_deadline
+            Broker(bootstrap, timeout=10), _lag_topics(setup), plan.lag_deadline
         )
         fleet.watch()
         fleet.stop_all()
