@@ -17,7 +17,7 @@ from conveyor import naming
 from conveyor.deadletter import SourceRecord
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.errors import OpsError
-from conveyor.parking.codec import split_record_key
+from conveyor.parking import codec as parked_codec
 from tests.failures.support import read_all
 
 
@@ -65,11 +65,12 @@ def dead_letters(bootstrap: str, service: str, expect: int) -> list[SourceRecord
 
 def parked_keys(bootstrap: str, service: str, expect: int) -> set[tuple[str, bytes]]:
     """(source topic, key) of every key parked now: the last record per key is not a tombstone."""
-    latest: dict[bytes, bool] = {}
+    latest: dict[bytes, bytes | None] = {}
     for record in read_all(bootstrap, naming.parked_topic(service), expect, timeout=30):
         if record.key is not None:
-            latest[record.key] = record.value is not None
-    return {split_record_key(key) for key, parked in latest.items() if parked}
+            latest[record.key] = record.value
+    parked = (parked_codec.decode(value) for value in latest.values() if value is not None)
+    return {(p.topic, p.key) for p in parked}
 
 
 def lag(broker: Broker, group: str, topics: Iterable[str]) -> int:
