@@ -30,6 +30,9 @@ class ChaosPlan:
     broker_down_seconds: float = 8.0
     pause_seconds: float = 12.0  # past the broker session timeout (9 s): its leaderships move
     lag_deadline: float = 60.0  # after the last fault, both groups must be caught up by then
+    # past the deadline the run still waits this long, so that the other checks judge a
+    # finished run rather than one that was merely slow
+    settle_seconds: float = 120.0
 
     @classmethod
     def small(cls) -> ChaosPlan:
@@ -49,7 +52,8 @@ class ChaosPlan:
             broker_kills=3,
             broker_pauses=2,
             storm_members=4,
-            publish_seconds=180.0,
+            publish_seconds=420.0,  # about 240 events/s: what 2 shared cores handle with room
+            settle_seconds=600.0,
         )
 
     @property

@@ -85,7 +85,9 @@ def run_chaos(
         # lag can only reach 0 once the traffic is sent too; the faults end about then
         say("last fault over, traffic sent; waiting for both groups to catch up")
         caught_up, final_lag = observe.wait_for_zero_lag(
-            Broker(bootstrap, timeout=10), _lag_topics(setup), plan.lag_deadline
+            Broker(bootstrap, timeout=10),
+            _lag_topics(setup),
+            plan.lag_deadline + plan.settle_seconds,
         )
         fleet.watch()
         fleet.stop_all()
