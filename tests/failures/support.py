@@ -83,7 +83,8 @@ def running_with(
 
 def read_all(bootstrap: str, topic: str, expect: int, timeout: float = 30.0) -> list[SourceRecord]:
     """At least `expect` records of `topic` from the beginning (all of them that came within
-    a short quiet period after that), in partition-offset order."""
+    a short quiet period after that), in partition-offset order. `timeout` bounds the time
+    spent waiting for records, not reading them: a long topic is read to its end."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -98,9 +99,9 @@ def read_all(bootstrap: str, topic: str, expect: int, timeout: float = 30.0) -> 
     quiet = 0
     try:
         while polls_left and (len(records) < expect or quiet < 3):
-            polls_left -= 1
             message: Any = consumer.poll(0.2)
             if message is None or message.error() is not None:
+                polls_left -= 1
                 quiet += 1
                 continue
             quiet = 0
