@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from confluent_kafka import TopicPartition
+
 from conveyor import naming
 from conveyor.kafka import LocalKafka
-from conveyor.ops.broker import Broker
-from conveyor.ops.errors import OpsError
 from conveyor.policies import side_topics
 from tests.chaos import observe
 from tests.chaos.checks import Check, RunView, ServiceView, judge
@@ -76,19 +76,23 @@ def run_chaos(
         for mode in MODES:
             for _ in range(plan.processes[mode]):
                 fleet.start(mode)
-        _wait_for_members(Broker(bootstrap, timeout=10), setup, plan)
-        say(f"{len(fleet.members)} service processes joined; publishing {plan.events} events")
+        for member in fleet.members:
+            fleet.wait_started(member)
+        say(f"{len(fleet.members)} service processes started; publishing {plan.events} events")
         publisher = PacedPublisher(bootstrap, setup.topic, messages(traffic), plan.publish_seconds)
         publisher.start()
         _inflict(faults, plan, say)
         publisher.join(timeout=600)
         # lag can only reach 0 once the traffic is sent too; the faults end about then
         say("last fault over, traffic sent; waiting for both groups to catch up")
-        caught_up, final_lag = observe.wait_for_zero_lag(
-            Broker(bootstrap, timeout=10),
-            _lag_topics(setup),
-            plan.lag_deadline + plan.settle_seconds,
-        )
+        lags = _group_lags(bootstrap, setup, plan)
+        try:
+            caught_up, final_lag = observe.wait_for_zero_lag(
+                lags, plan.lag_deadline + plan.settle_seconds
+            )
+        finally:
+            for lag in lags:
+                lag.close()
         fleet.watch()
         fleet.stop_all()
         view = _view(bootstrap, setup, traffic, publisher.acks.acked, fleet)
@@ -156,23 +160,6 @@ def _environments(bootstrap: str, setup: Setup, traffic: Traffic) -> dict[str, d
     }
 
 
-def _wait_for_members(broker: Broker, setup: Setup, plan: ChaosPlan, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    for mode, group in setup.groups.items():
-        while _members(broker, group) < plan.processes[mode]:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{group} did not reach {plan.processes[mode]} members")
-            time.sleep(0.5)
-
-
-def _members(broker: Broker, group: str) -> int:
-    """Members of the group; 0 while its coordinator is not known yet."""
-    try:
-        return len(broker.describe_group(group).members)
-    except OpsError:
-        return 0
-
-
 def _inflict(faults: Faults, plan: ChaosPlan, say: Callable[[str], None]) -> None:
     """The plan's faults in two lanes at once, each spread over the publishing time: service
     processes (kills, terminations, the storm) and broker nodes (kills, pauses), so processes
@@ -214,15 +201,19 @@ def _inflict(faults: Faults, plan: ChaosPlan, say: Callable[[str], None]) -> Non
         raise errors[0]
 
 
-def _lag_topics(setup: Setup) -> dict[str, list[str]]:
+def _group_lags(bootstrap: str, setup: Setup, plan: ChaosPlan) -> list[observe.GroupLag]:
+    """The main topic and the side topics each group consumes (the redrive topic, the tier)."""
     ordered, unordered = setup.groups["ordered"], setup.groups["unordered"]
-    return {
-        ordered: [setup.topic, naming.redrive_topic(ordered)],
-        unordered: [
-            setup.topic,
-            *(naming.retry_topic(unordered, n) for n in range(1, UNORDERED_RETRY.attempts)),
-        ],
-    }
+    main = [TopicPartition(setup.topic, p) for p in range(plan.partitions)]
+    tiers = [naming.retry_topic(unordered, n) for n in range(1, UNORDERED_RETRY.attempts)]
+    return [
+        observe.GroupLag(bootstrap, ordered, main + _side(naming.redrive_topic(ordered))),
+        observe.GroupLag(bootstrap, unordered, main + [tp for t in tiers for tp in _side(t)]),
+    ]
+
+
+def _side(topic: str) -> list[TopicPartition]:
+    return [TopicPartition(topic, p) for p in range(SIDE_PARTITIONS)]
 
 
 def _view(
