@@ -13,7 +13,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from conveyor.kafka import LocalKafka
-from tests.chaos.fleet import Fleet
+from tests.chaos.fleet import Fleet, Member
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,26 @@ class Faults:
         )
 
     def kill_process(self, mode: str) -> None:
-        victim = self.rng.choice(self.fleet.running(mode))
+        victim = self._victim(mode)
         self.fleet.kill(victim)
         self.fleet.wait_started(self.fleet.start(mode))
         self._note("process SIGKILL", victim.name)
 
     def terminate_process(self, mode: str) -> None:
-        victim = self.rng.choice(self.fleet.running(mode))
+        victim = self._victim(mode)
         self.fleet.terminate(victim)
         self.fleet.wait_started(self.fleet.start(mode))
         self._note("process SIGTERM", victim.name)
+
+    def _victim(self, mode: str) -> Member:
+        """A running process of `mode`; a new one when none runs (all ended unasked: the
+        checks report that, and the run goes on)."""
+        running = self.fleet.running(mode)
+        if running:
+            return self.rng.choice(running)
+        member = self.fleet.start(mode)
+        self.fleet.wait_started(member)
+        return member
 
     def rebalance_storm(self, members: int) -> None:
         """Extra members join both groups, then leave one after another."""
