@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
+from shop_events import UserSignedUp
+from tests.project import repo_codec
 
 
 @dataclass(frozen=True)
@@ -118,4 +118,4 @@ def poison_value(n: int) -> bytes:
     if n % 2:
         return b"\x00\xffnot an event at all"
     event = UserSignedUp(user_id=f"poison-{n}", email="someone@example.org", name="0")
-    return default_codec().encode(event)[:12]
+    return repo_codec().encode(event)[:12]

@@ -11,9 +11,9 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 
 from conveyor import naming
-from conveyor.codec import default_codec
-from conveyor.events import UserSignedUp
+from shop_events import UserSignedUp
 from tests.chaos.plan import Traffic, poison_value
+from tests.project import repo_codec
 
 UNHANDLED_TYPE = b"conveyor.chaos.NobodyHandlesThis"
 
@@ -40,7 +40,7 @@ class Acks:
 
 def messages(traffic: Traffic) -> list[Outgoing]:
     """The events in send order, poison and garbage spread evenly among them."""
-    codec = default_codec()
+    codec = repo_codec()
     event_type = UserSignedUp.AVRO_NAME.encode()
     out = [
         Outgoing(

@@ -19,6 +19,7 @@ from confluent_kafka import TopicPartition
 from conveyor import naming
 from conveyor.kafka import LocalKafka
 from conveyor.policies import side_topics
+from shop_events import UserSignedUp
 from tests.chaos import observe
 from tests.chaos.checks import Check, RunView, ServiceView, judge
 from tests.chaos.faults import Faults
@@ -139,7 +140,7 @@ def _environments(bootstrap: str, setup: Setup, traffic: Traffic) -> dict[str, d
     """The ordered service on the classic protocol (where the issue's redelivery finding showed),
     the unordered one on KIP-848's; both commit every second and log at INFO."""
     common = {
-        "CONVEYOR_TOPIC_MAP": f"user.signup={setup.topic}",
+        "CONVEYOR_TOPIC_MAP": f"{UserSignedUp.TOPIC}={setup.topic}",
         "CONVEYOR_HTTP_PORT": "off",
         "CONVEYOR_COMMIT_INTERVAL_MS": "1000",
         "CONVEYOR_SHUTDOWN_DEADLINE_S": "15",

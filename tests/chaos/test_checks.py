@@ -11,7 +11,7 @@ import pytest
 
 from conveyor import naming
 from conveyor.deadletter import SourceRecord
-from conveyor.events import UserSignedUp
+from shop_events import UserSignedUp
 from tests.chaos.checks import NAMES, RunView, ServiceView, judge
 from tests.chaos.fleet import Exit
 from tests.chaos.observe import Handling

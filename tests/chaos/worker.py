@@ -16,15 +16,14 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from echo_sink import JsonLinesSink
-
-from conveyor.events import UserSignedUp
 from conveyor.idempotency import SqliteStore
 from conveyor.policies import ordered, unordered
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
+from echo_sink import JsonLinesSink
+from shop_events import UserSignedUp
 
 # Short backoffs, so an event failing for good reaches the dead letters within a second or two.
 ORDERED_RETRY = RetryPolicy(attempts=3, backoff=Backoff(delay=0.2, max_delay=1.0))
