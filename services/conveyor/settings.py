@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from conveyor.clients.config import ClientConfig
 from conveyor.project import Project, ProjectError
 from conveyor.tracing.settings import TracingSettings
 
@@ -28,6 +29,9 @@ class Settings:
     cache_dir: Path
     state_dir: Path
     bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    # How every Kafka client connects (`KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`, `KAFKA_SSL_*`,
+    # `KAFKA_CLIENT_CONFIG`); its secrets never show in a repr.
+    client: ClientConfig = field(default_factory=ClientConfig)
     java_home: str | None = None
     tracing: TracingSettings = field(default_factory=TracingSettings)  # the `OTEL_*` variables
     max_delay: timedelta = timedelta(days=30)  # the longest `publish(..., delay=...)` allowed
@@ -35,14 +39,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
-        """`KAFKA_BOOTSTRAP_SERVERS`, `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`, `JAVA_HOME`,
-        whether to trace (`OTEL_*`, see `conveyor.tracing.settings`), `CONVEYOR_MAX_DELAY`
-        (seconds, 30 days by default), and the project found from `cwd` (default: the working
-        directory) up, with its `CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY` and `CONVEYOR_MODELS`
-        overrides."""
+        """`KAFKA_BOOTSTRAP_SERVERS`, the Kafka client settings (`conveyor.clients.config`;
+        `ClientConfigError` names a bad one), `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`,
+        `JAVA_HOME`, whether to trace (`OTEL_*`, see `conveyor.tracing.settings`),
+        `CONVEYOR_MAX_DELAY` (seconds, 30 days by default), and the project found from `cwd`
+        (default: the working directory) up, with its `CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY`
+        and `CONVEYOR_MODELS` overrides."""
         return cls(
             project=Project.discover(cwd or Path.cwd(), env),
             bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
+            client=ClientConfig.from_env(env),
             cache_dir=Path(
                 env.get("CONVEYOR_CACHE_DIR") or _home_dir(env, "XDG_CACHE_HOME", ".cache")
             ),

@@ -64,6 +64,7 @@ def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig
     database = args.database or f"sqlite:///{settings.state_dir / 'gateway' / 'gateway.sqlite3'}"
     publisher = PublisherConfig(
         bootstrap_servers=settings.bootstrap_servers,
+        client=settings.client,
         client_id="gateway",
         delivery_timeout=args.delivery_timeout,
         topics=topics,

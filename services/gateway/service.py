@@ -12,6 +12,7 @@ from confluent_kafka import KafkaException
 from fastapi.concurrency import run_in_threadpool
 
 from conveyor.clients import admin_client
+from conveyor.clients.connection import connection_settings
 from conveyor.events import Event
 from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
 from conveyor.publish import PublisherConfig
@@ -55,7 +56,9 @@ class Gateway:
             on_backlog=self._observe_backlog,
             write_lock=self.db.write_lock,
         )
-        self._admin = admin_client({"bootstrap.servers": config.publisher.bootstrap_servers})
+        self._admin = admin_client(
+            connection_settings(config.publisher.bootstrap_servers, config.publisher.client)
+        )
         self._stop = threading.Event()
         self._relay_thread = threading.Thread(target=self._run_relay, name="outbox-relay")
 

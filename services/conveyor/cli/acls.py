@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -42,18 +41,17 @@ def apply_command(
     from pydantic import SecretStr
 
     from conveyor.acls import AclAdmin, apply, derive, principals
-    from conveyor.clients.config import ClientConfig, read_properties
+    from conveyor.clients.config import read_properties
+    from conveyor.clients.connection import connection_settings
 
     topology = topology_of(ctx, profile, file)
-    client = ClientConfig.from_env(os.environ)
+    settings = settings_of(ctx)
     passwords = (
         {user: SecretStr(p) for user, p in read_properties(password_file).items()}
         if password_file
         else {}
     )
-    admin = AclAdmin(
-        {**client.librdkafka(), "bootstrap.servers": settings_of(ctx).bootstrap_servers}
-    )
+    admin = AclAdmin(connection_settings(settings.bootstrap_servers, settings.client))
     planned = apply(
         derive(topology), principals(topology), admin, dry_run=dry_run, prune=prune,
         report=typer.echo,

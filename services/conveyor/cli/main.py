@@ -29,6 +29,7 @@ from conveyor.cli import (
     tail,
     topics,
 )
+from conveyor.clients import connection
 from conveyor.errors import ConveyorError
 from conveyor.settings import Settings
 
@@ -73,6 +74,7 @@ _add_plugins(cli)
 @cli.callback()
 def _root(ctx: typer.Context) -> None:
     ctx.obj = Settings.from_env(os.environ, Path.cwd())
+    ctx.with_resource(connection.using(ctx.obj.client))
 
 
 def app() -> None:

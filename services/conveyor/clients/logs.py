@@ -1,6 +1,8 @@
 """librdkafka's own log lines, handed to structlog: one JSON stream per process, no raw lines.
 
-Every Kafka client conveyor creates gets its configuration through `with_logs`. confluent-kafka
+Every Kafka client conveyor creates gets its configuration through `with_logs`, which also lays
+the process's connection settings (`clients.connection`: security protocol, SASL, TLS) under the
+client's own. confluent-kafka
 then queues librdkafka's lines (instead of printing them to stderr from librdkafka's threads)
 and passes them to a `logging.Logger` whenever the client is polled. Consumers and producers
 are polled anyway; an admin client is not, so `admin_client` has a shared daemon thread poll it.
@@ -20,6 +22,8 @@ from typing import Any, Final
 
 import structlog
 from confluent_kafka.admin import AdminClient
+
+from conveyor.clients.connection import connection_settings
 
 KAFKA_LOG: Final = "kafka.log"
 KAFKA_UNAVAILABLE: Final = "kafka.unavailable"
@@ -83,8 +87,9 @@ LIBRDKAFKA_LOGGER: Final = _librdkafka_logger()
 
 
 def with_logs(config: dict[str, Any]) -> dict[str, Any]:
-    """`config` for a Kafka client whose log lines go to structlog."""
-    return {**config, "logger": LIBRDKAFKA_LOGGER}
+    """`config` over the process's connection settings, for a Kafka client whose log lines go
+    to structlog."""
+    return {**connection_settings(), **config, "logger": LIBRDKAFKA_LOGGER}
 
 
 class _AdminPoller:

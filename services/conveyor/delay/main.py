@@ -7,6 +7,7 @@ import signal
 import threading
 from types import FrameType
 
+from conveyor.clients import connection
 from conveyor.delay.scheduler import Scheduler, SchedulerSettings
 from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
@@ -23,5 +24,6 @@ def main(settings: Settings, argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    Scheduler(scheduler_settings).run(stop)
+    with connection.using(settings.client):
+        Scheduler(scheduler_settings).run(stop)
     return 0

@@ -9,6 +9,8 @@ from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from conveyor.clients.config import ClientConfig
+from conveyor.clients.connection import connection_settings
 from conveyor.settings import Settings
 
 
@@ -41,6 +43,8 @@ class PublisherConfig:
     gapless: bool = False
     max_delay: timedelta = timedelta(days=30)
     topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # How to connect (SASL, TLS); None: as the process's entry point chose (`clients.connection`).
+    client: ClientConfig | None = field(default=None, repr=False)
     extra: Mapping[str, str | int | float | bool] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -52,7 +56,11 @@ class PublisherConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> PublisherConfig:
         """Defaults for this process's broker; adjust with `dataclasses.replace`."""
-        return cls(bootstrap_servers=settings.bootstrap_servers, max_delay=settings.max_delay)
+        return cls(
+            bootstrap_servers=settings.bootstrap_servers,
+            max_delay=settings.max_delay,
+            client=settings.client,
+        )
 
     def topic_for(self, declared: str) -> str:
         return self.topics.get(declared, declared)
@@ -60,7 +68,7 @@ class PublisherConfig:
     def librdkafka(self) -> dict[str, str | int | float | bool]:
         """The producer configuration; `extra` may override anything but idempotence."""
         config: dict[str, str | int | float | bool] = {
-            "bootstrap.servers": self.bootstrap_servers,
+            **connection_settings(self.bootstrap_servers, self.client),
             "client.id": self.client_id,
             "enable.idempotence": True,
             "acks": "all",

@@ -10,7 +10,7 @@ from types import FrameType
 import structlog
 from confluent_kafka import Consumer
 
-from conveyor.clients import Outage, with_logs
+from conveyor.clients import Outage, connection, with_logs
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
@@ -68,19 +68,20 @@ def run_service(
         server = HealthServer(health, metrics.registry, service_settings.http_port)
         server.start(service.name)
     try:
-        return _run(
-            service,
-            settings,
-            service_settings,
-            codec,
-            health=health,
-            metrics=metrics,
-            failures=failures,
-            publisher=publisher,
-            stop=stop,
-            extension=extension,
-            tracing=tracing,
-        )
+        with connection.using(settings.client):
+            return _run(
+                service,
+                settings,
+                service_settings,
+                codec,
+                health=health,
+                metrics=metrics,
+                failures=failures,
+                publisher=publisher,
+                stop=stop,
+                extension=extension,
+                tracing=tracing,
+            )
     except ConveyorError as error:
         structlog.get_logger("conveyor.runtime").error(
             SERVICE_FAILED,
