@@ -35,7 +35,8 @@ def main(bootstrap: str, topic: str, name: str, handled_log: str, port: str) -> 
     )
     return run_service(
         service,
-        Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap}),
+        # the `KAFKA_*` client settings of the environment: the secured tests run it as a principal
+        Settings.from_env({**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}),
         settings,
         PingCodec(),
         extension=Policies(bootstrap),

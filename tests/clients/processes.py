@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,15 @@ def probe(port: int, path: str) -> tuple[int, str]:
 class WorkerProcess:
     """One `tests.clients.outage_worker` process, its stderr kept in a file."""
 
-    def __init__(self, workdir: Path, label: str, bootstrap: str, topic: str, service: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        label: str,
+        bootstrap: str,
+        topic: str,
+        service: str,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.handled = workdir / "handled.log"
         self.handled.touch()
@@ -37,6 +46,7 @@ class WorkerProcess:
             [*WORKER, bootstrap, topic, service, str(self.handled), str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=self.stderr.open("wb"),
+            env=env,
         )
 
     def ready(self) -> int | None:
