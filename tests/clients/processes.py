@@ -29,7 +29,7 @@ def probe(port: int, path: str) -> tuple[int, str]:
 class WorkerProcess:
     """One `tests.clients.outage_worker` process, its stderr kept in a file."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the worker's command line, in its order
         self,
         workdir: Path,
         label: str,
