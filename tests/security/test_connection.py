@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from conveyor.cli.main import cli
 from conveyor.clients import connection, with_logs
-from conveyor.clients.config import ClientConfig
+from conveyor.clients.config import ClientConfig, ClientConfigError
 from conveyor.kafka.tls import CertificateAuthority
 from conveyor.publish.config import PublisherConfig
 from conveyor.settings import Settings
@@ -59,3 +61,16 @@ def test_every_client_built_inside_an_entry_point_connects_as_it_chose(
     assert outside["security.protocol"] == "PLAINTEXT"
     assert "sasl.password" not in outside
     assert connection.in_use() == ClientConfig()
+
+
+def test_a_command_with_a_bad_setting_names_it_and_never_the_password(
+    scram: dict[str, str], tmp_path: Path
+) -> None:
+    """A command started with a CA file that does not exist stops before connecting, naming
+    the variable; neither its output nor its error holds the password, nor does `--help`."""
+    env = {**scram, "KAFKA_SSL_CA_LOCATION": str(tmp_path / "missing.pem")}
+    failed = CliRunner().invoke(cli, ["status"], env=env)
+    shown = CliRunner().invoke(cli, ["status", "--help"], env=env)
+    assert isinstance(failed.exception, ClientConfigError)
+    assert "KAFKA_SSL_CA_LOCATION" in str(failed.exception)
+    assert SECRET not in failed.output + str(failed.exception) + shown.output + str(shown.exception)
