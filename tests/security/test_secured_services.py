@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
@@ -49,6 +50,8 @@ class Principals:
 def principals(secure_kafka: SecureKafka, tmp_path_factory: pytest.TempPathFactory) -> Principals:
     service = PROJECT.topology().service(SERVICE)
     admin = AdminClient(secure_kafka.admin_settings())
+    assert service.redrive_topic is not None
+    assert service.parked_topic is not None
     names = [INPUT, service.dead_letter_topic, service.redrive_topic, "conveyor.control"]
     topics = [NewTopic(n, 1, 1) for n in names]
     compacted = {"cleanup.policy": "compact"}
@@ -143,7 +146,7 @@ def test_a_wrong_password_stops_the_service_with_an_authentication_error(
     assert wrong not in output
 
 
-def _end_offset(settings: dict[str, object]) -> int:
+def _end_offset(settings: dict[str, Any]) -> int:
     consumer = Consumer({**settings, "group.id": "secured-test-reader"})
     try:
         return int(consumer.get_watermark_offsets(TopicPartition(INPUT, 0), timeout=30)[1])
@@ -151,14 +154,14 @@ def _end_offset(settings: dict[str, object]) -> int:
         consumer.close()
 
 
-def _committed(settings: dict[str, object]) -> int:
+def _committed(settings: dict[str, Any]) -> int:
     admin = AdminClient(settings)
     request = [ConsumerGroupTopicPartitions(SERVICE, [TopicPartition(INPUT, 0)])]
     offsets = admin.list_consumer_group_offsets(request)[SERVICE].result(timeout=30)
     return int(offsets.topic_partitions[0].offset)
 
 
-def _keys(settings: dict[str, object], topic: str) -> set[bytes]:
+def _keys(settings: dict[str, Any], topic: str) -> set[bytes]:
     consumer = Consumer(
         {**settings, "group.id": f"secured-test-{uuid.uuid4()}", "auto.offset.reset": "earliest"}
     )
@@ -166,11 +169,12 @@ def _keys(settings: dict[str, object], topic: str) -> set[bytes]:
     high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=30)[1]
     keys: set[bytes] = set()
     try:
-        while True:
+        for _ in range(60):
             message = consumer.poll(1.0)
             if message is not None and message.error() is None:
-                keys.add(message.key())
-                if message.offset() + 1 >= high:
-                    return keys
+                keys.add(message.key() or b"")
+                if (message.offset() or 0) + 1 >= high:
+                    break
     finally:
         consumer.close()
+    return keys
