@@ -28,6 +28,7 @@ from tests.security.conftest import SecureKafka
 # ordered, no follow-ups: it reads its input and parked keys and writes its dead letters
 SERVICE = "inventory"
 INPUT = "order.events"
+FORBIDDEN = "user.signup"  # another services' input: no grant lets the service read it
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def principals(secure_kafka: SecureKafka, tmp_path_factory: pytest.TempPathFacto
     admin = AdminClient(secure_kafka.admin_settings())
     assert service.redrive_topic is not None
     assert service.parked_topic is not None
-    names = [INPUT, service.dead_letter_topic, service.redrive_topic, "conveyor.control"]
+    names = [INPUT, FORBIDDEN, service.dead_letter_topic, service.redrive_topic, "conveyor.control"]
     topics = [NewTopic(n, 1, 1) for n in names]
     compacted = {"cleanup.policy": "compact"}
     topics += [NewTopic(n, 1, 1, config=compacted) for n in (service.parked_topic, REPLAYS_TOPIC)]
@@ -144,6 +145,22 @@ def test_a_wrong_password_stops_the_service_with_an_authentication_error(
     assert code != 0, output
     assert "authentication" in output.lower(), output
     assert wrong not in output
+
+
+def test_a_service_reading_a_topic_it_may_not_stops_with_an_authorization_error(
+    principals: Principals, tmp_path: Path
+) -> None:
+    """A service subscribed to a topic its principal may not read exits non-zero with the
+    broker's authorization error instead of polling on without events."""
+    env = principals.env(SERVICE)
+    process = WorkerProcess(tmp_path, "denied", principals.kafka.bootstrap, FORBIDDEN, SERVICE, env)
+    try:
+        code = process.process.wait(60)
+    finally:
+        process.stop()
+    output = process.stderr.read_text()
+    assert code != 0, output
+    assert "TOPIC_AUTHORIZATION_FAILED" in output, output
 
 
 def _end_offset(settings: dict[str, Any]) -> int:

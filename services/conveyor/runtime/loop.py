@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError
 
+from conveyor.clients.transient import FATAL_CODES
 from conveyor.runtime import lag
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.errors import ConsumerFailedError
@@ -158,8 +159,11 @@ class ConsumerLoop:
         lag.record(self._metrics, self._consumer, self._assignments.states(), _now_ms())
 
     def _on_consumer_error(self, error: KafkaError) -> None:
-        self._log.warning(CONSUMER_ERROR, error=str(error), fatal=error.fatal())
-        if error.fatal():
+        # A refusal (authentication, TLS, authorization) repeats forever unless someone acts:
+        # the service stops on it, uncommitted, rather than poll on in vain.
+        refused = error.code() in FATAL_CODES
+        self._log.warning(CONSUMER_ERROR, error=str(error), fatal=error.fatal() or refused)
+        if error.fatal() or refused:
             raise ConsumerFailedError(str(error))
 
     def _shut_down(self) -> int:
