@@ -1,100 +1,64 @@
-"""Gateway latency under a fixed load, and how far the outbox trails it.
+"""Gateway latency under a fixed open-loop load, beside the floor, and how far the outbox trails.
 
-Starts the gateway (`python -m gateway`, SQLite, on a free loopback port, publishing to a fresh
-topic), then a separate load process that sends `POST /signup` at a fixed rate (open loop: each
-request leaves at its scheduled time, and its latency counts from that time, so a stall is not
-hidden). The topic uses LogAppendTime, so broker time minus the event's `occurred_at` is the
-outbox lag (request commit -> written to Kafka). Target: p99 under 20 ms. Results also go to
-bench/results/gateway.json.
+For each database (SQLite, and PostgreSQL when CONVEYOR_TEST_POSTGRES_DSN is set) and each rate,
+the same load (signups and orders, alternating) goes first to the floor (`bench/gateway_floor.py`:
+an ASGI app on the same server setup that only answers 202), then to the gateway
+(`python -m gateway` on a free loopback port, publishing to fresh topics). Latency counts from
+each request's scheduled time (`bench/gateway_load.py`). The topics use LogAppendTime, so broker
+time minus the event's `occurred_at` is the outbox lag (request handled -> written to Kafka).
+Targets: client p99 < 20 ms at 200/s and < 50 ms at 1,000/s; outbox lag p99 < 50 ms. Results
+also go to bench/results/gateway.json.
 
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 .venv/bin/python bench/bench_gateway.py \
-        [--rate 200] [--seconds 30]
+        [--rate 200 --rate 1000] [--seconds 60] [--database sqlite --database postgres]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import json
+import math
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor.settings import Settings
-from shop_events import USER_TOPIC
+from shop_events import ORDER_TOPIC, USER_TOPIC
 from tests.project import repo_codec
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "gateway.json"
+_PER_LOAD_PROCESS = 500  # requests/s one load process sends without measuring itself
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    """p50, p99, p99.9 and max of `values` (ms), rounded for the report."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    if not ordered:
+        return {}
 
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
-def _load(url: str, rate: float, seconds: float, workers: int = 16) -> dict[str, object]:
-    """Open loop: request i is due at start + i/rate; a pool of threads with one keep-alive
-    connection each takes due requests in order. (`http.client`: httpx's async client could not
-    itself sustain 200 requests/s on this 2-core machine, so it measured itself.)"""
-    host, port = url.removeprefix("http://").split(":")
-    total = int(rate * seconds)
-    start = time.perf_counter() + 0.2
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    counter = itertools.count()
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        while (i := next(counter)) < total:
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            body = json.dumps(
-                {"email": f"load-{i}-{uuid.uuid4().hex[:6]}@example.org", "name": "L"}
-            )
-            conn.request("POST", "/signup", body, {"Content-Type": "application/json"})
-            response = conn.getresponse()
-            response.read()
-            with lock:
-                latencies.append(time.perf_counter() - due)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-        conn.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    return {
-        "latencies": latencies,
-        "send_rate": total / elapsed,
-        "statuses": {str(k): v for k, v in statuses.items()},
-    }
-
-
-def load_process(url: str, rate: float, seconds: float, out: str) -> None:
-    """The load generator's own process: results go to `out` as JSON."""
-    Path(out).write_text(json.dumps(_load(url, rate, seconds)))
+    return {"p50": at(0.5), "p99": at(0.99), "p99.9": at(0.999), "max": round(ordered[-1], 1)}
 
 
 def _free_port() -> int:
+    import socket
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -102,43 +66,101 @@ def _free_port() -> int:
 
 
 def _wait_live(url: str) -> None:
-    for _ in range(300):
+    for _ in range(600):
         try:
             if httpx.get(f"{url}/livez", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise TimeoutError("gateway did not start")
+    raise TimeoutError(f"{url} did not start")
 
 
-def _server_side(metrics: str) -> str:
-    """Mean and the p99 bucket of the gateway's `/signup` histogram, from its /metrics text."""
-    buckets: list[tuple[float, float]] = []
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def _server(args: list[str], log: Path, live_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'services'}"}
+    with log.open("wb") as err:
+        process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        _wait_live(live_url)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def _load(port: int, rate: float, seconds: float, tmp: str) -> tuple[list[float], dict[str, int]]:
+    """Run the load processes against `port`; latencies in ms and statuses of all of them."""
+    parts = max(1, math.ceil(rate / _PER_LOAD_PROCESS))
+    start = time.time() + 2.0  # time for each process to sign up its users first
+    outs = [f"{tmp}/load-{uuid.uuid4().hex[:6]}-{p}.json" for p in range(parts)]
+    loaders = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from bench.gateway_load import main; main(sys.argv[1:])",
+                "127.0.0.1",
+                str(port),
+                str(rate),
+                str(seconds),
+                repr(start),
+                str(p),
+                str(parts),
+                out,
+            ],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        for p, out in enumerate(outs)
+    ]
+    for loader in loaders:
+        if loader.wait() != 0:
+            raise RuntimeError("a load process failed")
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    for out in outs:
+        part = json.loads(Path(out).read_text())
+        latencies += [x * 1000 for x in part["latencies"]]
+        for status, n in part["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    return latencies, statuses
+
+
+def _server_side(metrics: str) -> dict[str, float]:
+    """The gateway's own view from its request histogram: mean and the p99 bucket bound (ms)."""
+    buckets: dict[float, float] = {}
     total = count = 0.0
     for line in metrics.splitlines():
-        if not line.startswith("gateway_request_seconds") or 'route="/signup"' not in line:
+        if not line.startswith("gateway_request_seconds") or "/livez" in line:
             continue
         value = float(line.rsplit(" ", 1)[1])
         if line.startswith("gateway_request_seconds_bucket"):
-            bound = line.split('le="', 1)[1].split('"', 1)[0]
-            buckets.append((float(bound), value))
+            bound = float(line.split('le="', 1)[1].split('"', 1)[0])
+            buckets[bound] = buckets.get(bound, 0.0) + value
         elif line.startswith("gateway_request_seconds_sum"):
-            total = value
+            total += value
         elif line.startswith("gateway_request_seconds_count"):
-            count = value
+            count += value
     if not count:
-        return "no requests"
-    p99 = next(bound for bound, seen in sorted(buckets) if seen >= 0.99 * count)
-    return f"mean {total / count * 1000:.1f} ms, p99 <= {p99 * 1000:g} ms"
+        return {}
+    p99 = next(bound for bound, seen in sorted(buckets.items()) if seen >= 0.99 * count)
+    return {"mean": round(total / count * 1000, 2), "p99_bucket": p99 * 1000}
 
 
-def _outbox_lags(bootstrap: str, topic: str, expected: int) -> list[float]:
-    """Broker append time minus each event's occurred_at, in seconds."""
+def _outbox_lags(bootstrap: str, topics: list[str], expected: int) -> list[float]:
+    """Broker append time minus each event's occurred_at, in ms."""
     codec = repo_codec()
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}"})
-    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    assignment = []
+    for topic in topics:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        assignment += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+    consumer.assign(assignment)
     lags: list[float] = []
     deadline = time.monotonic() + 60
     while len(lags) < expected and time.monotonic() < deadline:
@@ -147,89 +169,137 @@ def _outbox_lags(bootstrap: str, topic: str, expected: int) -> list[float]:
             if msg.error() or value is None:
                 continue
             event = codec.decode(value)
-            lags.append(msg.timestamp()[1] / 1000 - event.occurred_at.timestamp())
+            lags.append((msg.timestamp()[1] / 1000 - event.occurred_at.timestamp()) * 1000)
     consumer.close()
     return lags
 
 
+@contextmanager
+def _database_url(database: str, tmp: str) -> Iterator[str]:
+    """A SQLite file, or a PostgreSQL database of its own (dropped afterwards): the shared
+    server's default database may hold other gateways' outbox rows and relays."""
+    if database == "sqlite":
+        yield f"sqlite:///{tmp}/gateway.sqlite3"
+        return
+    dsn = os.environ.get("CONVEYOR_TEST_POSTGRES_DSN")
+    if not dsn:
+        raise SystemExit("--database postgres needs CONVEYOR_TEST_POSTGRES_DSN")
+    name = f"bench_gateway_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlsplit(dsn)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _fresh_topics(admin: AdminClient) -> dict[str, str]:
+    topics = {
+        declared: f"bench-gw-{declared}-{uuid.uuid4().hex[:8]}"
+        for declared in (USER_TOPIC, ORDER_TOPIC)
+    }
+    news = [
+        NewTopic(t, 6, 1, config={"message.timestamp.type": "LogAppendTime"})
+        for t in topics.values()
+    ]
+    for future in admin.create_topics(news).values():
+        future.result(30)
+    return topics
+
+
+def measure(database: str, rate: float, seconds: float, bootstrap: str) -> dict[str, object]:
+    """One database at one rate: floor first, then the gateway, under the same load."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        floor_cmd = [sys.executable, "-m", "bench.gateway_floor", str(port)]
+        with _server(floor_cmd, Path(tmp, "floor.log"), url):
+            floor, _ = _load(port, rate, seconds, tmp)
+        topics = _fresh_topics(admin)
+        admin_port = _free_port()
+        gateway_cmd = [sys.executable, "-m", "gateway", "--port", str(port), "--admin-port",
+                       str(admin_port)]  # fmt: skip
+        for declared, actual in topics.items():
+            gateway_cmd += ["--topic", f"{declared}={actual}"]
+        admin_url = f"http://127.0.0.1:{admin_port}"
+        with (
+            _database_url(database, tmp) as database_url,
+            _server(
+                [*gateway_cmd, "--database", database_url], Path(tmp, "gateway.log"), admin_url
+            ) as gateway,
+        ):
+            cpu_before = _cpu_seconds(gateway.pid)
+            latencies, statuses = _load(port, rate, seconds, tmp)
+            cpu = _cpu_seconds(gateway.pid) - cpu_before
+            server = _server_side(httpx.get(f"{admin_url}/metrics", timeout=10).text)
+        accepted = sum(n for status, n in statuses.items() if status == "202")
+        lags = _outbox_lags(bootstrap, list(topics.values()), accepted)
+        admin.delete_topics(list(topics.values()))
+    return {
+        "database": database,
+        "rate": rate,
+        "seconds": seconds,
+        "requests": len(latencies),
+        "statuses": statuses,
+        "gateway_ms": percentiles(latencies),
+        "floor_ms": percentiles(floor),
+        "server_side_ms": server,
+        "gateway_cpu_ms_per_request": round(cpu / max(1, len(latencies)) * 1000, 3),
+        "outbox_lag_ms": percentiles(lags),
+        "events_in_kafka": len(lags),
+    }
+
+
+def _row(r: dict[str, object]) -> str:
+    def cells(key: str) -> str:
+        p = r[key]
+        assert isinstance(p, dict)
+        return " / ".join(f"{p.get(q, float('nan')):.1f}" for q in ("p50", "p99", "p99.9", "max"))
+
+    return (
+        f"| {r['database']} | {r['rate']:.0f}/s | {cells('gateway_ms')} | {cells('floor_ms')}"
+        f" | {cells('outbox_lag_ms')} | {r['gateway_cpu_ms_per_request']} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--load", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, action="append")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), action="append")
     args = parser.parse_args()
-    if args.load:
-        load_process(args.load[0], args.rate, args.seconds, args.load[1])
-        return
-
-    settings = Settings.from_env(os.environ)
-    bootstrap = settings.bootstrap_servers
-    topic = f"bench-gateway-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    new = NewTopic(topic, 6, 1, config={"message.timestamp.type": "LogAppendTime"})
-    admin.create_topics([new])[topic].result(30)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as tmp:
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--port", str(port), "--database",
-             f"sqlite:///{tmp}/gw.sqlite3", "--topic", f"{USER_TOPIC}={topic}"],
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            stdout=subprocess.DEVNULL,
-            stderr=Path(tmp, "gateway.log").open("wb"),  # noqa: SIM115 (the process owns it)
-        )  # fmt: skip
-        try:
-            _wait_live(url)
-            out = f"{tmp}/load.json"
-            subprocess.run(
-                [sys.executable, __file__, "--rate", str(args.rate), "--seconds",
-                 str(args.seconds), "--load", url, out],
-                check=True,
-            )  # fmt: skip
-            result = json.loads(Path(out).read_text())
-            server = _server_side(httpx.get(f"{url}/metrics", timeout=10).text)
-        finally:
-            gateway.terminate()
-            gateway.wait(60)
-    latencies = [x * 1000 for x in result.pop("latencies")]
-    lags = [x * 1000 for x in _outbox_lags(bootstrap, topic, len(latencies))]
-    admin.delete_topics([topic])
-
-    print(f"POST /signup at {args.rate:.0f}/s for {args.seconds:.0f} s, SQLite, broker {bootstrap}")
-    print(
-        f"  requests {len(latencies)}  statuses {result['statuses']}"
-        f"  load process completed {result['send_rate']:.0f}/s"
+    rates = args.rate or [200.0, 1000.0]
+    databases = args.database or ["sqlite"] + (
+        ["postgres"] if os.environ.get("CONVEYOR_TEST_POSTGRES_DSN") else []
     )
-    print(f"  server-side time in the gateway (its own histogram): {server}")
-    p50, p99 = statistics.median(latencies), _percentile(latencies, 0.99)
+    bootstrap = Settings.from_env(os.environ).bootstrap_servers
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} cores, load average {load[0]:.1f} at the start; broker {bootstrap}")
     print(
-        f"  client latency ms (from each request's scheduled time)  p50 {p50:.1f}  p99 {p99:.1f}"
-        f"  max {max(latencies):.1f}  (target p99 < 20)"
+        "| database | rate | gateway p50 / p99 / p99.9 / max ms | floor (same)"
+        " | outbox lag (same) | gateway CPU ms/request |"
     )
+    print("|---|---|---|---|---|---|")
+    results = []
+    for database in databases:
+        for rate in rates:
+            result = measure(database, rate, args.seconds, bootstrap)
+            results.append(result)
+            print(_row(result), flush=True)
+            print(
+                f"    statuses {result['statuses']}, server side {result['server_side_ms']},"
+                f" events {result['events_in_kafka']}",
+                flush=True,
+            )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {
-                "rate": args.rate,
-                "seconds": args.seconds,
-                "requests": len(latencies),
-                "statuses": result["statuses"],
-                "latency_ms": {"p50": round(p50, 1), "p99": round(p99, 1)},
-                "server_side": server,
-                "outbox_lag_ms": {
-                    "p50": round(statistics.median(lags), 1) if lags else None,
-                    "p99": round(_percentile(lags, 0.99), 1) if lags else None,
-                },
-            },
-            indent=2,
+            {"cores": os.cpu_count(), "load_average_at_start": load[0], "runs": results}, indent=2
         )
         + "\n"
     )
-    if lags:
-        print(
-            f"  outbox lag ms (commit -> in Kafka)  p50 {statistics.median(lags):.1f}"
-            f"  p99 {_percentile(lags, 0.99):.1f}  max {max(lags):.1f}  events {len(lags)}"
-        )
 
 
 if __name__ == "__main__":

@@ -77,8 +77,16 @@ def probe(path: str, port: str, period: int, failures: int) -> dict[str, Any]:
 
 
 def container(
-    name: str, args: list[str], port: int, cpu: str, memory: str, *, consumer: bool
+    name: str,
+    args: list[str],
+    port: int,
+    cpu: str,
+    memory: str,
+    *,
+    consumer: bool,
+    admin_port: int | None = None,
 ) -> dict[str, Any]:
+    """`admin_port`: probes go there, apart from the `http` port (the gateway's public API)."""
     username = {"secretKeyRef": {"name": credentials_secret(name), "key": "username"}}
     env: list[dict[str, Any]] = [
         {"name": "CONVEYOR_HTTP_PORT", "value": str(port)},
@@ -93,16 +101,20 @@ def container(
         # ids expire after the session timeout; use a StatefulSet where that pause matters.
         field = {"fieldRef": {"fieldPath": "metadata.name"}}
         env.insert(0, {"name": "CONVEYOR_GROUP_INSTANCE_ID", "valueFrom": field})
+    probes = "admin" if admin_port else "http"
     return {
         "name": name,
         "image": IMAGE,
         "args": args,
-        "ports": [{"name": "http", "containerPort": port}],
+        "ports": [
+            {"name": "http", "containerPort": port},
+            *([{"name": "admin", "containerPort": admin_port}] if admin_port else []),
+        ],
         "envFrom": [{"configMapRef": {"name": "conveyor"}}],
         "env": env,
-        "startupProbe": probe("/livez", "http", period=2, failures=30),
-        "livenessProbe": probe("/livez", "http", period=10, failures=3),
-        "readinessProbe": probe("/readyz", "http", period=5, failures=2),
+        "startupProbe": probe("/livez", probes, period=2, failures=30),
+        "livenessProbe": probe("/livez", probes, period=10, failures=3),
+        "readinessProbe": probe("/readyz", probes, period=5, failures=2),
         "resources": {
             "requests": {"cpu": cpu, "memory": memory},
             "limits": {"memory": memory},
@@ -294,12 +306,16 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
     files: dict[str, list[dict[str, Any]]] = {"config.yaml": [config_map()]}
     gateway = container(
         "gateway",
-        ["gateway", "--host", "0.0.0.0", "--port", str(GATEWAY_PORT)],
+        # The admin port listens on the pod's address for the kubelet and Prometheus; the
+        # Service publishes only the API port.
+        ["gateway", "--host", "0.0.0.0", "--port", str(GATEWAY_PORT),
+         "--admin-host", "0.0.0.0", "--admin-port", str(HTTP_PORT)],
         GATEWAY_PORT,
         cpu="250m",
         memory="256Mi",
         consumer=False,
-    )
+        admin_port=HTTP_PORT,
+    )  # fmt: skip
     files["gateway.yaml"] = [
         deployment("gateway", gateway, replicas=2),
         disruption_budget("gateway"),

@@ -25,6 +25,7 @@ STANDINS = {"crm": "crm", "payment-gateway": "payments", "warehouse": "warehouse
 class Endpoints:
     bootstrap_servers: str
     gateway: str
+    gateway_admin: str  # probes and metrics
     standins: dict[str, str]  # process name -> base URL
     smtp_port: int
     mail_dir: Path
@@ -55,10 +56,11 @@ class Stack:
         bootstrap = self._options.bootstrap_servers or self._start_kafka()
         self._say("applying the topic topology (conveyor topics apply)")
         self._apply_topology(bootstrap)
-        ports = iter(free_ports(2 + len(STANDINS) + len(SERVICES)))
+        ports = iter(free_ports(3 + len(STANDINS) + len(SERVICES)))
         endpoints = Endpoints(
             bootstrap_servers=bootstrap,
             gateway=f"http://{HOST}:{next(ports)}",
+            gateway_admin=f"http://{HOST}:{next(ports)}",
             standins={name: f"http://{HOST}:{next(ports)}" for name in STANDINS},
             smtp_port=next(ports),
             mail_dir=self._workdir / "mail",
@@ -132,12 +134,23 @@ class Stack:
                 argv += ["--failures-for-seconds", str(self._options.crm_flaky_seconds)]
             specs.append(Spec(name, argv, env, http_ready(f"{url}/healthz")))
         gateway_port = endpoints.gateway.rsplit(":", 1)[1]
+        admin_port = endpoints.gateway_admin.rsplit(":", 1)[1]
         specs.append(
             Spec(
                 "gateway",
-                [*CONVEYOR, "run", "gateway", "--host", HOST, "--port", gateway_port],
+                [
+                    *CONVEYOR,
+                    "run",
+                    "gateway",
+                    "--host",
+                    HOST,
+                    "--port",
+                    gateway_port,
+                    "--admin-port",
+                    admin_port,
+                ],
                 env,
-                http_ready(f"{endpoints.gateway}/readyz"),
+                http_ready(f"{endpoints.gateway_admin}/readyz"),
             )
         )
         for spec in specs:

@@ -8,26 +8,19 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from conveyor.events.fields import INT_MAX, LONG_MAX
 from gateway.errors import (
     DuplicateEmailError,
     OrderAlreadyCancelledError,
     UnknownOrderError,
     UnknownUserError,
 )
+from gateway.fields import MAX_ITEMS, Code, Email, Id, Quantity, Text, UnitPrice
 from gateway.service import Gateway
 from shop_events import OrderCancelled, OrderItem, OrderPlaced, Priority, UserSignedUp
 
 log = structlog.get_logger("gateway")
-router = APIRouter()
-
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.\w+$")
-]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class _Body(BaseModel):
@@ -36,25 +29,25 @@ class _Body(BaseModel):
 
 class SignupRequest(_Body):
     email: Email
-    name: Name
-    referral_code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    name: Text
+    referral_code: Code | None = None
 
 
 class ItemRequest(_Body):
-    sku: Name
-    quantity: int = Field(ge=1, le=INT_MAX)
-    unit_price: int = Field(ge=0, le=LONG_MAX, description="Minor units of the currency.")
+    sku: Text
+    quantity: Quantity
+    unit_price: UnitPrice
 
 
 class OrderRequest(_Body):
     user_id: Id
-    items: list[ItemRequest] = Field(min_length=1, max_length=1000)
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    items: list[ItemRequest] = Field(min_length=1, max_length=MAX_ITEMS)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     priority: Priority = Priority.NORMAL
 
 
 class CancelRequest(_Body):
-    reason: Name = "cancelled by the customer"
+    reason: Text = "cancelled by the customer"
 
 
 class UserAccepted(BaseModel):
@@ -65,6 +58,19 @@ class UserAccepted(BaseModel):
 class OrderAccepted(BaseModel):
     order_id: str
     event_id: str
+
+
+class Problem(BaseModel):
+    """Why a request was refused (404, 409)."""
+
+    detail: str
+
+
+router = APIRouter(responses={400: {"model": Problem, "description": "The body is not JSON."}})
+
+_DUPLICATE_EMAIL = "a user with this e-mail address exists"
+_UNKNOWN_ORDER = "no order has this id"
+_CANCELLED_ALREADY = "the order is cancelled already"
 
 
 def _gateway(request: Request) -> Gateway:
@@ -84,7 +90,11 @@ def _event_error(exc: ValidationError) -> RequestValidationError:
     )
 
 
-@router.post("/signup", status_code=202)
+@router.post(
+    "/signup",
+    status_code=202,
+    responses={409: {"model": Problem, "description": _DUPLICATE_EMAIL}},
+)
 async def signup(body: SignupRequest, request: Request) -> UserAccepted:
     gateway = _gateway(request)
     event = UserSignedUp(
@@ -96,12 +106,16 @@ async def signup(body: SignupRequest, request: Request) -> UserAccepted:
     try:
         await gateway.commit(gateway.store.sign_up, event)
     except DuplicateEmailError as exc:
-        raise HTTPException(409, detail="a user with this e-mail address exists") from exc
+        raise HTTPException(409, detail=_DUPLICATE_EMAIL) from exc
     log.info("user.signed_up", user_id=event.user_id, event_id=str(event.event_id))
     return UserAccepted(user_id=event.user_id, event_id=str(event.event_id))
 
 
-@router.post("/orders", status_code=202)
+@router.post(
+    "/orders",
+    status_code=202,
+    responses={422: {"description": "Invalid input, or `user_id` names no user."}},
+)
 async def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
     gateway = _gateway(request)
     try:
@@ -123,7 +137,14 @@ async def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
     return OrderAccepted(order_id=event.order_id, event_id=str(event.event_id))
 
 
-@router.post("/orders/{order_id}/cancel", status_code=202)
+@router.post(
+    "/orders/{order_id}/cancel",
+    status_code=202,
+    responses={
+        404: {"model": Problem, "description": _UNKNOWN_ORDER},
+        409: {"model": Problem, "description": _CANCELLED_ALREADY},
+    },
+)
 async def cancel_order(
     order_id: Id, request: Request, body: CancelRequest | None = None
 ) -> OrderAccepted:
@@ -132,8 +153,8 @@ async def cancel_order(
     try:
         await gateway.commit(gateway.store.cancel_order, event)
     except UnknownOrderError as exc:
-        raise HTTPException(404, detail="no order has this id") from exc
+        raise HTTPException(404, detail=_UNKNOWN_ORDER) from exc
     except OrderAlreadyCancelledError as exc:
-        raise HTTPException(409, detail="the order is cancelled already") from exc
+        raise HTTPException(409, detail=_CANCELLED_ALREADY) from exc
     log.info("order.cancelled", order_id=order_id, event_id=str(event.event_id))
     return OrderAccepted(order_id=order_id, event_id=str(event.event_id))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import psycopg
@@ -30,29 +28,27 @@ SCHEMA = (
     " status TEXT NOT NULL,"
     " created_at {time} NOT NULL)",
 )
+DATABASE_ERRORS = (sqlite3.Error, psycopg.Error, OSError)
 
 
 class Database:
-    """A small pool of connections to one database; `transaction()` commits or rolls back."""
+    """Connections to one database, and how many writers it takes at once."""
 
-    def __init__(self, url: str, pool_size: int = 4) -> None:
+    def __init__(self, url: str, writers: int = 4) -> None:
         self.url = url
         self.dialect = _dialect(url)
-        # SQLite serialises writers anyway: one pooled connection avoids "database is locked".
-        size = 1 if self.dialect is SQLITE else pool_size
+        # SQLite has one writer at a time anyway: a second writer thread would only wait.
+        self.writers = 1 if self.dialect is SQLITE else writers
         # Held by every write transaction in this process, the relay's included (SQLite only:
         # PostgreSQL has row locks and needs no turn-taking).
         self.write_lock: AbstractContextManager[object] = (
             threading.Lock() if self.dialect is SQLITE else contextlib.nullcontext()
         )
-        self._pool: queue.Queue[SqlConnection] = queue.Queue()
-        for _ in range(size):
-            self._pool.put(self.connect())
         self.outbox = OutboxTable(self.dialect)
         self.placeholder = "?" if self.dialect is SQLITE else "%s"
 
     def connect(self) -> SqlConnection:
-        """A new connection (the relay gets its own)."""
+        """A new connection; each writer thread and the relay own one."""
         if self.dialect is SQLITE:
             path = self.url.removeprefix("sqlite:///")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -60,45 +56,55 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            # Checkpoints (the fsyncs of WAL mode) run on the checkpoint thread, not inside a
+            # commit that requests or the relay wait for.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             return conn
         pg: SqlConnection = psycopg.connect(self.url)
         return pg
 
+    def begin(self, conn: SqlConnection) -> None:
+        """Open a write transaction (SQLite: take the write lock now, not at the first write;
+        psycopg opens one by itself)."""
+        if self.dialect is SQLITE:
+            conn.execute("BEGIN IMMEDIATE")
+
     def create_schema(self) -> None:
         time_type = "REAL" if self.dialect is SQLITE else "DOUBLE PRECISION"
-        with self.transaction() as conn:
+        conn = self.connect()
+        try:
             for statement in SCHEMA:
                 conn.execute(statement.replace("{time}", time_type))
             self.outbox.create(conn)
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlConnection]:
-        conn = self._pool.get()
-        try:
-            with self.write_lock:
-                yield conn
-                conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+            conn.commit()
         finally:
-            self._pool.put(conn)
+            close_connection(conn)
 
     def ping(self) -> bool:
-        """Whether the database answers a trivial query."""
+        """Whether the database answers a trivial query (on a connection of its own, so a
+        probe neither waits for nor delays the writers)."""
         try:
-            with self.transaction() as conn:
+            conn = self.connect()
+            try:
                 conn.execute("SELECT 1").fetchone()
-        except (sqlite3.Error, psycopg.Error, OSError):
+                conn.rollback()
+            finally:
+                close_connection(conn)
+        except DATABASE_ERRORS:
             return False
         return True
 
-    def close(self) -> None:
-        while not self._pool.empty():
-            conn = self._pool.get_nowait()
-            close = getattr(conn, "close", None)
-            if callable(close):
-                close()
+    def checkpoint(self, conn: SqlConnection) -> None:
+        """Copy committed WAL pages into the SQLite file without waiting for readers or
+        writers (PASSIVE); nothing to do for PostgreSQL."""
+        if self.dialect is SQLITE:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+def close_connection(conn: SqlConnection) -> None:
+    close = getattr(conn, "close", None)
+    if callable(close):
+        close()
 
 
 def _dialect(url: str) -> Dialect:

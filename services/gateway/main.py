@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-import threading
-from collections.abc import Iterator
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import structlog
-import uvicorn
 
 from conveyor.publish import PublisherConfig
 from conveyor.runtime import configure_json_logs
 from conveyor.settings import Settings
 from conveyor.tracing import configure_tracing
+from gateway.admin import create_admin_app
 from gateway.app import create_app
+from gateway.server import serve, server_config
 from gateway.service import Gateway, GatewayConfig
 
 log = structlog.get_logger("gateway")
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conveyor run gateway", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=int, default=8080, help="the public API's port")
+    parser.add_argument(
+        "--admin-host",
+        default="127.0.0.1",
+        help="where /livez, /readyz and /metrics listen (0.0.0.0 for a kubelet or Prometheus "
+        "on another host)",
+    )
+    parser.add_argument("--admin-port", type=int, default=9400)
     parser.add_argument(
         "--database",
         help="sqlite:///PATH or postgresql://... (default: a SQLite file in the state dir)",
@@ -57,7 +61,17 @@ def _topics(pairs: list[str], parser: argparse.ArgumentParser) -> dict[str, str]
     return topics
 
 
-def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig, str, int]:
+@dataclass(frozen=True)
+class Listen:
+    """Where the gateway serves its API and its admin endpoints."""
+
+    host: str
+    port: int
+    admin_host: str
+    admin_port: int
+
+
+def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig, Listen]:
     parser = _parser()
     args = parser.parse_args(argv)
     topics = MappingProxyType(_topics(args.topic, parser))
@@ -66,45 +80,36 @@ def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig
         bootstrap_servers=settings.bootstrap_servers,
         client=settings.client,
         client_id="gateway",
+        # The relay hands the producer the rows it read as one batch already; lingering for
+        # more would only add to the outbox lag.
+        linger_ms=1.0,
         delivery_timeout=args.delivery_timeout,
         topics=topics,
     )
     config = GatewayConfig(database_url=database, publisher=publisher)
-    return config, args.host, args.port
+    return config, Listen(args.host, args.port, args.admin_host, args.admin_port)
 
 
 def main(settings: Settings, argv: list[str]) -> int:
-    """Serve the gateway on `--host`:`--port` until SIGINT/SIGTERM; returns the exit code."""
-    config, host, port = config_from_args(settings, argv)
+    """Serve the gateway until SIGINT/SIGTERM; returns the exit code."""
+    config, listen = config_from_args(settings, argv)
     configure_json_logs()
     tracing = configure_tracing(settings.tracing, "gateway")
     gateway = Gateway(config, settings.contracts().codec, tracing)
-    log.info("gateway.starting", host=host, port=port, database=config.database_url.split(":")[0])
-    server = _Server(
-        uvicorn.Config(
-            create_app(gateway), host=host, port=port, access_log=False, log_level="warning"
-        )
+    log.info(
+        "gateway.starting",
+        host=listen.host,
+        port=listen.port,
+        admin_host=listen.admin_host,
+        admin_port=listen.admin_port,
+        database=config.database_url.split(":")[0],
+    )
+    admin = server_config(
+        create_admin_app(gateway), listen.admin_host, listen.admin_port, lifespan="off"
     )
     try:
-        server.run()
+        serve(create_app(gateway), listen.host, listen.port, admin)
     finally:
         tracing.close()
     log.info("gateway.stopped")
     return 0
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, except that SIGINT/SIGTERM end `main` with a return code instead of
-    being raised again after the graceful shutdown (which would kill the process)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
+)  # fmt: skip
+_LAG_PROBE_INTERVAL = 0.1
 
 
 class GatewayMetrics:
@@ -19,9 +25,17 @@ class GatewayMetrics:
         )
         self.latency = Histogram(
             "gateway_request_seconds",
-            "Time to answer an HTTP request, by route.",
+            "From the server handing a request to the app to the response's last byte handed to "
+            "the socket, by route.",
             ["route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.loop_lag = Histogram(
+            "gateway_event_loop_lag_seconds",
+            "How late the event loop ran a timer: a stall here delays requests before they "
+            "reach the app, where the request histogram cannot see it.",
+            buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.events_written = Counter(
@@ -42,9 +56,19 @@ class GatewayMetrics:
         )
 
 
+async def watch_event_loop(metrics: GatewayMetrics) -> None:
+    """Observe, until cancelled, how late the loop wakes from a short sleep."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + _LAG_PROBE_INTERVAL
+        await asyncio.sleep(_LAG_PROBE_INTERVAL)
+        metrics.loop_lag.observe(max(0.0, loop.time() - due))
+
+
 class MetricsMiddleware:
-    """Counts and times each HTTP request by route template and status (plain ASGI: no extra
-    task or stream per request, unlike `BaseHTTPMiddleware`)."""
+    """Counts and times each HTTP request by route template and status; wraps the whole app,
+    so error handling and serialisation count too (plain ASGI: no extra task or stream per
+    request, unlike `BaseHTTPMiddleware`)."""
 
     def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
         self.app = app

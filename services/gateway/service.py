@@ -1,4 +1,5 @@
-"""The gateway's moving parts in one place: database, outbox relay thread, Kafka probe, metrics."""
+"""The gateway's moving parts in one place: database writers, outbox relay thread, SQLite
+checkpoints, Kafka probe, metrics."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from typing import TypeVar
 
 import structlog
 from confluent_kafka import KafkaException
-from fastapi.concurrency import run_in_threadpool
 
 from conveyor.clients import admin_client
 from conveyor.clients.connection import connection_settings
 from conveyor.events import Event
-from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
+from conveyor.outbox import (
+    SQLITE,
+    Backlog,
+    Outbox,
+    OutboxRelay,
+    RelayConfig,
+    RelayLockedError,
+    SqlConnection,
+)
 from conveyor.publish import PublisherConfig
 from conveyor.tracing import Tracing, installed
 from conveyor.typing import Codec
-from gateway.database import Database
+from gateway.committer import Committer
+from gateway.database import DATABASE_ERRORS, Database, close_connection
 from gateway.metrics import GatewayMetrics
 from gateway.store import Store
 
@@ -32,10 +41,13 @@ class GatewayConfig:
     publisher: PublisherConfig
     relay: RelayConfig = field(default_factory=RelayConfig)
     readiness_timeout: float = 1.0
+    checkpoint_interval: float = 1.0  # SQLite: how often WAL pages are copied into the file
+    relay_standby_retry: float = 5.0  # how often a standby relay tries to take over
 
 
 class Gateway:
-    """Owns the database pool and the relay thread that publishes what requests committed."""
+    """Owns the writer threads, the relay thread that publishes what they committed and, for
+    SQLite, the thread that checkpoints its write-ahead log."""
 
     def __init__(self, config: GatewayConfig, codec: Codec, tracing: Tracing | None = None) -> None:
         """`tracing`: the process's unless given; requests are server spans and the events
@@ -45,6 +57,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.db = Database(config.database_url)
         self.db.create_schema()
+        self.committer = Committer(self.db, self._committed)
         outbox = Outbox(self.db.outbox, codec, config.publisher.topics, self.tracing)
         self.store = Store(outbox, self.db.placeholder)
         self.relay = OutboxRelay(
@@ -61,34 +74,33 @@ class Gateway:
         )
         self._stop = threading.Event()
         self._relay_thread = threading.Thread(target=self._run_relay, name="outbox-relay")
+        self._checkpoint_thread = threading.Thread(
+            target=self._run_checkpoints, name="sqlite-checkpoint", daemon=True
+        )
 
     def start(self) -> None:
+        self.committer.start()
         self._relay_thread.start()
+        if self.db.dialect is SQLITE:
+            self._checkpoint_thread.start()
 
     def stop(self) -> None:
-        """Stop the relay (it flushes what is in flight, bounded) and close the database."""
+        """Commit what is queued, then stop the relay (it flushes what is in flight, bounded)."""
+        self.committer.stop()
         self._stop.set()
         self.relay.wake()
-        if self._relay_thread.is_alive():
-            self._relay_thread.join()
-        self.db.close()
+        for thread in (self._relay_thread, self._checkpoint_thread):
+            if thread.is_alive():
+                thread.join()
 
     async def commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
-        """Run `write` (domain rows + outbox row) in one transaction, then wake the relay.
+        """Run `write` (domain rows + outbox row) in a transaction on a writer thread; the
+        relay is woken once it committed. Raises what `write` raised."""
+        await self.committer.commit(write, event)
 
-        SQLite writes run on the event loop: a local file, under a millisecond, and serialised
-        anyway, so a worker thread would add a hop and no concurrency. PostgreSQL's round trips
-        go to a worker thread.
-        """
-        if self.db.dialect is SQLITE:
-            self._commit(write, event)
-        else:
-            await run_in_threadpool(self._commit, write, event)
-
-    def _commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
-        with self.db.transaction() as conn:
-            write(conn, event)
-        self.metrics.events_written.labels(event.AVRO_NAME).inc()
+    def _committed(self, events: list[Event]) -> None:
+        for event in events:
+            self.metrics.events_written.labels(event.AVRO_NAME).inc()
         self.relay.wake()
 
     def relay_alive(self) -> bool:
@@ -102,11 +114,30 @@ class Gateway:
         return True
 
     def _run_relay(self) -> None:
+        """Relay; while another gateway process relays this outbox (PostgreSQL, several
+        replicas), stand by and try again, so one of them takes over when that one ends."""
         try:
-            self.relay.run(self._stop)
+            while not self._stop.is_set():
+                try:
+                    self.relay.run(self._stop)
+                except RelayLockedError:
+                    log.info("outbox.relay_standby", retry_in=self.config.relay_standby_retry)
+                    self._stop.wait(self.config.relay_standby_retry)
         except Exception:
             log.exception("outbox.relay_crashed")
             raise
+
+    def _run_checkpoints(self) -> None:
+        conn: SqlConnection | None = None
+        while not self._stop.wait(self.config.checkpoint_interval):
+            try:
+                conn = conn or self.db.connect()
+                self.db.checkpoint(conn)
+            except DATABASE_ERRORS as exc:
+                log.warning("gateway.checkpoint_failed", error=type(exc).__name__)
+                conn = None
+        if conn is not None:
+            close_connection(conn)
 
     def _observe_backlog(self, backlog: Backlog) -> None:
         self.metrics.outbox_pending.set(backlog.pending)

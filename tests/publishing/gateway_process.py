@@ -23,13 +23,17 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    """`python -m gateway` with its output in a file, stopped with SIGTERM."""
+    """`python -m gateway` with its output in a file, stopped with SIGTERM; the API at `url`,
+    the probes and metrics at `admin_url`."""
 
     def __init__(self, bootstrap: str, database: str, topics: dict[str, str], log: Path) -> None:
         self.port = free_port()
+        self.admin_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_url = f"http://127.0.0.1:{self.admin_port}"
         self.log = log
         args = [sys.executable, "-m", "gateway", "--port", str(self.port), "--database", database]
+        args += ["--admin-port", str(self.admin_port)]
         for declared, actual in topics.items():
             args += ["--topic", f"{declared}={actual}"]
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PYTHONPATH": str(REPO)}
@@ -42,7 +46,7 @@ class GatewayProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gateway exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/livez", timeout=1).status_code == 200:
+                if httpx.get(f"{self.admin_url}/livez", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

@@ -13,7 +13,7 @@ import pytest
 from conveyor import naming
 from conveyor.kafka import LocalKafka
 from conveyor.settings import Settings
-from gateway.main import config_from_args
+from gateway.main import Listen, config_from_args
 from shop_events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced, UserSignedUp
 from tests.conftest import TopicFactory, create_topic
 from tests.messages import headers_of, value_of
@@ -40,13 +40,15 @@ def gateway(
         process.stop()
 
 
-def test_main_defaults_to_loopback_port_8080(tmp_path: Path) -> None:
-    """Without flags the gateway serves 127.0.0.1:8080 and keeps a SQLite file in the state dir."""
+def test_main_defaults_to_loopback_ports_8080_and_9400(tmp_path: Path) -> None:
+    """Without flags the gateway serves its API on 127.0.0.1:8080, its probes and metrics on
+    127.0.0.1:9400, and keeps a SQLite file in the state dir."""
     settings = Settings(cache_dir=tmp_path, state_dir=tmp_path / "state")
-    config, host, port = config_from_args(settings, [])
-    assert (host, port) == ("127.0.0.1", 8080)
+    config, listen = config_from_args(settings, [])
+    assert listen == Listen("127.0.0.1", 8080, "127.0.0.1", 9400)
     assert config.database_url == f"sqlite:///{tmp_path / 'state' / 'gateway' / 'gateway.sqlite3'}"
-    assert config_from_args(settings, ["--port", "9999"])[2] == 9999
+    _, listen = config_from_args(settings, ["--port", "9999", "--admin-port", "9998"])
+    assert (listen.port, listen.admin_port) == (9999, 9998)
 
 
 def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
@@ -54,13 +56,18 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
 ) -> None:
     """202 for signup, order and cancel (each one event on its topic), 409 for a duplicate
     e-mail and a second cancel, 404 for an unknown order, 422 with field details for bad input
-    (emitting nothing); probes and metrics answer; no e-mail address reaches the logs."""
+    (emitting nothing); probes and metrics answer on the admin port only; no e-mail address
+    reaches the logs."""
     email = f"Ada.{uuid.uuid4().hex[:6]}@Example.org"
-    with httpx.Client(base_url=gateway.url, timeout=10) as http:
-        assert http.get("/livez").status_code == 200
-        ready = http.get("/readyz")
+    admin = httpx.Client(base_url=gateway.admin_url, timeout=10)
+    with admin, httpx.Client(base_url=gateway.url, timeout=10) as http:
+        assert admin.get("/livez").status_code == 200
+        ready = admin.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"database": True, "kafka": True, "relay": True}
+        assert [http.get(path).status_code for path in ("/livez", "/readyz", "/metrics")] == [
+            404
+        ] * 3
 
         signed = http.post("/signup", json={"email": email, "name": "Ada", "referral_code": "R"})
         assert signed.status_code == 202, signed.text
@@ -108,8 +115,9 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
         assert http.post(f"/orders/{order_id}/cancel").status_code == 409
         assert http.post("/orders/no-such-order/cancel").status_code == 404
 
-        metrics = http.get("/metrics")
+        metrics = admin.get("/metrics")
         assert metrics.status_code == 200
+        assert metrics.headers["content-type"].startswith("text/plain; version=")
         assert 'gateway_requests_total{route="/signup",status="409"} 1.0' in metrics.text
         assert "conveyor_outbox_pending" in metrics.text
 
@@ -135,6 +143,37 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
     assert email.lower() not in gateway.log.read_text().lower()
 
 
+def test_names_are_stored_normalised_and_control_characters_refused_with_a_clear_422(
+    gateway: GatewayProcess, kafka_bootstrap: str
+) -> None:
+    """A name with blanks around it and a decomposed accent arrives stripped and composed
+    (NFC); a name of control characters, or of blanks only, is refused with a 422 that says
+    so, and emits nothing."""
+    with httpx.Client(base_url=gateway.url, timeout=10) as http:
+        accepted = http.post(
+            "/signup",
+            json={"email": f"z-{uuid.uuid4().hex[:6]}@example.org", "name": " Zoe\u0301 "},
+        )
+        assert accepted.status_code == 202, accepted.text
+        refused = {
+            name: http.post("/signup", json={"email": "c@example.org", "name": name})
+            for name in ("\x07\x08", "Bob\x00", "\u00a0 \u3000")
+        }
+    details = {name: r.json()["detail"] for name, r in refused.items()}
+    assert {name: r.status_code for name, r in refused.items()} == dict.fromkeys(refused, 422)
+    assert [d[0]["type"] for d in details.values()] == [
+        "control_character",
+        "control_character",
+        "blank",
+    ]
+    assert details["Bob\x00"][0]["msg"] == "must not contain control characters"
+    topic = gateway.topics[USER_TOPIC]  # type: ignore[attr-defined]
+    [message] = read_topics(kafka_bootstrap, [topic], expected=1)
+    event = repo_codec().decode(value_of(message))
+    assert isinstance(event, UserSignedUp)
+    assert event.name == "Zo\u00e9"
+
+
 @pytest.mark.timeout(300)
 def test_signups_during_a_broker_outage_answer_202_and_arrive_when_it_returns(
     running_private_kafka: LocalKafka, tmp_path: Path
@@ -157,7 +196,7 @@ def test_signups_during_a_broker_outage_answer_202_and_arrive_when_it_returns(
                 for i in range(10)
             ]
             assert [r.status_code for r in during] == [202] * 10
-            ready = http.get("/readyz")
+            ready = httpx.get(f"{process.admin_url}/readyz", timeout=10)
             assert ready.status_code == 503
             assert ready.json()["checks"]["kafka"] is False
             running_private_kafka.node(1).restart(timeout=120)
@@ -187,3 +226,36 @@ def test_gateway_on_postgres_accepts_signups_and_refuses_duplicates(
     finally:
         process.stop()
     assert headers_of(msg)[naming.EVENT_ID].decode() == accepted.json()["event_id"]
+
+
+@pytest.mark.postgres
+def test_two_gateways_on_one_postgres_both_serve_and_one_relays_until_it_stops(
+    postgres_dsn: str, kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """Two gateway processes on one PostgreSQL database are both ready and both accept; one
+    relays the shared outbox (the other stands by), and when that one stops the other takes
+    over, so a signup accepted after the stop still reaches Kafka."""
+    topic = new_topic(suffix="users")
+    first = GatewayProcess(kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "1.log")
+    second = GatewayProcess(kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "2.log")
+    accepted = []
+    try:
+        first.wait_live()
+        second.wait_live()
+        for gateway in (first, second):
+            ready = httpx.get(f"{gateway.admin_url}/readyz", timeout=10)
+            assert ready.status_code == 200, ready.text
+            email = f"two-{uuid.uuid4().hex[:8]}@example.org"
+            signed = httpx.post(f"{gateway.url}/signup", json={"email": email, "name": "T"})
+            assert signed.status_code == 202, signed.text
+            accepted.append(signed.json()["event_id"])
+        first.stop()
+        email = f"after-{uuid.uuid4().hex[:8]}@example.org"
+        after = httpx.post(f"{second.url}/signup", json={"email": email, "name": "A"}, timeout=10)
+        assert after.status_code == 202, after.text
+        accepted.append(after.json()["event_id"])
+        messages = read_topics(kafka_bootstrap, [topic], expected=3, timeout=60)
+    finally:
+        first.stop()
+        second.stop()
+    assert {headers_of(m)[naming.EVENT_ID].decode() for m in messages} == set(accepted)

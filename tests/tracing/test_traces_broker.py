@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
+from starlette.types import ASGIApp
 
 from conveyor import naming
 from conveyor.ops import redrive
@@ -148,7 +148,7 @@ class _Started:
         self._gateway.stop()
 
 
-async def _place_order(app: FastAPI) -> httpx.Response:
+async def _place_order(app: ASGIApp) -> httpx.Response:
     """A sign-up, then that user's order, through the app's HTTP interface."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
