@@ -10,7 +10,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from conveyor import naming
-from conveyor.clients import with_logs
+from conveyor.clients import Outage, wait_out, with_logs
 from conveyor.delay.errors import SchedulerError
 
 CANCELLED = b"cancelled"  # the value of a cancel record; a tombstone (None) withdraws the cancel
@@ -43,13 +43,13 @@ class CancelLog:
             TopicPartition(topic, p, OFFSET_BEGINNING) for p in described.partitions
         ]
         self._consumer.assign(self._partitions)
+        self._outage = Outage("delay cancels", topic=topic)
 
     def catch_up(self, timeout: float = _WATERMARK_TIMEOUT) -> set[str]:
-        """Read every cancel written before this call; returns the ids cancelled by it."""
-        ends = {
-            tp.partition: self._consumer.get_watermark_offsets(tp, timeout=timeout)[1]
-            for tp in self._partitions
-        }
+        """Read every cancel written before this call; returns the ids cancelled by it.
+        A broker node lost meanwhile is waited out, as long as it takes: delivering before the
+        cancels are known could deliver a cancelled event."""
+        ends = wait_out(lambda: self._ends(timeout), self._outage)
         added: set[str] = set()
         deadline = time.monotonic() + timeout
         while not self._reached(ends) and time.monotonic() < deadline:
@@ -57,6 +57,12 @@ class CancelLog:
                 if message.error() is None:
                     self._apply(message, added)
         return added
+
+    def _ends(self, timeout: float) -> dict[int, int]:
+        return {
+            tp.partition: self._consumer.get_watermark_offsets(tp, timeout=timeout)[1]
+            for tp in self._partitions
+        }
 
     def _reached(self, ends: dict[int, int]) -> bool:
         positions = self._consumer.position(self._partitions)

@@ -21,7 +21,7 @@ import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from conveyor import naming
-from conveyor.clients import with_logs
+from conveyor.clients import Outage, wait_out, with_logs
 from conveyor.delay.cancels import CancelLog
 from conveyor.delay.envelope import Envelope
 from conveyor.delay.errors import SchedulerError
@@ -75,6 +75,7 @@ class Scheduler:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
         self._log = structlog.get_logger("conveyor.delay").bind(service=settings.group)
+        self._outage = Outage("delay offsets", service=settings.group)
         self._queues: dict[TP, PartitionQueue] = {}
         self._paused: set[TP] = set()
         self._dirty: set[TP] = set()  # settled offsets not committed yet
@@ -221,7 +222,11 @@ class Scheduler:
 
     def _load(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         """Fresh queues for `partitions`, knowing what was delivered past their commits."""
-        committed = self._consumer.committed(partitions, timeout=TIMEOUT) if partitions else []
+        if not partitions:
+            return []
+        committed = wait_out(
+            lambda: self._consumer.committed(partitions, timeout=TIMEOUT), self._outage
+        )
         for tp in committed:
             ahead = DeliveredAhead.decode(tp.metadata, tp.offset) if tp.offset >= 0 else None
             self._queues[(tp.topic, tp.partition)] = PartitionQueue(ahead)
