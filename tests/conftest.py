@@ -38,15 +38,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(str(exc), 2)
 
 
-def free_base_port(spec_nodes: int) -> int:
-    """A port p such that every port a local cluster of this size uses is free."""
+def free_base_port(spec_nodes: int, *, secure: bool = False) -> int:
+    """A port p such that every port a local cluster of this size (and security) uses is free."""
     for _ in range(200):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             base: int = probe.getsockname()[1]
         if base > 60000:
             continue
-        ports = ClusterSpec(nodes=spec_nodes, port=base).ports()
+        ports = ClusterSpec(nodes=spec_nodes, port=base, secure=secure).ports()
         if all(_bindable(p) for p in ports):
             return base
     raise RuntimeError("no free port range found")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
-from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.kafka import KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
+from tests.conftest import free_base_port
 
 
 @dataclass(frozen=True)
@@ -41,27 +41,6 @@ class SecureKafka:
         return {**self.cluster.client_settings(), "bootstrap.servers": self.bootstrap}
 
 
-def _free_secure_port() -> int:
-    """A first client port whose client, controller and mTLS ports are all free."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base: int = probe.getsockname()[1]
-        if base < 60000 and all(_bindable(p) for p in ClusterSpec(port=base, secure=True).ports()):
-            return base
-    raise RuntimeError("no free port range found")
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def _exports(stdout: str) -> dict[str, str]:
     lines = [line.removeprefix("export ") for line in stdout.splitlines() if "=" in line]
     return dict(line.split("=", 1) for line in lines)
@@ -71,7 +50,7 @@ def _exports(stdout: str) -> dict[str, str]:
 def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
     state = tmp_path_factory.mktemp("secure-state")
     env = {"CONVEYOR_STATE_DIR": str(state)}
-    port = _free_secure_port()
+    port = free_base_port(1, secure=True)
     result = CliRunner().invoke(cli, ["kafka", "up", "--secure", "--port", str(port)], env=env)
     settings = Settings.from_env({**os.environ, **env})
     distribution = KafkaDistribution(cache_dir=settings.cache_dir, java_home=settings.java_home)
