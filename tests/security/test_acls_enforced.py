@@ -84,17 +84,7 @@ def test_apply_prints_no_password_and_a_second_run_changes_nothing(
 def test_a_service_consumes_its_input_and_writes_its_dead_letters(applied: Applied) -> None:
     """The service's principal reads its input topic in its own group, commits, and writes its
     own dead-letter topic."""
-    key = uuid.uuid4().bytes
-    _produce(applied.kafka.admin_settings(), INPUT, key)
-    consumer = Consumer(
-        applied.as_user(SERVICE, **{"group.id": SERVICE, "auto.offset.reset": "earliest"})
-    )
-    consumer.subscribe([INPUT])
-    try:
-        message = _next_message(consumer, key)
-        consumer.commit(message=message, asynchronous=False)
-    finally:
-        consumer.close()
+    key = _consume_one_as_the_service(applied)
     dlq = PROJECT.topology().service(SERVICE).dead_letter_topic
     assert _produce(applied.as_user(SERVICE), dlq, key) is None
 
@@ -110,16 +100,7 @@ def test_a_service_may_not_write_another_services_dead_letters(applied: Applied)
 
 def test_the_operator_lists_groups_and_reads_their_offsets(applied: Applied) -> None:
     """The operator principal sees the service's group and its committed offsets."""
-    key = uuid.uuid4().bytes
-    _produce(applied.kafka.admin_settings(), INPUT, key)
-    consumer = Consumer(
-        applied.as_user(SERVICE, **{"group.id": SERVICE, "auto.offset.reset": "earliest"})
-    )
-    consumer.subscribe([INPUT])
-    try:
-        consumer.commit(message=_next_message(consumer, key), asynchronous=False)
-    finally:
-        consumer.close()
+    _consume_one_as_the_service(applied)
     operator = AdminClient(applied.as_user("operator"))
     groups = operator.list_consumer_groups(request_timeout=15).result(timeout=20)
     assert SERVICE in {g.group_id for g in groups.valid}
@@ -163,3 +144,19 @@ def test_prune_removes_a_grant_no_longer_derived(
     pruned = CliRunner().invoke(cli, ["acls", "apply", "--prune"], env=secure_kafka.env)
     assert pruned.exit_code == 0, pruned.output
     assert stray not in admin.current([user("gateway")])
+
+
+def _consume_one_as_the_service(applied: Applied) -> bytes:
+    """An event produced by the admin, read and committed by the service's principal in its
+    own group; returns its key."""
+    key = uuid.uuid4().bytes
+    _produce(applied.kafka.admin_settings(), INPUT, key)
+    consumer = Consumer(
+        applied.as_user(SERVICE, **{"group.id": SERVICE, "auto.offset.reset": "earliest"})
+    )
+    consumer.subscribe([INPUT])
+    try:
+        consumer.commit(message=_next_message(consumer, key), asynchronous=False)
+    finally:
+        consumer.close()
+    return key

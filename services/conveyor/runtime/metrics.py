@@ -133,29 +133,23 @@ class RuntimeMetrics:
         self.in_flight = Gauge(
             "conveyor_in_flight", "Handlers running now.", ["service"], registry=registry
         ).labels(service)
-        self.pending = Gauge(
+        self.pending = _partition_gauge(
             "conveyor_partition_pending",
             "Fetched events of a partition not yet in its committed prefix.",
-            ["service", "topic", "partition"],
-            registry=registry,
+            registry,
         )
-        self.committed = Gauge(
-            "conveyor_partition_committed_offset",
-            "Last committed offset per partition.",
-            ["service", "topic", "partition"],
-            registry=registry,
+        self.committed = _partition_gauge(
+            "conveyor_partition_committed_offset", "Last committed offset per partition.", registry
         )
-        self.lag = Gauge(
+        self.lag = _partition_gauge(
             "conveyor_partition_lag",
             "Events of a partition still to handle (transaction markers not counted).",
-            ["service", "topic", "partition"],
-            registry=registry,
+            registry,
         )
-        self.lag_seconds = Gauge(
+        self.lag_seconds = _partition_gauge(
             "conveyor_partition_lag_seconds",
             "Age of the oldest event of a partition fetched and not yet handled.",
-            ["service", "topic", "partition"],
-            registry=registry,
+            registry,
         )
         self.paused = Gauge(
             "conveyor_paused",
@@ -176,3 +170,8 @@ class RuntimeMetrics:
         for gauge in (self.pending, self.committed, self.lag, self.lag_seconds):
             with contextlib.suppress(KeyError):
                 gauge.remove(self.service, topic, str(partition))
+
+
+def _partition_gauge(name: str, documentation: str, registry: CollectorRegistry) -> Gauge:
+    """A gauge per partition of a service's input: the labels every partition metric shares."""
+    return Gauge(name, documentation, ["service", "topic", "partition"], registry=registry)
