@@ -73,15 +73,27 @@ def signup(user: str) -> UserSignedUp:
 
 @contextmanager
 def scheduler_thread(settings: SchedulerSettings) -> Iterator[None]:
+    """A scheduler running in a thread; what killed the thread, if anything, is raised at exit."""
     stop = threading.Event()
     scheduler = Scheduler(settings)
-    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            scheduler.run(stop)
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join(30)
+    if failures:
+        raise AssertionError(f"the scheduler thread died: {failures[0]!r}") from failures[0]
 
 
 def start_scheduler(topics: DelayTopics, log: Path) -> subprocess.Popen[bytes]:

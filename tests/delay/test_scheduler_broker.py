@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conveyor.delay import DelayTooLongError
 from conveyor.ops.broker import Broker
 from conveyor.ops.delayed import delayed_status
+from conveyor.runtime.transactions import transactional_id
 from tests.delay.support import (
     DelayTopics,
     kill,
@@ -184,3 +185,34 @@ def test_two_scheduler_replicas_share_the_partitions_and_deliver_each_event_once
     counts = Counter(a.event_id for a in arrivals)
     assert set(counts) == set(ids)
     assert max(counts.values()) == 1
+
+
+def test_a_fenced_scheduler_replaces_its_producer_and_loses_nothing(
+    delay_topics: DelayTopics,
+) -> None:
+    """Another producer takes the scheduler's transactional id mid-stream (as a stale epoch after
+    a coordinator moved does): the scheduler replaces its producer, rewinds, and every event
+    still arrives exactly once (read_committed)."""
+    settings = delay_topics.settings()
+    ids: list[str] = []
+    with scheduler_thread(settings), delay_topics.publisher() as publisher:
+        for n in range(100):
+            event = signup(f"k-{n % 10}")
+            publisher.publish(event, delay=timedelta(milliseconds=(n * 41) % 4_000))
+            ids.append(str(event.event_id))
+        assert publisher.flush(10) == 0
+        read_arrivals(delay_topics.bootstrap, delay_topics.destination, 20, timeout=30)
+        _fence(delay_topics.bootstrap, transactional_id(settings.group, settings.consumer))
+        arrivals = read_arrivals(
+            delay_topics.bootstrap, delay_topics.destination, 100, timeout=45, settle=2
+        )
+    counts = Counter(a.event_id for a in arrivals)
+    assert set(counts) == set(ids)
+    assert max(counts.values()) == 1
+
+
+def _fence(bootstrap: str, transactional_id: str) -> None:
+    """Initialise transactions under `transactional_id`: its earlier producer is fenced."""
+    usurper = Producer({"bootstrap.servers": bootstrap, "transactional.id": transactional_id})
+    usurper.init_transactions(30)
+    usurper.flush(5)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,6 +36,8 @@ from conveyor.runtime.transactions import produce_in_transaction, transactional_
 TP = tuple[str, int]
 TIMEOUT = 30.0
 _BATCH = 1000
+MAX_RENEWALS = 5  # producers replaced after fatal errors, within RENEWAL_WINDOW, before stopping
+RENEWAL_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -87,21 +91,8 @@ class Scheduler:
         dynamic = replace(settings.consumer, group_instance_id=None)
         config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
         self._consumer = Consumer(with_logs(config))
-        self._producer = Producer(
-            with_logs(
-                {
-                    "bootstrap.servers": settings.bootstrap_servers,
-                    "client.id": f"{settings.group}-transactions",
-                    "transactional.id": transactional_id(settings.group, settings.consumer),
-                    "transaction.timeout.ms": settings.transaction_timeout_ms,
-                    "enable.idempotence": True,
-                    "acks": "all",
-                    "linger.ms": 1,
-                    "partitioner": "murmur2_random",
-                }
-            )
-        )
-        self._guard(lambda: self._producer.init_transactions(TIMEOUT))
+        self._renewals: deque[float] = deque(maxlen=MAX_RENEWALS)
+        self._producer = self._transactional_producer()
 
     def run(self, stop: threading.Event) -> None:
         self._cancels.catch_up()
@@ -118,7 +109,8 @@ class Scheduler:
             self._log.info(logs.SERVICE_STOPPING)
             self._consumer.close()
             self._cancels.close()
-            self._producer.flush(TIMEOUT)
+            with suppress(KafkaException):  # a failed producer has nothing left to deliver
+                self._producer.flush(TIMEOUT)
             self._log.info(logs.SERVICE_STOPPED)
 
     def _poll(self) -> None:
@@ -208,17 +200,59 @@ class Scheduler:
                 offsets.append(TopicPartition(tp[0], tp[1], point[0], point[1]))
         return offsets
 
+    def _transactional_producer(self) -> Any:
+        """A transactional producer, its transactions initialised: this fences any earlier
+        producer of the same `transactional.id` and aborts the transaction it left open."""
+        settings = self.settings
+        producer = Producer(
+            with_logs(
+                {
+                    "bootstrap.servers": settings.bootstrap_servers,
+                    "client.id": f"{settings.group}-transactions",
+                    "transactional.id": transactional_id(settings.group, settings.consumer),
+                    "transaction.timeout.ms": settings.transaction_timeout_ms,
+                    "enable.idempotence": True,
+                    "acks": "all",
+                    "linger.ms": 1,
+                    "partitioner": "murmur2_random",
+                }
+            )
+        )
+        self._guard(lambda: wait_out(lambda: producer.init_transactions(TIMEOUT), self._outage))
+        return producer
+
     def _abort(self, exc: KafkaException) -> None:
-        """Abort, then read the assigned partitions again from their committed offsets."""
+        """Abort (or, after a fatal error, replace the producer), then read the assigned
+        partitions again from their committed offsets."""
         error = exc.args[0] if exc.args else None
-        if isinstance(error, KafkaError) and error.fatal():
-            raise SchedulerError(f"the scheduler's producer failed: {error}") from exc
-        self._log.warning(logs.TRANSACTION_ABORTED, error=str(error))
-        self._guard(lambda: _retrying(lambda: self._producer.abort_transaction(TIMEOUT)))
+        fatal = _fatal(exc)
+        self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
+        try:
+            if not fatal:
+                _retrying(lambda: self._producer.abort_transaction(TIMEOUT))
+        except KafkaException as abort_failed:
+            if not _fatal(abort_failed):
+                raise SchedulerError(f"the scheduler could not abort: {abort_failed}") from exc
+            fatal = True
+        if fatal:
+            self._renew_producer(exc)
         assigned = [TopicPartition(t, p) for t, p in self._queues]
         for tp in self._load(assigned):
             self._consumer.seek(tp)
             self._log.info(logs.PARTITION_REWOUND, topic=tp.topic, partition=tp.partition)
+
+    def _renew_producer(self, exc: KafkaException) -> None:
+        """A producer failed fatally: a transaction coordinator that moved with a lost node can
+        answer with a stale epoch. Its open transaction was never committed, so a new producer
+        (which aborts it) and a rewind lose and duplicate nothing. Renewed more than
+        `MAX_RENEWALS` times within `RENEWAL_WINDOW` seconds, the scheduler stops instead: then
+        another live instance shares this `transactional.id`."""
+        now = time.monotonic()
+        if len(self._renewals) == MAX_RENEWALS and now - self._renewals[0] < RENEWAL_WINDOW:
+            raise SchedulerError(f"the scheduler's producer keeps failing: {exc}") from exc
+        self._renewals.append(now)
+        self._producer.purge()
+        self._producer = self._transactional_producer()
 
     def _load(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         """Fresh queues for `partitions`, knowing what was delivered past their commits."""
@@ -265,6 +299,11 @@ class Scheduler:
             call()
         except KafkaException as exc:
             raise SchedulerError(str(exc.args[0] if exc.args else exc)) from exc
+
+
+def _fatal(exc: KafkaException) -> bool:
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and error.fatal()
 
 
 def _retrying(call: Callable[[], None], attempts: int = 5) -> None:
