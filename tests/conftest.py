@@ -21,7 +21,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor.errors import LauncherError
-from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.localkafka import ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
 
 TopicFactory = Callable[..., str]

@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from conveyor.kafka import KAFKA_VERSION, ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.localkafka import KAFKA_VERSION, ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
 
 

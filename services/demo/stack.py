@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from conveyor.kafka import CONTROLLER_PORT_OFFSET, ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.localkafka import CONTROLLER_PORT_OFFSET, ClusterSpec, KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
 from demo.errors import DemoError
 from demo.options import SERVICES, DemoOptions

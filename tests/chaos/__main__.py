@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conveyor.errors import LauncherError
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from tests.chaos.plan import ChaosPlan
 from tests.chaos.scenario import run_chaos
 from tests.conftest import start_local_kafka

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from tests.chaos.fleet import Fleet, Member
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from confluent_kafka import TopicPartition
 
 from conveyor import naming
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from conveyor.policies import side_topics
 from shop_events import UserSignedUp
 from tests.chaos import observe

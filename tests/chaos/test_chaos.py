@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from tests.chaos.checks import NAMES, Check
 from tests.chaos.plan import ChaosPlan
 from tests.chaos.scenario import ChaosReport, run_chaos

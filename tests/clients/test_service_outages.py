@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from conveyor import naming
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.runtime.health import Health, HealthServer
 from tests.clients.processes import WORKER, WorkerProcess, probe

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from tests.conftest import create_topic
 from tests.delay.support import DelayTopics, read_arrivals, scheduler_thread, signup
 

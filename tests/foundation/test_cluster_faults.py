@@ -7,7 +7,7 @@ import uuid
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from tests.conftest import create_topic, partition_leader
 from tests.messages import value_of
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conveyor.errors import JavaNotFoundError, MavenNotFoundError, PortInUseError
-from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
-from conveyor.kafka.distribution import find_java
+from conveyor.localkafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.localkafka.distribution import find_java
 
 
 def _conveyor(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

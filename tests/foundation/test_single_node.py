@@ -10,8 +10,8 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
-from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
-from conveyor.kafka.config import new_cluster_id
+from conveyor.localkafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.localkafka.config import new_cluster_id
 from conveyor.settings import Settings
 from tests.conftest import TopicFactory, free_base_port
 from tests.messages import key_of, value_of

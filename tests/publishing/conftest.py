@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from tests.conftest import start_local_kafka
 
 

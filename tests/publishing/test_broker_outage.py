@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from conveyor import naming
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from conveyor.publish import DeliveryTimeoutError, Publisher, PublisherConfig
 from shop_events import USER_TOPIC
 from tests.conftest import create_topic

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conveyor import naming
-from conveyor.kafka import LocalKafka
+from conveyor.localkafka import LocalKafka
 from conveyor.settings import Settings
 from gateway.main import Listen, config_from_args
 from shop_events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced, UserSignedUp

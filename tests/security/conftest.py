@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
-from conveyor.kafka import KafkaDistribution, LocalKafka
+from conveyor.localkafka import KafkaDistribution, LocalKafka
 from conveyor.settings import Settings
 from tests.conftest import free_base_port
 

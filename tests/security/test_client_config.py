@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conveyor.clients.config import ClientConfig, ClientConfigError, read_properties
-from conveyor.kafka.tls import CertificateAuthority
+from conveyor.localkafka.tls import CertificateAuthority
 
 SECRET = "s3cret-Pa55word"
 

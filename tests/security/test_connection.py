@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conveyor.cli.main import cli
 from conveyor.clients import connection, with_logs
 from conveyor.clients.config import ClientConfig, ClientConfigError
-from conveyor.kafka.tls import CertificateAuthority
+from conveyor.localkafka.tls import CertificateAuthority
 from conveyor.publish.config import PublisherConfig
 from conveyor.settings import Settings
 

@@ -6,8 +6,8 @@ import base64
 import hashlib
 from pathlib import Path
 
-from conveyor.kafka import ClusterSpec
-from conveyor.kafka.security import LocalSecurity, salted_password, scram_credential
+from conveyor.localkafka import ClusterSpec
+from conveyor.localkafka.security import LocalSecurity, salted_password, scram_credential
 
 
 def test_a_plain_cluster_keeps_its_plaintext_listeners(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from conveyor.cli.main import cli
 from conveyor.clients.config import ClientConfig, SecurityProtocol
 from conveyor.clients.diagnosis import hint
-from conveyor.kafka.tls import CertificateAuthority
+from conveyor.localkafka.tls import CertificateAuthority
 from tests.security.conftest import SecureKafka
 
 

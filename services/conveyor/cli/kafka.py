@@ -13,8 +13,8 @@ from rich.table import Table
 
 from conveyor.cli.context import settings_of
 from conveyor.errors import LauncherError
-from conveyor.kafka import ClusterSpec, KafkaDistribution, LocalKafka
-from conveyor.kafka.config import HOST
+from conveyor.localkafka import ClusterSpec, KafkaDistribution, LocalKafka
+from conveyor.localkafka.config import HOST
 from conveyor.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Run a real Apache Kafka (KRaft) on loopback.")

@@ -1,8 +1,22 @@
-"""A real Apache Kafka (KRaft) on loopback, fetched from Maven Central and run with `java`."""
+"""Deprecated: the local broker launcher is `conveyor.localkafka` (this name read as a client)."""
 
-from conveyor.kafka.cluster import LocalKafka, NodeHandle, NodeStatus
-from conveyor.kafka.config import CONTROLLER_PORT_OFFSET, ClusterSpec
-from conveyor.kafka.distribution import KAFKA_VERSION, KafkaDistribution
+import warnings
+
+from conveyor.localkafka import (
+    CONTROLLER_PORT_OFFSET,
+    KAFKA_VERSION,
+    ClusterSpec,
+    KafkaDistribution,
+    LocalKafka,
+    NodeHandle,
+    NodeStatus,
+)
+
+warnings.warn(
+    "conveyor.kafka is deprecated: import the local broker launcher from conveyor.localkafka",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 __all__ = [
     "CONTROLLER_PORT_OFFSET",

@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from conveyor.errors import LauncherError, NodeNotReadyError, PortInUseError
-from conveyor.kafka.config import HOST, ClusterSpec, new_cluster_id, render_properties
-from conveyor.kafka.distribution import KafkaDistribution
-from conveyor.kafka.probe import broker_ids, tcp_answers
-from conveyor.kafka.security import LocalSecurity
+from conveyor.localkafka.config import HOST, ClusterSpec, new_cluster_id, render_properties
+from conveyor.localkafka.distribution import KafkaDistribution
+from conveyor.localkafka.probe import broker_ids, tcp_answers
+from conveyor.localkafka.security import LocalSecurity
 
 _JVM_FLAGS = ["-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
 _STATE = "cluster.json"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from conveyor.kafka.tls import CertificateAuthority, Identity
+from conveyor.localkafka.tls import CertificateAuthority, Identity
 
 ADMIN: Final = "admin"
 BROKER: Final = "broker"

@@ -39,7 +39,7 @@ def new_cluster_id() -> str:
 @dataclass(frozen=True)
 class ClusterSpec:
     """Shape of a local cluster: how many nodes, the first client port, and whether it is secured
-    (see `conveyor.kafka.security` for what that adds)."""
+    (see `conveyor.localkafka.security` for what that adds)."""
 
     nodes: int = 1
     port: int = 9092
