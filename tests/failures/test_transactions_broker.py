@@ -183,6 +183,39 @@ def test_sigkill_inside_a_transaction_then_restart_emits_each_follow_up_once(
     assert_offsets_committed(kafka_bootstrap, name, topic, last)
 
 
+def test_a_fenced_producer_is_replaced_and_the_service_goes_on(
+    kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """Another producer takes the service's transactional id mid-stream (a coordinator that moved
+    with a lost node answers with a stale epoch the same way): the service replaces its producer,
+    rewinds, and goes on; each OrderPaid is visible once and the process never exits."""
+    topic = new_topic(partitions=PARTITIONS)
+    name = f"tx-{topic}"
+    orders, last = place_orders(kafka_bootstrap, topic, count=100, keys=100)
+    with workers(kafka_bootstrap, topic, name, tmp_path) as start:
+        worker = start("slow", "fenced")
+        wait_until(
+            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= 10,
+            what="the first follow-ups committed",
+        )
+        usurper = Producer(
+            {"bootstrap.servers": kafka_bootstrap, "transactional.id": f"{name}-fenced"}
+        )
+        usurper.init_transactions(30)
+        wait_until(
+            lambda: len(follow_ups(kafka_bootstrap, topic, "read_committed")) >= len(orders),
+            what="every follow-up committed after the fence",
+        )
+        assert worker.poll() is None, "the fenced service exited"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+    assert sorted(follow_ups(kafka_bootstrap, topic, "read_committed")) == sorted(
+        expected_ids(orders)
+    )
+    assert_offsets_committed(kafka_bootstrap, name, topic, last)
+    assert TRANSACTION_ABORTED in (tmp_path / "worker-0.log").read_text()
+
+
 def test_an_aborted_transaction_rewinds_and_handles_its_events_again(
     kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
 ) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -31,13 +30,16 @@ from conveyor.delay.pending import Held, PartitionQueue
 from conveyor.delay.progress import DeliveredAhead
 from conveyor.runtime import logs
 from conveyor.runtime.settings import ServiceSettings, consumer_config
-from conveyor.runtime.transactions import produce_in_transaction, transactional_id
+from conveyor.runtime.transactions import (
+    Renewals,
+    is_fatal,
+    produce_in_transaction,
+    transactional_id,
+)
 
 TP = tuple[str, int]
 TIMEOUT = 30.0
 _BATCH = 1000
-MAX_RENEWALS = 5  # producers replaced after fatal errors, within RENEWAL_WINDOW, before stopping
-RENEWAL_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class Scheduler:
         dynamic = replace(settings.consumer, group_instance_id=None)
         config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
         self._consumer = Consumer(with_logs(config))
-        self._renewals: deque[float] = deque(maxlen=MAX_RENEWALS)
+        self._renewals = Renewals()
         self._producer = self._transactional_producer()
 
     def run(self, stop: threading.Event) -> None:
@@ -225,13 +227,13 @@ class Scheduler:
         """Abort (or, after a fatal error, replace the producer), then read the assigned
         partitions again from their committed offsets."""
         error = exc.args[0] if exc.args else None
-        fatal = _fatal(exc)
+        fatal = is_fatal(exc)
         self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
         try:
             if not fatal:
                 _retrying(lambda: self._producer.abort_transaction(TIMEOUT))
         except KafkaException as abort_failed:
-            if not _fatal(abort_failed):
+            if not is_fatal(abort_failed):
                 raise SchedulerError(f"the scheduler could not abort: {abort_failed}") from exc
             fatal = True
         if fatal:
@@ -242,15 +244,10 @@ class Scheduler:
             self._log.info(logs.PARTITION_REWOUND, topic=tp.topic, partition=tp.partition)
 
     def _renew_producer(self, exc: KafkaException) -> None:
-        """A producer failed fatally: a transaction coordinator that moved with a lost node can
-        answer with a stale epoch. Its open transaction was never committed, so a new producer
-        (which aborts it) and a rewind lose and duplicate nothing. Renewed more than
-        `MAX_RENEWALS` times within `RENEWAL_WINDOW` seconds, the scheduler stops instead: then
-        another live instance shares this `transactional.id`."""
-        now = time.monotonic()
-        if len(self._renewals) == MAX_RENEWALS and now - self._renewals[0] < RENEWAL_WINDOW:
+        """A producer failed fatally (see `Renewals`): its open transaction was never committed,
+        so a new producer (which aborts it) and a rewind lose and duplicate nothing."""
+        if not self._renewals.allow():
             raise SchedulerError(f"the scheduler's producer keeps failing: {exc}") from exc
-        self._renewals.append(now)
         self._producer.purge()
         self._producer = self._transactional_producer()
 
@@ -299,11 +296,6 @@ class Scheduler:
             call()
         except KafkaException as exc:
             raise SchedulerError(str(exc.args[0] if exc.args else exc)) from exc
-
-
-def _fatal(exc: KafkaException) -> bool:
-    error = exc.args[0] if exc.args else None
-    return isinstance(error, KafkaError) and error.fatal()
 
 
 def _retrying(call: Callable[[], None], attempts: int = 5) -> None:

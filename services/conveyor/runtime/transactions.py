@@ -11,7 +11,9 @@ follow-up if and only if the offset of the event that caused it is committed.
 A transaction that fails is aborted and its partitions are rewound to their last committed
 offsets, so their events are handled again. The `transactional.id` is `<service>-<instance>`
 (the group instance id, else the host name): a restarted instance fences its zombie and aborts
-the transaction it left open. A fenced producer stops the service.
+the transaction it left open. A producer that fails fatally (fenced, or a stale epoch from
+a coordinator that moved with a lost node) is replaced and its partitions rewound; replaced
+too often (`Renewals`), it stops the service.
 
 Dead letters, retry tiers and parked keys are written by the policies' own producer, outside the
 transaction: they are at least once (a rewound event may be dead-lettered twice).
@@ -20,6 +22,8 @@ transaction: they are at least once (a rewound event may be dead-lettered twice)
 from __future__ import annotations
 
 import socket
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +70,30 @@ class TransactionsUnavailableError(ConveyorError):
     the service stops, and its restart reads from the committed offsets."""
 
 
+class Renewals:
+    """How often a transactional producer that failed fatally may be replaced: a transaction
+    coordinator that moved with a lost broker node can answer a live producer with a stale epoch,
+    which librdkafka reports as fatal. More than `limit` replacements within `window` seconds
+    means another live instance shares the `transactional.id` (a misconfiguration): stop then."""
+
+    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
+        self._window = window
+        self._times: deque[float] = deque(maxlen=limit)
+
+    def allow(self) -> bool:
+        """Count one replacement now; False once the budget of the window is spent."""
+        now = time.monotonic()
+        if len(self._times) == self._times.maxlen and now - self._times[0] < self._window:
+            return False
+        self._times.append(now)
+        return True
+
+
+def is_fatal(exc: KafkaException) -> bool:
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and error.fatal()
+
+
 def transactional_id(service: str, settings: ServiceSettings) -> str:
     """Stable across restarts of one instance, distinct between live instances."""
     return f"{service}-{settings.group_instance_id or socket.gethostname()}"
@@ -77,16 +105,18 @@ class Transactions:
     def __init__(self, config: PublisherConfig, follow_ups: FollowUps, *, rewind_to: int) -> None:
         self._follow_ups = follow_ups
         self._rewind_to = rewind_to
-        self._producer = Producer(with_logs(config.librdkafka()))
+        self._config = config
+        self._renewals = Renewals()
         self._log = structlog.get_logger("conveyor.runtime").bind(
             transactional_id=config.extra["transactional.id"]
         )
-        self._guard(lambda: self._producer.init_transactions(TIMEOUT))
+        self._producer = self._initialised()
 
     def commit(self, consumer: Any, due: list[tuple[PartitionState, int]]) -> None:
         """Produce the follow-ups of each partition's events up to its position and commit them
-        with those positions, in one transaction; raises `TransactionAbortedError` (aborted, the
-        caller rewinds), `ProducerFencedError` or `TransactionsUnavailableError` (stop)."""
+        with those positions, in one transaction; raises `TransactionAbortedError` (aborted, or
+        the producer replaced after a fatal error: the caller rewinds), `ProducerFencedError`
+        (replaced too often) or `TransactionsUnavailableError` (stop)."""
         try:
             self._producer.begin_transaction()
             produced = 0
@@ -131,12 +161,24 @@ class Transactions:
             self._producer, message.topic, message.key, message.value, message.headers
         )
 
+    def _initialised(self) -> Any:
+        """A new transactional producer: fences any earlier one of the same id and aborts the
+        transaction it left open."""
+        producer = Producer(with_logs(self._config.librdkafka()))
+        self._guard(lambda: producer.init_transactions(TIMEOUT))
+        return producer
+
     def _abort(self, exc: KafkaException) -> None:
         error = exc.args[0] if exc.args else None
-        if isinstance(error, KafkaError) and error.fatal():
-            raise ProducerFencedError(str(error)) from exc
-        self._log.warning(TRANSACTION_ABORTED, error=str(error))
-        self._guard(lambda: self._producer.abort_transaction(TIMEOUT))
+        fatal = is_fatal(exc)
+        self._log.warning(TRANSACTION_ABORTED, error=str(error), fatal=fatal)
+        if fatal:
+            if not self._renewals.allow():
+                raise ProducerFencedError(str(error)) from exc
+            self._producer.purge()
+            self._producer = self._initialised()
+        else:
+            self._guard(lambda: self._producer.abort_transaction(TIMEOUT))
         raise TransactionAbortedError(str(error)) from exc
 
     @staticmethod
