@@ -17,7 +17,7 @@ from conveyor.policies import Policies
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Service, ServiceSettings, run_service
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
-from conveyor.runtime.extension import NO_EXTENSION
+from conveyor.runtime.extension_seam import NO_EXTENSION
 from conveyor.settings import Settings
 from conveyor.typing import Codec
 from tests.conftest import create_topic

@@ -17,7 +17,7 @@ import pytest
 from conveyor.runtime import BatchContext, BatchPolicy, Context, Service
 from conveyor.runtime.context import NO_PUBLISHER, EventMeta
 from conveyor.runtime.dispatcher import Dispatcher
-from conveyor.runtime.failures import RetryInPlace
+from conveyor.runtime.failure_seam import RetryInPlace
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.service import Registration

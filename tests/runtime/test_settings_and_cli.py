@@ -11,8 +11,8 @@ import pytest
 
 from conveyor.cli.run import resolve_service
 from conveyor.runtime import Context, GroupProtocol, Service, ServiceSettings
-from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
+from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.settings import consumer_config
 from conveyor.runtime.switching import interval_for, set_switch_interval
 from shop_events import OrderPlaced, UserSignedUp

@@ -18,7 +18,7 @@ from conveyor.publish.message import MessageBuilder
 from conveyor.runtime import Context, Service
 from conveyor.runtime.context import NO_PUBLISHER
 from conveyor.runtime.dispatcher import Dispatcher
-from conveyor.runtime.failures import Failure, Fatal, Outcome
+from conveyor.runtime.failure_seam import Failure, Fatal, Outcome
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.router import Router
 from conveyor.runtime.work import Completion, PartitionState, Status

@@ -33,7 +33,7 @@ from conveyor.policies.settings import PolicySettings
 from conveyor.policies.topology import side_topics
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
-from conveyor.runtime.failures import FailureHandler, Forwarded
+from conveyor.runtime.failure_seam import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.policy import Ordering

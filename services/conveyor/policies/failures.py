@@ -29,8 +29,8 @@ from conveyor.parking.errors import KeyParkedError
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
-from conveyor.runtime.failures import Failure as RuntimeFailure
-from conveyor.runtime.failures import Forwarded, Outcome, RetryAfter
+from conveyor.runtime.failure_seam import Failure as RuntimeFailure
+from conveyor.runtime.failure_seam import Forwarded, Outcome, RetryAfter
 from conveyor.runtime.policy import HandlerPolicy, Ordering
 from conveyor.runtime.work import WorkItem
 

@@ -31,7 +31,7 @@ from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
 from conveyor.policies.failures import confirmed, source_record
 from conveyor.runtime.context import EventMeta
-from conveyor.runtime.failures import Forwarded
+from conveyor.runtime.failure_seam import Forwarded
 from conveyor.runtime.policy import Ordering
 from conveyor.runtime.work import WorkItem
 

@@ -10,9 +10,10 @@ How the pieces fit (one module each):
   state, the rebalance callbacks and commits; `offsets` tracks each partition's completed prefix.
 - `dispatcher`: runs handlers (async on an event-loop thread, sync on a thread pool) through the
   `scheduler` (one event per key at a time, up to `max_in_flight` keys); a failed attempt goes to
-  the `failures` seam, whose outcome says retry after a delay, forwarded, or fatal. Started
-  items run on `workers` (long-lived coroutines, not a task per event); sync handlers' results
-  come back through `threads`.
+  the `failure_seam`, whose outcome says retry after a delay, forwarded, or fatal. Started items
+  run on `workers` (long-lived coroutines, not a task per event); sync handlers' results come
+  back through `threads`. Policies plug in through the `extension_seam`; `gc_tuning` sets
+  CPython's garbage collector for streaming.
 - `transactions`: exactly-once consume-transform-produce for `Service(name, transactional=True)`:
   follow-ups from `ctx.publish` are produced in one Kafka transaction with the offsets.
 - `runner.run_service`: wires it all and handles SIGTERM/SIGINT; `health`, `metrics`, `logs`.
@@ -25,8 +26,8 @@ partitions are revoked and at shutdown; lost partitions commit nothing.
 
 from conveyor.runtime.context import BatchContext, Context, EventMeta, Publisher
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
-from conveyor.runtime.extension import NO_EXTENSION, NoExtension, RuntimeExtension
-from conveyor.runtime.failures import (
+from conveyor.runtime.extension_seam import NO_EXTENSION, NoExtension, RuntimeExtension
+from conveyor.runtime.failure_seam import (
     Failure,
     FailureHandler,
     Fatal,

@@ -20,8 +20,8 @@ import structlog
 
 from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, Publisher
-from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
-from conveyor.runtime.failures import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
+from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
+from conveyor.runtime.failure_seam import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
 from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL, EVENT_PROCESSED, is_debug_enabled
 from conveyor.runtime.metrics import EventMeters, RuntimeMetrics
 from conveyor.runtime.scheduler import KeyScheduler

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from conveyor.errors import ConveyorError
 from conveyor.events.base import Event
 from conveyor.publish.message import MessageBuilder, OutgoingMessage
-from conveyor.runtime.extension import RuntimeExtension
-from conveyor.runtime.failures import FailureHandler, Forwarded
+from conveyor.runtime.extension_seam import RuntimeExtension
+from conveyor.runtime.failure_seam import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.service import Service

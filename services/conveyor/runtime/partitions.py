@@ -17,7 +17,7 @@ from confluent_kafka import KafkaException, TopicPartition
 
 from conveyor.runtime.bounds import PartitionBounds
 from conveyor.runtime.dispatcher import Dispatcher
-from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
+from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.logs import (
     DRAIN_TIMED_OUT,
     OFFSETS_COMMIT_FAILED,

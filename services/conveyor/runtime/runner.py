@@ -15,11 +15,11 @@ from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
 from conveyor.ops import replay_window
-from conveyor.runtime.collector import tune_for_streaming
 from conveyor.runtime.context import NO_PUBLISHER, Publisher
 from conveyor.runtime.dispatcher import Dispatcher
-from conveyor.runtime.extension import NO_EXTENSION, RuntimeExtension
-from conveyor.runtime.failures import FailureHandler, RetryInPlace
+from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
+from conveyor.runtime.failure_seam import FailureHandler, RetryInPlace
+from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.logs import (

@@ -16,7 +16,7 @@ Variables (all optional):
   address; outages after that are waited out), `CONVEYOR_HTTP_PORT` (9400; 0 picks a free one;
   `off` disables it), `CONVEYOR_LOG_LEVEL` (`INFO`), `CONVEYOR_RETRY_DELAY_S` (1.0),
   `CONVEYOR_GC_YOUNG_THRESHOLD` (10000; 0 leaves Python's garbage collector as it is, see
-  `conveyor.runtime.collector`).
+  `conveyor.runtime.gc_tuning`).
 - `CONVEYOR_TOPIC_MAP`: `declared=actual,...` to run a service against renamed topics.
 """
 

@@ -43,7 +43,7 @@ from conveyor.errors import ConveyorError
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.message import OutgoingMessage
 from conveyor.runtime.errors import RuntimeConfigError
-from conveyor.runtime.extension import RuntimeExtension
+from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.followups import FollowUps, TransactionalExtension
 from conveyor.runtime.logs import TRANSACTION_ABORTED, TRANSACTION_COMMITTED
 from conveyor.runtime.service import Service

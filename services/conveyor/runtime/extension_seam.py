@@ -1,5 +1,5 @@
 """The seam through which retry, dead-letter, parking, rate-limit and idempotency policies plug
-into the runtime, beside the failure seam (`conveyor.runtime.failures`).
+into the runtime, beside the failure seam (`conveyor.runtime.failure_seam`).
 
 `run_service(..., extension=...)` calls these hooks; `NO_EXTENSION` keeps part 1's behaviour.
 Hooks named `admit` and `on_*` run on the poll thread; `divert`, `guard` and `succeeded` run on
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from conveyor.runtime.failures import FailureHandler, Forwarded
+from conveyor.runtime.failure_seam import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.service import Service
