@@ -16,7 +16,7 @@ from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Service, ServiceSettings, run_service
-from conveyor.runtime.context import NO_PUBLISHER, Publisher
+from conveyor.runtime.context import NO_PUBLISHER, FollowUpPublisher
 from conveyor.runtime.extension_seam import NO_EXTENSION
 from conveyor.settings import Settings
 from conveyor.typing import Codec
@@ -45,7 +45,7 @@ def running_with(
     policies: Policies | None,
     *,
     codec: Codec | None = None,
-    publisher: Publisher = NO_PUBLISHER,
+    publisher: FollowUpPublisher = NO_PUBLISHER,
 ) -> Iterator[threading.Event]:
     """Run `service` with `policies` (None: the runtime's defaults) in a background thread;
     stops it gracefully on exit. `codec`: Ping's unless given."""

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conveyor import naming
-from conveyor.deadletter import RecordWriter
+from conveyor.deadletter import ConfirmedWriter
 from conveyor.parking import ParkedKeyStore
 from conveyor.policies import Policies
 from conveyor.retry import Backoff, PermanentError, RetryPolicy
@@ -246,7 +246,7 @@ def test_a_released_key_flows_again_without_a_restart(
             lambda: hasattr(policies, "parking") and len(policies.parking.keys) == 1,
             what="A parked",
         )
-        operator = RecordWriter(kafka_bootstrap)
+        operator = ConfirmedWriter(kafka_bootstrap)
         try:
             store = ParkedKeyStore(service.name, kafka_bootstrap, operator)
             store.release(topic, 0, b"A").result(timeout=15)

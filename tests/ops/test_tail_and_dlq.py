@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from conveyor import naming
 from conveyor.cli.main import cli
 from conveyor.events import Event
-from conveyor.ops.errors import UnknownTopicError
+from conveyor.ops.errors import TopicNotFoundError
 from shop_events import (
     OrderCancelled,
     OrderItem,
@@ -102,7 +102,7 @@ def test_tail_filters_by_key_and_stops_after_max(kafka_bootstrap: str, svc: Svc)
 
 def test_tail_of_an_unknown_topic_is_a_clear_error(kafka_bootstrap: str) -> None:
     """Tailing a topic that does not exist fails at once, naming it."""
-    with pytest.raises(UnknownTopicError, match="no-such-topic-x1"):
+    with pytest.raises(TopicNotFoundError, match="no-such-topic-x1"):
         _invoke(kafka_bootstrap, "tail", "no-such-topic-x1")
 
 

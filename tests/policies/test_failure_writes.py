@@ -10,8 +10,8 @@ from confluent_kafka import Consumer, Producer
 from structlog.testing import capture_logs
 
 from conveyor import naming
-from conveyor.deadletter import FailureSink, FailureWriteError, RecordWriter, SourceRecord
-from conveyor.deadletter.record import Failure
+from conveyor.deadletter import ConfirmedWriter, FailureSink, FailureWriteError, SourceRecord
+from conveyor.deadletter.record import FailureDetails
 from conveyor.parking import PARKED_TOPIC_CONFIG, ParkedKey, ParkedKeyStore
 from tests.conftest import create_topic
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def writer(kafka_bootstrap: str) -> Iterator[RecordWriter]:
-    made = RecordWriter(kafka_bootstrap, delivery_timeout_ms=10_000)
+def writer(kafka_bootstrap: str) -> Iterator[ConfirmedWriter]:
+    made = ConfirmedWriter(kafka_bootstrap, delivery_timeout_ms=10_000)
     yield made
     made.close()
 
@@ -53,7 +53,7 @@ def _consume_one(bootstrap: str, topic: str) -> SourceRecord:
 
 
 def test_dead_letter_keeps_key_value_and_headers_and_is_confirmed(
-    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: ConfirmedWriter
 ) -> None:
     """A dead letter is confirmed and carries the original bytes plus DESIGN.md's headers."""
     source = new_topic(partitions=1)
@@ -65,7 +65,7 @@ def test_dead_letter_keeps_key_value_and_headers_and_is_confirmed(
     original = _consume_one(kafka_bootstrap, source)
 
     sink = FailureSink(writer, service, group="welcome-email")
-    failure = Failure.from_exception(ValueError("bad address"), attempts=3, failed_at_ms=123)
+    failure = FailureDetails.from_exception(ValueError("bad address"), attempts=3, failed_at_ms=123)
     written = sink.dead_letter(original, failure).result(timeout=15)
 
     dead = _consume_one(kafka_bootstrap, naming.dead_letter_topic(service))
@@ -81,7 +81,7 @@ def test_dead_letter_keeps_key_value_and_headers_and_is_confirmed(
 
 
 def test_poison_bytes_are_dead_lettered_with_the_decode_error(
-    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: ConfirmedWriter
 ) -> None:
     """Undecodable bytes go to the dead letters untouched, after a single attempt."""
     service = new_topic(partitions=1)
@@ -99,7 +99,7 @@ def test_a_write_to_a_missing_topic_fails_its_future_instead_of_hanging(
     kafka_bootstrap: str,
 ) -> None:
     """An unconfirmable write surfaces as FailureWriteError within the delivery timeout."""
-    writer = RecordWriter(kafka_bootstrap, delivery_timeout_ms=2_000)
+    writer = ConfirmedWriter(kafka_bootstrap, delivery_timeout_ms=2_000)
     try:
         future = writer.write("t-no-such-topic-for-policies", b"k", b"v")
         with pytest.raises(FailureWriteError):
@@ -109,7 +109,7 @@ def test_a_write_to_a_missing_topic_fails_its_future_instead_of_hanging(
 
 
 def test_parked_keys_survive_a_restart_and_release_compacts_them_away(
-    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: ConfirmedWriter
 ) -> None:
     """Keys parked by one process are loaded by the next one for its assigned partitions only."""
     service = new_topic(partitions=1)
@@ -132,7 +132,7 @@ def test_parked_keys_survive_a_restart_and_release_compacts_them_away(
 
 
 def test_a_failed_event_is_a_warning_and_one_following_its_parked_key_is_info(
-    kafka_bootstrap: str, new_topic: Callable[..., str], writer: RecordWriter
+    kafka_bootstrap: str, new_topic: Callable[..., str], writer: ConfirmedWriter
 ) -> None:
     """Both are dead-lettered and logged; only the event that failed is logged as a warning,
     the later events of its parked key (never tried, sent along to keep the order) at info."""
@@ -143,7 +143,7 @@ def test_a_failed_event_is_a_warning_and_one_following_its_parked_key_is_info(
     producer.flush(10)
     original = _consume_one(kafka_bootstrap, source)
     sink = FailureSink(writer, source)
-    failure = Failure.from_exception(ValueError("bad"), attempts=3, failed_at_ms=1)
+    failure = FailureDetails.from_exception(ValueError("bad"), attempts=3, failed_at_ms=1)
 
     with capture_logs() as logs:
         sink.dead_letter(original, failure).result(timeout=15)

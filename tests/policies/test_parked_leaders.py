@@ -11,7 +11,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
-from conveyor.deadletter import RecordWriter
+from conveyor.deadletter import ConfirmedWriter
 from conveyor.parking import PARKED_TOPIC_CONFIG, ParkedKeyStore, leaders
 from conveyor.parking.errors import ParkedKeysLoadError
 
@@ -64,7 +64,7 @@ def test_parked_keys_load_and_follow_right_after_the_topic_is_created(
         [NewTopic(topic, num_partitions=6, replication_factor=1, config=PARKED_TOPIC_CONFIG)]
     )
     created[topic].result(timeout=30)
-    writer = RecordWriter(kafka_bootstrap)
+    writer = ConfirmedWriter(kafka_bootstrap)
     store = ParkedKeyStore(service, kafka_bootstrap, writer)
     try:
         store.follow()

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from conveyor import naming
 from conveyor.deadletter.headers import failure_headers
 from conveyor.deadletter.once import LetterId, WrittenLetters
-from conveyor.deadletter.record import Failure, SourceRecord
+from conveyor.deadletter.record import FailureDetails, SourceRecord
 from conveyor.deadletter.writer import Written
 from conveyor.ops import parked
 from conveyor.ops.deadletters import DeadLetter
@@ -19,7 +19,7 @@ from conveyor.parking.codec import ParkedRecord
 from conveyor.policies.settings import PolicySettings
 
 PARKED = ParkedKey("orders", 4, b"A", behind="e-14", parked_at_ms=1_000, offset=140)
-FAILURE = Failure("ValueError", "bad", attempts=3, failed_at_ms=5)
+FAILURE = FailureDetails("ValueError", "bad", attempts=3, failed_at_ms=5)
 
 
 def source(offset: int, headers: list[tuple[str, bytes]] | None = None) -> SourceRecord:

@@ -2,16 +2,16 @@
 
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.headers import attempts_so_far, failure_headers, retry_due_at
-from conveyor.deadletter.record import Failure, Headers, SourceRecord
+from conveyor.deadletter.record import FailureDetails, Headers, SourceRecord
 from conveyor.deadletter.sink import FailureSink
-from conveyor.deadletter.writer import RecordWriter, Written
+from conveyor.deadletter.writer import ConfirmedWriter, Written
 
 __all__ = [
-    "Failure",
+    "ConfirmedWriter",
+    "FailureDetails",
     "FailureSink",
     "FailureWriteError",
     "Headers",
-    "RecordWriter",
     "SourceRecord",
     "Written",
     "attempts_so_far",

@@ -8,7 +8,7 @@ moves on from a retry tier; the attempt count, error and last failure are replac
 from __future__ import annotations
 
 from conveyor import naming
-from conveyor.deadletter.record import Failure, Headers, SourceRecord
+from conveyor.deadletter.record import FailureDetails, Headers, SourceRecord
 
 # Error messages can be long (tracebacks in messages); headers should stay small.
 MAX_ERROR_MESSAGE_BYTES = 2048
@@ -41,7 +41,7 @@ def error_message_bytes(message: str) -> bytes:
 
 def failure_headers(
     record: SourceRecord,
-    failure: Failure,
+    failure: FailureDetails,
     group: str,
     *,
     retry_due_at_ms: int | None = None,

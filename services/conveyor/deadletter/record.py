@@ -27,7 +27,7 @@ class SourceRecord(Consumed):
 
 
 @dataclass(frozen=True)
-class Failure:
+class FailureDetails:
     """Why and when an event failed, and how many attempts it has had in all."""
 
     error_type: str
@@ -36,7 +36,9 @@ class Failure:
     failed_at_ms: int
 
     @classmethod
-    def from_exception(cls, error: BaseException, attempts: int, failed_at_ms: int) -> Failure:
+    def from_exception(
+        cls, error: BaseException, attempts: int, failed_at_ms: int
+    ) -> FailureDetails:
         kind = type(error)
         return cls(
             error_type=f"{kind.__module__}.{kind.__qualname__}",

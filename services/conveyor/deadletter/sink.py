@@ -11,8 +11,8 @@ from conveyor import naming
 from conveyor.deadletter import logs
 from conveyor.deadletter.headers import failure_headers
 from conveyor.deadletter.once import LetterId, WrittenLetters
-from conveyor.deadletter.record import Failure, SourceRecord
-from conveyor.deadletter.writer import RecordWriter, Written
+from conveyor.deadletter.record import FailureDetails, SourceRecord
+from conveyor.deadletter.writer import ConfirmedWriter, Written
 from conveyor.tracing.seam import DEAD_LETTER, RETRY, Tracing, installed
 
 log = structlog.get_logger(__name__)
@@ -23,7 +23,7 @@ class FailureSink:
 
     def __init__(
         self,
-        writer: RecordWriter,
+        writer: ConfirmedWriter,
         service: str,
         group: str | None = None,
         written: WrittenLetters | None = None,
@@ -37,7 +37,7 @@ class FailureSink:
         self.written = written if written is not None else WrittenLetters()
 
     def dead_letter(
-        self, record: SourceRecord, failure: Failure, *, parked_behind: str | None = None
+        self, record: SourceRecord, failure: FailureDetails, *, parked_behind: str | None = None
     ) -> Future[Written]:
         """Write the event to `<service>.dlq`, its original key, value and headers kept; once
         per event: a redelivered one gets the first write back (`conveyor.deadletter.once`)."""
@@ -62,7 +62,7 @@ class FailureSink:
         return write
 
     def retry_later(
-        self, record: SourceRecord, failure: Failure, topic: str, due_at_ms: int
+        self, record: SourceRecord, failure: FailureDetails, topic: str, due_at_ms: int
     ) -> Future[Written]:
         """Write the event to a retry tier, to be handled again from `due_at_ms` on."""
         headers = failure_headers(record, failure, self.group, retry_due_at_ms=due_at_ms)
@@ -79,10 +79,10 @@ class FailureSink:
     def poison(self, record: SourceRecord, error: BaseException, now_ms: int) -> Future[Written]:
         """Undecodable bytes go to the dead letters at once, raw bytes and decode error kept."""
         return self.dead_letter(
-            record, Failure.from_exception(error, attempts=1, failed_at_ms=now_ms)
+            record, FailureDetails.from_exception(error, attempts=1, failed_at_ms=now_ms)
         )
 
-    def _log_fields(self, record: SourceRecord, failure: Failure) -> dict[str, object]:
+    def _log_fields(self, record: SourceRecord, failure: FailureDetails) -> dict[str, object]:
         """What every failure log line says: whose event, where it was read, how often tried."""
         return {
             "service": self.service,

@@ -46,7 +46,7 @@ def producer_config(bootstrap_servers: str, delivery_timeout_ms: int = 30_000) -
     }
 
 
-class RecordWriter:
+class ConfirmedWriter:
     """Writes raw records with delivery confirmation; thread-safe."""
 
     def __init__(self, bootstrap_servers: str, *, delivery_timeout_ms: int = 30_000) -> None:

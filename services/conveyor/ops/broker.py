@@ -32,7 +32,7 @@ from conveyor.clients import (
     wait_out,
     with_logs,
 )
-from conveyor.ops.errors import BrokerUnreachableError, KafkaOperationError, UnknownTopicError
+from conveyor.ops.errors import BrokerUnreachableError, KafkaOperationError, TopicNotFoundError
 
 TP = tuple[str, int]
 """A topic partition, as a plain hashable pair."""
@@ -112,7 +112,7 @@ class Broker:
         if topic not in self._partitions:
             self.refresh()
         if topic not in self._partitions:
-            raise UnknownTopicError(topic)
+            raise TopicNotFoundError(topic)
         return [(topic, p) for p in range(self._partitions[topic])]
 
     def watermarks(self, parts: Iterable[TP]) -> dict[TP, tuple[int, int]]:

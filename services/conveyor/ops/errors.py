@@ -28,7 +28,7 @@ class BrokerUnreachableError(OpsError):
         self.bootstrap = bootstrap
 
 
-class UnknownTopicError(OpsError):
+class TopicNotFoundError(OpsError):
     """A topic named on the command line does not exist on the broker."""
 
     def __init__(self, topic: str) -> None:

@@ -10,7 +10,7 @@ from conveyor import naming
 from conveyor.control.pauses import Paused, parse_key, pause_key, pause_value
 from conveyor.ops.broker import Broker
 from conveyor.ops.compacted import read_table
-from conveyor.ops.errors import KafkaOperationError, UnknownTopicError
+from conveyor.ops.errors import KafkaOperationError, TopicNotFoundError
 
 
 def paused(broker: Broker, service: str, topic: str = naming.CONTROL_TOPIC) -> Paused:
@@ -42,7 +42,7 @@ def resume(
 
 def _write(broker: Broker, topic: str, records: list[tuple[bytes, bytes | None]]) -> None:
     if topic not in broker.topics():
-        raise UnknownTopicError(topic)
+        raise TopicNotFoundError(topic)
     producer = Producer(broker.client_config(**{"enable.idempotence": True, "acks": "all"}))
     failures: list[str] = []
 

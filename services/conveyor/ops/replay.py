@@ -202,7 +202,7 @@ def follow(
 
 def _topics(broker: Broker, topology: ServiceTopology, topics: Sequence[str]) -> list[str]:
     for topic in topics:
-        broker.partitions(topic)  # UnknownTopicError for a topic the broker does not have
+        broker.partitions(topic)  # TopicNotFoundError for a topic the broker does not have
         if topic not in topology.consumed:
             raise ReplayTargetError(
                 f"service {topology.service!r} does not read {topic!r} "

@@ -17,7 +17,7 @@ import structlog
 from conveyor import naming
 from conveyor.clients import Outage, Readiness
 from conveyor.deadletter import logs
-from conveyor.deadletter.writer import RecordWriter, Written
+from conveyor.deadletter.writer import ConfirmedWriter, Written
 from conveyor.parking import codec, leaders, reading
 from conveyor.parking.codec import ParkedRecord
 from conveyor.parking.errors import ParkedKeysLoadError
@@ -35,7 +35,7 @@ class ParkedKeyStore:
         self,
         service: str,
         bootstrap_servers: str,
-        writer: RecordWriter,
+        writer: ConfirmedWriter,
         readiness: Readiness | None = None,
     ) -> None:
         self.service = service

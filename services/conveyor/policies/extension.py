@@ -16,7 +16,7 @@ from confluent_kafka import KafkaException
 
 from conveyor import naming
 from conveyor.clients import KafkaUnavailableError, Outage
-from conveyor.deadletter import FailureSink, RecordWriter, logs
+from conveyor.deadletter import ConfirmedWriter, FailureSink, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.once import WrittenLetters
@@ -68,7 +68,7 @@ class Policies:
         self._topic_map = dict(topic_map or {})  # the runtime's renames: service-wide limits
         self._settings = settings or PolicySettings()
         self._clock = clock
-        self._writer: RecordWriter | None = None
+        self._writer: ConfirmedWriter | None = None
         self._failures: PolicyFailures | None = None
         self._service = ""
         self._limiters: Limiters | None = None
@@ -86,7 +86,7 @@ class Policies:
         self._service = service.name
         self.health = health
         self.metrics = PolicyMetrics(metrics)
-        self._writer = RecordWriter(self._bootstrap)
+        self._writer = ConfirmedWriter(self._bootstrap)
         sink = FailureSink(self._writer, service.name, self._settings.group, self.dead_letters)
         self.parking = ParkedKeyStore(service.name, self._bootstrap, self._writer, health)
 

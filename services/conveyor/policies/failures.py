@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from conveyor.deadletter import Failure, FailureSink, SourceRecord, attempts_so_far, logs
+from conveyor.deadletter import FailureDetails, FailureSink, SourceRecord, attempts_so_far, logs
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written
@@ -29,8 +29,7 @@ from conveyor.parking.errors import KeyParkedError
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
-from conveyor.runtime.failure_seam import Failure as RuntimeFailure
-from conveyor.runtime.failure_seam import Forwarded, Outcome, RetryAfter
+from conveyor.runtime.failure_seam import Failure, Forwarded, Outcome, RetryAfter
 from conveyor.runtime.policy import HandlerPolicy, Ordering
 from conveyor.runtime.work import WorkItem
 
@@ -94,7 +93,7 @@ class PolicyFailures:
     def retry_policy(self, policy: HandlerPolicy) -> RetryPolicy:
         return policy.retry if isinstance(policy.retry, RetryPolicy) else self._default_retry
 
-    def on_failure(self, failure: RuntimeFailure) -> Outcome:
+    def on_failure(self, failure: Failure) -> Outcome:
         if self._breaker.is_open:
             # Forward nothing while open: the event waits in place, uncommitted, until an
             # operator has fixed the cause and restarted the service.
@@ -114,7 +113,7 @@ class PolicyFailures:
         attempt = (attempts_so_far(record) if on_tier else 0) + failure.meta.attempt
         decision = retry.decide(attempt, failure.error, random.random)
         ordered = failure.policy.ordering is Ordering.ORDERED
-        details = Failure.from_exception(failure.error, attempt, now_ms)
+        details = FailureDetails.from_exception(failure.error, attempt, now_ms)
         event_type = failure.event.AVRO_NAME if failure.event is not None else "undecodable"
         if decision.retry:
             mode = "in_place" if ordered else "tier"
@@ -155,7 +154,7 @@ class PolicyFailures:
         self._parking.keys.note_diverted(parked, item.meta.offset)
         now_ms = round(self._clock() * 1000)
         record = source_record(item.meta, item.raw_value)
-        details = Failure.from_exception(
+        details = FailureDetails.from_exception(
             KeyParkedError(f"key parked behind {parked.behind}"), attempts=0, failed_at_ms=now_ms
         )
         if not self._written_before(record):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from conveyor import naming
-from conveyor.deadletter import Failure, FailureSink
+from conveyor.deadletter import FailureDetails, FailureSink
 from conveyor.deadletter.writer import Written
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
@@ -103,7 +103,7 @@ class RedriveOrder:
         if parked is None or _runs_despite(item, parked):
             return None
         now_ms = round(self._clock() * 1000)
-        details = Failure.from_exception(
+        details = FailureDetails.from_exception(
             KeyParkedError(f"key parked behind {parked.behind}"), attempts=0, failed_at_ms=now_ms
         )
         record = source_record(item.meta, item.raw_value)

@@ -24,7 +24,7 @@ partition's completed prefix) every `commit_interval`, asynchronously, and synch
 partitions are revoked and at shutdown; lost partitions commit nothing.
 """
 
-from conveyor.runtime.context import BatchContext, Context, EventMeta, Publisher
+from conveyor.runtime.context import BatchContext, Context, EventMeta, FollowUpPublisher
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.extension_seam import NO_EXTENSION, NoExtension, RuntimeExtension
 from conveyor.runtime.failure_seam import (
@@ -51,13 +51,13 @@ __all__ = [
     "Failure",
     "FailureHandler",
     "Fatal",
+    "FollowUpPublisher",
     "Forwarded",
     "GroupProtocol",
     "HandlerPolicy",
     "NoExtension",
     "Ordering",
     "Outcome",
-    "Publisher",
     "Registration",
     "RetryAfter",
     "RetryInPlace",

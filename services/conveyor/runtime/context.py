@@ -68,7 +68,7 @@ class EventMeta:
         }
 
 
-class Publisher(Protocol):
+class FollowUpPublisher(Protocol):
     """Anything that can publish a follow-up event (conveyor's publisher fits)."""
 
     def publish(self, event: Event) -> object: ...
@@ -81,7 +81,7 @@ class _NoPublisher:
         )
 
 
-NO_PUBLISHER: Publisher = _NoPublisher()
+NO_PUBLISHER: FollowUpPublisher = _NoPublisher()
 
 
 class HasMeta(Protocol):
@@ -102,7 +102,9 @@ class Context:
 
     __slots__ = ("_log", "_meta", "_publisher", "service")
 
-    def __init__(self, service: str, meta: EventMeta | HasMeta, publisher: Publisher) -> None:
+    def __init__(
+        self, service: str, meta: EventMeta | HasMeta, publisher: FollowUpPublisher
+    ) -> None:
         self.service = service
         self._meta = meta
         self._publisher = publisher
@@ -144,7 +146,7 @@ class BatchContext:
     __slots__ = ("_log", "_metas", "_publisher", "_sources", "service")
 
     def __init__(
-        self, service: str, metas: Sequence[EventMeta | HasMeta], publisher: Publisher
+        self, service: str, metas: Sequence[EventMeta | HasMeta], publisher: FollowUpPublisher
     ) -> None:
         self.service = service
         self._sources = metas

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from conveyor.runtime.batching import BatchCollector
-from conveyor.runtime.context import BatchContext, Context, Publisher
+from conveyor.runtime.context import BatchContext, Context, FollowUpPublisher
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failure_seam import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
 from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL, EVENT_PROCESSED, is_debug_enabled
@@ -42,11 +42,11 @@ class Dispatcher:
         max_in_flight: int,
         sync_workers: int,
         failures: FailureHandler,
-        publisher: Publisher,
+        publisher: FollowUpPublisher,
         metrics: RuntimeMetrics,
         completions: queue.SimpleQueue[list[Completion]],
         extension: RuntimeExtension = NO_EXTENSION,
-        publisher_for: Callable[[WorkItem], Publisher] | None = None,
+        publisher_for: Callable[[WorkItem], FollowUpPublisher] | None = None,
         tracing: Tracing = NO_TRACING,
     ) -> None:
         self._service = service

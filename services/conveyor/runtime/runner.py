@@ -15,7 +15,7 @@ from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
 from conveyor.ops import replay_window
-from conveyor.runtime.context import NO_PUBLISHER, Publisher
+from conveyor.runtime.context import NO_PUBLISHER, FollowUpPublisher
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failure_seam import FailureHandler, RetryInPlace
@@ -50,7 +50,7 @@ def run_service(
     codec: Codec,
     *,
     failures: FailureHandler | None = None,
-    publisher: Publisher = NO_PUBLISHER,
+    publisher: FollowUpPublisher = NO_PUBLISHER,
     stop: threading.Event | None = None,
     extension: RuntimeExtension = NO_EXTENSION,
     tracing: Tracing | None = None,
@@ -105,7 +105,7 @@ def _run(
     health: Health,
     metrics: RuntimeMetrics,
     failures: FailureHandler | None,
-    publisher: Publisher,
+    publisher: FollowUpPublisher,
     stop: threading.Event | None,
     extension: RuntimeExtension,
     tracing: Tracing | None,
