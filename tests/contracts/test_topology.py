@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conveyor import naming
+from conveyor import naming, runtime
 from conveyor.topology import (
     ActualTopic,
     ChangeKind,
@@ -57,6 +57,14 @@ def test_services_are_the_designed_ones(topology: Topology) -> None:
     assert {n for n, s in services.items() if s.ordering is Ordering.ORDERED} == ORDERED
     assert services["analytics"].consumes == ("user.signup", "order.events")
     assert services["payments"].consumes == ("order.events",)
+
+
+def test_a_declared_ordering_is_the_handler_policys_ordering(topology: Topology) -> None:
+    """Topology and handler policies share one `Ordering`: a declared value is a policy's."""
+    payments = next(s for s in topology.services if s.name == "payments")
+
+    assert Ordering is runtime.Ordering
+    assert runtime.HandlerPolicy(ordering=payments.ordering).ordering is runtime.Ordering.ORDERED
 
 
 def test_unordered_services_have_retry_tiers_and_dead_letters(topology: Topology) -> None:

@@ -21,6 +21,7 @@ from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.once import WrittenLetters
 from conveyor.errors import ConveyorError
+from conveyor.ordering import Ordering
 from conveyor.parking import ParkedKeyStore
 from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
@@ -36,7 +37,6 @@ from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
 from conveyor.runtime.failure_seam import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
-from conveyor.runtime.policy import Ordering
 from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
 

@@ -24,13 +24,14 @@ from conveyor.deadletter import FailureDetails, FailureSink, SourceRecord, attem
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written
+from conveyor.ordering import Ordering
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
 from conveyor.runtime.failure_seam import Failure, Forwarded, Outcome, RetryAfter
-from conveyor.runtime.policy import HandlerPolicy, Ordering
+from conveyor.runtime.policy import HandlerPolicy
 from conveyor.runtime.work import WorkItem
 
 if TYPE_CHECKING:

@@ -27,12 +27,12 @@ from typing import Final
 from conveyor import naming
 from conveyor.deadletter import FailureDetails, FailureSink
 from conveyor.deadletter.writer import Written
+from conveyor.ordering import Ordering
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
 from conveyor.policies.failures import confirmed, source_record
 from conveyor.runtime.context import EventMeta
 from conveyor.runtime.failure_seam import Forwarded
-from conveyor.runtime.policy import Ordering
 from conveyor.runtime.work import WorkItem
 
 HOLD_RECHECK: Final = 0.2  # seconds between looks at a key whose redrive is under way

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from conveyor import naming
+from conveyor.ordering import Ordering
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.retry import RetryPolicy, tier_topics
-from conveyor.runtime.policy import Ordering
 from conveyor.runtime.service import Service
 from conveyor.topology.model import ServiceSpec, Topology
 

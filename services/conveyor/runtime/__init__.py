@@ -24,6 +24,7 @@ partition's completed prefix) every `commit_interval`, asynchronously, and synch
 partitions are revoked and at shutdown; lost partitions commit nothing.
 """
 
+from conveyor.ordering import Ordering
 from conveyor.runtime.context import BatchContext, Context, EventMeta, FollowUpPublisher
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
 from conveyor.runtime.extension_seam import NO_EXTENSION, NoExtension, RuntimeExtension
@@ -37,7 +38,7 @@ from conveyor.runtime.failure_seam import (
     RetryInPlace,
 )
 from conveyor.runtime.logs import configure_json_logs
-from conveyor.runtime.policy import BatchPolicy, HandlerPolicy, Ordering
+from conveyor.runtime.policy import BatchPolicy, HandlerPolicy
 from conveyor.runtime.runner import run_service
 from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.settings import GroupProtocol, ServiceSettings

@@ -7,20 +7,9 @@ their own value types without this module importing them.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-
-class Ordering(enum.Enum):
-    """How a handler's failures may reorder a key's events.
-
-    Both run events of one key one at a time in offset order. `ORDERED` keeps that order through
-    failures (a failing key waits, then parks); `UNORDERED` may move a failing event to a retry
-    topic and let the key's later events pass it.
-    """
-
-    ORDERED = "ordered"
-    UNORDERED = "unordered"
+from conveyor.ordering import Ordering
 
 
 @dataclass(frozen=True)

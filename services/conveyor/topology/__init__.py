@@ -5,6 +5,7 @@ cluster, applied.
 a cluster has, and `TopologyAdmin` reads the cluster and carries a plan out.
 """
 
+from conveyor.ordering import Ordering
 from conveyor.topology.admin import TopologyAdmin
 from conveyor.topology.apply import apply
 from conveyor.topology.errors import (
@@ -14,7 +15,7 @@ from conveyor.topology.errors import (
     UnsafeChangeError,
 )
 from conveyor.topology.loader import KnownEvents, load, parse
-from conveyor.topology.model import Ordering, ServiceSpec, TopicRole, TopicSpec, Topology
+from conveyor.topology.model import ServiceSpec, TopicRole, TopicSpec, Topology
 from conveyor.topology.plan import ActualTopic, Change, ChangeKind, Plan, Refusal, plan
 
 __all__ = [

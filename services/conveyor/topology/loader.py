@@ -16,8 +16,9 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from conveyor.events.base import Event
+from conveyor.ordering import Ordering
 from conveyor.topology.errors import TopologyFileError
-from conveyor.topology.model import Ordering, ServiceSpec, TopicRole, TopicSpec, Topology
+from conveyor.topology.model import ServiceSpec, TopicRole, TopicSpec, Topology
 
 _UNITS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 _DURATION: Final = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")

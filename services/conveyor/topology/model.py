@@ -11,14 +11,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from conveyor import naming
-
-
-class Ordering(StrEnum):
-    """`ordered` services retry in place and park a failing key; `unordered` ones move failures
-    to retry topics and let later events of the key pass."""
-
-    ORDERED = "ordered"
-    UNORDERED = "unordered"
+from conveyor.ordering import Ordering
 
 
 class TopicRole(StrEnum):
