@@ -40,7 +40,6 @@ COMPILED = [
     "conveyor/runtime/metrics.py",
     "conveyor/runtime/offsets.py",
     "conveyor/runtime/partitions.py",
-    "conveyor/runtime/replays.py",  # its router subclasses `Router`: both compiled, or neither
     "conveyor/runtime/router.py",
     "conveyor/runtime/scheduler.py",
     "conveyor/runtime/service.py",

@@ -97,3 +97,9 @@ SCHEDULER_GROUP: Final = "conveyor-scheduler"
 # Operators' pauses (`conveyor pause SERVICE [--topic T]`): compacted, one record per paused
 # (service, topic) pair, a tombstone to resume. Every service process watches it.
 CONTROL_TOPIC: Final = "conveyor.control"
+
+# Replay windows (`conveyor replay`): compacted, one record per consumer group, read by each service
+# when it starts. The operations commands' assign-only readers, and a service reading its replay
+# windows, name the group `conveyor-ops-reader` (never joined; the ACLs grant it).
+REPLAYS_TOPIC: Final = "conveyor.replays"
+OPS_READER_GROUP: Final = "conveyor-ops-reader"

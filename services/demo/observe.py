@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor import naming
-from conveyor.clients import with_logs
+from conveyor.clients import Outage, reader
+
+READ_TIMEOUT = 30.0  # seconds a read of a dead-letter topic may wait out a broker
 
 
 @dataclass(frozen=True)
@@ -74,39 +75,12 @@ def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
 def dead_letter_keys(bootstrap_servers: str, service: str) -> list[str]:
     """The keys of every record in `<service>.dlq` (none when the topic does not exist)."""
     topic = naming.dead_letter_topic(service)
-    consumer = Consumer(
-        with_logs(
-            {
-                "bootstrap.servers": bootstrap_servers,
-                "group.id": f"conveyor-demo-reader-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-            }
-        )
+    messages = reader.read_topic(
+        {"bootstrap.servers": bootstrap_servers},
+        topic,
+        f"conveyor-demo-reader-{uuid.uuid4().hex}",
+        Outage("dead letters", topic=topic),
+        timeout=READ_TIMEOUT,
+        missing_ok=True,
     )
-    try:
-        metadata = consumer.list_topics(topic, timeout=10)
-        described = metadata.topics.get(topic)
-        if described is None or described.error is not None:
-            return []
-        ends = {}
-        for partition in described.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            if high > low:
-                ends[partition] = high
-        if not ends:
-            return []
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
-        keys: list[str] = []
-        while ends:
-            message = consumer.poll(5.0)
-            if message is None:
-                break
-            if message.error() is None:
-                keys.append((message.key() or b"").decode())
-            offset = message.offset()
-            if offset is not None and offset + 1 >= ends.get(message.partition(), 0):
-                ends.pop(message.partition(), None)
-        return keys
-    finally:
-        consumer.close()
+    return [(message.key() or b"").decode() for message in messages]

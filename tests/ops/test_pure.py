@@ -4,22 +4,21 @@ dead-letter filters, thresholds and time parsing."""
 from __future__ import annotations
 
 import pytest
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, KafkaException
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conveyor import naming
-from conveyor.clients import waiting
-from conveyor.ops import replay_window
-from conveyor.ops.broker import Broker
+from conveyor.clients import reader, waiting
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.ops.records import Record
 from conveyor.ops.redrive import in_key_order
-from conveyor.ops.replay_window import ReplayWindows
 from conveyor.ops.session import declared_services
 from conveyor.ops.status import Sample, ServiceStatus, Thresholds, with_rate
 from conveyor.ops.timeparse import to_epoch_ms
+from conveyor.replay import ReplayWindows, loading
+from conveyor.replay.loading import ReplayWindowsLoadError
 from conveyor.retry import Backoff
 from tests.project import PROJECT
 
@@ -117,43 +116,42 @@ def test_only_a_settling_broker_errors_count_as_transient() -> None:
     assert not KafkaOperationError("x", "not a client error").transient
 
 
-def _loads(monkeypatch: pytest.MonkeyPatch, outcomes: list[Exception | None]) -> list[str]:
-    """Makes `replay_window.load` fail with each error of `outcomes` in turn (None: succeed)."""
+def _loads(monkeypatch: pytest.MonkeyPatch, outcomes: list[int | None]) -> list[str]:
+    """Makes each read of the replay windows fail with the client's error of each code of
+    `outcomes` in turn (None: succeed, finding no window)."""
     calls: list[str] = []
 
-    def load(broker: object, group: str) -> ReplayWindows:
-        calls.append(group)
+    def read_to_end(_consumer: object, topic: str, *_args: object, **_kw: object) -> list[object]:
+        calls.append(topic)
         outcome = outcomes.pop(0)
         if outcome is not None:
-            raise outcome
-        return ReplayWindows(group)
+            raise KafkaException(KafkaError(outcome))
+        return []
 
-    monkeypatch.setattr(replay_window, "load", load)
-    monkeypatch.setattr(Broker, "connect", staticmethod(lambda *_: object()))
+    monkeypatch.setattr(reader, "read_to_end", read_to_end)
+    monkeypatch.setattr(loading, "first_contact", lambda *_: None)
     monkeypatch.setattr(waiting, "PAUSES", Backoff(delay=0.001, max_delay=0.001))
     return calls
 
 
 def test_a_service_start_waits_out_a_settling_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    settling = KafkaOperationError("x", KafkaError(KafkaError.UNKNOWN_LEADER_EPOCH))
+    settling = KafkaError.UNKNOWN_LEADER_EPOCH
     calls = _loads(monkeypatch, [settling, settling, None])
-    assert replay_window.for_service("b:9092", "svc").group == "svc"
-    assert len(calls) == 3
+    assert loading.for_service("b:9092", "svc").group == "svc"
+    assert calls == [naming.REPLAYS_TOPIC] * 3
 
 
 def test_a_service_start_fails_at_once_on_a_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
-    refused = KafkaOperationError("x", KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED))
-    calls = _loads(monkeypatch, [refused, None])
-    with pytest.raises(KafkaOperationError):
-        replay_window.for_service("b:9092", "svc")
+    calls = _loads(monkeypatch, [KafkaError.TOPIC_AUTHORIZATION_FAILED, None])
+    with pytest.raises(ReplayWindowsLoadError, match="TOPIC_AUTHORIZATION_FAILED"):
+        loading.for_service("b:9092", "svc")
     assert len(calls) == 1
 
 
 def test_a_service_start_gives_up_on_a_broker_settling_past_the_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settling = KafkaOperationError("x", KafkaError(KafkaError.LEADER_NOT_AVAILABLE))
-    calls = _loads(monkeypatch, [settling] * 1000)
-    with pytest.raises(KafkaOperationError):
-        replay_window.for_service("b:9092", "svc", settle=0.05)
+    calls = _loads(monkeypatch, [KafkaError.LEADER_NOT_AVAILABLE] * 1000)
+    with pytest.raises(ReplayWindowsLoadError, match="LEADER_NOT_AVAILABLE"):
+        loading.for_service("b:9092", "svc", settle=0.05)
     assert 1 < len(calls) < 1000

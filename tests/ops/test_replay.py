@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from conveyor import replay as replay_windows
 from conveyor.cli.main import cli
-from conveyor.ops import replay, replay_window
+from conveyor.ops import replay
 from conveyor.ops.broker import Broker
 from conveyor.ops.errors import GroupActiveError
 from conveyor.ops.replay import AtOffsets, AtTime, Earliest, ShiftBy
@@ -48,7 +49,7 @@ def test_replay_dry_run_changes_nothing(kafka_bootstrap: str, broker: Broker, sv
     assert result.exit_code == 0, result.output
     assert '"reprocess": 8' in result.stdout
     assert broker.committed(svc.name) == {(topic, 0): 8}
-    assert replay_window.load(broker, svc.name).windows == {}
+    assert replay.recorded_windows(broker, svc.name).windows == {}
 
 
 def test_replay_refuses_while_the_service_runs(broker: Broker, svc: Svc) -> None:
@@ -74,7 +75,7 @@ def test_replay_to_earliest_reprocesses_every_event(broker: Broker, svc: Svc) ->
 
     assert [(m.current, m.new, m.reprocess) for m in plan.moves] == [(7, 0, 7)]
     assert _reprocessed(broker, svc, topic) == list(range(10))
-    windows = replay_window.for_service(svc.bootstrap, svc.name)
+    windows = replay_windows.for_service(svc.bootstrap, svc.name)
     assert [o for o in range(10) if windows.contains(topic, 0, o)] == list(range(7))
 
 
@@ -115,4 +116,4 @@ def test_replay_during_a_replay_keeps_the_first_window(broker: Broker, svc: Svc)
 
     replay.apply(broker, replay.plan(broker, topology, Earliest()))
 
-    assert replay_window.load(broker, svc.name).windows == {(topic, 0): (0, 8)}
+    assert replay.recorded_windows(broker, svc.name).windows == {(topic, 0): (0, 8)}

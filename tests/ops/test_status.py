@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
+from conveyor.clients.errors import BrokerUnreachableError
 from conveyor.ops import status
 from conveyor.ops.broker import Broker
-from conveyor.ops.errors import BrokerUnreachableError, UnknownServiceError
+from conveyor.ops.errors import UnknownServiceError
 from conveyor.ops.topology import resolve
 from tests.ops.conftest import Svc
 

@@ -28,8 +28,8 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # the stubs d
 from pydantic import SecretStr
 
 from conveyor.acls.rules import Grant, Operation, Pattern, Resource
+from conveyor.clients.contact import QUIET
 from conveyor.errors import ConveyorError
-from conveyor.ops.broker import QUIET
 
 SCRAM_ITERATIONS = 8192
 

@@ -54,7 +54,7 @@ def command(
 
     Applies it with --yes, or after you confirm on a terminal; refuses while SERVICE runs.
 
-    Handlers can ask whether they run in the replay window (see conveyor.ops.replay_window).
+    Handlers can ask whether they run in the replay window (see conveyor.replay).
 
     Example: conveyor replay welcome-email --to-time 2026-11-28T09:00:00Z --yes --follow
     """

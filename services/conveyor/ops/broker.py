@@ -23,23 +23,15 @@ from confluent_kafka import (
 from confluent_kafka.admin._listoffsets import OffsetSpec  # re-exported untyped by admin
 from confluent_kafka.cimpl import NewTopic
 
-from conveyor.clients import (
-    KafkaUnavailableError,
-    Outage,
-    admin_client,
-    is_transient,
-    kafka_error_of,
-    wait_out,
-    with_logs,
-)
-from conveyor.ops.errors import BrokerUnreachableError, KafkaOperationError, TopicNotFoundError
+from conveyor.clients import KafkaUnavailableError, kafka_error_of, with_logs
+from conveyor.clients.contact import QUIET, Contact
+from conveyor.clients.errors import BrokerRefusedError, BrokerUnreachableError
+from conveyor.ops.errors import KafkaOperationError, TopicNotFoundError
 
 TP = tuple[str, int]
 """A topic partition, as a plain hashable pair."""
 
 T = TypeVar("T")
-REFUSAL_CHECK_INTERVAL = 1.0  # seconds between looks at the refusals the admin client reported
-QUIET: dict[str, Any] = {"log_level": 0}  # the commands report broker trouble themselves
 
 
 @dataclass(frozen=True)
@@ -70,14 +62,9 @@ class Broker:
     def __init__(self, bootstrap: str, timeout: float = 10.0) -> None:
         self.bootstrap = bootstrap
         self.timeout = timeout
-        # A refusal (wrong password, untrusted certificate) reaches only the error callback;
-        # remembered, it ends the wait for an answer at once instead of after the timeout.
-        self._refusal: KafkaError | None = None
-        self._admin = admin_client(
-            {"bootstrap.servers": bootstrap, **QUIET, "error_cb": self._on_error}
-        )
+        self._contact = Contact(bootstrap, timeout)
+        self._admin = self._contact.admin
         self._partitions: dict[str, int] = {}
-        self._outage = Outage("kafka operations", bootstrap=bootstrap)
 
     @classmethod
     def connect(cls, bootstrap: str, timeout: float = 10.0) -> Broker:
@@ -92,11 +79,9 @@ class Broker:
 
     def refresh(self) -> None:
         try:
-            metadata = self._ask(self._list_topics)
-        except (KafkaException, KafkaUnavailableError) as exc:
-            if self._refusal is not None:
-                raise KafkaOperationError(f"connecting to {self.bootstrap}", self._refusal) from exc
-            raise BrokerUnreachableError(self.bootstrap, self.timeout) from exc
+            metadata = self._contact.metadata()
+        except BrokerRefusedError as exc:
+            raise KafkaOperationError(f"connecting to {self.bootstrap}", exc.refusal) from exc
         self._partitions = {
             name: len(topic.partitions)
             for name, topic in metadata.topics.items()
@@ -264,19 +249,9 @@ class Broker:
     def _broker_count(self) -> int:
         return len(self._ask(lambda: self._admin.list_topics(timeout=self.timeout)).brokers)
 
-    def _on_error(self, error: KafkaError) -> None:
-        if not is_transient(error):
-            self._refusal = error
-
-    def _list_topics(self) -> Any:
-        """The cluster's metadata, asked in short slices so a refusal ends the wait early."""
-        if self._refusal is not None:
-            raise KafkaException(self._refusal)
-        return self._admin.list_topics(timeout=min(self.timeout, REFUSAL_CHECK_INTERVAL))
-
     def _ask(self, call: Callable[[], T]) -> T:
         """`call()`, asked again on transient errors until the broker's timeout."""
-        return wait_out(call, self._outage, timeout=self.timeout)
+        return self._contact.ask(call)
 
     def _call(self, call: Callable[[], T], what: str) -> T:
         """`_ask`, its failures as the commands' errors: `BrokerUnreachableError` when no

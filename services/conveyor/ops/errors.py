@@ -1,4 +1,5 @@
-"""Errors of the operations commands (status, replay, dead letters, tail).
+"""Errors of the operations commands (status, replay, dead letters, tail); a broker that does
+not answer is the clients' `BrokerUnreachableError`.
 
 Each message says what to do next: the reader is an operator at a terminal on a bad day.
 """
@@ -15,17 +16,6 @@ from conveyor.errors import ConveyorError
 
 class OpsError(ConveyorError):
     """An operations command could not do what it was asked."""
-
-
-class BrokerUnreachableError(OpsError):
-    """No broker answered within the timeout."""
-
-    def __init__(self, bootstrap: str, timeout: float) -> None:
-        super().__init__(
-            f"no Kafka broker answered at {bootstrap} within {timeout:g}s; start one with "
-            "`conveyor kafka up` or point KAFKA_BOOTSTRAP_SERVERS at a running cluster"
-        )
-        self.bootstrap = bootstrap
 
 
 class TopicNotFoundError(OpsError):

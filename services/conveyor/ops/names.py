@@ -7,7 +7,7 @@ from typing import Final
 from conveyor import naming
 
 OPS_GROUP_PREFIX: Final = "conveyor-ops"
-REPLAYS_TOPIC: Final = "conveyor.replays"  # compacted: group -> its latest replay window
+REPLAYS_TOPIC: Final = naming.REPLAYS_TOPIC  # compacted: group -> its latest replay window
 
 
 def redriven_topic(service: str) -> str:

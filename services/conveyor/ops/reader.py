@@ -1,65 +1,37 @@
 """Bounded reads: the records of given offset ranges, and the first record at given offsets.
 
 The readers assign partitions directly (no group membership, nothing committed) and read
-committed data only, so they see what the services see.
+committed data only, so they see what the services see (`conveyor.clients.reader`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer
 
-from conveyor.clients import Outage, is_transient
+from conveyor import naming
+from conveyor.clients import Outage, TopicReadError
+from conveyor.clients import reader as topic_reader
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.errors import KafkaOperationError
-from conveyor.ops.names import OPS_GROUP_PREFIX
 from conveyor.ops.records import Record
 
-READER_GROUP = (
-    f"{OPS_GROUP_PREFIX}-reader"  # required by the client; the readers never join or commit
-)
-BATCH = 500
+READER_GROUP = naming.OPS_READER_GROUP  # required by the client; never joined, nothing committed
 
 
-def reader(broker: Broker, **overrides: Any) -> Consumer:
+def reader(broker: Broker) -> Consumer:
     """An assign-only consumer that never commits, seeing committed records only."""
-    return Consumer(
-        broker.client_config(
-            **{
-                "group.id": READER_GROUP,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": True,
-                "isolation.level": "read_committed",
-                "auto.offset.reset": "earliest",
-                **overrides,
-            }
-        )
-    )
+    return topic_reader.assign_only(broker.client_config(), READER_GROUP)
 
 
 def scan(broker: Broker, ranges: Mapping[TP, tuple[int, int]]) -> Iterator[Record]:
     """Every record in `[start, end)` of each partition, partition by partition in order."""
-    pending = {tp: end for tp, (start, end) in ranges.items() if start < end}
-    if not pending:
-        return
     consumer = reader(broker)
     try:
-        consumer.assign([TopicPartition(t, p, ranges[(t, p)][0]) for t, p in pending])
-        for message in _messages(consumer, broker.timeout, pending):
-            tp = (message.topic(), message.partition())
-            if message.error() is not None:
-                _finish(consumer, pending, tp)
-                continue
-            if tp not in pending or message.offset() >= pending[tp]:
-                _finish(consumer, pending, tp)
-                continue
+        for message in _read(consumer, broker.timeout, ranges):
             yield Record.of(message)
-            if message.offset() >= pending[tp] - 1:
-                _finish(consumer, pending, tp)
     finally:
         consumer.close()
 
@@ -67,46 +39,30 @@ def scan(broker: Broker, ranges: Mapping[TP, tuple[int, int]]) -> Iterator[Recor
 def peek(broker: Broker, positions: Mapping[TP, int]) -> dict[TP, Record | None]:
     """The first committed record at or after each position; None where the partition ends
     before one (nothing left to read)."""
-    found: dict[TP, Record | None] = {}
-    pending = dict.fromkeys(positions, -1)
-    if not pending:
+    found: dict[TP, Record | None] = dict.fromkeys(positions)
+    if not positions:
         return found
     consumer = reader(broker)
     try:
-        consumer.assign([TopicPartition(t, p, o) for (t, p), o in positions.items()])
-        for message in _messages(consumer, broker.timeout, pending):
-            tp = (message.topic(), message.partition())
-            if tp in pending:
-                found[tp] = None if message.error() is not None else Record.of(message)
-                _finish(consumer, pending, tp)
+        ranges = {tp: (offset, None) for tp, offset in positions.items()}
+        for message in _read(consumer, broker.timeout, ranges, limit=1):
+            found[(message.topic(), message.partition())] = Record.of(message)
     finally:
         consumer.close()
     return found
 
 
-def _messages(consumer: Consumer, timeout: float, pending: dict[TP, int]) -> Iterator[Any]:
-    """Messages and end-of-partition events until `pending` is empty; a silence longer than
-    `timeout` while partitions are still pending is an error, not a hang. Transient errors (a
-    broker node restarting) pass within that silence: the consumer fetches again by itself."""
-    outage = Outage("reading records")
-    last = time.monotonic()
-    while pending:
-        # consume() waits for a full batch or the timeout: keep the wait short.
-        batch = consumer.consume(BATCH, timeout=0.05)
-        if not batch and time.monotonic() - last > timeout:
-            raise KafkaOperationError("reading records", f"no data for {timeout:g}s")
-        for message in batch:
-            error = message.error()
-            if error is not None and error.code() != KafkaError._PARTITION_EOF:
-                if not is_transient(error):
-                    raise KafkaOperationError("reading records", error)
-                outage.failed(KafkaException(error))
-                continue
-            last = time.monotonic()
-            outage.recovered()
-            yield message
-
-
-def _finish(consumer: Consumer, pending: dict[TP, int], tp: TP) -> None:
-    if pending.pop(tp, None) is not None:
-        consumer.pause([TopicPartition(*tp)])
+def _read(
+    consumer: Consumer,
+    timeout: float,
+    ranges: Mapping[TP, tuple[int, int | None]],
+    limit: int | None = None,
+) -> Iterator[Any]:
+    """`conveyor.clients.reader.read_ranges`, its failures as the commands' error."""
+    messages = topic_reader.read_ranges(
+        consumer, ranges, timeout, Outage("reading records"), limit=limit
+    )
+    try:
+        yield from messages
+    except TopicReadError as error:
+        raise KafkaOperationError("reading records", error.error) from error

@@ -1,8 +1,9 @@
 """Replay: move a stopped service's committed offsets, planned first, applied on request.
 
 A plan is pure data (per partition: committed offset now, offset after, events to process
-again). Applying it records the replay windows, then moves the offsets; the broker itself
-also refuses to move the offsets of a group that has members.
+again). Applying it records the replay windows (`conveyor.replay`, which the service reads when
+it starts), then moves the offsets; the broker itself also refuses to move the offsets of a group
+that has members.
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from conveyor.ops import logs, replay_window
+from confluent_kafka import KafkaException, Producer
+
+from conveyor import naming
+from conveyor.clients import KafkaUnavailableError, TopicReadError, kafka_error_of
+from conveyor.ops import logs
 from conveyor.ops.broker import TP, Broker
-from conveyor.ops.errors import GroupActiveError, ReplayTargetError
+from conveyor.ops.errors import GroupActiveError, KafkaOperationError, ReplayTargetError
 from conveyor.ops.logs import log
 from conveyor.ops.reader import peek
 from conveyor.ops.topology import ServiceTopology
+from conveyor.replay import ReplayWindows
+from conveyor.replay import load as load_windows
 
 
 @dataclass(frozen=True)
@@ -164,8 +171,8 @@ def apply(broker: Broker, replay_plan: ReplayPlan) -> None:
     if not changes:
         return
     ensure_stopped(broker, replay_plan.service)
-    windows = replay_window.load(broker, replay_plan.service)
-    replay_window.save(broker, windows.merged({m.tp: (m.new, m.current) for m in changes}))
+    windows = recorded_windows(broker, replay_plan.service)
+    _record(broker, windows.merged({m.tp: (m.new, m.current) for m in changes}))
     broker.alter_offsets(replay_plan.service, {m.tp: m.new for m in changes})
     log.info(
         logs.REPLAY_APPLIED,
@@ -174,6 +181,38 @@ def apply(broker: Broker, replay_plan: ReplayPlan) -> None:
         partitions=len(changes),
         reprocess=replay_plan.reprocess,
     )
+
+
+def recorded_windows(broker: Broker, group: str) -> ReplayWindows:
+    """The group's replay windows as recorded now (none when it was never replayed)."""
+    try:
+        return load_windows(broker.client_config(), group, broker.timeout)
+    except KafkaUnavailableError as error:
+        raise KafkaOperationError("loading the replay windows", error.last) from error
+    except TopicReadError as error:
+        raise KafkaOperationError("loading the replay windows", error.error) from error
+    except KafkaException as error:
+        raise KafkaOperationError("loading the replay windows", kafka_error_of(error)) from error
+
+
+def _record(broker: Broker, windows: ReplayWindows) -> None:
+    broker.ensure_compacted_topic(naming.REPLAYS_TOPIC)
+    producer = Producer(broker.client_config(**{"acks": "all", "enable.idempotence": True}))
+    failures: list[object] = []
+
+    def delivered(error: object, _message: object) -> None:
+        if error is not None:
+            failures.append(error)
+
+    producer.produce(
+        naming.REPLAYS_TOPIC,
+        key=windows.group.encode(),
+        value=windows.to_json(),
+        on_delivery=delivered,
+    )
+    if producer.flush(broker.timeout) > 0 or failures:
+        cause = failures[0] if failures else "not confirmed in time"
+        raise KafkaOperationError("recording the replay window", cause)
 
 
 def follow(

@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException
 
-from conveyor.clients import KafkaUnavailableError, Outage, wait_out
+from conveyor.clients import KafkaUnavailableError, Outage, TopicReadError, reader, wait_out
 from conveyor.parking.errors import ParkedKeysLoadError
 
 T = TypeVar("T")
 
 NEW_TOPIC_GRACE: Final = 30.0  # seconds a missing parked topic may take to appear
-ATTEMPT_TIMEOUT: Final = 10.0  # seconds one metadata or watermark request may take
 
 
 def until_led(
@@ -37,35 +36,15 @@ def until_led(
             f"{topic} has partitions without a leader after {error.waited:.1f}s "
             f"({error.last}); is it created, and are its brokers up?"
         ) from error
-    except KafkaException as error:
+    except (KafkaException, TopicReadError) as error:
         raise ParkedKeysLoadError(
             f"reading {topic}: {error}; is it created (`conveyor topics apply`)?"
         ) from error
-
-
-def attempt_timeout(timeout: float | None) -> float:
-    """How long one request of a wait bounded by `timeout` (None: unbounded) may take."""
-    return ATTEMPT_TIMEOUT if timeout is None else min(timeout, ATTEMPT_TIMEOUT)
 
 
 def watermarks(
     consumer: Consumer, topic: str, timeout: float | None, outage: Outage | None = None
 ) -> dict[int, tuple[int, int]]:
     """Partition -> (low, high) of every partition of `topic`, waiting for leaders first."""
-    attempt = attempt_timeout(timeout)
-
-    def read() -> dict[int, tuple[int, int]]:
-        metadata = consumer.list_topics(topic, timeout=attempt).topics[topic]
-        if metadata.error is not None:
-            raise KafkaException(metadata.error)
-        leaderless = [p for p, info in metadata.partitions.items() if info.leader < 0]
-        if leaderless or not metadata.partitions:
-            reason = f"no leader for partitions {sorted(leaderless)}"
-            raise KafkaException(KafkaError(KafkaError.LEADER_NOT_AVAILABLE, reason))
-        marks = {}
-        for partition in sorted(metadata.partitions):
-            tp = TopicPartition(topic, partition)
-            marks[partition] = consumer.get_watermark_offsets(tp, timeout=attempt)
-        return marks
-
-    return until_led(read, topic, timeout, outage)
+    attempt = reader.attempt_timeout(timeout)
+    return until_led(lambda: reader.watermarks(consumer, topic, attempt), topic, timeout, outage)

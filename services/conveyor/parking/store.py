@@ -8,6 +8,7 @@ broker has the record (the runtime completes the parked event's offset only afte
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import replace
@@ -15,12 +16,11 @@ from dataclasses import replace
 import structlog
 
 from conveyor import naming
-from conveyor.clients import Outage, Readiness
+from conveyor.clients import Outage, Readiness, reader
 from conveyor.deadletter import logs
 from conveyor.deadletter.writer import ConfirmedWriter, Written
-from conveyor.parking import codec, leaders, reading
+from conveyor.parking import codec, leaders
 from conveyor.parking.codec import ParkedRecord
-from conveyor.parking.errors import ParkedKeysLoadError
 from conveyor.parking.follower import ReleaseFollower
 from conveyor.parking.keys import ParkedKey, ParkedKeys
 from conveyor.parking.keys import TopicPartition as SourcePartition
@@ -133,12 +133,11 @@ class ParkedKeyStore:
         )
 
     def _read_once(self, timeout: float | None) -> list[ParkedRecord]:
-        consumer = reading.loader(self._bootstrap, f"{self.service}.parked-loader")
+        config = {"bootstrap.servers": self._bootstrap}
+        consumer = reader.assign_only(config, f"{self.topic}-loader.{uuid.uuid4().hex[:8]}")
         try:
-            marks = leaders.watermarks(consumer, self.topic, timeout, self._outage)
-            messages = reading.read_ranges(
-                consumer, self.topic, marks, leaders.attempt_timeout(timeout), ParkedKeysLoadError
-            )
+            attempt = reader.attempt_timeout(timeout)
+            messages = reader.read_to_end(consumer, self.topic, attempt, self._outage)
             return [ParkedRecord.of(message) for message in messages]
         finally:
             consumer.close()

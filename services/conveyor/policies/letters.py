@@ -10,15 +10,16 @@ stay between its first read and its commit (retries in place and slow events inc
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
-from conveyor.clients import KafkaUnavailableError, Outage, wait_out
+from conveyor.clients import KafkaUnavailableError, Outage, TopicReadError, reader, wait_out
 from conveyor.deadletter.errors import DeadLettersLoadError
 from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written
-from conveyor.parking import leaders, reading
+from conveyor.parking import leaders
 from conveyor.records import message_headers
 
 Letter = tuple[LetterId, Written, int]  # the id, where it is, when it was written (epoch ms)
@@ -54,11 +55,12 @@ def read_recent(
 def _read(
     bootstrap_servers: str, topic: str, since_ms: int, timeout: float, outage: Outage
 ) -> list[Any]:
-    consumer = reading.loader(bootstrap_servers, f"{topic}-loader")
+    config = {"bootstrap.servers": bootstrap_servers}
+    consumer = reader.assign_only(config, f"{topic}-loader.{uuid.uuid4().hex[:8]}")
     try:
         marks = leaders.watermarks(consumer, topic, timeout, outage)
         wanted = [TopicPartition(topic, partition, since_ms) for partition in sorted(marks)]
-        ranges: dict[int, tuple[int, int]] = {}
+        ranges: dict[reader.TP, tuple[int, int | None]] = {}
         for tp in consumer.offsets_for_times(wanted, timeout=timeout):
             if tp.error is not None:
                 raise DeadLettersLoadError(
@@ -66,9 +68,12 @@ def _read(
                 ) from KafkaException(tp.error)
             low, high = marks[tp.partition]
             # -1: nothing written since then on this partition
-            ranges[tp.partition] = (max(tp.offset, low) if tp.offset >= 0 else high, high)
-        return reading.read_ranges(consumer, topic, ranges, timeout, DeadLettersLoadError)
+            start = max(tp.offset, low) if tp.offset >= 0 else high
+            ranges[(topic, tp.partition)] = (start, high)
+        return list(reader.read_ranges(consumer, ranges, timeout, outage))
     except KafkaException as error:
         raise DeadLettersLoadError(f"reading {topic}: {error.args[0]}") from error
+    except TopicReadError as error:
+        raise DeadLettersLoadError(str(error)) from error
     finally:
         consumer.close()

@@ -10,15 +10,21 @@ event with conveyor's three headers (the metadata still reads them when a handle
 Messages of event types the service has no handler for are skipped, never decoded (their
 offsets complete at once). Undecodable messages become work items carrying the error, for the
 failure seam.
+
+A service whose group has replay windows (`conveyor.replay`, loaded once at start) gets the
+`ReplayAwareRouter`, which marks the items inside them (`ctx.in_replay`); the others get the
+plain `Router`, so the usual path costs nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Any
 
 from conveyor import naming
 from conveyor.events.base import Event
+from conveyor.runtime.context import ReplayCheck
 from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
 from conveyor.typing import Codec
@@ -90,3 +96,27 @@ class Router:
             if len(self._by_header) < _HEADER_CACHE_SIZE:  # header values come from producers
                 self._by_header[type_name] = found
             return found
+
+
+class ReplayAwareRouter(Router):
+    """A `Router` that marks the work items inside a replay window."""
+
+    def __init__(self, service: Service, codec: Codec, in_replay: ReplayCheck) -> None:
+        super().__init__(service, codec)
+        self._in_replay = in_replay
+
+    def route(self, message: Any, partition: PartitionState, offset: int) -> WorkItem | None:
+        item = super().route(message, partition, offset)
+        if item is not None and self._in_replay(
+            item.partition.topic, item.partition.partition, item.offset
+        ):
+            item.meta = replace(item.meta, in_replay=True)
+        return item
+
+
+def router_for(service: Service, codec: Codec, in_replay: ReplayCheck | None) -> Router:
+    return (
+        Router(service, codec)
+        if in_replay is None
+        else ReplayAwareRouter(service, codec, in_replay)
+    )

@@ -14,7 +14,7 @@ from conveyor.clients import Outage, connection, with_logs
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
-from conveyor.ops import replay_window
+from conveyor.replay import loading as replay_windows
 from conveyor.runtime.context import NO_PUBLISHER, FollowUpPublisher
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
@@ -32,7 +32,7 @@ from conveyor.runtime.logs import (
 from conveyor.runtime.loop import ConsumerLoop, batch_for
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
-from conveyor.runtime.replays import router_for
+from conveyor.runtime.router import router_for
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.switching import interval_for, set_switch_interval
@@ -115,7 +115,7 @@ def _run(
         _stop_on_signals(stop)
     # The first contact: a broker must answer within the start timeout (a wrong address stops
     # the process with a clear message); later outages are waited out, reported not-ready.
-    replays = replay_window.for_service(
+    replays = replay_windows.for_service(
         settings.bootstrap_servers,
         service.name,
         service_settings.kafka_start_timeout,
