@@ -177,7 +177,8 @@ def test_the_expiry_sweep_deletes_marks_older_than_each_policys_keep_for(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     """A sweep applies each handler's keep_for to its own store."""
-    from conveyor.policies.idempotent import Idempotency, MarkExpiry
+    from conveyor.idempotency import Idempotency
+    from conveyor.policies.idempotent import MarkExpiry
 
     store = SqliteStore(tmp_path / "marks.db", clock=clock)
     store.reserve("svc", "old")

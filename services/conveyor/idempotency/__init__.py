@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from conveyor.idempotency.base import Claim, ProcessedEventStore, Reservation, Transaction
 from conveyor.idempotency.errors import IdempotencyError, UnknownStoreError
+from conveyor.idempotency.policy import Idempotency
 from conveyor.idempotency.sqlite import SqliteStore
 
 
@@ -26,6 +27,7 @@ def open_store(url: str, *, stale_after: float = 300.0) -> ProcessedEventStore:
 
 __all__ = [
     "Claim",
+    "Idempotency",
     "IdempotencyError",
     "ProcessedEventStore",
     "Reservation",

@@ -17,6 +17,7 @@ ordered handlers, `<service>.retry.<n>` for unordered ones) must exist: declare 
 `schemas/topics.yaml` (`side_topics` lists what a service needs).
 """
 
+from conveyor.idempotency import Idempotency
 from conveyor.policies.errors import EventInFlightError, PolicyConfigError
 from conveyor.policies.extension import Policies
 from conveyor.policies.handlers import (
@@ -26,7 +27,6 @@ from conveyor.policies.handlers import (
     ordered,
     unordered,
 )
-from conveyor.policies.idempotent import Idempotency
 from conveyor.policies.settings import PolicySettings
 from conveyor.policies.topology import declared_retry_policy, side_topics, undeclared_side_topics
 

@@ -23,17 +23,15 @@ from conveyor.deadletter.once import WrittenLetters
 from conveyor.errors import ConveyorError
 from conveyor.ordering import Ordering
 from conveyor.parking import ParkedKeyStore
-from conveyor.policies.errors import PolicyConfigError
 from conveyor.policies.failures import PolicyFailures
-from conveyor.policies.idempotent import Idempotency, MarkExpiry, run_once
+from conveyor.policies.idempotent import MarkExpiry, run_once
 from conveyor.policies.letters import read_recent
 from conveyor.policies.limits import Limiters
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.policies.redrive import RedriveOrder
 from conveyor.policies.settings import PolicySettings
 from conveyor.policies.topology import side_topics
-from conveyor.ratelimit import RateLimit
-from conveyor.retry import RetryPolicy, held_for, tier_of, tier_topics
+from conveyor.retry import held_for, tier_of, tier_topics
 from conveyor.runtime.failure_seam import FailureHandler, Forwarded
 from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
@@ -114,13 +112,12 @@ class Policies:
             tiers.add(self._redrive.topic)
         for registration in service.registrations.values():
             policy = registration.policy
-            _check(registration)
             if policy.ordering is Ordering.UNORDERED:
                 tiers.update(tier_topics(service.name, self._failures.retry_policy(policy)))
         stores = {
             id(r.policy.idempotency.store): r.policy.idempotency
             for r in service.registrations.values()
-            if isinstance(r.policy.idempotency, Idempotency)
+            if r.policy.idempotency is not None
         }
         self._expiry = MarkExpiry(list(stores.values()))
         self._expiry.start()
@@ -130,7 +127,7 @@ class Policies:
         limits = {
             r: r.policy.rate_limit
             for r in service.registrations.values()
-            if isinstance(r.policy.rate_limit, RateLimit)
+            if r.policy.rate_limit is not None
         }
         inputs = [*service.topics(self._topic_map), *extra]
         self._limiters = Limiters(
@@ -208,7 +205,7 @@ class Policies:
     def guard(self, item: WorkItem, invoke: Callable[[], Awaitable[None]]) -> Awaitable[None]:
         idempotency = item.policy.idempotency
         attempt = invoke
-        if isinstance(idempotency, Idempotency):
+        if idempotency is not None:
 
             def attempt() -> Awaitable[None]:
                 return run_once(idempotency, self._service, item, invoke, self.metrics)
@@ -259,20 +256,6 @@ class Policies:
             self.parking.close()
         if self._writer is not None:
             self._writer.close()
-
-
-def _check(registration: Registration) -> None:
-    policy = registration.policy
-    for name, value, kind in (
-        ("retry", policy.retry, RetryPolicy),
-        ("rate_limit", policy.rate_limit, RateLimit),
-        ("idempotency", policy.idempotency, Idempotency),
-    ):
-        if value is not None and not isinstance(value, kind):
-            raise PolicyConfigError(
-                f"{registration.name}: HandlerPolicy.{name} must be a {kind.__name__}, "
-                f"not {value!r}"
-            )
 
 
 def _is_tier(service: str, partition: PartitionState) -> bool:

@@ -92,7 +92,7 @@ class PolicyFailures:
         self._redrive = redrive
 
     def retry_policy(self, policy: HandlerPolicy) -> RetryPolicy:
-        return policy.retry if isinstance(policy.retry, RetryPolicy) else self._default_retry
+        return policy.retry if policy.retry is not None else self._default_retry
 
     def on_failure(self, failure: Failure) -> Outcome:
         if self._breaker.is_open:

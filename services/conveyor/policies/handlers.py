@@ -8,8 +8,7 @@ dead-letter and park the key.
 
 from __future__ import annotations
 
-from conveyor.idempotency import ProcessedEventStore
-from conveyor.policies.idempotent import Idempotency
+from conveyor.idempotency import Idempotency, ProcessedEventStore
 from conveyor.policies.topology import declared_retry_policy
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import Backoff, RetryPolicy

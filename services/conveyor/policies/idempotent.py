@@ -12,26 +12,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import structlog
 
 from conveyor.deadletter import logs
-from conveyor.idempotency import Claim, ProcessedEventStore
+from conveyor.idempotency import Claim, Idempotency
 from conveyor.policies.errors import EventInFlightError
 from conveyor.policies.metrics import PolicyMetrics
 from conveyor.runtime.work import WorkItem
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    """A handler's processed-event store; done marks older than `keep_for` seconds expire
-    (keep them longer than any redelivery or replay you expect)."""
-
-    store: ProcessedEventStore
-    keep_for: float = 7 * 24 * 3600.0
 
 
 class MarkExpiry:

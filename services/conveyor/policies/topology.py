@@ -24,7 +24,7 @@ def side_topics(
             topics[naming.parked_topic(service.name)] = dict(PARKED_TOPIC_CONFIG)
             topics[naming.redrive_topic(service.name)] = {}
             continue
-        retry = policy.retry if isinstance(policy.retry, RetryPolicy) else fallback
+        retry = policy.retry if policy.retry is not None else fallback
         topics.update({name: {} for name in tier_topics(service.name, retry)})
     return topics
 

@@ -1,15 +1,17 @@
 """Per-handler policies: values given at registration, read by the runtime and its failure seam.
 
-Part 1 of the runtime reads only `ordering`; the other fields are slots the retry, idempotency and
-rate-limit policies fill in. They are typed as `object | None` so that those modules can bring
-their own value types without this module importing them.
+The runtime itself reads only `ordering`; retry, rate limit and idempotency are values that the
+policies plugged in through the extension seam (`conveyor.policies`) act on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conveyor.idempotency.policy import Idempotency
 from conveyor.ordering import Ordering
+from conveyor.ratelimit import RateLimit
+from conveyor.retry.policy import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -17,9 +19,9 @@ class HandlerPolicy:
     """Everything a registration says about how its handler runs."""
 
     ordering: Ordering = Ordering.ORDERED
-    retry: object | None = None
-    rate_limit: object | None = None
-    idempotency: object | None = None
+    retry: RetryPolicy | None = None  # None: the service's default retry policy
+    rate_limit: RateLimit | None = None
+    idempotency: Idempotency | None = None
 
 
 @dataclass(frozen=True)
