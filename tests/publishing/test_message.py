@@ -8,6 +8,7 @@ from conveyor import naming
 from conveyor.codec import InvalidEventError
 from conveyor.events import Event
 from conveyor.publish import MessageBuilder, OutgoingMessage, build_message
+from conveyor.typing import Encoder
 from shop_events import OrderPaid, UserSignedUp
 from tests.project import repo_codec
 from tests.samples import signup
@@ -18,7 +19,7 @@ def _builder() -> MessageBuilder:
 
 
 class EncodeOnly:
-    """A codec with `encode` alone (no `encode_with_id`), as the `Codec` protocol allows."""
+    """A codec with `encode` alone (no `encoder_for`), as the `Codec` protocol allows."""
 
     content_type = naming.AVRO_CONTENT_TYPE
 
@@ -60,7 +61,7 @@ def test_message_carries_topic_key_and_contract_headers() -> None:
     assert second.headers[3:] == [(naming.CORRELATION_ID, "corr-7"), (naming.TRACEPARENT, "tp")]
 
 
-def test_codec_without_encode_with_id_gives_the_same_message() -> None:
+def test_codec_without_encoder_for_gives_the_same_message() -> None:
     """A codec that only encodes still gets the event id header, from the event itself."""
     event = signup("u-1")
 
@@ -68,6 +69,30 @@ def test_codec_without_encode_with_id_gives_the_same_message() -> None:
     fast = build_message(event, repo_codec(), lambda topic: topic)
 
     assert plain == fast
+
+
+class CountingEncoders(EncodeOnly):
+    """A codec that is an `EncoderSource`, counting the encoders it hands out."""
+
+    def __init__(self) -> None:
+        self.encoders = 0
+
+    def encoder_for(self, event_type: type[Event]) -> Encoder:
+        self.encoders += 1
+        return repo_codec().encoder_for(event_type)
+
+
+def test_a_codecs_own_encoder_is_asked_for_once_per_event_type() -> None:
+    """A builder takes one encoder per event type from a codec that offers them, and uses it."""
+    codec = CountingEncoders()
+    builder = MessageBuilder(codec, lambda topic: topic)
+
+    messages = [builder.build(signup(user)) for user in ("u-1", "u-2", "u-3")]
+
+    assert codec.encoders == 1
+    assert [m.event_id for m in messages] == [
+        str(repo_codec().decode(m.value).event_id) for m in messages
+    ]
 
 
 def test_constructed_invalid_event_is_refused_after_valid_ones_of_its_type() -> None:

@@ -9,12 +9,10 @@ from typing import NamedTuple
 
 from conveyor import naming
 from conveyor.events.base import Event
-from conveyor.typing import Codec
+from conveyor.typing import Codec, Encoder, EncoderSource
 
 Header = tuple[str, str | bytes | None]
 Headers = list[Header]
-# Encodes an event and says its id as the `event-id` header carries it.
-Encoder = Callable[[Event], tuple[bytes, str]]
 
 
 class OutgoingMessage(NamedTuple):
@@ -78,10 +76,8 @@ class MessageBuilder:
         return _new_message((topic, key, value, headers, event_id, event_type))
 
     def _learn(self, kind: type[Event]) -> _TypeParts:
-        encoder_for: Callable[[type[Event]], Encoder] | None = getattr(
-            self._codec, "encoder_for", None
-        )
-        encode = encoder_for(kind) if encoder_for is not None else _encoder_of(self._codec)
+        codec = self._codec
+        encode = codec.encoder_for(kind) if isinstance(codec, EncoderSource) else _encoder_of(codec)
         event_type = kind.AVRO_NAME
         # `Event.key` is `str(<KEY_FIELD>)`: read the field itself, unless the model says
         # otherwise.

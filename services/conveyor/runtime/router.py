@@ -27,7 +27,7 @@ from conveyor.events.base import Event
 from conveyor.runtime.context import ReplayCheck
 from conveyor.runtime.service import Registration, Service
 from conveyor.runtime.work import PartitionState, WorkItem
-from conveyor.typing import Codec
+from conveyor.typing import Codec, EventTypeReader
 
 _HEADER_CACHE_SIZE = 1024
 
@@ -40,8 +40,8 @@ class Router:
         self._registration_for = service.registration_for
         self._codec = codec
         # optional in a codec: without it, every message's headers are read
-        self._event_type_of: Callable[[bytes], type[Event] | None] | None = getattr(
-            codec, "event_type_of", None
+        self._event_type_of: Callable[[bytes], type[Event] | None] | None = (
+            codec.event_type_of if isinstance(codec, EventTypeReader) else None
         )
         self._by_header: dict[bytes, Registration | None] = {}  # `event-type` value -> handler
         self._by_type: dict[type[Event], Registration | None] = {}  # the codec's types only
