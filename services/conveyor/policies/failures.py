@@ -11,12 +11,10 @@ the runtime complete the offset.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -27,42 +25,18 @@ from conveyor.deadletter.writer import Written
 from conveyor.ordering import Ordering
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
+from conveyor.policies.forwards import confirmed, source_record
 from conveyor.policies.metrics import PolicyMetrics
+from conveyor.policies.redrive import RedriveOrder
 from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
 from conveyor.runtime.failure_seam import Failure, Forwarded, Outcome, RetryAfter
 from conveyor.runtime.policy import HandlerPolicy
 from conveyor.runtime.work import WorkItem
 
-if TYPE_CHECKING:
-    from conveyor.policies.redrive import RedriveOrder
-
 log = structlog.get_logger(__name__)
 
 BREAKER_RETRY = 5.0  # seconds between in-place retries of a failed event while the breaker is open
-
-
-def source_record(meta: EventMeta, raw_value: bytes | None) -> SourceRecord:
-    timestamp = round(meta.timestamp.timestamp() * 1000) if meta.timestamp else -1
-    return SourceRecord(
-        topic=meta.topic,
-        partition=meta.partition,
-        offset=meta.offset,
-        timestamp_ms=timestamp,
-        key=meta.key.encode() if meta.key is not None else None,
-        value=raw_value,
-        headers=list(meta.headers),
-    )
-
-
-def confirmed(*futures: Future[Written]) -> Forwarded:
-    """A forward that completes once every write was acknowledged (on the runtime's loop)."""
-
-    async def all_written() -> None:
-        for future in futures:
-            await asyncio.wrap_future(future)
-
-    return Forwarded(all_written())
 
 
 class PolicyFailures:

@@ -30,7 +30,7 @@ from conveyor.deadletter.writer import Written
 from conveyor.ordering import Ordering
 from conveyor.parking import ParkedKey, ParkedKeyStore
 from conveyor.parking.errors import KeyParkedError
-from conveyor.policies.failures import confirmed, source_record
+from conveyor.policies.forwards import confirmed, source_record
 from conveyor.runtime.context import EventMeta
 from conveyor.runtime.failure_seam import Forwarded
 from conveyor.runtime.work import WorkItem
