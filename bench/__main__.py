@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
             "bench: without raw_confluent there is no baseline; ratios stay empty", file=sys.stderr
         )
     if not args.schema.exists():
-        raise SystemExit(f"bench: no schema at {args.schema} (conveyor's contracts not merged?)")
+        raise SystemExit(f"bench: no schema at {args.schema} (--schema names UserSignedUp's)")
 
     peers = peers_python()  # also draws the plot
     pythons = {s.name: peers if s.peer else project_python() for s in SYSTEMS}

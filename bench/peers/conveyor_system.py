@@ -8,7 +8,6 @@ project's virtualenv, on the same broker and data as the peers.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +28,11 @@ from bench.peers.common import (
     start_clock,
     wait_until,
 )
-from bench.peers.protocol import Result, Spec, measured, serve_all, unsupported
+from bench.peers.protocol import Result, Spec, measured, serve_all
+from conveyor import naming
+from conveyor.parking import PARKED_TOPIC_CONFIG
+from conveyor.policies import Policies, PolicySettings
+from conveyor.publish import Publisher, PublisherConfig
 from conveyor.runtime import (
     Context,
     HandlerPolicy,
@@ -42,10 +45,6 @@ from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 from shop_events import UserSignedUp
 from tests.project import repo_codec
-
-HAS_PUBLISHER = importlib.util.find_spec("conveyor.publish") is not None
-HAS_POLICIES = importlib.util.find_spec("conveyor.policies") is not None
-NO_PUBLISHER = "conveyor's Publisher (branch publishing) is not merged yet: not yet measurable"
 
 
 def to_event(record: Record) -> UserSignedUp:
@@ -77,9 +76,7 @@ def run_until(
     run_service(service, settings(spec), service_settings(spec), repo_codec(), stop=stop, **options)
 
 
-def publisher(spec: Spec) -> Any:
-    from conveyor.publish import Publisher, PublisherConfig
-
+def publisher(spec: Spec) -> Publisher:
     config = PublisherConfig(
         bootstrap_servers=spec["bootstrap"], topics={UserSignedUp.TOPIC: spec["topic"]}
     )
@@ -87,8 +84,6 @@ def publisher(spec: Spec) -> Any:
 
 
 def publish(spec: Spec) -> Result:
-    if not HAS_PUBLISHER:
-        return unsupported(NO_PUBLISHER)
     events = [to_event(r) for r in load_records(spec)]  # the application's typed events
     with publisher(spec) as p:
         started = start_clock()
@@ -144,8 +139,6 @@ def io_bound(spec: Spec) -> Result:
 
 
 def latency(spec: Spec) -> Result:
-    if not HAS_PUBLISHER:
-        return unsupported(NO_PUBLISHER)
     events = [to_event(r) for r in load_records(spec)]
     probe = LatencyProbe(len(events), spec["rate"])
     service = Service(spec["group"])
@@ -170,8 +163,7 @@ def latency(spec: Spec) -> Result:
 
 
 def failure(spec: Spec) -> Result:
-    """Benchmark 5 with the retry, dead-letter and parking policies when this branch has them
-    (`conveyor.policies`), else with part 1's default failure handling."""
+    """Benchmark 5 with the retry, dead-letter and parking policies (`conveyor.policies`)."""
     tally = new_tally(spec)
     service = Service(spec["group"])
 
@@ -179,15 +171,6 @@ def failure(spec: Spec) -> Result:
     async def handle(event: UserSignedUp, ctx: Context) -> None:
         # the two fields the tally reads, straight from the typed event (no model_dump)
         tally.handle({"name": event.name, "event_id": event.event_id}, event.user_id)
-
-    if not HAS_POLICIES:
-        run_until(service, spec, tally.settled)
-        return measured(
-            "ordered handler, part 1 failure handling (retry in place every second, forever: "
-            "the failing key waits, other keys flow); policies not on this branch yet",
-            **tally.metrics(),
-        )
-    from conveyor.policies import Policies, PolicySettings
 
     side = create_side_topics(spec)
     policies = Policies(spec["bootstrap"], PolicySettings(group=spec["group"]))
@@ -211,9 +194,6 @@ def failure(spec: Spec) -> Result:
 def create_side_topics(spec: Spec) -> list[str]:
     """What an ordered service declares besides its dead letters (which the harness creates):
     `<service>.parked` (compacted) and `<service>.redrive`. Returns their names."""
-    from conveyor import naming
-    from conveyor.parking import PARKED_TOPIC_CONFIG
-
     parked, redrive = naming.parked_topic(spec["group"]), naming.redrive_topic(spec["group"])
     topics = [
         NewTopic(parked, num_partitions=1, replication_factor=1, config=PARKED_TOPIC_CONFIG),

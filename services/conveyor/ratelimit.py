@@ -11,7 +11,7 @@ input topics it is assigned and `total` the number those topics have. The consum
 decides that split, so the shares need no traffic of their own, sum to `max`, and follow members
 joining and leaving at each rebalance. The limit is split by partitions: a member owning a hot
 partition gets no more than its partition count earns, and a member owning none gets nothing.
-`Scope.PROCESS` gives every process the whole `max`, as the limiter did before.
+`Scope.PROCESS` gives every process the whole `max` (N replicas: N times the limit).
 """
 
 from __future__ import annotations

@@ -55,8 +55,8 @@ def test_other_kafka_errors_are_not_retried() -> None:
 def test_parked_keys_load_and_follow_right_after_the_topic_is_created(
     kafka_bootstrap: str,
 ) -> None:
-    """A service starting just after `<service>.parked` was created loads and follows it (the
-    demo used to wait for leaders itself to avoid NOT_LEADER_FOR_PARTITION here)."""
+    """A service starting just after `<service>.parked` was created loads and follows it, its
+    caller waiting for no partition leader first (no NOT_LEADER_FOR_PARTITION reaches it)."""
     service = f"fresh-{uuid.uuid4().hex[:8]}"
     topic = naming.parked_topic(service)
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})

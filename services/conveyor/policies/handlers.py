@@ -33,7 +33,8 @@ def unordered(
     store: ProcessedEventStore | None = None,
     rate_limit: RateLimit | None = None,
 ) -> HandlerPolicy:
-    """Events of one key may run concurrently; `store` marks each one processed."""
+    """Events of one key run one at a time, but a failing one moves to the retry tiers and the
+    key's later events pass it; `store` marks each one processed."""
     return HandlerPolicy(
         ordering=Ordering.UNORDERED,
         retry=retry,

@@ -1,7 +1,7 @@
 """The seam through which retry, dead-letter, parking, rate-limit and idempotency policies plug
 into the runtime, beside the failure seam (`conveyor.runtime.failure_seam`).
 
-`run_service(..., extension=...)` calls these hooks; `NO_EXTENSION` keeps part 1's behaviour.
+`run_service(..., extension=...)` calls these hooks; `NO_EXTENSION` adds nothing to the runtime.
 Hooks named `admit` and `on_*` run on the poll thread; `divert`, `guard` and `succeeded` run on
 the dispatcher's event-loop thread and must not block it (use `asyncio.to_thread`).
 """

@@ -8,7 +8,8 @@ The dispatcher calls one `FailureHandler` with a `Failure` and obeys the `Outcom
   `delivery` resolves the offset counts as completed. A failed delivery is retried in place.
 - `Fatal(reason)`: the service stops without committing the event.
 
-Part 1 ships `RetryInPlace`; the retry, dead-letter and parking policies plug in here.
+The runtime's own handler is `RetryInPlace`; `conveyor.policies` plugs in retries, dead letters
+and parking here.
 """
 
 from __future__ import annotations
@@ -75,10 +76,12 @@ class FailureHandler(Protocol):
 
 
 class RetryInPlace:
-    """Part 1's default: log the failure and retry the same event after a fixed delay, forever.
+    """The runtime's default: log the failure and retry the same event after a fixed delay,
+    forever.
 
     The key waits and its offset is never committed while it fails, so nothing is lost; a poison
-    event blocks its key until the retry and dead-letter policies (part 2) replace this.
+    event blocks its key for good. `conveyor.policies` replaces it with bounded retries, dead
+    letters and parking.
     """
 
     def __init__(self, delay: float = 1.0) -> None:

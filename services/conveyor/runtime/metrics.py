@@ -53,7 +53,7 @@ class Durations:
 
     def observe(self, seconds: float) -> None:
         # A scan from the smallest bucket, compiled to float compares: handlers mostly land in
-        # the first few, where `bisect` (a generic comparison per step) cost four times as much.
+        # the first few, where `bisect` (a generic comparison per step) costs four times as much.
         index = 0
         for bound in _DURATION_BUCKETS:
             if seconds <= bound:
@@ -69,7 +69,8 @@ class DurationCollector(Collector):
 
     Observations happen once per handled event, on the dispatcher's loop thread alone, where
     prometheus-client's `Histogram.observe` (a lock per call, about a microsecond) would be a
-    tenth of the runtime's whole cost per event; here an observation is a bisect and two adds.
+    tenth of the runtime's whole cost per event; here an observation is a short scan of the
+    bucket bounds and two adds.
     A scrape reads counts that may be one observation apart from their sum: harmless.
     """
 
