@@ -1,32 +1,32 @@
-"""Runs handlers: async ones on an event loop thread, sync ones on a thread pool.
+"""Runs decoded events' handlers in key order: async ones on the event loop, sync ones on the
+thread pool (`Executors`), and reports each event's completion to the poll thread.
 
-Owns the key scheduler, the workers and the batch collectors; every method prefixed `_` runs on
-the loop thread. Finished items go back to the poll thread on the `completions` queue, one list
-per turn of the loop rather than one message per event.
+Single events go through the key scheduler and the workers, batch handlers' events through their
+batch collectors. A failed attempt is handed to `RetryAndDivert`, which says whether the event
+is settled or is attempted again. Every method prefixed `_` runs on the loop thread. Finished
+items go back to the poll thread on the `completions` queue, one list per turn of the loop
+rather than one message per event.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import queue
-import threading
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from time import perf_counter
-from typing import Any
 
 import structlog
 
 from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, FollowUpPublisher
+from conveyor.runtime.executors import Executors
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
-from conveyor.runtime.failure_seam import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
-from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL, EVENT_PROCESSED, is_debug_enabled
-from conveyor.runtime.metrics import EventMeters, RuntimeMetrics
+from conveyor.runtime.failure_seam import FailureHandler, Forwarded
+from conveyor.runtime.logs import EVENT_PROCESSED, is_debug_enabled
+from conveyor.runtime.metrics import HandlerMeters, RuntimeMetrics
+from conveyor.runtime.retry_and_divert import RetryAndDivert
 from conveyor.runtime.scheduler import KeyScheduler
 from conveyor.runtime.service import Registration
-from conveyor.runtime.threads import ThreadBridge
 from conveyor.runtime.work import Completion, PartitionState, Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers
 from conveyor.tracing.seam import NO_TRACING, Handling, Tracing
@@ -50,42 +50,46 @@ class Dispatcher:
         tracing: Tracing = NO_TRACING,
     ) -> None:
         self._service = service
-        # Off, tracing costs one bool test per attempt: no header is read, nothing allocated.
-        self._tracing = tracing
-        self._traced = tracing.enabled
-        self._failures = failures
-        self._extension = extension
+        # Off, tracing costs one test per attempt: no header is read, nothing allocated.
+        self._tracing = tracing if tracing.enabled else None
+        # None without policies: attempts are not guarded, nothing is diverted.
+        self._extension = extension if extension is not NO_EXTENSION else None
         self._publisher = publisher
         self._publisher_for = publisher_for  # per attempt (transactional follow-ups), if set
-        self._metrics = metrics
         self._completions = completions
+        self._executors = Executors(sync_workers)
         self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
+        self._workers: Workers[WorkItem] = Workers(
+            self._executors.loop, self._run_one, self._executors.spawn, max_in_flight
+        )
         self._batches: dict[Registration, BatchCollector] = {}
         self._waiting = Waiting()  # batch collectors' events, unscheduled events backing off
-        self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
-        self._loop = asyncio.new_event_loop()
-        self._threads = ThreadBridge(self._loop, self._pool, sync_workers)
-        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="conveyor-loop")
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._workers: Workers[WorkItem] = Workers(
-            self._loop, self._run_one, self._spawn, max_in_flight
+        self._retry_and_divert = RetryAndDivert(
+            service,
+            failures,
+            extension,
+            scheduler=self._scheduler,
+            workers=self._workers,
+            waiting=self._waiting,
         )
-        self._guarded = extension is not NO_EXTENSION
+        self._meters = HandlerMeters(metrics)
         self._finished: list[Completion] = []
-        self._processed: dict[EventMeters, int] = {}  # per loop turn, added to the meters at once
         self._log = structlog.get_logger("conveyor.runtime")
-        self._meters_of: dict[Registration | None, EventMeters] = {}
         self._log_each = False
         metrics.in_flight.set_function(lambda: self._scheduler.in_flight)
-        self.fatal: BaseException | None = None
 
     # -- called from the poll thread -------------------------------------------------------------
     def start(self) -> None:
         self._log_each = is_debug_enabled(self._log)
-        self._loop_thread.start()
+        self._executors.start()
 
     def submit(self, items: list[WorkItem]) -> None:
-        self._loop.call_soon_threadsafe(self._accept, items)
+        self._executors.call_soon_threadsafe(self._accept, items)
+
+    @property
+    def fatal(self) -> BaseException | None:
+        """The failure that stops the service, once a handler's failure turned out fatal."""
+        return self._retry_and_divert.fatal
 
     @property
     def waiting(self) -> int:
@@ -95,20 +99,13 @@ class Dispatcher:
 
     def discard(self, partitions: Collection[PartitionState]) -> None:
         """Drop queued, not yet started work of these partitions (reported as DROPPED)."""
-        self._loop.call_soon_threadsafe(self._discard, frozenset(partitions))
+        self._executors.call_soon_threadsafe(self._discard, frozenset(partitions))
 
     def stop(self, timeout: float) -> None:
         """Stop the loop thread and the pool; handlers still running are cancelled."""
-        self._loop.call_soon_threadsafe(self._close)
-        self._loop_thread.join(timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._executors.stop(timeout)
 
     # -- loop thread -----------------------------------------------------------------------------
-    def _close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        self._loop.call_soon(self._loop.stop)  # after the cancelled tasks' last step
-
     def _accept(self, items: list[WorkItem]) -> None:
         ready: list[WorkItem] = []
         for item in items:
@@ -123,8 +120,9 @@ class Dispatcher:
     def _collector(self, registration: Registration) -> BatchCollector:
         collector = self._batches.get(registration)
         if collector is None:
+            executors = self._executors
             collector = BatchCollector(
-                registration, self._loop, self._spawn, self._run_batch, self._waiting
+                registration, executors.loop, executors.spawn, self._run_batch, self._waiting
             )
             self._batches[registration] = collector
         return collector
@@ -136,37 +134,30 @@ class Dispatcher:
         for item in dropped:
             self._report(item, Status.DROPPED)
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        # the loop keeps only weak references to tasks; ours drop themselves when they end
-        task = self._loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _report(self, item: WorkItem, status: Status) -> None:
         if not self._finished:
-            self._loop.call_soon(self._flush)
+            self._executors.loop.call_soon(self._flush)
         self._finished.append((item.partition, item.offset, status))
 
     def _flush(self) -> None:
         """Once per loop turn: hand the finished items over, and count the processed ones."""
         finished, self._finished = self._finished, []
         self._completions.put(finished)
-        for meters, count in self._processed.items():
-            meters.processed.inc(count)
-        self._processed.clear()
+        self._meters.flush()
 
     async def _run_one(self, item: WorkItem) -> None:
         """A worker's turn with one scheduled item."""
         status = Status.DROPPED
         reported_later = False
         try:
+            extension = self._extension
             diverted = (
-                self._extension.divert(item) if self._guarded and item.partition.active else None
+                extension.divert(item) if extension is not None and item.partition.active else None
             )
             if diverted is not None:
                 # Its record is produced already, in key order: the key's next event need not
                 # wait for the broker's confirmation (nor this worker), only this offset does.
-                self._spawn(self._report_diverted(item, diverted))
+                self._executors.spawn(self._report_diverted(item, diverted))
                 reported_later = True
                 return
             status = await self._settle([item], worker=True)
@@ -180,7 +171,8 @@ class Dispatcher:
     async def _report_diverted(self, item: WorkItem, diverted: Forwarded) -> None:
         status = Status.DROPPED
         try:
-            status = await self._confirm_diverted(item, diverted)
+            confirmed = await self._retry_and_divert.confirm_diverted(item, diverted)
+            status = await self._settle([item]) if confirmed is None else confirmed
         finally:
             self._report(item, status)
 
@@ -192,25 +184,24 @@ class Dispatcher:
             for item in items:
                 self._report(item, status)
 
-    async def _settle(
-        self, items: list[WorkItem], attempt: int = 1, *, worker: bool = False
-    ) -> Status:
-        """Attempt one event (or one batch) until it succeeds or the failure seam settles it.
+    async def _settle(self, items: list[WorkItem], *, worker: bool = False) -> Status:
+        """Attempt one event (or one batch) until it succeeds or `RetryAndDivert` settles it.
         `worker`: a worker runs this one scheduled event (its backoffs may step aside)."""
+        attempt = 1
         while True:
             live = _active(items)
             if not live:
                 return Status.DROPPED
             started = perf_counter()
-            span = self._handling(live, attempt) if self._traced else None
+            tracing = self._tracing
+            span = None if tracing is None else self._handling(tracing, live, attempt)
             try:
-                await (
-                    self._guarded_attempt(live, attempt, span)
-                    if self._guarded
-                    else self._call(live, attempt, span)
-                )
+                await self._attempt(live, attempt, span)
             except Exception as error:  # the failure seam decides; nothing is swallowed here
-                settled = await self._on_failure(live, attempt, error, worker=worker, span=span)
+                self._meters.failed(live[0])
+                settled = await self._retry_and_divert.after_failure(
+                    live, attempt, error, worker=worker, span=span
+                )
                 if settled is not None:
                     return settled
                 attempt += 1
@@ -221,88 +212,27 @@ class Dispatcher:
                 raise
             if span is not None:
                 span.end()
-            self._record_success(live, attempt, perf_counter() - started)
+            self._succeeded(live, attempt, perf_counter() - started)
             return Status.DONE
 
-    def _handling(self, items: list[WorkItem], attempt: int) -> Handling:
+    def _handling(self, tracing: Tracing, items: list[WorkItem], attempt: int) -> Handling:
         """The attempt's span (tracing on): current until it ends, a child of the event's
         `traceparent`."""
         metas = [item.meta for item in items]
-        return self._tracing.handling(self._service, items[0].type_name, metas, attempt)
+        return tracing.handling(self._service, items[0].type_name, metas, attempt)
 
-    async def _on_failure(
-        self,
-        live: list[WorkItem],
-        attempt: int,
-        error: Exception,
-        *,
-        worker: bool = False,
-        span: Handling | None = None,
-    ) -> Status | None:
-        """Ask the failure seam about a failed attempt: the final status, or None to try again
-        (after the delay it asked for). The attempt's span, if any, is current while the seam
-        forwards the event (its writes are the span's children) and ends before any wait."""
-        failure = replace(self._failure(live[0], attempt, error), batch_size=len(live))
-        outcome = self._failures.on_failure(failure)
-        if span is not None:
-            span.failed(error, _outcome_name(outcome))
-            span.end()
-        self._meters(live[0]).failed.inc()
-        if isinstance(outcome, Fatal):
-            return self._declare_fatal(live[0], outcome, error)
-        if isinstance(outcome, Forwarded) and await self._delivered(outcome):
-            return Status.DONE
-        if isinstance(outcome, RetryAfter):
-            await (
-                self._back_off(live[0].key, outcome.delay)
-                if worker
-                else self._back_off_unscheduled(len(live), outcome.delay)
-            )
-        return None
-
-    async def _back_off(self, key: Hashable, delay: float) -> None:
-        """A worker's event waits out its backoff without its worker or concurrency slot: its
-        key stays busy, but keys backing off never starve the others."""
-        self._workers.step_aside()
-        self._workers.start(self._scheduler.step_aside(key))
-        try:
-            await asyncio.sleep(delay)
-        finally:
-            self._scheduler.step_back(key)
-            self._workers.step_back()
-
-    async def _back_off_unscheduled(self, events: int, delay: float) -> None:
-        """A batch (or an unscheduled event) waits out its backoff, counted as waiting."""
-        self._waiting.count += events
-        try:
-            await asyncio.sleep(delay)
-        finally:
-            self._waiting.count -= events
-
-    async def _confirm_diverted(self, item: WorkItem, diverted: Forwarded) -> Status:
-        """Wait for a diverted event's forward; a failed one is forwarded again (never lost)."""
-        while not await self._delivered(diverted):
-            await asyncio.sleep(1.0)
-            if not item.partition.active:
-                return Status.DROPPED
-            again = self._extension.divert(item)
-            if again is None:
-                # Released while its forward failed: it was never handled, so handle it now
-                # (rare: a failed forward and an operator's release at once).
-                return await self._settle([item])
-            diverted = again
-        return Status.DONE
-
-    def _guarded_attempt(
+    def _attempt(
         self, items: list[WorkItem], attempt: int, span: Handling | None
     ) -> Awaitable[None]:
-        """One attempt when there is an extension: it guards single events (e.g. with
-        idempotency marks)."""
+        """One attempt; with policies, a single event's is guarded (e.g. by idempotency marks)."""
+        extension = self._extension
+        if extension is None:
+            return self._call(items, attempt, span)
         registration = items[0].registration
         single = len(items) == 1 and registration is not None and registration.batch is None
         if not single:
             return self._call(items, attempt, span)
-        return self._extension.guard(items[0], lambda: self._call(items, attempt, span))
+        return extension.guard(items[0], lambda: self._call(items, attempt, span))
 
     def _call(self, items: list[WorkItem], attempt: int, span: Handling | None) -> Awaitable[None]:
         """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""
@@ -323,62 +253,16 @@ class Dispatcher:
             result: Awaitable[None] = registration.function(handled, context)
             return result
         if span is not None:  # the span is current on the pool thread too
-            return self._threads.run(span.run_sync, registration.function, handled, context)
-        return self._threads.run(registration.function, handled, context)
+            return self._executors.run_sync(span.run_sync, registration.function, handled, context)
+        return self._executors.run_sync(registration.function, handled, context)
 
-    async def _delivered(self, outcome: Forwarded) -> bool:
-        delivery = outcome.delivery
-        try:
-            if isinstance(delivery, concurrent.futures.Future):
-                await asyncio.wrap_future(delivery)
-            else:
-                await delivery
-        except Exception as error:
-            self._log.warning(EVENT_FAILED, service=self._service, forwarding_failed=repr(error))
-            return False
-        return True
-
-    def _failure(self, item: WorkItem, attempt: int, error: BaseException) -> Failure:
-        meta = replace(item.meta, attempt=attempt)
-        return Failure(
-            self._service, meta, item.raw_value, item.event, error, item.policy, item.raw_key
-        )
-
-    def _declare_fatal(self, item: WorkItem, outcome: Fatal, error: BaseException) -> Status:
-        self._log.error(
-            EVENT_FATAL, service=self._service, reason=outcome.reason, **item.meta.log_fields()
-        )
-        if self.fatal is None:
-            self.fatal = error
-        return Status.FATAL
-
-    def _record_success(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
-        meters = self._meters(items[0])
-        processed = self._processed
-        processed[meters] = processed.get(meters, 0) + len(items)
-        meters.duration.observe(seconds)
-        if self._guarded:
+    def _succeeded(self, items: list[WorkItem], attempt: int, seconds: float) -> None:
+        self._meters.succeeded(items, seconds)
+        if self._extension is not None:
             self._extension.succeeded(items)
         if self._log_each:
             fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
             self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
-
-    def _meters(self, item: WorkItem) -> EventMeters:
-        meters = self._meters_of.get(item.registration)
-        if meters is None:
-            meters = self._meters_of[item.registration] = self._metrics.for_event_type(
-                item.type_name
-            )
-        return meters
-
-
-def _outcome_name(outcome: object) -> str:
-    """What a failed attempt's span says became of the event."""
-    if isinstance(outcome, RetryAfter):
-        return "retry_in_place"
-    if isinstance(outcome, Forwarded):
-        return "forwarded"
-    return "fatal"
 
 
 def _active(items: list[WorkItem]) -> list[WorkItem]:

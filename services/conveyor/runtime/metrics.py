@@ -13,6 +13,9 @@ from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from conveyor.runtime.service import Registration
+from conveyor.runtime.work import WorkItem
+
 
 @dataclass(frozen=True, eq=False)
 class EventMeters:
@@ -171,6 +174,39 @@ class RuntimeMetrics:
         for gauge in (self.pending, self.committed, self.lag, self.lag_seconds):
             with contextlib.suppress(KeyError):
                 gauge.remove(self.service, topic, str(partition))
+
+
+class HandlerMeters:
+    """The handlers' meters as the dispatcher records them: each registration's looked up once,
+    processed events counted per loop turn and added to their counters at once (`flush`)."""
+
+    def __init__(self, metrics: RuntimeMetrics) -> None:
+        self._metrics = metrics
+        self._of: dict[Registration | None, EventMeters] = {}
+        self._processed: dict[EventMeters, int] = {}
+
+    def succeeded(self, items: list[WorkItem], seconds: float) -> None:
+        """One successful attempt (of one event, or one batch) that took `seconds`."""
+        meters = self._meters(items[0])
+        processed = self._processed
+        processed[meters] = processed.get(meters, 0) + len(items)
+        meters.duration.observe(seconds)
+
+    def failed(self, item: WorkItem) -> None:
+        """One failed attempt (of `item`, or of the batch it leads)."""
+        self._meters(item).failed.inc()
+
+    def flush(self) -> None:
+        """Once per loop turn: add the processed events to their counters."""
+        for meters, count in self._processed.items():
+            meters.processed.inc(count)
+        self._processed.clear()
+
+    def _meters(self, item: WorkItem) -> EventMeters:
+        meters = self._of.get(item.registration)
+        if meters is None:
+            meters = self._of[item.registration] = self._metrics.for_event_type(item.type_name)
+        return meters
 
 
 def _partition_gauge(name: str, documentation: str, registry: CollectorRegistry) -> Gauge:
