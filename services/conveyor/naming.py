@@ -14,6 +14,8 @@ CONTENT_TYPE: Final = "content-type"
 CORRELATION_ID: Final = "correlation-id"
 TRACEPARENT: Final = "traceparent"
 AVRO_CONTENT_TYPE: Final = "application/vnd.apache.avro+binary"
+# On every event of a topic with lanes: its lane. Retry tiers, dead letters and redrives keep it.
+LANE: Final = "x-lane"
 
 # Headers added when an event leaves its topic for a retry tier or the dead letters.
 ORIGINAL_TOPIC: Final = "x-original-topic"
@@ -52,6 +54,12 @@ DEAD_LETTER_HEADERS: Final = (
     FIRST_FAILED_AT,
     LAST_FAILED_AT,
 )
+
+
+def lane_topic(topic: str, lane: str) -> str:
+    """`<topic>.lane.<lane>`: a lane of a topic with lanes, other than its default lane (which
+    is the topic itself)."""
+    return f"{topic}.lane.{lane}"
 
 
 def retry_topic(service: str, tier: int) -> str:

@@ -14,8 +14,8 @@ from conveyor.tracing import configure_tracing
 
 
 def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
-    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`) and the codec of
-    `settings`' project, traced as `settings.tracing` says; returns the exit code."""
+    """Run `service` with the runtime settings `env` holds (`CONVEYOR_*`) and the codec and
+    lanes of `settings`' project, traced as `settings.tracing` says; returns the exit code."""
     service_settings = ServiceSettings.from_env(env)
     configure_json_logs(service_settings.log_level)
     tracing = configure_tracing(settings.tracing, service.name)
@@ -25,6 +25,13 @@ def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
     )
     codec = settings.contracts().codec
     try:
-        return run_service(service, settings, service_settings, codec, extension=policies)
+        return run_service(
+            service,
+            settings,
+            service_settings,
+            codec,
+            extension=policies,
+            lanes=settings.contracts().topology().lanes,
+        )
     finally:
         tracing.close()

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from conveyor.clients.config import ClientConfig
+from conveyor.lanes.model import Lanes
 from conveyor.project import Project, ProjectError
 from conveyor.tracing.settings import TracingSettings
 
@@ -67,6 +68,13 @@ class Settings:
                 "these settings name no project: build them with Settings.from_env(env, cwd)"
             )
         return self.project
+
+    def lanes(self) -> dict[str, Lanes]:
+        """The lanes the project's topology declares, by topic; none without a project or
+        without a topology file."""
+        if self.project is None or not self.project.config.topology.exists():
+            return {}
+        return self.project.topology().lanes
 
     @property
     def kafka_home(self) -> Path:

@@ -24,12 +24,13 @@ the event topics (pauses, delayed events, cancels) are no publisher's to write a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from conveyor import naming
+from conveyor.lanes.model import Lanes
 from conveyor.ops.names import (
     OPS_GROUP_PREFIX,
     REPLAYS_TOPIC,
@@ -96,12 +97,20 @@ def _grants(
     return {Grant(principal, resource, n, pattern, operation) for n in names if n is not None}
 
 
-def service_grants(service: ServiceSpec) -> set[Grant]:
+def _with_lanes(topics: Iterable[str], lanes: Mapping[str, Lanes]) -> list[str]:
+    """`topics`, each with its lanes' topics."""
+    return [lane for t in topics for lane in (lanes[t].topics(t) if t in lanes else (t,))]
+
+
+def service_grants(service: ServiceSpec, lanes: Mapping[str, Lanes] | None = None) -> set[Grant]:
+    """`lanes`: the topology's, so that a service reads and writes every lane of its topics."""
     who = user(service.name)
     own = (service.dead_letter_topic, *service.retry_topics, service.parked_topic)
-    reads = (*service.consumes, *own, service.redrive_topic, REPLAYS_TOPIC, naming.CONTROL_TOPIC)
+    consumes = _with_lanes(service.consumes, lanes or {})
+    produces = _with_lanes(service.produces, lanes or {})
+    reads = (*consumes, *own, service.redrive_topic, REPLAYS_TOPIC, naming.CONTROL_TOPIC)
     grants = _grants(who, Resource.TOPIC, Operation.READ, reads)
-    grants |= _grants(who, Resource.TOPIC, Operation.WRITE, (*own, *service.produces))
+    grants |= _grants(who, Resource.TOPIC, Operation.WRITE, (*own, *produces))
     grants |= _grants(who, Resource.GROUP, Operation.READ, (service.group, READER_GROUP))
     # The assign-only readers' groups: `<service>.parked-loader.<id>`, `<service>-control`, ...
     prefixes = [f"{service.name}.", f"{service.name}-control"]
@@ -117,7 +126,7 @@ def event_topics(topology: Topology) -> list[str]:
     return [
         t.name
         for t in topology.topics
-        if t.role is TopicRole.EVENTS and t.name not in INFRASTRUCTURE
+        if t.role in {TopicRole.EVENTS, TopicRole.LANE} and t.name not in INFRASTRUCTURE
     ]
 
 
@@ -164,7 +173,7 @@ def derive(topology: Topology) -> frozenset[Grant]:
     """Every grant of every principal conveyor runs as."""
     grants: set[Grant] = set()
     for service in topology.services:
-        grants |= service_grants(service)
+        grants |= service_grants(service, topology.lanes)
     for publisher in (GATEWAY, OUTBOX_RELAY):
         grants |= publisher_grants(publisher, topology)
     grants |= scheduler_grants(topology)

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from conveyor import naming
-from conveyor.delay.envelope import DEFAULT_MAX_DELAY, DelayRouter
+from conveyor.delay.envelope import DEFAULT_MAX_DELAY
 from conveyor.events.base import Event
+from conveyor.lanes.model import Lanes
 from conveyor.outbox.dialect import SqlConnection
 from conveyor.outbox.table import OutboxTable
-from conveyor.publish.message import MessageBuilder
+from conveyor.publish.routes import Routes
 from conveyor.tracing.seam import CREATE, Tracing, installed
 from conveyor.typing import Codec
 
@@ -32,17 +32,16 @@ class Outbox:
         topics: Mapping[str, str] = MappingProxyType({}),
         tracing: Tracing | None = None,
         max_delay: timedelta = DEFAULT_MAX_DELAY,
+        *,
+        lanes: Mapping[str, Lanes] = MappingProxyType({}),
     ) -> None:
+        """`lanes`: the lanes of topics that have them, by declared topic (`Topology.lanes`)."""
         self.table = table
         self._tracing = tracing if tracing is not None else installed()
         self._traced = self._tracing.enabled
         self.codec = codec
         self.topics = topics  # renames, as in `PublisherConfig.topics`
-        self._build = MessageBuilder(codec, self._topic_for).build
-        self._delays = DelayRouter(self._topic_for(naming.DELAY_TOPIC), max_delay)
-
-    def _topic_for(self, declared: str) -> str:
-        return self.topics.get(declared, declared)
+        self._message = Routes(codec, topics, lanes, max_delay).message
 
     def add(
         self,
@@ -53,13 +52,12 @@ class Outbox:
         traceparent: str | None = None,
         delay: timedelta | None = None,
         deliver_at: datetime | None = None,
+        lane: str | None = None,
     ) -> None:
         """Insert `event` using `conn`; the caller commits (or rolls back) as usual. With `delay`
         (counted from now, not from the relay) or `deliver_at` the relay sends it to the delay
-        topic, as `Publisher.publish` does."""
-        message = self._build(event, correlation_id, traceparent)
-        if delay is not None or deliver_at is not None:
-            message = self._delays.route(message, delay, deliver_at)
+        topic, and to `lane` (or its lane field's), as `Publisher.publish` does."""
+        message = self._message(event, correlation_id, traceparent, lane, delay, deliver_at)
         if self._traced:
             message = self._tracing.sending(message, CREATE)
         self.table.insert(conn, message)

@@ -11,15 +11,14 @@ import time
 from datetime import datetime, timedelta
 from types import TracebackType
 
-from conveyor import naming
-from conveyor.delay.envelope import DelayRouter
 from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import AsyncDeliveryHandle
 from conveyor.publish.errors import QueueFullError
-from conveyor.publish.message import MessageBuilder, OutgoingMessage
+from conveyor.publish.message import OutgoingMessage
 from conveyor.publish.producer import KafkaSender
 from conveyor.publish.publisher import DEFAULT_CLOSE_TIMEOUT
+from conveyor.publish.routes import Routes
 from conveyor.tracing.seam import SEND, Tracing, installed
 from conveyor.typing import Codec
 
@@ -38,8 +37,7 @@ class AsyncPublisher:
         self._tracing = tracing if tracing is not None else installed()
         self._traced = self._tracing.enabled
         self._sender = KafkaSender(config)
-        self._build = MessageBuilder(codec, config.topic_for).build
-        self._delays = DelayRouter(config.topic_for(naming.DELAY_TOPIC), config.max_delay)
+        self._message = Routes(codec, config.topics, config.lanes, config.max_delay).message
 
     async def publish(
         self,
@@ -49,12 +47,11 @@ class AsyncPublisher:
         traceparent: str | None = None,
         delay: timedelta | None = None,
         deliver_at: datetime | None = None,
+        lane: str | None = None,
     ) -> AsyncDeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`; with
-        `delay` or `deliver_at`, as `Publisher.publish` does."""
-        message = self._build(event, correlation_id, traceparent)
-        if delay is not None or deliver_at is not None:
-            message = self._delays.route(message, delay, deliver_at)
+        `delay`, `deliver_at` or `lane`, as `Publisher.publish` does."""
+        message = self._message(event, correlation_id, traceparent, lane, delay, deliver_at)
         if self._traced:
             message = self._tracing.sending(message, SEND)
         return await self.send(message)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from conveyor.clients.config import ClientConfig
 from conveyor.clients.connection import connection_settings
+from conveyor.lanes.model import Lanes
 from conveyor.settings import Settings
 
 
@@ -30,7 +31,8 @@ class PublisherConfig:
     `publish` blocks while the local queue is full before raising `QueueFullError`.
     `topics` renames topics (for example to per-test or per-tenant names): the event type's
     `TOPIC` maps to the topic actually written (the delay topics `conveyor.delayed` and
-    `conveyor.delayed.cancel` too). `max_delay` bounds `publish(..., delay=...)`.
+    `conveyor.delayed.cancel` too). `max_delay` bounds `publish(..., delay=...)`. `lanes`: the
+    lanes of topics that have them, by declared topic (`Topology.lanes`).
     """
 
     bootstrap_servers: str
@@ -43,6 +45,7 @@ class PublisherConfig:
     gapless: bool = False
     max_delay: timedelta = timedelta(days=30)
     topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    lanes: Mapping[str, Lanes] = field(default_factory=lambda: MappingProxyType({}))
     # How to connect (SASL, TLS); None: as the process's entry point chose (`clients.connection`).
     client: ClientConfig | None = field(default=None, repr=False)
     extra: Mapping[str, str | int | float | bool] = field(
@@ -55,11 +58,13 @@ class PublisherConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PublisherConfig:
-        """Defaults for this process's broker; adjust with `dataclasses.replace`."""
+        """Defaults for this process's broker and its project's lanes; adjust with
+        `dataclasses.replace`."""
         return cls(
             bootstrap_servers=settings.bootstrap_servers,
             max_delay=settings.max_delay,
             client=settings.client,
+            lanes=settings.lanes(),
         )
 
     def topic_for(self, declared: str) -> str:

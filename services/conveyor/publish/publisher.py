@@ -7,12 +7,12 @@ from types import TracebackType
 
 from conveyor import naming
 from conveyor.delay.cancels import CANCELLED
-from conveyor.delay.envelope import DelayRouter
 from conveyor.events.base import Event
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.delivery import DeliveryHandle, DeliverySignal
-from conveyor.publish.message import MessageBuilder, OutgoingMessage
+from conveyor.publish.message import OutgoingMessage
 from conveyor.publish.producer import KafkaSender
+from conveyor.publish.routes import Routes
 from conveyor.tracing.seam import SEND, Tracing, installed
 from conveyor.typing import Codec
 
@@ -40,9 +40,8 @@ class Publisher:
         self._traced = self._tracing.enabled
         self._sender = KafkaSender(config)
         self._signal = DeliverySignal()
-        self._build = MessageBuilder(codec, config.topic_for).build
+        self._message = Routes(codec, config.topics, config.lanes, config.max_delay).message
         self._produce = self._sender.produce
-        self._delays = DelayRouter(config.topic_for(naming.DELAY_TOPIC), config.max_delay)
 
     def publish(
         self,
@@ -52,15 +51,17 @@ class Publisher:
         traceparent: str | None = None,
         delay: timedelta | None = None,
         deliver_at: datetime | None = None,
+        lane: str | None = None,
     ) -> DeliveryHandle:
         """Queue `event`; raises `InvalidEventError` (nothing sent) or `QueueFullError`.
 
         With `delay` or `deliver_at` the event waits in the delay topic until then (the
         scheduler delivers it); a time past `config.max_delay` raises `DelayTooLongError`.
+        On a topic with lanes (`config.lanes`) the event goes to `lane`, else to the lane its
+        lane field names, else to the default lane; `UnknownLaneError` refuses a lane its topic
+        does not have, or any lane on a topic without lanes.
         """
-        message = self._build(event, correlation_id, traceparent)
-        if delay is not None or deliver_at is not None:
-            message = self._delays.route(message, delay, deliver_at)
+        message = self._message(event, correlation_id, traceparent, lane, delay, deliver_at)
         if self._traced:
             message = self._tracing.sending(message, SEND)
         return self.send(message)

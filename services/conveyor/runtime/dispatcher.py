@@ -48,7 +48,12 @@ class Dispatcher:
         extension: RuntimeExtension = NO_EXTENSION,
         publisher_for: Callable[[WorkItem], FollowUpPublisher] | None = None,
         tracing: Tracing = NO_TRACING,
+        lane_ranks: int = 1,
+        lane_share_every: int = 10,
     ) -> None:
+        """`lane_ranks`: how many priority lanes the service's topics have at most; a waiting
+        event of a higher lane (`PartitionState.rank`) takes a free handler slot first, but for
+        every `lane_share_every`-th slot, which goes to a lower lane's waiting event."""
         self._service = service
         # Off, tracing costs one test per attempt: no header is read, nothing allocated.
         self._tracing = tracing if tracing.enabled else None
@@ -58,7 +63,9 @@ class Dispatcher:
         self._publisher_for = publisher_for  # per attempt (transactional follow-ups), if set
         self._completions = completions
         self._executors = Executors(sync_workers)
-        self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(max_in_flight)
+        self._scheduler: KeyScheduler[WorkItem] = KeyScheduler(
+            max_in_flight, lane_ranks, _rank, lane_share_every
+        )
         self._workers: Workers[WorkItem] = Workers(
             self._executors.loop, self._run_one, self._executors.spawn, max_in_flight
         )
@@ -271,3 +278,7 @@ def _active(items: list[WorkItem]) -> list[WorkItem]:
         if not item.partition.active:
             return [item for item in items if item.partition.active]
     return items
+
+
+def _rank(item: WorkItem) -> int:
+    return item.partition.rank

@@ -11,8 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 
+from conveyor import naming
 from conveyor.errors import ConveyorError
 from conveyor.events.base import Event
+from conveyor.lanes.routing import LaneRouter
 from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.failure_seam import FailureHandler, Forwarded
@@ -55,25 +57,42 @@ class FollowUps:
     a successful one; `take` and `forget` on the poll thread."""
 
     def __init__(
-        self, codec: Codec, topic_for: Callable[[str], str], tracing: Tracing | None = None
+        self,
+        codec: Codec,
+        topic_for: Callable[[str], str],
+        tracing: Tracing | None = None,
+        lanes: LaneRouter | None = None,
     ) -> None:
+        """`lanes`: routes follow-ups to lanes; one without a lane of its own (by its lane field)
+        goes to the lane of the event being handled, when its topic has that lane."""
         build = MessageBuilder(codec, topic_for).build
-        self._encode: Callable[[Event], OutgoingMessage] = build
+        self._build = build
+        self._lanes = lanes
         tracing = tracing if tracing is not None else installed()
-        if tracing.enabled:  # a follow-up is created now, sent with the transaction
-            traced = tracing
-
-            def encode_traced(event: Event) -> OutgoingMessage:
-                return traced.sending(build(event), CREATE)
-
-            self._encode = encode_traced
+        self._tracing = tracing if tracing.enabled else None
         self._lock = threading.Lock()
         self._attempts: dict[WorkItem, _AttemptBuffer] = {}
         self._ready: dict[PartitionState, dict[int, list[OutgoingMessage]]] = {}
 
+    def _encoder(self, item: WorkItem) -> Callable[[Event], OutgoingMessage]:
+        build, lanes, tracing = self._build, self._lanes, self._tracing
+        lane = None
+        if lanes is not None:
+            found = item.meta.header(naming.LANE)
+            lane = found.decode(errors="replace") if found is not None else None
+
+        def encode(event: Event) -> OutgoingMessage:
+            message = build(event)
+            if lanes is not None:
+                message = lanes.route(message, event, None, inherited=lane)
+            # a follow-up is created now, sent with the transaction
+            return message if tracing is None else tracing.sending(message, CREATE)
+
+        return encode
+
     def publisher_for(self, item: WorkItem) -> _AttemptBuffer:
         """A fresh buffer for this attempt of `item` (a failed attempt's follow-ups are dropped)."""
-        buffer = _AttemptBuffer(self._encode)
+        buffer = _AttemptBuffer(self._encoder(item))
         with self._lock:
             self._attempts[item] = buffer
         return buffer

@@ -38,6 +38,7 @@ DELAYED_DELIVERED: Final = "delayed.delivered"
 DELAYED_CANCELLED: Final = "delayed.cancelled"
 SERVICE_PAUSED: Final = "service.paused"
 SERVICE_RESUMED: Final = "service.resumed"
+LANES_HELD: Final = "lanes.held"  # debug: the lower lanes held back changed
 
 CATALOGUE: Final = frozenset(
     {
@@ -68,6 +69,7 @@ CATALOGUE: Final = frozenset(
         DELAYED_CANCELLED,
         SERVICE_PAUSED,
         SERVICE_RESUMED,
+        LANES_HELD,
     }
 )
 

@@ -15,6 +15,7 @@ from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.errors import ConsumerFailedError
 from conveyor.runtime.health import Health
 from conveyor.runtime.holds import Holds
+from conveyor.runtime.lanes import LaneServing
 from conveyor.runtime.logs import CONSUMER_ERROR, EVENT_SKIPPED, SERVICE_STOPPED, SERVICE_STOPPING
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -42,6 +43,7 @@ class ConsumerLoop:
         health: Health,
         commit_interval: float,
         holds: Holds | None = None,
+        lanes: LaneServing | None = None,
         batch: int = POLL_BATCH,
     ) -> None:
         self._service = service
@@ -53,6 +55,7 @@ class ConsumerLoop:
         self._health = health
         self._commit_interval = commit_interval
         self._holds = holds  # None: nothing is ever held back
+        self._lanes = lanes  # None: the service reads no topic with lanes
         self._batch = batch
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
@@ -61,6 +64,7 @@ class ConsumerLoop:
     def run(self, stop: threading.Event) -> int:
         """Consume until `stop` is set or a handler failure is fatal; returns the exit code."""
         while not stop.is_set() and self._dispatcher.fatal is None:
+            self._serve_higher_lanes_first()
             self._resume_drained_partitions()
             self._release_held()
             self._let_handlers_catch_up()
@@ -70,6 +74,13 @@ class ConsumerLoop:
             self._pause_full_partitions()
             self._commit_if_due()
         return self._shut_down()
+
+    def _serve_higher_lanes_first(self) -> None:
+        # before the poll: a lower lane's events fetched with an urgent one are dropped by the
+        # pause rather than consumed ahead of it
+        lanes = self._lanes
+        if lanes is not None and lanes.update(self._consumer, self._assignments.states()):
+            self._assignments.pause_full(self._consumer)
 
     def _resume_drained_partitions(self) -> None:
         self._assignments.resume_drained(self._consumer)

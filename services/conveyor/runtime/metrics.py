@@ -161,6 +161,12 @@ class RuntimeMetrics:
             ["service"],
             registry=registry,
         ).labels(service)
+        self.lane_held = Gauge(
+            "conveyor_lane_held",
+            "1 while a lane is held back because a higher lane of its topic has events waiting.",
+            ["service", "topic", "lane"],
+            registry=registry,
+        )
         self.service = service
 
     def for_event_type(self, event_type: str) -> EventMeters:

@@ -18,6 +18,7 @@ from confluent_kafka import KafkaException, TopicPartition
 from conveyor.runtime.bounds import PartitionBounds
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
+from conveyor.runtime.lanes import LaneServing
 from conveyor.runtime.logs import (
     DRAIN_TIMED_OUT,
     OFFSETS_COMMIT_FAILED,
@@ -32,6 +33,8 @@ from conveyor.runtime.logs import (
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.transactions import TransactionAbortedError, Transactions
 from conveyor.runtime.work import Completion, PartitionState, Status
+
+LANE_START_TIMEOUT = 5.0  # seconds to learn where a higher lane's partitions start
 
 
 class Assignments:
@@ -50,6 +53,7 @@ class Assignments:
         extension: RuntimeExtension = NO_EXTENSION,
         transactions: Transactions | None = None,
         operator_paused: Callable[[str], bool] = lambda topic: False,
+        lanes: LaneServing | None = None,
     ) -> None:
         self._service = service
         self._dispatcher = dispatcher
@@ -60,6 +64,7 @@ class Assignments:
         self._extension = extension
         self._transactions = transactions  # commits go through it for transactional services
         self._operator_paused = operator_paused  # `conveyor pause`: by topic, checked every step
+        self._lanes = lanes  # priority lanes: a lower lane held back while a higher one waits
         self._states: dict[tuple[str, int], PartitionState] = {}
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self.joined = False
@@ -80,7 +85,7 @@ class Assignments:
         self.joined = True
         assigned = []
         for tp in partitions:
-            state = PartitionState(tp.topic, tp.partition)
+            state = self._new_state(tp.topic, tp.partition)
             self._states[(tp.topic, tp.partition)] = state
             assigned.append(state)
             self._log.info(PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
@@ -89,7 +94,13 @@ class Assignments:
             # paused before the first fetch: assign here (the client then does not) and pause
             consumer.incremental_assign(partitions)
             self._set_paused(consumer, paused, paused=True)
+        if self._lanes is not None:
+            self._lanes.assigned(consumer, assigned, LANE_START_TIMEOUT)
         self._extension.on_assigned(assigned)
+
+    def _new_state(self, topic: str, partition: int) -> PartitionState:
+        rank = 0 if self._lanes is None else self._lanes.rank(topic)
+        return PartitionState(topic, partition, rank=rank)
 
     def on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         states = self._take(partitions)
@@ -112,6 +123,8 @@ class Assignments:
         # a pause outlives the assignment in librdkafka: undo ours before the partition goes
         self._set_paused(consumer, [s for s in states if s.paused], paused=False)
         self._extension.on_revoked(states)
+        if self._lanes is not None:
+            self._lanes.revoked(states)
         for state in states:
             state.active = False
             self._states.pop((state.topic, state.partition), None)
@@ -168,6 +181,7 @@ class Assignments:
                 s.held
                 or self._operator_paused(s.topic)
                 or self._bounds.full(s.outstanding, s.tracker.pending)
+                or self._lane_held(s.topic)
             )
         ]
         self._set_paused(consumer, full, paused=True)
@@ -179,9 +193,13 @@ class Assignments:
             if s.paused
             and not s.held
             and not self._operator_paused(s.topic)
+            and not self._lane_held(s.topic)
             and self._bounds.drained(s.outstanding, s.tracker.pending)
         ]
         self._set_paused(consumer, drained, paused=False)
+
+    def _lane_held(self, topic: str) -> bool:
+        return self._lanes is not None and self._lanes.held(topic)
 
     def _set_paused(self, consumer: Any, states: list[PartitionState], *, paused: bool) -> None:
         if not states:
@@ -191,7 +209,11 @@ class Assignments:
         for state in states:
             state.paused = paused
             event = PARTITION_PAUSED if paused else PARTITION_RESUMED
-            self._log.info(event, topic=state.topic, partition=state.partition)
+            # a lane's holds come and go with each urgent event: debug lines (`lanes.held` too)
+            laned = self._lanes is not None and state.topic in self._lanes.gate.topics
+            (self._log.debug if laned else self._log.info)(
+                event, topic=state.topic, partition=state.partition
+            )
 
     # -- commits ---------------------------------------------------------------------------------
     def commit(
@@ -254,7 +276,7 @@ class Assignments:
         self.drain(live)
         self._set_paused(consumer, [s for s in live if s.paused], paused=False)
         self._extension.on_revoked(live)
-        fresh = [PartitionState(s.topic, s.partition) for s in live]
+        fresh = [self._new_state(s.topic, s.partition) for s in live]
         for state in fresh:
             self._states[(state.topic, state.partition)] = state
         for tp in transactions.rewind_positions(consumer, live):

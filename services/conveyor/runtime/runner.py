@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import signal
 import threading
+from collections.abc import Mapping
 from types import FrameType
 
 import structlog
@@ -14,6 +15,7 @@ from conveyor.clients import Outage, connection, with_logs
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
+from conveyor.lanes.model import Lanes
 from conveyor.replay import loading as replay_windows
 from conveyor.runtime.context import NO_PUBLISHER, FollowUpPublisher
 from conveyor.runtime.dispatcher import Dispatcher
@@ -22,6 +24,7 @@ from conveyor.runtime.failure_seam import FailureHandler, RetryInPlace
 from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
+from conveyor.runtime.lanes import LaneServing, service_lanes
 from conveyor.runtime.logs import (
     SERVICE_FAILED,
     SERVICE_PAUSED,
@@ -54,11 +57,14 @@ def run_service(
     stop: threading.Event | None = None,
     extension: RuntimeExtension = NO_EXTENSION,
     tracing: Tracing | None = None,
+    lanes: Mapping[str, Lanes] | None = None,
 ) -> int:
     """Consume for `service` until `stop` is set (SIGTERM and SIGINT set it when this runs on
     the main thread); returns the process exit code: 1 after an error waiting cannot cure (no
     broker at the configured address, a refusal), logged as `service.failed`.
-    `tracing`: the process's unless given."""
+    `tracing`: the process's unless given. `lanes`: the topology's (`Topology.lanes`, by
+    declared topic): the service reads every lane of its topics that have lanes, the higher
+    lanes first."""
     configure_logs_unless_configured(service_settings.log_level)
     health = Health()
     metrics = RuntimeMetrics(service.name)
@@ -81,6 +87,7 @@ def run_service(
                 stop=stop,
                 extension=extension,
                 tracing=tracing,
+                lanes=lanes or {},
             )
     except ConveyorError as error:
         structlog.get_logger("conveyor.runtime").error(
@@ -109,6 +116,7 @@ def _run(
     stop: threading.Event | None,
     extension: RuntimeExtension,
     tracing: Tracing | None,
+    lanes: Mapping[str, Lanes],
 ) -> int:
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -124,11 +132,14 @@ def _run(
     exactly_once = None
     if service.transactional:
         exactly_once = open_exactly_once(
-            service, settings.bootstrap_servers, service_settings, codec, extension
+            service, settings.bootstrap_servers, service_settings, codec, extension, lanes=lanes
         )
         extension = exactly_once.extension
     extra_topics = extension.start(service, metrics, health)
     pauses = _watch_pauses(settings.bootstrap_servers, service, service_settings, metrics)
+    declared = service.topics()
+    laned = service_lanes(declared, lanes, service_settings.topic_map)
+    serving = LaneServing(service.name, laned, metrics) if laned else None
     completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
@@ -141,6 +152,8 @@ def _run(
         completions=completions,
         publisher_for=exactly_once.follow_ups.publisher_for if exactly_once else None,
         tracing=tracing if tracing is not None else installed(),
+        lane_ranks=serving.ranks if serving is not None else 1,
+        lane_share_every=serving.share_every if serving is not None else 10,
     )
     assignments = Assignments(
         service.name,
@@ -153,11 +166,12 @@ def _run(
         extension=extension,
         transactions=exactly_once.transactions if exactly_once else None,
         operator_paused=pauses.covers,
+        lanes=serving,
     )
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
     consumer = Consumer(with_logs(config))
-    topics = sorted({*service.topics(service_settings.topic_map), *extra_topics})
+    topics = sorted({*service.topics(service_settings.topic_map), *laned, *extra_topics})
     tune_for_streaming(service_settings.gc_young_threshold)
     registrations = service.registrations.values()
     set_switch_interval(interval_for(registrations, service_settings.switch_interval_ms))
@@ -186,6 +200,7 @@ def _run(
         commit_interval=service_settings.commit_interval,
         batch=batch_for(service_settings.max_pending_per_partition),
         holds=None if extension is NO_EXTENSION else Holds(extension.admit),
+        lanes=serving,
     )
     try:
         return loop.run(stop)

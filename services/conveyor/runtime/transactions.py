@@ -24,7 +24,7 @@ from __future__ import annotations
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,8 @@ from confluent_kafka import (
 
 from conveyor.clients import with_logs
 from conveyor.errors import ConveyorError
+from conveyor.lanes.model import Lanes
+from conveyor.lanes.routing import LaneRouter
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.message import OutgoingMessage
 from conveyor.runtime.errors import RuntimeConfigError
@@ -217,6 +219,8 @@ def open_exactly_once(
     settings: ServiceSettings,
     codec: Codec,
     extension: RuntimeExtension,
+    *,
+    lanes: Mapping[str, Lanes] | None = None,
 ) -> ExactlyOnce:
     """The transactional producer (fencing any previous instance) and the follow-up buffers."""
     marked = [r.name for r in service.registrations.values() if r.policy.idempotency is not None]
@@ -224,7 +228,8 @@ def open_exactly_once(
         # a rewound event must run again to re-emit its follow-ups; a processed mark would skip it
         raise RuntimeConfigError(f"transactional handlers cannot be idempotency-marked: {marked}")
     topics = dict(settings.topic_map)
-    follow_ups = FollowUps(codec, lambda declared: topics.get(declared, declared))
+    router = LaneRouter(lanes, topics) if lanes else None
+    follow_ups = FollowUps(codec, lambda declared: topics.get(declared, declared), lanes=router)
     config = PublisherConfig(
         bootstrap_servers=bootstrap_servers,
         client_id=f"{service.name}-transactions",

@@ -35,6 +35,7 @@ class PartitionState:
     held: bool = False  # an extension holds its next item back (see `conveyor.runtime.holds`)
     outstanding: int = 0  # dispatched, not yet reported back
     committed: int | None = None
+    rank: int = 0  # its topic's priority lane, 0 the highest (or a topic without lanes)
     # (offset, timestamp ms) of the first event of each run of this partition's events in a
     # fetched batch, oldest first: what `conveyor.runtime.lag` ages the oldest unfinished event by
     runs: deque[tuple[int, int]] = field(default_factory=deque)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -16,6 +17,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from conveyor.events.base import Event
+from conveyor.lanes.errors import LaneError
+from conveyor.lanes.model import Lanes
 from conveyor.ordering import Ordering
 from conveyor.topology.errors import TopologyFileError
 from conveyor.topology.model import ServiceSpec, TopicRole, TopicSpec, Topology
@@ -55,9 +58,18 @@ class _Settings(_Strict):
     cleanup_policy: CleanupPolicy | None = None
 
 
+class _Lanes(_Strict):
+    names: tuple[str, ...]  # highest first
+    default: str  # the topic itself
+    field: str | None = None  # the event field whose value names the lane
+    share: float = Field(default=0.1, gt=0, lt=1)
+    period: Millis = 1000
+
+
 class _EventTopic(_Settings):
     events: tuple[str, ...] = ()
     key: str | None = None  # the field of its events whose value is the Kafka key
+    lanes: _Lanes | None = None
 
 
 class _Service(_Strict):
@@ -126,11 +138,18 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 
 def _build(declared: _File, source: str, events: KnownEvents | None) -> Topology:
-    topics = [
-        _topic(name, TopicRole.EVENTS, [topic, declared.defaults], events=topic.events)
-        for name, topic in declared.topics.items()
-    ]
-    partitions = {t.name: t.partitions for t in topics}
+    topics = []
+    for name, topic in declared.topics.items():
+        lanes = _lanes(name, topic.lanes, source)
+        spec = _topic(name, TopicRole.EVENTS, [topic, declared.defaults], events=topic.events)
+        topics.append(replace(spec, lanes=lanes))
+        if lanes is not None:
+            topics.extend(
+                replace(spec, name=lane_topic, role=TopicRole.LANE)
+                for lane_topic in lanes.topics(name)
+                if lane_topic != name
+            )
+    partitions = {t.name: t.partitions for t in topics if t.role is TopicRole.EVENTS}
     services = []
     for name, decl in declared.services.items():
         for verb, names in (("consumes", decl.consumes), ("produces", decl.produces)):
@@ -168,6 +187,21 @@ def _build(declared: _File, source: str, events: KnownEvents | None) -> Topology
         for name, topic in declared.topics.items():
             _check_key(name, topic, source, events)
     return topology
+
+
+def _lanes(name: str, declared: _Lanes | None, source: str) -> Lanes | None:
+    if declared is None:
+        return None
+    try:
+        return Lanes(
+            names=declared.names,
+            default=declared.default,
+            field=declared.field,
+            share=declared.share,
+            period_s=declared.period / 1000,
+        )
+    except LaneError as exc:
+        raise TopologyFileError(f"{source}: topic {name}: {exc}") from exc
 
 
 def _topic(
@@ -212,7 +246,7 @@ def _check(topology: Topology, source: str, events: KnownEvents | None) -> None:
                 f"has min.insync.replicas {topic.min_insync_replicas} above its "
                 f"replication factor {topic.replication_factor}: no write could ever succeed"
             )
-        elif events is not None:
+        elif events is not None and topic.role is TopicRole.EVENTS:
             problem = _event_problem(topic, events)
         if problem:
             raise TopologyFileError(f"{source}: topic {topic.name} {problem}")
@@ -220,7 +254,14 @@ def _check(topology: Topology, source: str, events: KnownEvents | None) -> None:
 
 
 def _check_key(name: str, topic: _EventTopic, source: str, events: KnownEvents) -> None:
-    """A declared key is the key field of every model the topic carries."""
+    """A declared key is the key field of every model the topic carries; a lane field is a field
+    of one of them at least."""
+    field = topic.lanes.field if topic.lanes is not None else None
+    models = [m for m in (events.get(e) for e in topic.events) if m is not None]
+    if field is not None and models and not any(field in m.model_fields for m in models):
+        raise TopologyFileError(
+            f"{source}: topic {name} picks lanes by {field}, a field of none of its events"
+        )
     for event in topic.events:
         model = events.get(event)
         if topic.key is not None and model is not None and topic.key != model.KEY_FIELD:

@@ -11,11 +11,13 @@ from datetime import timedelta
 from enum import StrEnum
 
 from conveyor import naming
+from conveyor.lanes.model import Lanes
 from conveyor.ordering import Ordering
 
 
 class TopicRole(StrEnum):
     EVENTS = "events"
+    LANE = "lane"  # a lane of an event topic, other than its default lane (the topic itself)
     RETRY = "retry"
     DEAD_LETTER = "dead-letter"
     PARKED = "parked"
@@ -35,6 +37,7 @@ class TopicSpec:
     role: TopicRole = TopicRole.EVENTS
     event_types: tuple[str, ...] = ()  # Avro full names it carries (event topics)
     service: str | None = None  # the service a derived (retry, dead-letter, ...) topic belongs to
+    lanes: Lanes | None = None  # an event topic's lanes (on the topic itself, its default lane)
 
     def configs(self) -> dict[str, str]:
         """The broker configs conveyor manages on this topic (others are left alone)."""
@@ -101,6 +104,11 @@ class Topology:
             if topic.name == name:
                 return topic
         raise KeyError(name)
+
+    @property
+    def lanes(self) -> dict[str, Lanes]:
+        """The lanes of each event topic that has them, by topic name."""
+        return {t.name: t.lanes for t in self.topics if t.lanes is not None}
 
     def service(self, name: str) -> ServiceSpec:
         for service in self.services:

@@ -1,0 +1,157 @@
+"""Priority lanes without a broker: declaring them, routing events to them, holding lower lanes
+back while higher ones wait, and handler slots going to the higher lane first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conveyor import naming
+from conveyor.lanes import LaneGate, LaneRouter, Lanes, UnknownLaneError, lane_topics
+from conveyor.lanes.errors import LaneError
+from conveyor.publish.message import build_message
+from conveyor.runtime.scheduler import KeyScheduler
+from conveyor.topology import TopicRole, TopologyFileError, parse
+from shop_events import OrderPaid, Priority, UserSignedUp
+from tests.project import PROJECT
+from tests.samples import order_placed, signup
+
+ORDER_LANES = Lanes(("high", "normal", "low"), default="normal", field="priority")
+
+
+def _message(event: Any) -> Any:
+    return build_message(event, PROJECT.codec, lambda declared: declared)
+
+
+def _lane_header(message: Any) -> str | None:
+    return next((v for k, v in message.headers if k == naming.LANE), None)
+
+
+def test_default_lane_is_the_topic_itself_and_others_are_topics_of_their_own() -> None:
+    assert ORDER_LANES.topics("order.events") == (
+        "order.events.lane.high",
+        "order.events",
+        "order.events.lane.low",
+    )
+    found = lane_topics({"order.events": ORDER_LANES}, {"order.events": "t-1"})
+    assert {t: (lane.lane, lane.rank) for t, lane in found.items()} == {
+        "t-1.lane.high": ("high", 0),
+        "t-1": ("normal", 1),
+        "t-1.lane.low": ("low", 2),
+    }
+
+
+@pytest.mark.parametrize(
+    ("names", "default"),
+    [
+        (("high",), "high"),
+        (("high", "high"), "high"),
+        (("high", "low"), "normal"),
+        (("Hi", "lo"), "lo"),
+    ],
+)
+def test_lanes_that_cannot_work_are_refused(names: tuple[str, ...], default: str) -> None:
+    with pytest.raises(LaneError):
+        Lanes(names, default=default)
+
+
+def test_topology_declares_lane_topics_with_the_topics_settings() -> None:
+    topology = PROJECT.topology()
+    high = topology.topic("order.events.lane.high")
+    base = topology.topic("order.events")
+    assert high.role is TopicRole.LANE
+    assert (high.partitions, high.retention_ms) == (base.partitions, base.retention_ms)
+    assert topology.lanes["order.events"] == ORDER_LANES
+    assert "user.signup.lane.urgent" in {t.name for t in topology.topics}
+
+
+def test_topology_refuses_a_default_lane_it_does_not_have() -> None:
+    document = {
+        "defaults": {
+            "partitions": 1,
+            "replication_factor": 1,
+            "min_insync_replicas": 1,
+            "retention": "1d",
+            "cleanup_policy": "delete",
+        },
+        "topics": {"t": {"lanes": {"names": ["a", "b"], "default": "c"}}},
+    }
+    with pytest.raises(TopologyFileError, match="default lane"):
+        parse(document)
+
+
+def test_an_event_goes_to_the_lane_its_field_names_unless_a_lane_is_asked_for() -> None:
+    router = LaneRouter({"order.events": ORDER_LANES}, {})
+    urgent = order_placed()  # priority HIGH
+    routed = router.route(_message(urgent), urgent, None)
+    assert (routed.topic, _lane_header(routed)) == ("order.events.lane.high", "high")
+    asked = router.route(_message(urgent), urgent, "low")
+    assert (asked.topic, _lane_header(asked)) == ("order.events.lane.low", "low")
+    normal = order_placed().model_copy(update={"priority": Priority.NORMAL}).validated()
+    assert router.route(_message(normal), normal, None).topic == "order.events"
+
+
+def test_a_follow_up_without_a_lane_field_stays_in_the_lane_of_its_cause() -> None:
+    router = LaneRouter({"order.events": ORDER_LANES}, {})
+    paid = OrderPaid(order_id="o-1", payment_id="p-1", amount=100, currency="EUR")
+    routed = router.route(_message(paid), paid, None, inherited="high")
+    assert routed.topic == "order.events.lane.high"
+    assert router.route(_message(paid), paid, None).topic == "order.events"
+
+
+def test_unknown_lanes_and_lanes_on_topics_without_lanes_are_refused() -> None:
+    router = LaneRouter({"order.events": ORDER_LANES}, {})
+    order = order_placed()
+    with pytest.raises(UnknownLaneError, match="no lane 'urgent'"):
+        router.route(_message(order), order, "urgent")
+    user = signup("u-1")
+    with pytest.raises(UnknownLaneError, match="has no lanes"):
+        router.route(_message(user), user, "high")
+    assert isinstance(user, UserSignedUp)
+
+
+def _gate() -> LaneGate:
+    found = lane_topics({"t": Lanes(("high", "low"), default="low", share=0.2, period_s=1.0)})
+    spec = Lanes(("high", "low"), default="low", share=0.2, period_s=1.0)
+    return LaneGate({topic: (lane, spec) for topic, lane in found.items()})
+
+
+def test_a_lower_lane_is_held_while_a_higher_one_waits_but_for_its_share() -> None:
+    gate = _gate()
+    assert gate.update({"t.lane.high"}, now=10.0)
+    assert gate.held == {"t"}
+    assert not gate.update({"t.lane.high", "t"}, now=10.5)  # held 0.8 s of each second
+    assert gate.update({"t.lane.high", "t"}, now=10.85)  # then let through for 0.2 s
+    assert gate.held == frozenset()
+    assert not gate.update({"t.lane.high", "t"}, now=11.05)  # until its events arrived
+    assert not gate.update({"t.lane.high", "t"}, now=11.1, fetched={"t"})  # 0.2 s from then
+    assert gate.update({"t.lane.high", "t"}, now=11.31)  # then held again
+    assert gate.held == {"t"}
+    assert not gate.update({"t.lane.high", "t"}, now=12.0)  # a full hold: 0.8 s from then
+    assert gate.update({"t"}, now=11.1)  # nothing above waits: not held
+    assert gate.held == frozenset()
+
+
+def test_a_higher_lane_takes_a_free_handler_slot_first() -> None:
+    scheduler: KeyScheduler[tuple[str, int]] = KeyScheduler(1, ranks=2, rank=lambda item: item[1])
+    assert scheduler.offer("a", ("low-a", 1))
+    assert not scheduler.offer("b", ("low-b", 1))
+    assert not scheduler.offer("c", ("high-c", 0))
+    assert list(scheduler.finish("a")) == [("high-c", 0)]
+    assert list(scheduler.finish("c")) == [("low-b", 1)]
+    assert scheduler.queued == 0
+
+
+def test_every_nth_handler_slot_goes_to_a_waiting_lower_lane() -> None:
+    scheduler: KeyScheduler[str] = KeyScheduler(
+        1, ranks=2, rank=lambda item: 1 if item == "low" else 0, share_every=3
+    )
+    assert scheduler.offer("first", "first")
+    for key in ("h0", "h1", "h2", "h3", "low"):
+        assert not scheduler.offer(key, key)
+    started, running = [], "first"
+    for _ in range(4):
+        (running,) = scheduler.finish(running)
+        started.append(running)
+    assert started == ["h0", "h1", "low", "h2"]
