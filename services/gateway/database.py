@@ -26,8 +26,11 @@ SCHEMA = (
     " currency TEXT NOT NULL,"
     " total BIGINT NOT NULL,"
     " status TEXT NOT NULL,"
-    " created_at {time} NOT NULL)",
+    " created_at {time} NOT NULL,"
+    " priority TEXT NOT NULL DEFAULT 'NORMAL')",
 )
+# Databases made before orders kept their priority (their cancels follow the order's lane).
+_ORDER_PRIORITY = "ALTER TABLE gateway_orders ADD COLUMN priority TEXT NOT NULL DEFAULT 'NORMAL'"
 DATABASE_ERRORS = (sqlite3.Error, psycopg.Error, OSError)
 
 
@@ -75,10 +78,19 @@ class Database:
         try:
             for statement in SCHEMA:
                 conn.execute(statement.replace("{time}", time_type))
+            self._add_order_priority(conn)
             self.outbox.create(conn)
             conn.commit()
         finally:
             close_connection(conn)
+
+    def _add_order_priority(self, conn: SqlConnection) -> None:
+        if self.dialect is not SQLITE:
+            conn.execute(_ORDER_PRIORITY.replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS"))
+            return
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(gateway_orders)")}
+        if "priority" not in columns:
+            conn.execute(_ORDER_PRIORITY)
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query (on a connection of its own, so a

@@ -85,6 +85,7 @@ def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig
         linger_ms=1.0,
         delivery_timeout=args.delivery_timeout,
         topics=topics,
+        lanes=settings.lanes(),  # priority orders to the high lane, and their cancels
     )
     config = GatewayConfig(database_url=database, publisher=publisher)
     return config, Listen(args.host, args.port, args.admin_host, args.admin_port)

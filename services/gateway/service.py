@@ -30,6 +30,7 @@ from gateway.committer import Committer
 from gateway.database import DATABASE_ERRORS, Database, close_connection
 from gateway.metrics import GatewayMetrics
 from gateway.store import Store
+from shop_events.orders import ORDER_TOPIC
 
 log = structlog.get_logger("gateway")
 E = TypeVar("E", bound=Event)
@@ -58,8 +59,9 @@ class Gateway:
         self.db = Database(config.database_url)
         self.db.create_schema()
         self.committer = Committer(self.db, self._committed)
-        outbox = Outbox(self.db.outbox, codec, config.publisher.topics, self.tracing)
-        self.store = Store(outbox, self.db.placeholder)
+        lanes = config.publisher.lanes
+        outbox = Outbox(self.db.outbox, codec, config.publisher.topics, self.tracing, lanes=lanes)
+        self.store = Store(outbox, self.db.placeholder, lanes.get(ORDER_TOPIC))
         self.relay = OutboxRelay(
             self.db.outbox,
             self.db.connect,

@@ -7,6 +7,7 @@ import time
 
 import psycopg
 
+from conveyor.lanes import Lanes
 from conveyor.outbox import Outbox, SqlConnection
 from gateway.errors import (
     DuplicateEmailError,
@@ -24,9 +25,12 @@ class Store:
     """Domain writes; each method runs inside the caller's transaction and adds the event to
     the outbox there, so the event exists if and only if the write commits."""
 
-    def __init__(self, outbox: Outbox, placeholder: str) -> None:
+    def __init__(self, outbox: Outbox, placeholder: str, lanes: Lanes | None = None) -> None:
+        """`lanes`: those of the order topic, if it has any: an order's cancel goes to the lane
+        its priority named, so that it never overtakes the order's placement."""
         self.outbox = outbox
         self._p = placeholder
+        self._lanes = lanes
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._p)
@@ -53,19 +57,29 @@ class Store:
         conn.execute(
             self._sql(
                 "INSERT INTO gateway_orders"
-                " (order_id, user_id, currency, total, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)"
+                " (order_id, user_id, currency, total, status, created_at, priority)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
             ),
-            (event.order_id, event.user_id, event.currency, event.total, PLACED, time.time()),
+            (
+                event.order_id,
+                event.user_id,
+                event.currency,
+                event.total,
+                PLACED,
+                time.time(),
+                event.priority.value,
+            ),
         )
         self.outbox.add(conn, event)
 
     def cancel_order(self, conn: SqlConnection, event: OrderCancelled) -> None:
         row = conn.execute(
-            self._sql("SELECT status FROM gateway_orders WHERE order_id = ?"), (event.order_id,)
+            self._sql("SELECT priority FROM gateway_orders WHERE order_id = ?"),
+            (event.order_id,),
         ).fetchone()
         if row is None:
             raise UnknownOrderError(f"no order {event.order_id!r}")
+        lane = self._lanes.lane_of(row[0]) if self._lanes is not None else None
         # The conditional update makes two concurrent cancellations emit one event.
         updated = conn.execute(
             self._sql("UPDATE gateway_orders SET status = ? WHERE order_id = ? AND status = ?"),
@@ -73,4 +87,4 @@ class Store:
         )
         if updated.rowcount != 1:
             raise OrderAlreadyCancelledError(f"order {event.order_id!r} is cancelled already")
-        self.outbox.add(conn, event)
+        self.outbox.add(conn, event, lane=lane)

@@ -17,7 +17,7 @@ from gateway.main import Listen, config_from_args
 from shop_events import ORDER_TOPIC, USER_TOPIC, OrderCancelled, OrderPlaced, UserSignedUp
 from tests.conftest import TopicFactory, create_topic
 from tests.messages import headers_of, value_of
-from tests.project import repo_codec
+from tests.project import PROJECT, repo_codec
 from tests.publishing.gateway_process import GatewayProcess
 from tests.publishing.kafka_io import read_topics
 
@@ -29,10 +29,16 @@ def gateway(
     kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
 ) -> Iterator[GatewayProcess]:
     topics = {USER_TOPIC: new_topic(suffix="users"), ORDER_TOPIC: new_topic(suffix="orders")}
+    lanes = PROJECT.topology().lanes
+    for declared, actual in topics.items():  # the topology's lanes, each a topic of its own
+        for lane in lanes[declared].topics(actual):
+            if lane != actual:
+                create_topic(kafka_bootstrap, lane)
     process = GatewayProcess(
         kafka_bootstrap, f"sqlite:///{tmp_path / 'gw.sqlite3'}", topics, tmp_path / "gw.log"
     )
     process.topics = topics  # type: ignore[attr-defined]
+    process.lanes = {d: lanes[d].topics(a) for d, a in topics.items()}  # type: ignore[attr-defined]
     try:
         process.wait_live()
         yield process
@@ -121,10 +127,19 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
         assert 'gateway_requests_total{route="/signup",status="409"} 1.0' in metrics.text
         assert "conveyor_outbox_pending" in metrics.text
 
-    topics = gateway.topics  # type: ignore[attr-defined]
-    messages = read_topics(kafka_bootstrap, list(topics.values()), expected=3)
+    lanes = gateway.lanes  # type: ignore[attr-defined]
+    every_lane = [topic for topics in lanes.values() for topic in topics]
+    messages = read_topics(kafka_bootstrap, every_lane, expected=3)
     codec = repo_codec()
     events = {headers_of(m)[naming.EVENT_ID].decode(): codec.decode(value_of(m)) for m in messages}
+    # the priority order went to the high lane, and its cancel followed it there
+    high_lane = lanes[ORDER_TOPIC][0]
+    assert {
+        headers_of(m)[naming.EVENT_ID].decode() for m in messages if m.topic() == high_lane
+    } == {
+        order.json()["event_id"],
+        cancelled.json()["event_id"],
+    }
     assert set(events) == {
         signed.json()["event_id"],
         order.json()["event_id"],
