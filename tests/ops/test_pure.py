@@ -87,11 +87,12 @@ def test_times_parse_as_iso_or_epoch_millis() -> None:
 
 
 def test_declared_services_come_from_the_topology_file() -> None:
-    """Each service of schemas/topics.yaml with its inputs, retry tiers, dead letters and,
-    for ordered services only, parked keys."""
+    """Each service of schemas/topics.yaml with its inputs (every lane of a topic with lanes,
+    highest first), retry tiers, dead letters and, for ordered services only, parked keys."""
     declared = declared_services(PROJECT)
     welcome, payments = declared["welcome-email"], declared["payments"]
-    assert welcome.inputs == ("user.signup",)
+    assert welcome.inputs == ("user.signup.lane.urgent", "user.signup", "user.signup.lane.low")
+    assert dict(welcome.lanes)["user.signup"] == "user.signup/normal"
     assert welcome.retry_topics[0] == "welcome-email.retry.1"
     assert welcome.dead_letter_topic == "welcome-email.dlq"
     assert welcome.parked_topic is None

@@ -69,14 +69,15 @@ def list_(
         typer.echo(json.dumps(docs, indent=2))
         return
     table = Table(
-        "id", "key", "event type", "error", "from", "attempts", "redrives", "at", "redriven"
+        "id", "key", "event type", "error", "from", "lane", "attempts", "redrives", "at",
+        "redriven",
     )  # fmt: skip
     for s in docs:
         table.add_row(
             s["id"], s["key"] or "-", s["event_type"] or "-", s["error_type"] or "-",
             f"{s['original_topic']}[{s['original_partition']}]@{s['original_offset']}",
-            str(s["attempts"] or "-"), str(s["redrive_count"]), s["dead_lettered_at"] or "-",
-            s["redriven_at"] or "-",
+            s["lane"] or "-", str(s["attempts"] or "-"), str(s["redrive_count"]),
+            s["dead_lettered_at"] or "-", s["redriven_at"] or "-",
         )  # fmt: skip
     Console().print(table)
     console.print(f"{len(letters)} dead letter(s)")

@@ -109,6 +109,12 @@ def _watch(
             return
 
 
+def _waiting(status: ServiceStatus) -> str:
+    """Events waiting, and under it those of each lane that has any."""
+    lanes = [f"{lane} {n}" for lane, n in status.lanes.items() if n]
+    return "\n".join([str(status.waiting), *lanes])
+
+
 def _render(found: list[ServiceStatus], verbose: bool, limits: Thresholds) -> Table | Group:
     table = Table(
         "service", "state", "members", "waiting", "oldest (s)", "retrying",
@@ -120,7 +126,7 @@ def _render(found: list[ServiceStatus], verbose: bool, limits: Thresholds) -> Ta
         rate = "-" if s.events_per_second is None else f"{s.events_per_second:.1f}"
         state = s.state if not s.paused else f"paused ({' '.join(s.paused)}) {s.state}"
         table.add_row(
-            s.service, state, str(len(s.members)), str(s.waiting),
+            s.service, state, str(len(s.members)), _waiting(s),
             f"{s.waiting_seconds:.1f}", retrying, str(s.parked), str(s.dead_lettered), rate,
             style="red" if limits.breaches(s) else None,
         )  # fmt: skip

@@ -72,6 +72,7 @@ class DeadLetter:
             "error_type": self.error_type,
             "error_message": r.header(naming.ERROR_MESSAGE),
             "original_topic": self.original_topic,
+            "lane": r.header(naming.LANE),
             "original_partition": r.int_header(naming.ORIGINAL_PARTITION),
             "original_offset": r.int_header(naming.ORIGINAL_OFFSET),
             "attempts": r.int_header(naming.ATTEMPTS),

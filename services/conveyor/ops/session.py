@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conveyor.lanes.model import lane_topics
 from conveyor.ops.broker import Broker
 from conveyor.ops.topology import ServiceTopology, known_services, resolve
 from conveyor.project import Project
@@ -18,16 +19,21 @@ def declared_services(project: Project) -> dict[str, ServiceTopology]:
     the commands discover services from the cluster instead."""
     if not project.config.topology.exists():
         return {}
-    return {
-        spec.name: ServiceTopology(
+    topology = project.topology()
+    lanes = topology.lanes
+    services = {}
+    for spec in topology.services:
+        laned = lane_topics({t: lanes[t] for t in spec.consumes if t in lanes})
+        inputs = [t for t in spec.consumes if t not in lanes] + list(laned)
+        services[spec.name] = ServiceTopology(
             service=spec.name,
-            inputs=spec.consumes,
+            inputs=tuple(inputs),
             retry_topics=spec.retry_topics,
             dead_letter_topic=spec.dead_letter_topic,
             parked_topic=spec.parked_topic,
+            lanes=tuple((topic, f"{lane.base}/{lane.lane}") for topic, lane in laned.items()),
         )
-        for spec in project.topology().services
-    }
+    return services
 
 
 def service_topology(broker: Broker, service: str, project: Project) -> ServiceTopology:

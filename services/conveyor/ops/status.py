@@ -55,6 +55,7 @@ class ServiceStatus:
     events_per_second: float | None = None
     retry_partitions: tuple[PartitionLag, ...] = field(default=())
     paused: tuple[str, ...] = ()  # `conveyor pause`: "*" (every topic) or the paused topics
+    lanes: dict[str, int] = field(default_factory=dict)  # `<topic>/<lane>` -> events waiting
 
     @property
     def sample(self) -> Sample:
@@ -91,7 +92,19 @@ def collect(broker: Broker, topology: ServiceTopology) -> ServiceStatus:
         processed=sum(p.committed or 0 for p in inputs + tiers),
         retry_partitions=tuple(tiers),
         paused=_paused(broker, topology.service),
+        lanes=_lane_waiting(topology, inputs),
     )
+
+
+def _lane_waiting(topology: ServiceTopology, inputs: list[PartitionLag]) -> dict[str, int]:
+    """Events waiting per lane of the service's topics with lanes, highest lane first."""
+    waiting = dict.fromkeys((lane for _, lane in topology.lanes), 0)
+    lane_of = dict(topology.lanes)
+    for partition in inputs:
+        lane = lane_of.get(partition.topic)
+        if lane is not None:
+            waiting[lane] += partition.lag
+    return waiting
 
 
 def _paused(broker: Broker, service: str) -> tuple[str, ...]:
@@ -206,6 +219,7 @@ def as_dict(status: ServiceStatus, verbose: bool = False) -> dict[str, Any]:
         "members": [m.describe() for m in status.members],
         "waiting": status.waiting,
         "waiting_seconds": round(status.waiting_seconds, 3),
+        "waiting_by_lane": status.lanes,
         "retrying": status.retrying,
         "parked": status.parked,
         "dead_lettered": status.dead_lettered,

@@ -27,6 +27,7 @@ class ServiceTopology:
     retry_topics: tuple[str, ...] = ()
     dead_letter_topic: str | None = None
     parked_topic: str | None = None
+    lanes: tuple[tuple[str, str], ...] = ()  # (lane topic, `<topic>/<lane>`) of its inputs
 
     @property
     def group(self) -> str:
@@ -95,6 +96,7 @@ def _existing(broker: Broker, declared: ServiceTopology) -> ServiceTopology:
         + _redrive_path(declared.service, topics),
         dead_letter_topic=present(declared.dead_letter_topic),
         parked_topic=present(declared.parked_topic),
+        lanes=tuple((t, lane) for t, lane in declared.lanes if t in topics),
     )
 
 
