@@ -2,7 +2,9 @@
 small JSON body, served by the same server setup as the gateway (`gateway.server`), so what the
 gateway adds on top of it is its own cost.
 
-    python -m bench.gateway_floor PORT
+    python -m bench.gateway_floor PORT [WORKERS]
+
+With WORKERS > 1 it runs that many processes on one socket, as `conveyor run gateway --workers`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,21 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": _BODY})
 
 
-if __name__ == "__main__":
+def _main(port: int, workers: int) -> int:
     from gateway.server import serve
+    from gateway.workers import bind, run_workers
 
-    serve(app, "127.0.0.1", int(sys.argv[1]))
+    if workers == 1:
+        serve(app, "127.0.0.1", port)
+        return 0
+    sock = bind("127.0.0.1", port)
+
+    def work(_: int) -> int:
+        serve(app, "127.0.0.1", port, sock=sock)
+        return 0
+
+    return run_workers(workers, work)
+
+
+if __name__ == "__main__":
+    sys.exit(_main(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1))

@@ -4,7 +4,8 @@ Request i is due at `start + i / rate` (`start` is wall-clock, shared by the loa
 one run; process p of P sends the requests with i % P == p). Its latency counts from that time,
 not from when a thread got round to sending it, so a stall in the server is not hidden by the
 client waiting for it (no coordinated omission). Even requests sign up, odd ones place an order
-for one of the users signed up before the clock starts.
+for one of the users signed up before the clock starts (or, with the mix "signup" or "order",
+all requests are of that kind).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _SEED_USERS = 100
+SEED_PREFIX = "seed-"  # the e-mail addresses of the users signed up before the clock starts
 _ORDER: dict[str, object] = {
     "items": [{"sku": "sku-1", "quantity": 2, "unit_price": 1250}],
     "currency": "EUR",
@@ -39,7 +41,9 @@ def seed_users(host: str, port: int, tag: str) -> list[str]:
     conn = http.client.HTTPConnection(host, port, timeout=30)
     users = []
     for n in range(_SEED_USERS):
-        _, body = _request(conn, "/signup", {"email": f"seed-{tag}-{n}@example.org", "name": "S"})
+        _, body = _request(
+            conn, "/signup", {"email": f"{SEED_PREFIX}{tag}-{n}@example.org", "name": "S"}
+        )
         users.append(json.loads(body or b"{}").get("user_id") or f"user-{n}")
     conn.close()
     return users
@@ -52,6 +56,7 @@ class Schedule:
     start: float  # wall-clock time of request 0
     part: int  # this process sends requests i with i % parts == part
     parts: int
+    mix: str = "mixed"  # "mixed" (signups and orders alternating), "signup" or "order"
 
 
 def run(host: str, port: int, schedule: Schedule) -> dict[str, object]:
@@ -78,7 +83,7 @@ def run(host: str, port: int, schedule: Schedule) -> dict[str, object]:
             if delay > 0:
                 time.sleep(delay)
             body: dict[str, object]
-            if i % 2 == 0:
+            if schedule.mix == "signup" or (schedule.mix == "mixed" and i % 2 == 0):
                 path, body = "/signup", {"email": f"load-{tag}-{i}@example.org", "name": "L"}
             else:
                 path, body = "/orders", {**_ORDER, "user_id": users[i % len(users)]}
@@ -98,7 +103,7 @@ def run(host: str, port: int, schedule: Schedule) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> None:
-    host, port, rate, seconds, start, part, parts, out = argv
-    schedule = Schedule(float(rate), float(seconds), float(start), int(part), int(parts))
+    host, port, rate, seconds, start, part, parts, out, *mix = argv
+    schedule = Schedule(float(rate), float(seconds), float(start), int(part), int(parts), *mix)
     result = run(host, int(port), schedule)
     Path(out).write_text(json.dumps(result))

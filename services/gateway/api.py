@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -78,6 +77,13 @@ def _gateway(request: Request) -> Gateway:
     return gateway
 
 
+def _accepted(body: BaseModel) -> Response:
+    """202 with `body` as JSON, encoded by pydantic's serializer in one step. The routes declare
+    the model as their `response_model` (the contract); returning a `Response` skips FastAPI's
+    validating the body again and encoding it twice (to a dict, then to JSON)."""
+    return Response(body.model_dump_json(), 202, media_type="application/json")
+
+
 def _field_error(field: str, message: str, kind: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": kind}])
 
@@ -93,12 +99,14 @@ def _event_error(exc: ValidationError) -> RequestValidationError:
 @router.post(
     "/signup",
     status_code=202,
+    response_model=UserAccepted,
     responses={409: {"model": Problem, "description": _DUPLICATE_EMAIL}},
 )
-async def signup(body: SignupRequest, request: Request) -> UserAccepted:
+async def signup(body: SignupRequest, request: Request) -> Response:
     gateway = _gateway(request)
     event = UserSignedUp(
-        user_id=str(uuid.uuid4()),
+        event_id=gateway.new_id(),
+        user_id=str(gateway.new_id()),
         email=body.email,
         name=body.name,
         referral_code=body.referral_code,
@@ -108,19 +116,21 @@ async def signup(body: SignupRequest, request: Request) -> UserAccepted:
     except DuplicateEmailError as exc:
         raise HTTPException(409, detail=_DUPLICATE_EMAIL) from exc
     log.info("user.signed_up", user_id=event.user_id, event_id=str(event.event_id))
-    return UserAccepted(user_id=event.user_id, event_id=str(event.event_id))
+    return _accepted(UserAccepted(user_id=event.user_id, event_id=str(event.event_id)))
 
 
 @router.post(
     "/orders",
     status_code=202,
+    response_model=OrderAccepted,
     responses={422: {"description": "Invalid input, or `user_id` names no user."}},
 )
-async def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
+async def place_order(body: OrderRequest, request: Request) -> Response:
     gateway = _gateway(request)
     try:
         event = OrderPlaced(
-            order_id=str(uuid.uuid4()),
+            event_id=gateway.new_id(),
+            order_id=str(gateway.new_id()),
             user_id=body.user_id,
             items=tuple(OrderItem(**item.model_dump()) for item in body.items),
             currency=body.currency,
@@ -134,12 +144,13 @@ async def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
     except UnknownUserError as exc:
         raise _field_error("user_id", "no user has this id", "unknown_user") from exc
     log.info("order.placed", order_id=event.order_id, event_id=str(event.event_id))
-    return OrderAccepted(order_id=event.order_id, event_id=str(event.event_id))
+    return _accepted(OrderAccepted(order_id=event.order_id, event_id=str(event.event_id)))
 
 
 @router.post(
     "/orders/{order_id}/cancel",
     status_code=202,
+    response_model=OrderAccepted,
     responses={
         404: {"model": Problem, "description": _UNKNOWN_ORDER},
         409: {"model": Problem, "description": _CANCELLED_ALREADY},
@@ -147,9 +158,11 @@ async def place_order(body: OrderRequest, request: Request) -> OrderAccepted:
 )
 async def cancel_order(
     order_id: Id, request: Request, body: CancelRequest | None = None
-) -> OrderAccepted:
+) -> Response:
     gateway = _gateway(request)
-    event = OrderCancelled(order_id=order_id, reason=(body or CancelRequest()).reason)
+    event = OrderCancelled(
+        event_id=gateway.new_id(), order_id=order_id, reason=(body or CancelRequest()).reason
+    )
     try:
         await gateway.commit(gateway.store.cancel_order, event)
     except UnknownOrderError as exc:
@@ -157,4 +170,4 @@ async def cancel_order(
     except OrderAlreadyCancelledError as exc:
         raise HTTPException(409, detail=_CANCELLED_ALREADY) from exc
     log.info("order.cancelled", order_id=order_id, event_id=str(event.event_id))
-    return OrderAccepted(order_id=order_id, event_id=str(event.event_id))
+    return _accepted(OrderAccepted(order_id=order_id, event_id=str(event.event_id)))

@@ -42,17 +42,28 @@ class _Job:
     def run(self, conn: SqlConnection) -> None:
         self.context.run(self.write, conn, self.event)
 
-    def settle(self, error: BaseException | None) -> None:
-        self.loop.call_soon_threadsafe(_settle, self.future, error)
+
+_Outcome = tuple[asyncio.Future[None], BaseException | None]
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # the request was cancelled (its client went away)
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle_all(group: list[_Job], errors: list[BaseException | None]) -> None:
+    """Hand each request its outcome: one wake-up of each event loop per group, not one per
+    request (each is a write to the loop's self-pipe and a turn of the loop)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for job, error in zip(group, errors, strict=True):
+        by_loop.setdefault(job.loop, []).append((job.future, error))
+    for loop, outcomes in by_loop.items():
+        loop.call_soon_threadsafe(_settle, outcomes)
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for future, error in outcomes:
+        if future.done():  # the request was cancelled (its client went away)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class Committer:
@@ -104,8 +115,7 @@ class Committer:
                 self._commit_group(conn, group)
             except Exception as exc:  # the drivers' own error types, or a broken connection
                 log.warning("gateway.commit_failed", error=type(exc).__name__, requests=len(group))
-                for failed in group:
-                    failed.settle(exc)
+                _settle_all(group, [exc] * len(group))
                 _reset(conn)
                 conn = None
         if conn is not None:
@@ -120,13 +130,14 @@ class Committer:
                     outcomes.append(_alone(conn, group[0]))
                 else:
                     outcomes.extend(_in_savepoint(conn, job) for job in group)
+                if self.db.notify is not None and any(e is None for e in outcomes):
+                    conn.execute(self.db.notify)
                 conn.commit()
             except BaseException:
                 conn.rollback()
                 raise
         committed = [job.event for job, error in zip(group, outcomes, strict=True) if not error]
-        for job, error in zip(group, outcomes, strict=True):
-            job.settle(error)
+        _settle_all(group, outcomes)
         if committed:
             self._on_commit(committed)
 

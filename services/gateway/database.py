@@ -12,6 +12,7 @@ import psycopg
 
 from conveyor.outbox import POSTGRES, SQLITE, Dialect, OutboxTable, SqlConnection
 from gateway.errors import UnsupportedDatabaseError
+from gateway.notify import notify_statement
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS gateway_users ("
@@ -49,6 +50,9 @@ class Database:
         )
         self.outbox = OutboxTable(self.dialect)
         self.placeholder = "?" if self.dialect is SQLITE else "%s"
+        # PostgreSQL: run in each transaction that adds outbox rows, so the relay is woken at
+        # commit in whichever process runs it (`gateway.notify`).
+        self.notify = None if self.dialect is SQLITE else notify_statement(self.outbox.name)
 
     def connect(self) -> SqlConnection:
         """A new connection; each writer thread and the relay own one."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -14,8 +15,10 @@ from conveyor.settings import Settings
 from conveyor.tracing import configure_tracing
 from gateway.admin import create_admin_app
 from gateway.app import create_app
+from gateway.database import Database
 from gateway.server import serve, server_config
 from gateway.service import Gateway, GatewayConfig
+from gateway.workers import bind, run_workers
 
 log = structlog.get_logger("gateway")
 
@@ -34,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--database",
         help="sqlite:///PATH or postgresql://... (default: a SQLite file in the state dir)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="gateway processes serving the API port (PostgreSQL only; SQLite takes one); "
+        "worker N serves its probes and metrics on the admin port + N",
     )
     parser.add_argument(
         "--delivery-timeout",
@@ -69,6 +79,7 @@ class Listen:
     port: int
     admin_host: str
     admin_port: int
+    workers: int = 1
 
 
 def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig, Listen]:
@@ -87,30 +98,55 @@ def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig
         topics=topics,
         lanes=settings.lanes(),  # priority orders to the high lane, and their cancels
     )
+    if args.workers < 1:
+        parser.error("--workers wants 1 or more")
+    if args.workers > 1 and database.startswith("sqlite:"):
+        parser.error(
+            "--workers: SQLite takes one writer at a time, so one process; use PostgreSQL for more"
+        )
     config = GatewayConfig(database_url=database, publisher=publisher)
-    return config, Listen(args.host, args.port, args.admin_host, args.admin_port)
+    return config, Listen(args.host, args.port, args.admin_host, args.admin_port, args.workers)
 
 
 def main(settings: Settings, argv: list[str]) -> int:
     """Serve the gateway until SIGINT/SIGTERM; returns the exit code."""
     config, listen = config_from_args(settings, argv)
     configure_json_logs()
+    if listen.workers == 1:
+        return _serve(settings, config, listen, 0, None)
+    # Once, before the workers race to create the tables.
+    Database(config.database_url).create_schema()
+    sock = bind(listen.host, listen.port)
+    return run_workers(
+        listen.workers, lambda worker: _serve(settings, config, listen, worker, sock)
+    )
+
+
+def _serve(
+    settings: Settings,
+    config: GatewayConfig,
+    listen: Listen,
+    worker: int,
+    sock: socket.socket | None,
+) -> int:
+    """One gateway process: its writers, its relay (or a standby one) and its servers."""
     tracing = configure_tracing(settings.tracing, "gateway")
     gateway = Gateway(config, settings.contracts().codec, tracing)
+    admin_port = listen.admin_port + worker
     log.info(
         "gateway.starting",
         host=listen.host,
         port=listen.port,
         admin_host=listen.admin_host,
-        admin_port=listen.admin_port,
+        admin_port=admin_port,
         database=config.database_url.split(":")[0],
+        worker=worker,
+        workers=listen.workers,
     )
-    admin = server_config(
-        create_admin_app(gateway), listen.admin_host, listen.admin_port, lifespan="off"
-    )
+    admin = server_config(create_admin_app(gateway), listen.admin_host, admin_port, lifespan="off")
     try:
-        serve(create_app(gateway), listen.host, listen.port, admin)
+        serve(create_app(gateway), listen.host, listen.port, admin, sock)
     finally:
         tracing.close()
-    log.info("gateway.stopped")
+    log.info("gateway.stopped", worker=worker)
     return 0

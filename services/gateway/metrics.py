@@ -73,6 +73,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled series, looked up once each (`labels()` validates and locks every time).
+        self._latency: dict[str, Histogram] = {}
+        self._requests: dict[tuple[str, int], Counter] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,8 +87,15 @@ class MetricsMiddleware:
             await self.app(scope, receive, watch)
         finally:
             route = route_of(scope) or "unmatched"
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
-            self.metrics.requests.labels(route, str(watch.status)).inc()
+            latency = self._latency.get(route)
+            if latency is None:
+                latency = self._latency[route] = self.metrics.latency.labels(route)
+            latency.observe(time.perf_counter() - started)
+            requests = self._requests.get((route, watch.status))
+            if requests is None:
+                requests = self.metrics.requests.labels(route, str(watch.status))
+                self._requests[route, watch.status] = requests
+            requests.inc()
 
 
 class StatusWatch:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Iterator
 from typing import Literal
 
@@ -44,25 +45,33 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def _serve_all(servers: list[_Server]) -> None:
+async def _serve_all(servers: list[tuple[_Server, list[socket.socket] | None]]) -> None:
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
-        for server in servers:
+        for server, _ in servers:
             server.should_exit = True
 
     for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, stop)
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(server.serve(sockets) for server, sockets in servers))
     finally:
         for sig in _STOP_SIGNALS:
             loop.remove_signal_handler(sig)
 
 
-def serve(app: ASGIApp, host: str, port: int, admin: uvicorn.Config | None = None) -> None:
-    """Serve `app` on host:port (and `admin` beside it) until SIGINT or SIGTERM."""
+def serve(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    admin: uvicorn.Config | None = None,
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve `app` on host:port, or on `sock` when given (bound already), and `admin` beside
+    it, until SIGINT or SIGTERM."""
     configs = [server_config(app, host, port), *([admin] if admin else [])]
     servers = [_Server(config) for config in configs]
+    sockets = [[sock] if sock is not None else None] + [None] * (len(servers) - 1)
     with asyncio.Runner(loop_factory=configs[0].get_loop_factory()) as runner:
-        runner.run(_serve_all(servers))
+        runner.run(_serve_all(list(zip(servers, sockets, strict=True))))

@@ -4,6 +4,7 @@ checkpoints, Kafka probe, metrics."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -28,7 +29,9 @@ from conveyor.tracing import Tracing, installed
 from conveyor.typing import Codec
 from gateway.committer import Committer
 from gateway.database import DATABASE_ERRORS, Database, close_connection
+from gateway.ids import IdSource
 from gateway.metrics import GatewayMetrics
+from gateway.notify import CommitListener
 from gateway.store import Store
 from shop_events.orders import ORDER_TOPIC
 
@@ -56,6 +59,7 @@ class Gateway:
         self.config = config
         self.tracing = tracing if tracing is not None else installed()
         self.metrics = GatewayMetrics()
+        self.new_id = IdSource()  # the ids of the entities and events requests create
         self.db = Database(config.database_url)
         self.db.create_schema()
         self.committer = Committer(self.db, self._committed)
@@ -79,12 +83,17 @@ class Gateway:
         self._checkpoint_thread = threading.Thread(
             target=self._run_checkpoints, name="sqlite-checkpoint", daemon=True
         )
+        self._listener = CommitListener(
+            config.database_url, self.db.outbox.name, self.relay.wake, self._stop
+        )
 
     def start(self) -> None:
         self.committer.start()
         self._relay_thread.start()
         if self.db.dialect is SQLITE:
             self._checkpoint_thread.start()
+        else:
+            self._listener.start()
 
     def stop(self) -> None:
         """Commit what is queued, then stop the relay (it flushes what is in flight, bounded)."""
@@ -94,6 +103,7 @@ class Gateway:
         for thread in (self._relay_thread, self._checkpoint_thread):
             if thread.is_alive():
                 thread.join()
+        self._listener.join()
 
     async def commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
         """Run `write` (domain rows + outbox row) in a transaction on a writer thread; the
@@ -101,9 +111,10 @@ class Gateway:
         await self.committer.commit(write, event)
 
     def _committed(self, events: list[Event]) -> None:
-        for event in events:
-            self.metrics.events_written.labels(event.AVRO_NAME).inc()
         self.relay.wake()
+        counts = Counter(event.AVRO_NAME for event in events)
+        for event_type, count in counts.items():
+            self.metrics.events_written.labels(event_type).inc(count)
 
     def relay_alive(self) -> bool:
         return self._relay_thread.is_alive()

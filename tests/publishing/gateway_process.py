@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -26,14 +27,21 @@ class GatewayProcess:
     """`python -m gateway` with its output in a file, stopped with SIGTERM; the API at `url`,
     the probes and metrics at `admin_url`."""
 
-    def __init__(self, bootstrap: str, database: str, topics: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        database: str,
+        topics: dict[str, str],
+        log: Path,
+        extra: Sequence[str] = (),
+    ) -> None:
         self.port = free_port()
         self.admin_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_url = f"http://127.0.0.1:{self.admin_port}"
         self.log = log
         args = [sys.executable, "-m", "gateway", "--port", str(self.port), "--database", database]
-        args += ["--admin-port", str(self.admin_port)]
+        args += ["--admin-port", str(self.admin_port), *extra]
         for declared, actual in topics.items():
             args += ["--topic", f"{declared}={actual}"]
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "PYTHONPATH": str(REPO)}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,18 @@ def test_main_defaults_to_loopback_ports_8080_and_9400(tmp_path: Path) -> None:
     assert config.database_url == f"sqlite:///{tmp_path / 'state' / 'gateway' / 'gateway.sqlite3'}"
     _, listen = config_from_args(settings, ["--port", "9999", "--admin-port", "9998"])
     assert (listen.port, listen.admin_port) == (9999, 9998)
+
+
+def test_sqlite_refuses_more_than_one_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite has one writer at a time: `--workers 2` with it is refused with a reason."""
+    settings = Settings(cache_dir=tmp_path, state_dir=tmp_path / "state")
+    with pytest.raises(SystemExit):
+        config_from_args(settings, ["--workers", "2"])
+    assert "SQLite" in capsys.readouterr().err
+    _, listen = config_from_args(settings, ["--workers", "3", "--database", "postgresql://x/y"])
+    assert listen.workers == 3
 
 
 def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
@@ -274,3 +287,56 @@ def test_two_gateways_on_one_postgres_both_serve_and_one_relays_until_it_stops(
         first.stop()
         second.stop()
     assert {headers_of(m)[naming.EVENT_ID].decode() for m in messages} == set(accepted)
+
+
+@pytest.mark.postgres
+def test_workers_share_the_api_port_and_each_has_its_admin_port(
+    postgres_dsn: str, kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """`--workers 2` on PostgreSQL: both workers are ready on their admin ports (the given one
+    and the next), the API port takes every request, each accepted signup reaches Kafka once
+    (one relay publishes, the other stands by), and SIGTERM stops the parent and its workers
+    with exit code 0."""
+    topic = new_topic(suffix="users")
+    process = GatewayProcess(
+        kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "log", ["--workers", "2"]
+    )
+    accepted = []
+    try:
+        process.wait_live()
+        admin_urls = [process.admin_url, f"http://127.0.0.1:{process.admin_port + 1}"]
+        for url in admin_urls:
+            _wait_ready(url)
+        for n in range(20):
+            email = f"w{n}-{uuid.uuid4().hex[:8]}@example.org"
+            signed = httpx.post(f"{process.url}/signup", json={"email": email, "name": "W"})
+            assert signed.status_code == 202, signed.text
+            accepted.append(signed.json()["event_id"])
+        served = sum(_signups_served(url) for url in admin_urls)
+        messages = read_topics(kafka_bootstrap, [topic], expected=20, timeout=60)
+    finally:
+        code = process.stop()
+    assert served == 20
+    assert sorted(headers_of(m)[naming.EVENT_ID].decode() for m in messages) == sorted(accepted)
+    assert code == 0
+
+
+def _wait_ready(admin_url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{admin_url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{admin_url} not ready"
+        time.sleep(0.2)
+
+
+def _signups_served(admin_url: str) -> int:
+    metrics = httpx.get(f"{admin_url}/metrics", timeout=10).text
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in metrics.splitlines()
+        if line.startswith('gateway_requests_total{route="/signup",status="202"}')
+    )
