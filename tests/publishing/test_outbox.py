@@ -190,3 +190,47 @@ def test_relay_killed_mid_backlog_loses_nothing_and_keeps_order_per_key(
     for key in keys:
         first_arrivals = list(dict.fromkeys(arrived[key]))
         assert first_arrivals == written[key], f"key {key}: lost or reordered events"
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+def test_rows_committed_while_a_batch_is_in_flight_follow_it_in_order(
+    outbox_db: OutboxDb, kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """Rows committed (and the relay woken) while the relay waits for the broker go out behind
+    the batch in flight: with batches of 5 and an idle poll of 5 s, 100 commits of 3 keys all
+    arrive within seconds, in write order per key, and every row ends marked sent."""
+    topic = new_topic(partitions=3)
+    outbox = _outbox(outbox_db, topic)
+    relay = OutboxRelay(
+        outbox_db.table,
+        outbox_db.connect,
+        PublisherConfig(bootstrap_servers=kafka_bootstrap),
+        repo_codec(),
+        config=RelayConfig(batch_size=5, idle_interval=5.0),
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    keys = [f"user-{k}" for k in range(3)]
+    written: dict[str, list[str]] = defaultdict(list)
+    conn = outbox_db.connect()
+    try:
+        for seq in range(100):
+            for key in keys:
+                event = signup(key, name=f"seq-{seq}")
+                outbox.add(conn, event)
+                written[key].append(str(event.event_id))
+            conn.commit()
+            relay.wake()
+            time.sleep(0.002)
+        assert _wait_until(lambda: outbox_db.count("sent_at IS NULL") == 0, 30)
+    finally:
+        stop.set()
+        worker.join()
+        conn.close()  # type: ignore[attr-defined]
+    messages = read_topics(kafka_bootstrap, [topic], expected=300, timeout=60)
+    arrived: dict[str, list[str]] = defaultdict(list)
+    for msg in messages:
+        arrived[key_of(msg).decode()].append(headers_of(msg)[naming.EVENT_ID].decode())
+    assert {key: list(dict.fromkeys(ids)) for key, ids in arrived.items()} == written

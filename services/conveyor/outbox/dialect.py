@@ -33,12 +33,17 @@ class Dialect:
     backlog: str
     prune: str
     id_list: Callable[[Sequence[int]], Any]
+    pending_after: str  # the oldest unsent rows past a given id
     try_lock: str | None = None
 
 
 _PENDING = (
     "SELECT id, event_id, event_type, topic, msg_key, value, headers, created_at FROM {t}"
     " WHERE sent_at IS NULL ORDER BY id LIMIT {p}"
+)
+_PENDING_AFTER = (
+    "SELECT id, event_id, event_type, topic, msg_key, value, headers, created_at FROM {t}"
+    " WHERE sent_at IS NULL AND id > {p} ORDER BY id LIMIT {p}"
 )
 _BACKLOG = "SELECT count(*), min(created_at) FROM {t} WHERE sent_at IS NULL"
 _INSERT = (
@@ -74,6 +79,7 @@ SQLITE = Dialect(
     backlog=_BACKLOG,
     prune=_PRUNE.replace("{p}", "?"),
     id_list=lambda ids: json.dumps(list(ids)),
+    pending_after=_PENDING_AFTER.replace("{p}", "?"),
 )
 
 POSTGRES = Dialect(
@@ -89,6 +95,7 @@ POSTGRES = Dialect(
     backlog=_BACKLOG,
     prune=_PRUNE.replace("{p}", "%s"),
     id_list=list,
+    pending_after=_PENDING_AFTER.replace("{p}", "%s"),
     # A session lock: released when the relay's connection ends, even after SIGKILL.
     try_lock="SELECT pg_try_advisory_lock(hashtext(%s))",
 )

@@ -39,6 +39,7 @@ _WAIT_STEP = 0.2
 @dataclass(frozen=True)
 class RelayConfig:
     batch_size: int = 500
+    batches_in_flight: int = 4  # rows sent before a batch's confirmations are marked, in batches
     idle_interval: float = 0.2  # how often an idle relay looks for rows nobody woke it for
     backlog_interval: float = 1.0
     stalled_log_interval: float = 10.0  # how often a batch the broker does not take is logged
@@ -133,29 +134,60 @@ class OutboxRelay:
 
     def relay_batch(self, conn: SqlConnection, stop: threading.Event) -> int:
         """Publish the oldest pending rows and mark the confirmed prefix sent; returns how many
-        were marked. Raises the first delivery error, after marking what came before it."""
+        were marked. Raises the first delivery error, after marking what came before it.
+
+        Rows committed while the batch is in flight (the relay was woken) are read and sent
+        behind it as each delivery is confirmed, up to `batch_size * batches_in_flight` rows, so
+        they wait for one broker acknowledgement, not for the whole batch and its marking."""
         rows = self.table.pending(conn, self.config.batch_size)
         conn.commit()
         if not rows:
             return 0
         publisher = self._ensure_publisher()
         handles: list[DeliveryHandle] = []
+        read = len(rows)
         try:
-            handles = [publisher.send(row.message) for row in rows]
-            self._await_all(conn, handles, stop)
+            handles.extend(publisher.send(row.message) for row in rows)
+            self._await_all(conn, rows, handles, stop)
         finally:
             if stop.is_set():
                 self._close_publisher()  # settles every handle: delivered, or failed by purge
             self._mark_confirmed(conn, rows, handles)
+        if len(rows) > read:
+            # A row with a lower id than those read behind the batch, committed after them
+            # (PostgreSQL hands out ids before commit), is still pending: look again at once.
+            self._wakeup.set()
         return len(rows)
 
-    def _await_all(
-        self, conn: SqlConnection, handles: list[DeliveryHandle], stop: threading.Event
+    def _send_more(
+        self, conn: SqlConnection, rows: list[OutboxRow], handles: list[DeliveryHandle]
     ) -> None:
-        """Wait for every handle (raising the first failure) while reporting the backlog; a
-        broker that takes nothing keeps the relay here, logging, until it returns or `stop`."""
+        """Send the rows committed since `rows` were read, behind them on the same producer
+        (so in order); the caller marks them with the rest."""
+        room = self.config.batch_size * self.config.batches_in_flight - len(rows)
+        if room <= 0 or not self._wakeup.is_set() or self._publisher is None:
+            return
+        self._wakeup.clear()
+        more = self.table.pending_after(conn, rows[-1].id, min(room, self.config.batch_size))
+        conn.commit()
+        rows.extend(more)
+        handles.extend(self._publisher.send(row.message) for row in more)
+
+    def _await_all(
+        self,
+        conn: SqlConnection,
+        rows: list[OutboxRow],
+        handles: list[DeliveryHandle],
+        stop: threading.Event,
+    ) -> None:
+        """Wait for every handle (raising the first failure), sending the rows committed
+        meanwhile behind them, while reporting the backlog; a broker that takes nothing keeps
+        the relay here, logging, until it returns or `stop`."""
         started = next_stall_log = time.monotonic()
-        for handle in handles:
+        done = 0
+        while done < len(handles):
+            handle = handles[done]
+            done += 1
             while not handle.done():
                 if stop.is_set():
                     return
@@ -169,6 +201,7 @@ class OutboxRelay:
                         pending=self.backlog.pending,
                     )
             handle.wait(0)
+            self._send_more(conn, rows, handles)
 
     def _mark_confirmed(
         self, conn: SqlConnection, rows: list[OutboxRow], handles: list[DeliveryHandle]

@@ -70,6 +70,11 @@ class OutboxTable:
         rows = conn.execute(self._sql(self.dialect.pending), (limit,)).fetchall()
         return [_row(row) for row in rows]
 
+    def pending_after(self, conn: SqlConnection, last_id: int, limit: int) -> list[OutboxRow]:
+        """The oldest unsent rows with an id past `last_id`, in write order."""
+        rows = conn.execute(self._sql(self.dialect.pending_after), (last_id, limit)).fetchall()
+        return [_row(row) for row in rows]
+
     def mark_sent(self, conn: SqlConnection, ids: Sequence[int]) -> None:
         conn.execute(self._sql(self.dialect.mark_sent), (time.time(), self.dialect.id_list(ids)))
 
