@@ -34,7 +34,15 @@ def create_app(gateway: Gateway) -> ASGIApp:
                 await watcher
             await run_in_threadpool(gateway.stop)
 
-    app = FastAPI(title="conveyor gateway", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="conveyor gateway",
+        version="1",
+        lifespan=lifespan,
+        # FastAPI's own OpenTelemetry spans and metrics off: the gateway has its own (a server
+        # span per request from `TracingMiddleware`, the Prometheus histogram), and FastAPI's
+        # would repeat them and cost a check of the providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.gateway = gateway
     app.include_router(router)
     # Tracing outermost, when on: the metrics' time is inside the request's span.
