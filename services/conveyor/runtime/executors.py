@@ -22,11 +22,11 @@ class Executors:
         self.loop = asyncio.new_event_loop()
         self._pool = concurrent.futures.ThreadPoolExecutor(sync_workers, "conveyor-handler")
         self._threads = ThreadBridge(self.loop, self._pool, sync_workers)
-        self._thread = threading.Thread(target=self.loop.run_forever, name="conveyor-loop")
+        self._loop_thread = threading.Thread(target=self.loop.run_forever, name="conveyor-loop")
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop_thread.start()
 
     def call_soon_threadsafe(self, callback: Callable[..., object], *arguments: object) -> None:
         """Any thread: run `callback(*arguments)` on the loop thread."""
@@ -35,7 +35,7 @@ class Executors:
     def stop(self, timeout: float) -> None:
         """Stop the loop thread and the pool; handlers still running are cancelled."""
         self.loop.call_soon_threadsafe(self._close)
-        self._thread.join(timeout)
+        self._loop_thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # -- loop thread -----------------------------------------------------------------------------
