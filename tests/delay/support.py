@@ -7,15 +7,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from confluent_kafka import Consumer, TopicPartition
 
 from conveyor import naming
 from conveyor.delay.scheduler import Scheduler, SchedulerSettings
@@ -23,6 +19,7 @@ from conveyor.publish import Publisher, PublisherConfig
 from conveyor.runtime.settings import ServiceSettings
 from shop_events import UserSignedUp
 from tests.project import repo_codec
+from tests.reading import read_until
 
 CONVEYOR = Path(sys.executable).with_name("conveyor")
 
@@ -113,40 +110,15 @@ class Arrival:
     event_id: str
     key: str
     timestamp_ms: int  # the record's create time: when the scheduler delivered it
-    seen_ms: int  # when this read_committed reader received it
 
 
 def read_arrivals(
     bootstrap: str, topic: str, expect: int, timeout: float, settle: float = 0.0
 ) -> list[Arrival]:
     """Committed records of `topic` from its start, until `expect` arrived (then `settle` more
-    seconds, for duplicates to show) or `timeout` passed."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in parts])
-    arrivals: list[Arrival] = []
-    deadline = time.monotonic() + timeout
-    settled_at: float | None = None
-    try:
-        while time.monotonic() < deadline:
-            if settled_at is None and len(arrivals) >= expect:
-                settled_at = time.monotonic() + settle
-            if settled_at is not None and time.monotonic() >= settled_at:
-                break
-            for message in consumer.consume(500, 0.1):
-                if message.error() is None:
-                    arrivals.append(_arrival(message))
-    finally:
-        consumer.close()
-    return arrivals
+    seconds, for duplicates to show) or `timeout` passed waiting."""
+    messages = read_until(bootstrap, topic, expect, timeout=timeout, settle=settle)
+    return [_arrival(message) for message in messages]
 
 
 def _arrival(message: Any) -> Arrival:
@@ -155,5 +127,4 @@ def _arrival(message: Any) -> Arrival:
         event_id=headers[naming.EVENT_ID].decode(),
         key=message.key().decode(),
         timestamp_ms=message.timestamp()[1],
-        seen_ms=int(time.time() * 1000),
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -21,6 +20,7 @@ from conveyor.runtime.extension_seam import NO_EXTENSION
 from conveyor.settings import Settings
 from conveyor.typing import Codec
 from tests.conftest import create_topic
+from tests.reading import read_until
 from tests.runtime.support import Ping, PingCodec, produce_pings, wait_until
 
 
@@ -85,29 +85,8 @@ def read_all(bootstrap: str, topic: str, expect: int, timeout: float = 30.0) -> 
     """At least `expect` records of `topic` from the beginning (all of them that came within
     a short quiet period after that), in partition-offset order. `timeout` bounds the time
     spent waiting for records, not reading them: a long topic is read to its end."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{topic}-{threading.get_ident()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    records: list[SourceRecord] = []
-    polls_left = int(timeout / 0.2)
-    quiet = 0
-    try:
-        while polls_left and (len(records) < expect or quiet < 3):
-            message: Any = consumer.poll(0.2)
-            if message is None or message.error() is not None:
-                polls_left -= 1
-                quiet += 1
-                continue
-            quiet = 0
-            records.append(SourceRecord.from_message(message))
-    finally:
-        consumer.close()
+    messages = read_until(bootstrap, topic, expect, timeout=timeout, settle=0.6)
+    records = [SourceRecord.from_message(message) for message in messages]
     return sorted(records, key=lambda r: (r.partition, r.offset))
 
 

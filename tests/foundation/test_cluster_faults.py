@@ -5,35 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 
 from conveyor.localkafka import LocalKafka
 from tests.conftest import create_topic, partition_leader
 from tests.messages import value_of
+from tests.reading import read_to_end
 
 pytestmark = [pytest.mark.kafka, pytest.mark.cluster]
-
-
-def _read_all(bootstrap: str, topic: str, expected_at_least: int) -> list[int]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"{topic}-verify",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    values: list[int] = []
-    try:
-        idle = 0
-        while idle < 3:
-            batch = consumer.consume(1000, timeout=2)
-            idle = idle + 1 if not batch and len(values) >= expected_at_least else 0
-            values.extend(int(value_of(m)) for m in batch if m.error() is None)
-    finally:
-        consumer.close()
-    return values
 
 
 def test_acknowledged_messages_survive_sigkill_of_the_leader(cluster: LocalKafka) -> None:
@@ -67,7 +46,7 @@ def test_acknowledged_messages_survive_sigkill_of_the_leader(cluster: LocalKafka
             cluster.node(partition_leader(bootstrap, topic)).kill()
     assert producer.flush(90) == 0
 
-    read = _read_all(bootstrap, topic, expected_at_least=len(acked))
+    read = [int(value_of(m)) for m in read_to_end(bootstrap, topic)]
     assert len(acked) == total
     assert len(read) == len(set(read)), "a message was written twice"
     assert set(acked) <= set(read)

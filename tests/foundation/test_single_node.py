@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from conveyor.localkafka import ClusterSpec, KafkaDistribution, LocalKafka
@@ -15,6 +15,7 @@ from conveyor.localkafka.config import new_cluster_id
 from conveyor.settings import Settings
 from tests.conftest import TopicFactory, free_base_port
 from tests.messages import key_of, value_of
+from tests.reading import read_to_end
 
 pytestmark = pytest.mark.kafka
 
@@ -30,32 +31,18 @@ def test_every_keyed_message_arrives_in_partition_order(
         producer.produce(topic, key=f"user-{i % 50}", value=str(i).encode())
     assert producer.flush(30) == 0
 
-    consumer = Consumer(
-        {
-            "bootstrap.servers": kafka_bootstrap,
-            "group.id": f"{topic}-reader",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
+    messages = read_to_end(kafka_bootstrap, topic, timeout=10)  # a stall of 10 s fails
     by_key: dict[str, list[int]] = defaultdict(list)
     partition_of: dict[str, set[int]] = defaultdict(set)
     received = 0
-    try:
-        while received < sent:
-            batch = consumer.consume(500, timeout=10)
-            assert batch, f"stalled after {received} of {sent} messages"
-            for msg in batch:
-                assert msg.error() is None
-                key = key_of(msg).decode()
-                by_key[key].append(int(value_of(msg)))
-                partition = msg.partition()
-                assert partition is not None
-                partition_of[key].add(partition)
-                received += 1
-    finally:
-        consumer.close()
+    for msg in messages:
+        assert msg.error() is None
+        key = key_of(msg).decode()
+        by_key[key].append(int(value_of(msg)))
+        partition = msg.partition()
+        assert partition is not None
+        partition_of[key].add(partition)
+        received += 1
 
     assert received == sent
     assert all(len(parts) == 1 for parts in partition_of.values())

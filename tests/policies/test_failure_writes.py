@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from structlog.testing import capture_logs
 
 from conveyor import naming
@@ -14,6 +14,7 @@ from conveyor.deadletter import ConfirmedWriter, FailureSink, FailureWriteError,
 from conveyor.deadletter.record import FailureDetails
 from conveyor.parking import PARKED_TOPIC_CONFIG, ParkedKey, ParkedKeyStore
 from tests.conftest import create_topic
+from tests.reading import read_until
 
 pytestmark = pytest.mark.kafka
 
@@ -25,30 +26,8 @@ def writer(kafka_bootstrap: str) -> Iterator[ConfirmedWriter]:
     made.close()
 
 
-def _read(bootstrap: str, topic: str, count: int) -> list[object]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"{topic}.reader",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    messages: list[object] = []
-    try:
-        for _ in range(200):
-            message = consumer.poll(0.5)
-            if message is not None and message.error() is None:
-                messages.append(message)
-            if len(messages) >= count:
-                break
-    finally:
-        consumer.close()
-    return messages
-
-
 def _consume_one(bootstrap: str, topic: str) -> SourceRecord:
-    [message] = _read(bootstrap, topic, 1)
+    [message] = read_until(bootstrap, topic, 1)
     return SourceRecord.from_message(message)
 
 

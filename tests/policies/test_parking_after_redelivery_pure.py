@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from concurrent.futures import Future
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from conveyor import naming
 from conveyor.deadletter.headers import failure_headers
 from conveyor.deadletter.once import LetterId, WrittenLetters
@@ -64,6 +67,24 @@ def test_the_runtime_and_the_redrive_key_a_parked_record_alike() -> None:
     assert parked.of_letter(letter) == runtime_key
     assert naming.split_parked_record_key(runtime_key) == ("orders", b"A")
     assert parked.readable(runtime_key) == "orders/A"
+
+
+@given(
+    topic=st.from_regex(r"[a-zA-Z0-9._-]{1,40}", fullmatch=True),
+    key=st.binary(max_size=40),
+    partition=st.integers(0, 99),
+)
+def test_any_parked_key_is_found_again_from_its_dead_letter(
+    topic: str, key: bytes, partition: int
+) -> None:
+    """For any topic and key (NUL bytes and the empty key included): the dead letter the runtime
+    writes for the parked event names the record key the runtime parked it under."""
+    parking = ParkedKey(topic, partition, key, behind="e", parked_at_ms=1, offset=3)
+    runtime_key, _ = codec.encode(parking)
+    written = failure_headers(SourceRecord(topic, partition, 3, 1, key, b"v", []), FAILURE, "s")
+    letter = DeadLetter(Record("s.dlq", 0, 0, 1, key, b"v", tuple(written)))
+    assert parked.of_letter(letter) == runtime_key
+    assert naming.split_parked_record_key(runtime_key) == (topic, key)
 
 
 def test_an_event_is_known_by_the_id_its_dead_letter_gets() -> None:

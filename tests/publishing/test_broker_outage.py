@@ -14,7 +14,7 @@ from shop_events import USER_TOPIC
 from tests.conftest import create_topic
 from tests.messages import headers_of
 from tests.project import repo_codec
-from tests.publishing.kafka_io import read_topics
+from tests.reading import read_until
 from tests.samples import signup
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
@@ -41,7 +41,7 @@ def test_events_published_during_an_outage_arrive_once_when_the_broker_returns(
         for handle in during:
             handle.wait(120)
 
-    messages = read_topics(bootstrap, [topic], expected=40)
+    messages = read_until(bootstrap, [topic], expect=40)
     ids = [headers_of(m)[naming.EVENT_ID].decode() for m in messages]
     assert sorted(ids) == sorted(h.event_id for h in before + during)
 

@@ -20,7 +20,7 @@ from tests.conftest import TopicFactory, create_topic
 from tests.messages import headers_of, value_of
 from tests.project import PROJECT, repo_codec
 from tests.publishing.gateway_process import GatewayProcess
-from tests.publishing.kafka_io import read_topics
+from tests.reading import read_until
 
 pytestmark = pytest.mark.kafka
 
@@ -142,7 +142,7 @@ def test_gateway_answers_every_status_code_and_emits_only_accepted_events(
 
     lanes = gateway.lanes  # type: ignore[attr-defined]
     every_lane = [topic for topics in lanes.values() for topic in topics]
-    messages = read_topics(kafka_bootstrap, every_lane, expected=3)
+    messages = read_until(kafka_bootstrap, every_lane, expect=3)
     codec = repo_codec()
     events = {headers_of(m)[naming.EVENT_ID].decode(): codec.decode(value_of(m)) for m in messages}
     # the priority order went to the high lane, and its cancel followed it there
@@ -196,7 +196,7 @@ def test_names_are_stored_normalised_and_control_characters_refused_with_a_clear
     ]
     assert details["Bob\x00"][0]["msg"] == "must not contain control characters"
     topic = gateway.topics[USER_TOPIC]  # type: ignore[attr-defined]
-    [message] = read_topics(kafka_bootstrap, [topic], expected=1)
+    [message] = read_until(kafka_bootstrap, [topic], expect=1)
     event = repo_codec().decode(value_of(message))
     assert isinstance(event, UserSignedUp)
     assert event.name == "Zo\u00e9"
@@ -229,7 +229,7 @@ def test_signups_during_a_broker_outage_answer_202_and_arrive_when_it_returns(
             assert ready.json()["checks"]["kafka"] is False
             running_private_kafka.node(1).restart(timeout=120)
             expected = {r.json()["event_id"] for r in [first, *during]}
-            messages = read_topics(bootstrap, [topic], expected=len(expected), timeout=120)
+            messages = read_until(bootstrap, [topic], expect=len(expected), timeout=120)
     finally:
         process.stop()
     assert {headers_of(m)[naming.EVENT_ID].decode() for m in messages} == expected
@@ -250,7 +250,7 @@ def test_gateway_on_postgres_accepts_signups_and_refuses_duplicates(
             accepted = http.post("/signup", json={"email": email, "name": "Pg"})
             assert accepted.status_code == 202, accepted.text
             assert http.post("/signup", json={"email": email, "name": "Again"}).status_code == 409
-        [msg] = read_topics(kafka_bootstrap, [topic], expected=1)
+        [msg] = read_until(kafka_bootstrap, [topic], expect=1)
     finally:
         process.stop()
     assert headers_of(msg)[naming.EVENT_ID].decode() == accepted.json()["event_id"]
@@ -282,7 +282,7 @@ def test_two_gateways_on_one_postgres_both_serve_and_one_relays_until_it_stops(
         after = httpx.post(f"{second.url}/signup", json={"email": email, "name": "A"}, timeout=10)
         assert after.status_code == 202, after.text
         accepted.append(after.json()["event_id"])
-        messages = read_topics(kafka_bootstrap, [topic], expected=3, timeout=60)
+        messages = read_until(kafka_bootstrap, [topic], expect=3, timeout=60)
     finally:
         first.stop()
         second.stop()

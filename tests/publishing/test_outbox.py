@@ -24,8 +24,8 @@ from shop_events import USER_TOPIC, UserSignedUp
 from tests.conftest import TopicFactory
 from tests.messages import headers_of, key_of
 from tests.project import repo_codec
-from tests.publishing.kafka_io import read_topics
 from tests.publishing.outbox_db import OutboxDb
+from tests.reading import read_until
 from tests.samples import signup
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,7 +183,7 @@ def test_relay_killed_mid_backlog_loses_nothing_and_keeps_order_per_key(
         relay.send_signal(signal.SIGTERM)
         relay.wait(60)
 
-    messages = read_topics(kafka_bootstrap, [topic], expected=total, timeout=120)
+    messages = read_until(kafka_bootstrap, [topic], expect=total, timeout=120)
     arrived: dict[str, list[str]] = defaultdict(list)
     for msg in messages:
         arrived[key_of(msg).decode()].append(headers_of(msg)[naming.EVENT_ID].decode())

@@ -24,7 +24,7 @@ from shop_events import ORDER_TOPIC, USER_TOPIC, OrderPlaced, UserSignedUp
 from tests.conftest import TopicFactory
 from tests.messages import headers_of, value_of
 from tests.project import repo_codec
-from tests.publishing.kafka_io import read_topics
+from tests.reading import read_until
 from tests.samples import sample_events, signup
 
 pytestmark = pytest.mark.kafka
@@ -54,7 +54,7 @@ def test_every_event_type_arrives_on_its_topic_key_and_partition_of(
         handles = [publisher.publish(e, correlation_id="corr-1") for e in events]
         results = {h.event_id: h.wait(30) for h in handles}
 
-    messages = read_topics(kafka_bootstrap, list(topics.values()), expected=len(events))
+    messages = read_until(kafka_bootstrap, list(topics.values()), expect=len(events))
     by_id = {str(e.event_id): e for e in events}
     assert sorted(headers_of(m)[naming.EVENT_ID].decode() for m in messages) == sorted(by_id)
     for msg in messages:
@@ -82,7 +82,7 @@ def test_settled_handles_keep_their_result_for_every_wait(
         first = [h.wait(30) for h in handles]
     assert [h.wait(0) for h in handles] == first
     assert all(h.succeeded() for h in handles)
-    messages = read_topics(kafka_bootstrap, [topic], expected=len(handles))
+    messages = read_until(kafka_bootstrap, [topic], expect=len(handles))
     assert {(m.partition(), m.offset()) for m in messages} == set(first)
 
 
@@ -114,7 +114,7 @@ def test_traceparent_header_is_added_when_given(
     parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     with Publisher(_config(kafka_bootstrap, {USER_TOPIC: topic}), repo_codec()) as publisher:
         publisher.publish(signup("u-trace"), traceparent=parent).wait(30)
-    [msg] = read_topics(kafka_bootstrap, [topic], expected=1)
+    [msg] = read_until(kafka_bootstrap, [topic], expect=1)
     assert headers_of(msg)[naming.TRACEPARENT] == parent.encode()
     assert naming.CORRELATION_ID not in headers_of(msg)
 
@@ -135,7 +135,7 @@ def test_async_publisher_handles_are_awaitable(
 
     results = asyncio.run(run())
     assert [p for p, _ in results] == [partition_of(e.key.encode(), PARTITIONS) for e in events]
-    messages = read_topics(kafka_bootstrap, [topic], expected=len(events))
+    messages = read_until(kafka_bootstrap, [topic], expect=len(events))
     assert {(m.partition(), m.offset()) for m in messages} == set(results)
 
 
