@@ -313,7 +313,7 @@ def test_workers_share_the_api_port_and_each_has_its_admin_port(
             assert signed.status_code == 202, signed.text
             accepted.append(signed.json()["event_id"])
         served = sum(_signups_served(url) for url in admin_urls)
-        messages = read_topics(kafka_bootstrap, [topic], expected=20, timeout=60)
+        messages = read_until(kafka_bootstrap, [topic], expect=20, timeout=60)
     finally:
         code = process.stop()
     assert served == 20

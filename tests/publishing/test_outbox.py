@@ -229,7 +229,7 @@ def test_rows_committed_while_a_batch_is_in_flight_follow_it_in_order(
         stop.set()
         worker.join()
         conn.close()  # type: ignore[attr-defined]
-    messages = read_topics(kafka_bootstrap, [topic], expected=300, timeout=60)
+    messages = read_until(kafka_bootstrap, [topic], expect=300, timeout=60)
     arrived: dict[str, list[str]] = defaultdict(list)
     for msg in messages:
         arrived[key_of(msg).decode()].append(headers_of(msg)[naming.EVENT_ID].decode())
