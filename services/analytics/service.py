@@ -10,7 +10,7 @@ from conveyor.policies import unordered
 from conveyor.runtime import BatchContext, BatchPolicy, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
-from integrations.config import database_path
+from integrations.config import ANALYTICS_DB
 
 NAME = "analytics"
 BATCH = BatchPolicy(max_size=500, max_wait=0.5)
@@ -32,7 +32,7 @@ def main(settings: Settings, argv: list[str]) -> int:
     """`conveyor run analytics`; ANALYTICS_DB names the SQLite file."""
     del argv
     env = os.environ
-    store = AnalyticsStore(database_path(env, "ANALYTICS_DB", settings.state_dir, NAME))
+    store = AnalyticsStore(ANALYTICS_DB.from_env(env).file(settings.state_dir, NAME))
     try:
         return serve(build_service(store), settings, env)
     finally:

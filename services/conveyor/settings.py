@@ -1,6 +1,7 @@
 """Process settings, read once from the environment in `main` and passed down explicitly.
 
 Library classes never read `os.environ`; they take the values they need from a `Settings`.
+`ProcessVariables` are this module's variables (`conveyor settings` lists every group).
 """
 
 from __future__ import annotations
@@ -9,18 +10,73 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Final
 
 from conveyor.clients.config import ClientConfig
+from conveyor.environment import EnvModel, variable
 from conveyor.lanes.model import Lanes
 from conveyor.project import Project, ProjectError
 from conveyor.tracing.settings import TracingSettings
 
-DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+DEFAULT_BOOTSTRAP: Final = "127.0.0.1:9092"
+_MAX_DELAY: Final = timedelta(days=30)
 
 
-def _home_dir(env: Mapping[str, str], xdg: str, fallback: str) -> Path:
-    base = env.get(xdg) or str(Path(env.get("HOME", "~")).expanduser() / fallback)
-    return Path(base) / "conveyor"
+class ProcessVariables(EnvModel):
+    """Where a process finds its broker, its files and Java."""
+
+    bootstrap_servers: str = variable(
+        "KAFKA_BOOTSTRAP_SERVERS",
+        DEFAULT_BOOTSTRAP,
+        description="The Kafka brokers every client connects to.",
+        example="kafka-0:9092,kafka-1:9092",
+    )
+    cache_dir: Path | None = variable(
+        "CONVEYOR_CACHE_DIR",
+        None,
+        shown="$XDG_CACHE_HOME/conveyor",
+        description="Downloads kept between runs (the local broker's distribution).",
+        example="/tmp/conveyor-cache",
+    )
+    state_dir: Path | None = variable(
+        "CONVEYOR_STATE_DIR",
+        None,
+        shown="$XDG_STATE_HOME/conveyor",
+        description="The local broker's nodes and the reference services' databases.",
+        example="/tmp/conveyor-state",
+    )
+    xdg_cache_home: Path | None = variable(
+        "XDG_CACHE_HOME",
+        None,
+        shown="~/.cache",
+        sets="cache_dir",
+        description="The default cache directory's parent.",
+        example="/tmp/xdg-cache",
+    )
+    xdg_state_home: Path | None = variable(
+        "XDG_STATE_HOME",
+        None,
+        shown="~/.local/state",
+        sets="state_dir",
+        description="The default state directory's parent.",
+        example="/tmp/xdg-state",
+    )
+    java_home: str | None = variable(
+        "JAVA_HOME",
+        None,
+        description="The Java the local broker runs on (else `java` on the PATH).",
+        example="/opt/java",
+    )
+    max_delay: timedelta = variable(
+        "CONVEYOR_MAX_DELAY",
+        _MAX_DELAY,
+        unit="s",
+        description="The longest `publish(..., delay=...)` allowed, in seconds.",
+        example="3600",
+    )
+
+    def directory(self, configured: Path | None, xdg: Path | None, fallback: str) -> Path:
+        return configured or (xdg or Path.home() / fallback) / "conveyor"
 
 
 @dataclass(frozen=True)
@@ -35,30 +91,25 @@ class Settings:
     client: ClientConfig = field(default_factory=ClientConfig)
     java_home: str | None = None
     tracing: TracingSettings = field(default_factory=TracingSettings)  # the `OTEL_*` variables
-    max_delay: timedelta = timedelta(days=30)  # the longest `publish(..., delay=...)` allowed
+    max_delay: timedelta = _MAX_DELAY  # the longest `publish(..., delay=...)` allowed
     project: Project | None = None  # the contracts: schemas, topology, event models
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> Settings:
-        """`KAFKA_BOOTSTRAP_SERVERS`, the Kafka client settings (`conveyor.clients.config`;
-        `ClientConfigError` names a bad one), `CONVEYOR_CACHE_DIR`, `CONVEYOR_STATE_DIR`,
-        `JAVA_HOME`, whether to trace (`OTEL_*`, see `conveyor.tracing.settings`),
-        `CONVEYOR_MAX_DELAY` (seconds, 30 days by default), and the project found from `cwd`
-        (default: the working directory) up, with its `CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY`
-        and `CONVEYOR_MODELS` overrides."""
+        """The process's variables, the Kafka client settings (`ClientConfigError` names a bad
+        one), whether to trace, and the project found from `cwd` (default: the working
+        directory) up, with its `CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY` and `CONVEYOR_MODELS`
+        overrides."""
+        own = ProcessVariables.from_env(env)
         return cls(
             project=Project.discover(cwd or Path.cwd(), env),
-            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
+            bootstrap_servers=own.bootstrap_servers,
             client=ClientConfig.from_env(env),
-            cache_dir=Path(
-                env.get("CONVEYOR_CACHE_DIR") or _home_dir(env, "XDG_CACHE_HOME", ".cache")
-            ),
-            state_dir=Path(
-                env.get("CONVEYOR_STATE_DIR") or _home_dir(env, "XDG_STATE_HOME", ".local/state")
-            ),
-            java_home=env.get("JAVA_HOME") or None,
+            cache_dir=own.directory(own.cache_dir, own.xdg_cache_home, ".cache"),
+            state_dir=own.directory(own.state_dir, own.xdg_state_home, ".local/state"),
+            java_home=own.java_home,
             tracing=TracingSettings.from_env(env),
-            max_delay=timedelta(seconds=float(env.get("CONVEYOR_MAX_DELAY") or 30 * 86400)),
+            max_delay=own.max_delay,
         )
 
     def contracts(self) -> Project:

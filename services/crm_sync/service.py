@@ -5,18 +5,30 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from conveyor.environment import EnvModel, variable
 from conveyor.policies import UNORDERED_RETRY, declared_retry, unordered
 from conveyor.ratelimit import RateLimit
 from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
-from integrations.config import api_endpoint
+from integrations.config import CRM
 from integrations.http import ApiClient, JsonApi
 from shop_events import UserSignedUp
 
 NAME = "crm-sync"
-DEFAULT_URL = "http://127.0.0.1:8101"
+
+
+class CrmSyncVariables(EnvModel):
+    """The crm-sync service's own variable (its API's are `integrations.config.CRM`)."""
+
+    rate_limit: int = variable(
+        "CRM_RATE_LIMIT",
+        50,
+        description="Calls per second the CRM's API allows.",
+        example="5",
+        ge=1,
+    )
 
 
 def contact_of(event: UserSignedUp) -> dict[str, Any]:
@@ -38,13 +50,13 @@ def build_service(
 
 
 def main(settings: Settings, argv: list[str]) -> int:
-    """`conveyor run crm-sync`; CRM_URL names the CRM API, CRM_RATE_LIMIT its calls per second
-    (50)."""
+    """`conveyor run crm-sync`, with `CRM` and `CrmSyncVariables` from the environment."""
     del argv
     env = os.environ
-    crm = ApiClient(api_endpoint(env, "CRM", DEFAULT_URL))
+    own = CrmSyncVariables.from_env(env)
+    crm = ApiClient(CRM.from_env(env).endpoint())
     try:
-        limit = RateLimit(max=int(env.get("CRM_RATE_LIMIT") or 50), duration=1.0)
+        limit = RateLimit(max=own.rate_limit, duration=1.0)
         return serve(
             build_service(crm, limit, declared_retry(NAME, settings.contracts().topology())),
             settings,

@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from conveyor.environment import EnvModel, variable
+from conveyor.errors import ConveyorError
 from conveyor.runtime import (
     Context,
     HandlerPolicy,
@@ -25,20 +27,33 @@ from shop_events import UserSignedUp
 NAME = "echo-sink"
 
 
-@dataclass(frozen=True)
-class EchoSinkSettings:
-    output: Path
-    delay: float = 0.0
-    group: str = NAME
+class EchoSinkSettings(EnvModel):
+    """The echo sink's own variables (its consumer's are `ServiceSettings`)."""
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> EchoSinkSettings:
-        """`ECHO_SINK_OUTPUT` (required), `ECHO_SINK_DELAY_MS`, `ECHO_SINK_GROUP`."""
-        output = env.get("ECHO_SINK_OUTPUT")
-        if not output:
+    settings_error: ClassVar[type[ConveyorError]] = RuntimeConfigError
+
+    output: Path | None = variable(
+        "ECHO_SINK_OUTPUT",
+        None,
+        description="The file each handled event is recorded in, one JSON line (required).",
+        example="/tmp/echo.jsonl",
+    )
+    delay: float = variable(
+        "ECHO_SINK_DELAY_MS",
+        0.0,
+        unit="ms",
+        description="How long each event's handling sleeps.",
+        example="20",
+        ge=0,
+    )
+    group: str = variable(
+        "ECHO_SINK_GROUP", NAME, description="The service's name and group.", example="echo-2"
+    )
+
+    def recording(self) -> Path:
+        if self.output is None:
             raise RuntimeConfigError("echo-sink needs ECHO_SINK_OUTPUT, the file to record into")
-        delay = float(env.get("ECHO_SINK_DELAY_MS") or 0) / 1000
-        return cls(Path(output), delay, env.get("ECHO_SINK_GROUP") or NAME)
+        return self.output
 
 
 class JsonLinesSink:
@@ -77,5 +92,5 @@ def main(settings: Settings, argv: list[str]) -> int:
     service_settings = ServiceSettings.from_env(env)
     own = EchoSinkSettings.from_env(env)
     configure_json_logs(service_settings.log_level)
-    service = build_service(JsonLinesSink(own.output), own.delay, own.group)
+    service = build_service(JsonLinesSink(own.recording()), own.delay, own.group)
     return run_service(service, settings, service_settings, settings.contracts().codec)

@@ -10,13 +10,12 @@ from conveyor.runtime import Context, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
 from fulfillment.orders import OrderBook
-from integrations.config import api_endpoint, database_path
+from integrations.config import FULFILLMENT_DB, WAREHOUSE
 from integrations.followup import follow_up_id
 from integrations.http import ApiClient, JsonApi
 from shop_events import OrderPaid, OrderPlaced, OrderShipped
 
 NAME = "fulfillment"
-DEFAULT_URL = "http://127.0.0.1:8103"
 ORDERED = ordered()
 
 
@@ -59,8 +58,8 @@ def main(settings: Settings, argv: list[str]) -> int:
     SQLite file of remembered order lines."""
     del argv
     env = os.environ
-    warehouse = ApiClient(api_endpoint(env, "WAREHOUSE", DEFAULT_URL))
-    book = OrderBook(database_path(env, "FULFILLMENT_DB", settings.state_dir, NAME))
+    warehouse = ApiClient(WAREHOUSE.from_env(env).endpoint())
+    book = OrderBook(FULFILLMENT_DB.from_env(env).file(settings.state_dir, NAME))
     try:
         return serve(build_service(warehouse, book), settings, env)
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from conveyor.environment import EnvModel, variable
 from conveyor.idempotency import ProcessedEventStore, open_store
 
 # A reservation older than this is taken to be left by a killed process and is reclaimed; sending
@@ -14,10 +15,21 @@ from conveyor.idempotency import ProcessedEventStore, open_store
 STALE_AFTER = 20.0
 
 
+class StoreVariables(EnvModel):
+    """Where the reference services mark the events they processed."""
+
+    url: str | None = variable(
+        "CONVEYOR_IDEMPOTENCY_URL",
+        None,
+        shown="<state dir>/<service>/processed.sqlite3",
+        description="The processed-event store: `sqlite:///...` or `postgresql://...`.",
+        example="sqlite:////tmp/processed.sqlite3",
+    )
+
+
 def processed_store(env: Mapping[str, str], state_dir: Path, service: str) -> ProcessedEventStore:
-    """`CONVEYOR_IDEMPOTENCY_URL` (`sqlite:///...` or `postgresql://...`), else a SQLite file
-    `<state dir>/<service>/processed.sqlite3`."""
-    url = env.get("CONVEYOR_IDEMPOTENCY_URL")
+    """The store `StoreVariables` name, else a SQLite file in the state directory."""
+    url = StoreVariables.from_env(env).url
     if not url:
         path = state_dir / service / "processed.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)

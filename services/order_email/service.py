@@ -10,7 +10,7 @@ from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
-from integrations.config import database_path, smtp_endpoint
+from integrations.config import ORDER_EMAIL_DB, MailVariables
 from integrations.mail import Mail, Mailer, MailSender
 from integrations.store import processed_store
 from order_email.directory import Directory, Recipient
@@ -71,10 +71,10 @@ def main(settings: Settings, argv: list[str]) -> int:
     SQLite file of the directory."""
     del argv
     env = os.environ
-    directory = Directory(database_path(env, "ORDER_EMAIL_DB", settings.state_dir, NAME))
+    directory = Directory(ORDER_EMAIL_DB.from_env(env).file(settings.state_dir, NAME))
     store = processed_store(env, settings.state_dir, NAME)
     try:
-        mailer = Mailer(smtp_endpoint(env))
+        mailer = Mailer(MailVariables.from_env(env).endpoint())
         service = build_service(
             directory, mailer, store, declared_retry(NAME, settings.contracts().topology())
         )

@@ -9,13 +9,12 @@ from conveyor.policies import ordered
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
-from integrations.config import api_endpoint
+from integrations.config import PAYMENTS
 from integrations.followup import follow_up_id
 from integrations.http import ApiAnswer, ApiClient, JsonApi
 from shop_events import OrderPaid, OrderPaymentFailed, OrderPlaced
 
 NAME = "payments"
-DEFAULT_URL = "http://127.0.0.1:8102"
 DECLINED = 402
 
 
@@ -53,7 +52,7 @@ def main(settings: Settings, argv: list[str]) -> int:
     """`conveyor run payments`; PAYMENTS_URL names the payment gateway."""
     del argv
     env = os.environ
-    gateway = ApiClient(api_endpoint(env, "PAYMENTS", DEFAULT_URL))
+    gateway = ApiClient(PAYMENTS.from_env(env).endpoint())
     try:
         return serve(build_service(gateway), settings, env)
     finally:

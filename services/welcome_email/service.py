@@ -10,7 +10,7 @@ from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, Service
 from conveyor.serve import serve
 from conveyor.settings import Settings
-from integrations.config import smtp_endpoint
+from integrations.config import MailVariables
 from integrations.mail import Mail, Mailer, MailSender
 from integrations.store import processed_store
 from shop_events import UserSignedUp
@@ -52,7 +52,9 @@ def main(settings: Settings, argv: list[str]) -> int:
     store = processed_store(env, settings.state_dir, NAME)
     try:
         service = build_service(
-            Mailer(smtp_endpoint(env)), store, declared_retry(NAME, settings.contracts().topology())
+            Mailer(MailVariables.from_env(env).endpoint()),
+            store,
+            declared_retry(NAME, settings.contracts().topology()),
         )
         return serve(service, settings, env)
     finally:

@@ -42,15 +42,16 @@ def command(
         raise typer.BadParameter(
             f"the console needs {exc.name}: pip install 'conveyor[console]'"
         ) from exc
-    from conveyor.console.settings import TOKEN_VARIABLE, ConsoleSettings, Token
+    from conveyor.console.settings import ConsoleSettings, ConsoleVariables
 
-    secret = os.environ.get(TOKEN_VARIABLE)
+    # the one variable the console reads itself: a secret is no command-line option
+    token = ConsoleVariables.from_env(os.environ).action_token()
     settings = ConsoleSettings(
         host=host,
         port=port,
         services=tuple(services or ()),
         allow_actions=allow_actions,
-        token=Token(secret) if secret else None,
+        token=token,
         sample_interval=interval,
         broker_timeout=timeout,
     )

@@ -25,6 +25,7 @@ from conveyor.cli import (
     replay,
     run,
     schemas,
+    settings,
     status,
     tail,
     topics,
@@ -54,6 +55,7 @@ cli.command("resume")(control.resume)
 cli.command("tail")(tail.command)
 cli.command("console")(console.command)
 cli.command("init")(init.init)
+cli.command("settings")(settings.command)
 
 
 PLUGIN_GROUP = "conveyor.commands"

@@ -1,19 +1,11 @@
 """How every Kafka client conveyor creates connects: security protocol, SASL, TLS, passthrough.
 
-`ClientConfig.from_env` reads the `KAFKA_*` variables below once (in `main`), checks them, and
-`librdkafka()` yields the settings to lay under a client's own. Secrets are `SecretStr`, so the
-object's repr, str and every error it raises show `**********` instead of them.
-
-- `KAFKA_SECURITY_PROTOCOL`: PLAINTEXT (default), SSL, SASL_PLAINTEXT, SASL_SSL
-- `KAFKA_SASL_MECHANISM`: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER
-- `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD` or `KAFKA_SASL_PASSWORD_FILE` (a mounted secret)
-- `KAFKA_SSL_CA_LOCATION`; `KAFKA_SSL_CERTIFICATE_LOCATION` and `KAFKA_SSL_KEY_LOCATION` for
-  mTLS, with `KAFKA_SSL_KEY_PASSWORD[_FILE]` when the key is encrypted
-- OAUTHBEARER with OIDC client credentials: `KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL`,
-  `KAFKA_SASL_OAUTHBEARER_CLIENT_ID`, `KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET[_FILE]`,
-  `KAFKA_SASL_OAUTHBEARER_SCOPE`
-- `KAFKA_CLIENT_CONFIG`: a properties file (`key=value` lines, as Java clients and kcat read)
-  passed through to librdkafka for anything else; the variables above win over it.
+`ClientConfig.from_env` reads the `KAFKA_*` variables (its fields; `conveyor settings` lists
+them) once, in `main`, checks them, and `librdkafka()` yields the settings to lay under a
+client's own. A secret may come from a mounted file (`<NAME>_FILE`). Secrets are `SecretStr`, so
+the object's repr, str and every error it raises show `**********` instead of them.
+`KAFKA_CLIENT_CONFIG` names a properties file (`key=value` lines, as Java clients and kcat read)
+passed through to librdkafka for anything else; the variables win over it.
 """
 
 from __future__ import annotations
@@ -21,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Final, Self
+from typing import ClassVar, Final, Self
 
 from confluent_kafka import KafkaException, Producer
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
+from conveyor.environment import EnvModel, read, variable, variables
 from conveyor.errors import ConveyorError
 
 
@@ -49,64 +42,146 @@ class SaslMechanism(StrEnum):
 
 
 PREFIX: Final = "KAFKA_"
-# Variables that hold secrets may name a file holding it instead (`<NAME>_FILE`).
-_SECRETS: Final = ("SASL_PASSWORD", "SSL_KEY_PASSWORD", "SASL_OAUTHBEARER_CLIENT_SECRET")
 # Prefixes of the variables this object owns: an unknown one there is a typo, not another tool's.
 _OWNED: Final = ("KAFKA_SECURITY_", "KAFKA_SASL_", "KAFKA_SSL_")
+_SCRAM: Final = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
+_OIDC: Final = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "OAUTHBEARER"}
 
 
-class ClientConfig(BaseModel):
+class ClientConfig(EnvModel):
     """The connection settings shared by every Kafka client of one process."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
+    settings_error: ClassVar[type[ConveyorError]] = ClientConfigError
 
-    security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
-    sasl_mechanism: SaslMechanism | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_ca_location: Path | None = None
-    ssl_certificate_location: Path | None = None
-    ssl_key_location: Path | None = None
-    ssl_key_password: SecretStr | None = None
-    sasl_oauthbearer_token_endpoint_url: str | None = None
-    sasl_oauthbearer_client_id: str | None = None
-    sasl_oauthbearer_client_secret: SecretStr | None = None
-    sasl_oauthbearer_scope: str | None = None
-    client_config: Path | None = None
+    security_protocol: SecurityProtocol = variable(
+        "KAFKA_SECURITY_PROTOCOL",
+        SecurityProtocol.PLAINTEXT,
+        description="`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.",
+        example="SSL",
+    )
+    sasl_mechanism: SaslMechanism | None = variable(
+        "KAFKA_SASL_MECHANISM",
+        None,
+        given={
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_USERNAME": "u",
+            "KAFKA_SASL_PASSWORD": "p",
+        },
+        description="`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512` or `OAUTHBEARER` (required with "
+        "the SASL protocols).",
+        example="SCRAM-SHA-256",
+    )
+    sasl_username: str | None = variable(
+        "KAFKA_SASL_USERNAME",
+        None,
+        given={**_SCRAM, "KAFKA_SASL_PASSWORD": "p"},
+        description="The SASL user (the service's principal).",
+        example="payments",
+    )
+    sasl_password: SecretStr | None = variable(
+        "KAFKA_SASL_PASSWORD",
+        None,
+        secret_file=True,
+        given={**_SCRAM, "KAFKA_SASL_USERNAME": "u"},
+        description="The SASL password.",
+        example="s3cret",
+    )
+    ssl_ca_location: Path | None = variable(
+        "KAFKA_SSL_CA_LOCATION",
+        None,
+        description="The CA certificate(s) the brokers' certificates are checked against "
+        "(else the system's).",
+        example="ca.pem",
+    )
+    ssl_certificate_location: Path | None = variable(
+        "KAFKA_SSL_CERTIFICATE_LOCATION",
+        None,
+        given={"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_KEY_LOCATION": "client.key"},
+        description="The client certificate (mTLS), with `KAFKA_SSL_KEY_LOCATION`.",
+        example="client.pem",
+    )
+    ssl_key_location: Path | None = variable(
+        "KAFKA_SSL_KEY_LOCATION",
+        None,
+        given={"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CERTIFICATE_LOCATION": "client.pem"},
+        description="The client certificate's private key (mTLS).",
+        example="client.key",
+    )
+    ssl_key_password: SecretStr | None = variable(
+        "KAFKA_SSL_KEY_PASSWORD",
+        None,
+        secret_file=True,
+        description="The password of an encrypted private key.",
+        example="s3cret",
+    )
+    sasl_oauthbearer_token_endpoint_url: str | None = variable(
+        "KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL",
+        None,
+        given={
+            **_OIDC,
+            "KAFKA_SASL_OAUTHBEARER_CLIENT_ID": "c",
+            "KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET": "s",
+        },
+        description="OAUTHBEARER with OIDC client credentials: the token endpoint.",
+        example="https://idp.example/token",
+    )
+    sasl_oauthbearer_client_id: str | None = variable(
+        "KAFKA_SASL_OAUTHBEARER_CLIENT_ID",
+        None,
+        given={
+            **_OIDC,
+            "KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL": "https://idp.example/t",
+            "KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET": "s",
+        },
+        description="The OIDC client id.",
+        example="payments",
+    )
+    sasl_oauthbearer_client_secret: SecretStr | None = variable(
+        "KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET",
+        None,
+        secret_file=True,
+        given={
+            **_OIDC,
+            "KAFKA_SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL": "https://idp.example/t",
+            "KAFKA_SASL_OAUTHBEARER_CLIENT_ID": "c",
+        },
+        description="The OIDC client secret.",
+        example="s3cret",
+    )
+    sasl_oauthbearer_scope: str | None = variable(
+        "KAFKA_SASL_OAUTHBEARER_SCOPE",
+        None,
+        description="The OIDC scope asked for.",
+        example="kafka",
+    )
+    client_config: Path | None = variable(
+        "KAFKA_CLIENT_CONFIG",
+        None,
+        description="A properties file (`key=value` lines) passed through to librdkafka for "
+        "anything else; the variables above win over it.",
+        example="client.properties",
+    )
     # The properties file's settings; values hidden as they may hold secrets.
     passthrough: tuple[tuple[str, SecretStr], ...] = Field(default=(), repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ClientConfig:
+    def from_env(cls, env: Mapping[str, str]) -> Self:
         """The settings `env` holds; `ClientConfigError` names what is wrong."""
-        known = {f"{PREFIX}{name.upper()}" for name in cls.model_fields if name != "passthrough"}
-        known |= {f"{PREFIX}{name}_FILE" for name in _SECRETS}
+        known = {entry.name for entry in variables(cls)}
         unknown = sorted(k for k in env if k.startswith(_OWNED) and k not in known)
         if unknown:
             raise ClientConfigError(
                 f"unknown Kafka client setting {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(known))}"
             )
-        values: dict[str, object] = {
-            name: env[f"{PREFIX}{name.upper()}"]
-            for name in cls.model_fields
-            if env.get(f"{PREFIX}{name.upper()}")
-        }
-        for name in _SECRETS:
-            from_file = env.get(f"{PREFIX}{name}_FILE")
-            if from_file:
-                if name.lower() in values:
-                    raise ClientConfigError(f"set {PREFIX}{name} or {PREFIX}{name}_FILE, not both")
-                values[name.lower()] = _read_secret(f"{PREFIX}{name}_FILE", Path(from_file))
-        if "client_config" in values:
-            path = Path(str(values["client_config"]))
+        values = read(cls, env)
+        if "KAFKA_CLIENT_CONFIG" in values:
+            path = Path(str(values["KAFKA_CLIENT_CONFIG"]))
             values["passthrough"] = tuple(
                 (key, SecretStr(value)) for key, value in read_properties(path).items()
             )
-        try:
-            config = cls.model_validate(values)
-        except ValidationError as exc:
-            raise ClientConfigError(_describe(exc)) from None
+        config = cls.model_validate(values)
         config.check_with_librdkafka()
         return config
 
@@ -117,9 +192,11 @@ class ClientConfig(BaseModel):
             SecurityProtocol.SASL_PLAINTEXT,
         )
         if sasl and self.sasl_mechanism is None:
-            raise ValueError(f"{PREFIX}SASL_MECHANISM is required with {self.security_protocol}")
+            raise ClientConfigError(
+                f"{PREFIX}SASL_MECHANISM is required with {self.security_protocol}"
+            )
         if not sasl and self.sasl_mechanism is not None:
-            raise ValueError(
+            raise ClientConfigError(
                 f"{PREFIX}SASL_MECHANISM is set but {PREFIX}SECURITY_PROTOCOL is "
                 f"{self.security_protocol}; use SASL_SSL or SASL_PLAINTEXT"
             )
@@ -133,13 +210,13 @@ class ClientConfig(BaseModel):
         elif sasl:
             _require(self, "sasl_username", "sasl_password")
         if (self.ssl_certificate_location is None) != (self.ssl_key_location is None):
-            raise ValueError(
+            raise ClientConfigError(
                 f"{PREFIX}SSL_CERTIFICATE_LOCATION and {PREFIX}SSL_KEY_LOCATION go together"
             )
         for name in ("ssl_ca_location", "ssl_certificate_location", "ssl_key_location"):
             path = getattr(self, name)
             if path is not None and not path.is_file():
-                raise ValueError(f"{PREFIX}{name.upper()}: no file {path}")
+                raise ClientConfigError(f"{PREFIX}{name.upper()}: no file {path}")
         return self
 
     def librdkafka(self) -> dict[str, str]:
@@ -231,26 +308,9 @@ def read_properties(path: Path) -> dict[str, str]:
     return settings
 
 
-def _read_secret(variable: str, path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ClientConfigError(f"{variable}: cannot read {path}: {exc.strerror}") from None
-
-
 def _require(config: ClientConfig, *names: str) -> None:
     missing = [f"{PREFIX}{n.upper()}" for n in names if getattr(config, n) is None]
     if missing:
-        raise ValueError(
+        raise ClientConfigError(
             f"{', '.join(missing)} required with {PREFIX}SASL_MECHANISM={config.sasl_mechanism}"
         )
-
-
-def _describe(exc: ValidationError) -> str:
-    """pydantic's errors named by variable, without the values (a value may be a secret)."""
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(part) for part in error["loc"])
-        name = f"{PREFIX}{where.upper()}" if where else "Kafka client settings"
-        problems.append(f"{name}: {error['msg']}")
-    return "; ".join(problems)

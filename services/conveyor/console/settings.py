@@ -6,6 +6,9 @@ import hmac
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 
+from pydantic import SecretStr
+
+from conveyor.environment import EnvModel, variable
 from conveyor.ops.errors import OpsError
 
 TOKEN_VARIABLE = "CONVEYOR_CONSOLE_TOKEN"
@@ -28,6 +31,21 @@ class Token:
 
     def __repr__(self) -> str:
         return "Token(***)"
+
+
+class ConsoleVariables(EnvModel):
+    """What the console reads from the environment (the rest are its command's options)."""
+
+    token: SecretStr | None = variable(
+        TOKEN_VARIABLE,
+        None,
+        description="The secret `conveyor console --allow-actions` asks for before each redrive "
+        "or replay.",
+        example="a-long-random-secret",
+    )
+
+    def action_token(self) -> Token | None:
+        return Token(self.token.get_secret_value()) if self.token is not None else None
 
 
 @dataclass(frozen=True)

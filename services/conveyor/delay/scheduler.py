@@ -15,8 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
 
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -28,6 +28,8 @@ from conveyor.delay.envelope import Envelope
 from conveyor.delay.errors import SchedulerError
 from conveyor.delay.pending import Held, PartitionQueue
 from conveyor.delay.progress import DeliveredAhead
+from conveyor.environment import EnvModel, variable
+from conveyor.errors import ConveyorError
 from conveyor.runtime import logs
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.transactions import (
@@ -44,10 +46,9 @@ _BATCH = 1000
 
 @dataclass(frozen=True)
 class SchedulerSettings:
-    """`CONVEYOR_SCHEDULER_GROUP` (`conveyor-scheduler`), `CONVEYOR_SCHEDULER_MAX_HELD` (10000
-    events held per partition before it pauses), `CONVEYOR_SCHEDULER_POLL_MS` (50); consumer
-    settings as for any service (`ServiceSettings`: group protocol, `CONVEYOR_GROUP_INSTANCE_ID`,
-    which also names the transactional id)."""
+    """The scheduler's settings (`SchedulerVariables` reads them); consumer settings as for any
+    service (`ServiceSettings`: group protocol, `CONVEYOR_GROUP_INSTANCE_ID`, which also names
+    the transactional id)."""
 
     bootstrap_servers: str
     consumer: ServiceSettings = field(default_factory=ServiceSettings)
@@ -63,16 +64,48 @@ class SchedulerSettings:
     @classmethod
     def from_env(cls, bootstrap_servers: str, env: Mapping[str, str]) -> SchedulerSettings:
         consumer = ServiceSettings.from_env(env)
+        own = SchedulerVariables.from_env(env)
         topics = consumer.topic_map
         return cls(
             bootstrap_servers=bootstrap_servers,
             consumer=consumer,
             delay_topic=topics.get(naming.DELAY_TOPIC, naming.DELAY_TOPIC),
             cancel_topic=topics.get(naming.DELAY_CANCEL_TOPIC, naming.DELAY_CANCEL_TOPIC),
-            group=env.get("CONVEYOR_SCHEDULER_GROUP") or naming.SCHEDULER_GROUP,
-            max_held_per_partition=int(env.get("CONVEYOR_SCHEDULER_MAX_HELD") or 10_000),
-            poll_interval=int(env.get("CONVEYOR_SCHEDULER_POLL_MS") or 50) / 1000,
+            group=own.group,
+            max_held_per_partition=own.max_held_per_partition,
+            poll_interval=own.poll_interval,
         )
+
+
+_DEFAULTS: Final = SchedulerSettings(bootstrap_servers="")
+
+
+class SchedulerVariables(EnvModel):
+    """The delay scheduler's own variables."""
+
+    settings_error: ClassVar[type[ConveyorError]] = SchedulerError
+
+    group: str = variable(
+        "CONVEYOR_SCHEDULER_GROUP",
+        _DEFAULTS.group,
+        description="The scheduler's consumer group.",
+        example="scheduler-2",
+    )
+    max_held_per_partition: int = variable(
+        "CONVEYOR_SCHEDULER_MAX_HELD",
+        _DEFAULTS.max_held_per_partition,
+        description="Events held per delay-topic partition before it pauses.",
+        example="500",
+        ge=1,
+    )
+    poll_interval: float = variable(
+        "CONVEYOR_SCHEDULER_POLL_MS",
+        _DEFAULTS.poll_interval,
+        unit="ms",
+        description="The longest poll of the delay topic.",
+        example="20",
+        gt=0,
+    )
 
 
 class Scheduler:
@@ -90,7 +123,7 @@ class Scheduler:
         # Dynamic membership: a restarted static member is refused while its killed self is
         # still registered (KIP-848). The instance id still names the transactional id, so a
         # restart fences its killed predecessor and aborts the transaction it left open.
-        dynamic = replace(settings.consumer, group_instance_id=None)
+        dynamic = settings.consumer.model_copy(update={"group_instance_id": None})
         config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
         self._consumer = Consumer(with_logs(config))
         self._renewals = Renewals()

@@ -13,8 +13,9 @@ Models bind to schemas by Avro full name. An entry ending in `.py` is a file of 
 (`shop/events.py` is the module `shop.events`, `src/` left out), and the first such file is
 where `schemas generate` writes and what `schemas check` checks is fresh.
 
-`CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY` and `CONVEYOR_MODELS` (comma-separated) override the file,
-paths relative to the working directory. Without any file, the working directory is the project.
+`ProjectVariables` (`CONVEYOR_SCHEMAS`, `CONVEYOR_TOPOLOGY`, `CONVEYOR_MODELS`) override the
+file, paths relative to the working directory. Without any file, the working directory is the
+project.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
+from pydantic import field_validator
+
+from conveyor.environment import EnvModel, variable
+from conveyor.errors import ConveyorError
 from conveyor.project.errors import ProjectConfigError
 
 CONFIG_FILE: Final = "conveyor.toml"
@@ -32,6 +37,42 @@ PYPROJECT: Final = "pyproject.toml"
 DEFAULT_SCHEMAS: Final = "schemas"
 DEFAULT_TOPOLOGY: Final = "schemas/topics.yaml"
 _KEYS: Final = frozenset({"schemas", "topology", "models"})
+
+
+class ProjectVariables(EnvModel):
+    """Where the contracts are, instead of what the project file says."""
+
+    settings_error: ClassVar[type[ConveyorError]] = ProjectConfigError
+
+    schemas: Path | None = variable(
+        "CONVEYOR_SCHEMAS",
+        None,
+        shown=DEFAULT_SCHEMAS,
+        description="The schema directory (`*.avsc`, any depth), relative to the working "
+        "directory; overrides the project file.",
+        example="contracts",
+    )
+    topology: Path | None = variable(
+        "CONVEYOR_TOPOLOGY",
+        None,
+        shown=DEFAULT_TOPOLOGY,
+        description="The topology file, relative to the working directory; overrides the "
+        "project file.",
+        example="contracts/topics.yaml",
+    )
+    models: tuple[str, ...] | None = variable(
+        "CONVEYOR_MODELS",
+        None,
+        keep_empty=True,
+        description="Comma-separated modules of event models (or a `.py` file of the project); "
+        "overrides the project file, empty: none.",
+        example="acme.events",
+    )
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return tuple(value.split(",")) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -66,15 +107,14 @@ class ProjectConfig:
 
     def overridden(self, cwd: Path, env: Mapping[str, str]) -> ProjectConfig:
         """This project with what `CONVEYOR_SCHEMAS`, `_TOPOLOGY` and `_MODELS` say instead."""
-        schemas, topology = env.get("CONVEYOR_SCHEMAS"), env.get("CONVEYOR_TOPOLOGY")
+        given = ProjectVariables.from_env(env)
         models, generated = self.models, self.generated
-        if env.get("CONVEYOR_MODELS") is not None:
-            entries = env["CONVEYOR_MODELS"].split(",")
-            models, generated = _models(entries, cwd, "CONVEYOR_MODELS")
+        if given.models is not None:
+            models, generated = _models(given.models, cwd, "CONVEYOR_MODELS")
         return ProjectConfig(
             root=self.root,
-            schemas=cwd / schemas if schemas else self.schemas,
-            topology=cwd / topology if topology else self.topology,
+            schemas=cwd / given.schemas if given.schemas else self.schemas,
+            topology=cwd / given.topology if given.topology else self.topology,
             models=models,
             source=self.source,
             generated=generated,

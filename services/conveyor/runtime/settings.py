@@ -1,32 +1,18 @@
 """How one service process consumes: read once from the environment in `main`, then frozen.
 
-Variables (all optional):
-
-- `CONVEYOR_GROUP_PROTOCOL`: `consumer` (KIP-848, default) or `classic`
-  (classic uses the `cooperative-sticky` assignor).
-- `CONVEYOR_GROUP_INSTANCE_ID`: static membership id, e.g. the pod name.
-- `CONVEYOR_MAX_IN_FLIGHT` (256), `CONVEYOR_SYNC_WORKERS` (32),
-  `CONVEYOR_MAX_PENDING_PER_PARTITION` (1000, events fetched and not yet finished),
-  `CONVEYOR_MAX_UNCOMMITTED_PER_PARTITION` (10000, events fetched past the commit position,
-  finished ones behind an unfinished one included),
-  `CONVEYOR_COMMIT_INTERVAL_MS` (1000), `CONVEYOR_SHUTDOWN_DEADLINE_S` (20),
-  `CONVEYOR_MAX_POLL_INTERVAL_MS` (300000), `CONVEYOR_SESSION_TIMEOUT_MS` (45000, classic only),
-  `CONVEYOR_AUTO_OFFSET_RESET` (`earliest`), `CONVEYOR_KAFKA_START_TIMEOUT_S` (30: how long a
-  starting process waits for a first answer from a broker before it stops, reporting a wrong
-  address; outages after that are waited out), `CONVEYOR_HTTP_PORT` (9400; 0 picks a free one;
-  `off` disables it), `CONVEYOR_LOG_LEVEL` (`INFO`), `CONVEYOR_RETRY_DELAY_S` (1.0),
-  `CONVEYOR_GC_YOUNG_THRESHOLD` (10000; 0 leaves Python's garbage collector as it is, see
-  `conveyor.runtime.gc_tuning`).
-- `CONVEYOR_TOPIC_MAP`: `declared=actual,...` to run a service against renamed topics.
+Every variable is a field below (`conveyor settings` prints them all with their defaults).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import field_validator, model_validator
+
+from conveyor.environment import EnvModel, variable
+from conveyor.errors import ConveyorError
 from conveyor.runtime.errors import RuntimeConfigError
 
 
@@ -35,32 +21,150 @@ class GroupProtocol(enum.Enum):
     CLASSIC = "classic"  # client-side assignment, with the cooperative-sticky assignor
 
 
-@dataclass(frozen=True)
-class ServiceSettings:
+class ServiceSettings(EnvModel):
     """The consumer-side settings of one service process."""
 
-    group_protocol: GroupProtocol = GroupProtocol.CONSUMER
-    group_instance_id: str | None = None
-    max_in_flight: int = 256
-    sync_workers: int = 32
-    max_pending_per_partition: int = 1000
+    settings_error: ClassVar[type[ConveyorError]] = RuntimeConfigError
+
+    group_protocol: GroupProtocol = variable(
+        "CONVEYOR_GROUP_PROTOCOL",
+        GroupProtocol.CONSUMER,
+        description="`consumer` (KIP-848: the broker assigns) or `classic` (the "
+        "`cooperative-sticky` assignor).",
+        example="classic",
+    )
+    group_instance_id: str | None = variable(
+        "CONVEYOR_GROUP_INSTANCE_ID",
+        None,
+        description="Static membership id, e.g. the pod name.",
+        example="pod-3",
+    )
+    max_in_flight: int = variable(
+        "CONVEYOR_MAX_IN_FLIGHT",
+        256,
+        description="Keys handled at once (each key one event at a time, in offset order).",
+        example="16",
+        ge=1,
+    )
+    sync_workers: int = variable(
+        "CONVEYOR_SYNC_WORKERS",
+        32,
+        description="Threads running sync handlers.",
+        example="8",
+        ge=1,
+    )
+    max_pending_per_partition: int = variable(
+        "CONVEYOR_MAX_PENDING_PER_PARTITION",
+        1000,
+        description="Events fetched and not yet finished per partition before it pauses.",
+        example="500",
+        ge=1,
+    )
     # Wider than the pending bound: a key retrying in place holds the commit position, and the
     # other keys' finished events behind it must not stall its partition (a redelivery bound).
-    max_uncommitted_per_partition: int = 10_000
-    commit_interval: float = 1.0
-    shutdown_deadline: float = 20.0
-    max_poll_interval_ms: int = 300_000
-    session_timeout_ms: int = 45_000
-    auto_offset_reset: str = "earliest"
-    http_port: int | None = 9400
-    log_level: str = "INFO"
-    retry_delay: float = 1.0
-    kafka_start_timeout: float = 30.0
-    gc_young_threshold: int = 10_000
-    switch_interval_ms: float | None = None  # None: 0.5 ms with sync handlers, see switching
-    topic_map: Mapping[str, str] = field(default_factory=dict)
+    max_uncommitted_per_partition: int = variable(
+        "CONVEYOR_MAX_UNCOMMITTED_PER_PARTITION",
+        10_000,
+        description="Events fetched past the commit position per partition (finished ones "
+        "behind an unfinished one included) before it pauses.",
+        example="50000",
+    )
+    commit_interval: float = variable(
+        "CONVEYOR_COMMIT_INTERVAL_MS",
+        1.0,
+        unit="ms",
+        description="How often finished offsets are committed.",
+        example="250",
+    )
+    shutdown_deadline: float = variable(
+        "CONVEYOR_SHUTDOWN_DEADLINE_S",
+        20.0,
+        description="Seconds in-flight work may take to finish at shutdown or revocation.",
+        example="5",
+    )
+    max_poll_interval_ms: int = variable(
+        "CONVEYOR_MAX_POLL_INTERVAL_MS",
+        300_000,
+        description="librdkafka's `max.poll.interval.ms`.",
+        example="60000",
+    )
+    session_timeout_ms: int = variable(
+        "CONVEYOR_SESSION_TIMEOUT_MS",
+        45_000,
+        description="librdkafka's `session.timeout.ms` (classic protocol only).",
+        example="10000",
+    )
+    auto_offset_reset: str = variable(
+        "CONVEYOR_AUTO_OFFSET_RESET",
+        "earliest",
+        description="Where a group without committed offsets starts: `earliest` or `latest`.",
+        example="latest",
+    )
+    http_port: int | None = variable(
+        "CONVEYOR_HTTP_PORT",
+        9400,
+        description="Port of `/metrics`, `/livez` and `/readyz`; 0 picks a free one, `off` "
+        "disables them.",
+        example="off",
+    )
+    log_level: str = variable(
+        "CONVEYOR_LOG_LEVEL",
+        "INFO",
+        description="Level of the JSON logs.",
+        example="DEBUG",
+    )
+    retry_delay: float = variable(
+        "CONVEYOR_RETRY_DELAY_S",
+        1.0,
+        description="Seconds before a failed event is tried again when the service runs "
+        "without conveyor's failure policies (`run_service` without an extension).",
+        example="0.5",
+    )
+    kafka_start_timeout: float = variable(
+        "CONVEYOR_KAFKA_START_TIMEOUT_S",
+        30.0,
+        description="How long a starting process waits for a first answer from a broker "
+        "before it stops, reporting a wrong address; outages after that are waited out.",
+        example="5",
+    )
+    gc_young_threshold: int = variable(
+        "CONVEYOR_GC_YOUNG_THRESHOLD",
+        10_000,
+        description="Young-generation threshold of Python's garbage collector; 0 leaves the "
+        "collector as it is (see `conveyor.runtime.gc_tuning`).",
+        example="0",
+    )
+    switch_interval_ms: float | None = variable(
+        "CONVEYOR_SWITCH_INTERVAL_MS",
+        None,
+        shown="0.5 with sync handlers, else left",
+        description="The interpreter's thread switch interval; 0 leaves it as it is.",
+        example="2",
+    )
+    topic_map: Mapping[str, str] = variable(
+        "CONVEYOR_TOPIC_MAP",
+        default_factory=dict,
+        description="`declared=actual,...`: run the service against renamed topics.",
+        example="user.signup=signup-copy",
+    )
 
-    def __post_init__(self) -> None:
+    @field_validator("group_protocol", mode="before")
+    @classmethod
+    def _protocol_in_any_case(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _port_or_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.lower() == "off" else value
+
+    @field_validator("topic_map", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        return _parse_topic_map(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceSettings:
         if self.max_in_flight < 1 or self.sync_workers < 1:
             raise RuntimeConfigError("max_in_flight and sync_workers must be at least 1")
         if self.max_pending_per_partition < 1:
@@ -73,44 +177,7 @@ class ServiceSettings:
             raise RuntimeConfigError("auto_offset_reset is 'earliest' or 'latest'")
         if self.switch_interval_ms is not None and self.switch_interval_ms < 0:
             raise RuntimeConfigError("switch_interval_ms is 0 (leave it) or more")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ServiceSettings:
-        values: dict[str, Any] = {}
-        try:
-            if "CONVEYOR_GROUP_PROTOCOL" in env:
-                values["group_protocol"] = GroupProtocol(env["CONVEYOR_GROUP_PROTOCOL"].lower())
-            for name, key, kind in _SCALARS:
-                if env.get(name):
-                    values[key] = kind(env[name])
-        except ValueError as exc:
-            raise RuntimeConfigError(f"invalid service setting: {exc}") from exc
-        if env.get("CONVEYOR_COMMIT_INTERVAL_MS"):
-            values["commit_interval"] = int(env["CONVEYOR_COMMIT_INTERVAL_MS"]) / 1000
-        port = env.get("CONVEYOR_HTTP_PORT")
-        if port:
-            values["http_port"] = None if port.lower() == "off" else int(port)
-        if env.get("CONVEYOR_TOPIC_MAP"):
-            values["topic_map"] = _parse_topic_map(env["CONVEYOR_TOPIC_MAP"])
-        return cls(**values)
-
-
-_SCALARS: tuple[tuple[str, str, type], ...] = (
-    ("CONVEYOR_GROUP_INSTANCE_ID", "group_instance_id", str),
-    ("CONVEYOR_MAX_IN_FLIGHT", "max_in_flight", int),
-    ("CONVEYOR_SYNC_WORKERS", "sync_workers", int),
-    ("CONVEYOR_MAX_PENDING_PER_PARTITION", "max_pending_per_partition", int),
-    ("CONVEYOR_MAX_UNCOMMITTED_PER_PARTITION", "max_uncommitted_per_partition", int),
-    ("CONVEYOR_SHUTDOWN_DEADLINE_S", "shutdown_deadline", float),
-    ("CONVEYOR_MAX_POLL_INTERVAL_MS", "max_poll_interval_ms", int),
-    ("CONVEYOR_SESSION_TIMEOUT_MS", "session_timeout_ms", int),
-    ("CONVEYOR_AUTO_OFFSET_RESET", "auto_offset_reset", str),
-    ("CONVEYOR_LOG_LEVEL", "log_level", str),
-    ("CONVEYOR_RETRY_DELAY_S", "retry_delay", float),
-    ("CONVEYOR_KAFKA_START_TIMEOUT_S", "kafka_start_timeout", float),
-    ("CONVEYOR_GC_YOUNG_THRESHOLD", "gc_young_threshold", int),
-    ("CONVEYOR_SWITCH_INTERVAL_MS", "switch_interval_ms", float),
-)
+        return self
 
 
 def _parse_topic_map(text: str) -> dict[str, str]:

@@ -1,28 +1,27 @@
 """Whether and how a process traces, read once from the standard `OTEL_*` variables.
 
-Tracing is on only when asked for: `OTEL_TRACES_EXPORTER` names an exporter (`otlp`,
-`console`), or an OTLP endpoint is set (`OTEL_EXPORTER_OTLP_ENDPOINT`,
-`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`
-keep it off. The rest (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-`OTEL_EXPORTER_OTLP_*`, `OTEL_BSP_*`) is read by the OpenTelemetry SDK itself, as its
-documentation says.
+Tracing is on only when asked for (`TracingVariables`): an exporter is named, or an OTLP
+endpoint is set; `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` keep it off. The rest
+(`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_*`,
+`OTEL_BSP_*`) is read by the OpenTelemetry SDK itself, as its documentation says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
+from pydantic import field_validator
 
+from conveyor.environment import EnvModel, variable
 from conveyor.tracing.seam import NO_TRACING, Tracing, install
 
 log = structlog.get_logger("conveyor.tracing")
 
 TRACING_ENABLED = "tracing.enabled"
 TRACING_UNAVAILABLE = "tracing.unavailable"
-
-_ENDPOINTS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
 @dataclass(frozen=True)
@@ -37,16 +36,57 @@ class TracingSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TracingSettings:
-        if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-            return cls()
-        named = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-        if named == "none":
-            return cls()
+        return cls(exporter=TracingVariables.from_env(env).exporter())
+
+
+class TracingVariables(EnvModel):
+    """The `OTEL_*` variables that decide whether a process traces."""
+
+    sdk_disabled: bool = variable(
+        "OTEL_SDK_DISABLED",
+        False,
+        sets="exporter",
+        given={"OTEL_TRACES_EXPORTER": "console"},
+        description="`true` keeps tracing off whatever else is set.",
+        example="true",
+    )
+    traces_exporter: str | None = variable(
+        "OTEL_TRACES_EXPORTER",
+        None,
+        sets="exporter",
+        description="`otlp` or `console` turns tracing on (the first of a list); `none` keeps "
+        "it off.",
+        example="console",
+    )
+    otlp_endpoint: str | None = variable(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        None,
+        sets="exporter",
+        description="An OTLP collector (`http://collector:4318`): turns tracing on, exporting "
+        "there.",
+        example="http://collector:4318",
+    )
+    otlp_traces_endpoint: str | None = variable(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        None,
+        sets="exporter",
+        description="The same, for traces only.",
+        example="http://collector:4318/v1/traces",
+    )
+
+    @field_validator("sdk_disabled", mode="before")
+    @classmethod
+    def _only_true_disables(cls, value: Any) -> Any:
+        return value.strip().lower() == "true" if isinstance(value, str) else value
+
+    def exporter(self) -> str | None:
+        """The exporter to use, None when tracing is off."""
+        named = (self.traces_exporter or "").strip().lower()
+        if self.sdk_disabled or named == "none":
+            return None
         if named:
-            return cls(exporter=named.split(",")[0].strip())
-        if any(env.get(name) for name in _ENDPOINTS):
-            return cls(exporter="otlp")
-        return cls()
+            return named.split(",")[0].strip()
+        return "otlp" if self.otlp_endpoint or self.otlp_traces_endpoint else None
 
 
 def configure_tracing(settings: TracingSettings, service_name: str) -> Tracing:
