@@ -14,7 +14,7 @@ from pydantic import BaseModel, SecretStr
 
 from conveyor.environment import Variable, variables
 from conveyor.errors import ConveyorError
-from conveyor.kafka.tls import CertificateAuthority
+from conveyor.localkafka.tls import CertificateAuthority
 from conveyor.variables import LIBRARY, Group, library_table
 from integrations.settings import REFERENCE, reference_table
 
