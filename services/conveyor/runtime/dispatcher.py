@@ -203,7 +203,11 @@ class Dispatcher:
             tracing = self._tracing
             span = None if tracing is None else self._handling(tracing, live, attempt)
             try:
-                await self._attempt(live, attempt, span)
+                await (
+                    self._call(live, attempt, span)
+                    if self._extension is None
+                    else self._guarded_attempt(live, attempt, span)
+                )
             except Exception as error:  # the failure seam decides; nothing is swallowed here
                 self._meters.failed(live[0])
                 settled = await self._retry_and_divert.after_failure(
@@ -228,18 +232,16 @@ class Dispatcher:
         metas = [item.meta for item in items]
         return tracing.handling(self._service, items[0].type_name, metas, attempt)
 
-    def _attempt(
+    def _guarded_attempt(
         self, items: list[WorkItem], attempt: int, span: Handling | None
     ) -> Awaitable[None]:
-        """One attempt; with policies, a single event's is guarded (e.g. by idempotency marks)."""
-        extension = self._extension
-        if extension is None:
-            return self._call(items, attempt, span)
+        """One attempt when there are policies: they guard single events (e.g. with
+        idempotency marks)."""
         registration = items[0].registration
         single = len(items) == 1 and registration is not None and registration.batch is None
-        if not single:
+        if not single or self._extension is None:
             return self._call(items, attempt, span)
-        return extension.guard(items[0], lambda: self._call(items, attempt, span))
+        return self._extension.guard(items[0], lambda: self._call(items, attempt, span))
 
     def _call(self, items: list[WorkItem], attempt: int, span: Handling | None) -> Awaitable[None]:
         """The handler's awaitable: its coroutine, or its run on the thread pool if sync."""

@@ -193,7 +193,7 @@ class HandlerMeters:
 
     def succeeded(self, items: list[WorkItem], seconds: float) -> None:
         """One successful attempt (of one event, or one batch) that took `seconds`."""
-        meters = self._meters(items[0])
+        meters = self._of.get(items[0].registration) or self._meters(items[0])
         processed = self._processed
         processed[meters] = processed.get(meters, 0) + len(items)
         meters.duration.observe(seconds)
