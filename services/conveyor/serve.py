@@ -31,7 +31,7 @@ def serve(service: Service, settings: Settings, env: Mapping[str, str]) -> int:
             service_settings,
             codec,
             extension=policies,
-            lanes=settings.contracts().topology().lanes,
+            lanes=settings.lanes(),
         )
     finally:
         tracing.close()
