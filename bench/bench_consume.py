@@ -47,7 +47,7 @@ from bench.consume_runs import (
 )
 from bench.consume_support import create_topic, fill, in_fresh_process, with_cpu
 from bench.peers.common import latency_metrics
-from conveyor.runtime.logs import configure_json_logs
+from conveyor.log_output import configure_json_logs
 
 
 def main() -> None:

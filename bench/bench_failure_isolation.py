@@ -31,12 +31,12 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
+from conveyor.log_output import configure_json_logs
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies
 from conveyor.publish.message import Headers
 from conveyor.retry import Backoff, RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings, run_service
-from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 from shop_events.users import UserSignedUp
 from tests.project import repo_codec

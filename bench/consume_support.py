@@ -17,9 +17,9 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from conveyor import naming
+from conveyor.log_output import configure_json_logs
 from conveyor.publish.message import Headers
 from conveyor.runtime import Service, ServiceSettings, run_service
-from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 from shop_events import UserSignedUp
 from tests.project import repo_codec

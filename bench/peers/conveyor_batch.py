@@ -6,8 +6,8 @@ from __future__ import annotations
 from bench.peers.common import Progress
 from bench.peers.conveyor_system import run_until
 from bench.peers.protocol import Result, Spec, measured, serve
+from conveyor.log_output import configure_json_logs
 from conveyor.runtime import BatchContext, BatchPolicy, Service
-from conveyor.runtime.logs import configure_json_logs
 from shop_events import UserSignedUp
 
 # As many as the raw loop's and FastStream's batches hold; a partial batch waits 50 ms at most.

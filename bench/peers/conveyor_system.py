@@ -30,6 +30,7 @@ from bench.peers.common import (
 )
 from bench.peers.protocol import Result, Spec, measured, serve_all
 from conveyor import naming
+from conveyor.log_output import configure_json_logs
 from conveyor.parking import PARKED_TOPIC_CONFIG
 from conveyor.policies import Policies, PolicySettings
 from conveyor.publish import Publisher, PublisherConfig
@@ -41,7 +42,6 @@ from conveyor.runtime import (
     ServiceSettings,
     run_service,
 )
-from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 from shop_events import UserSignedUp
 from tests.project import repo_codec

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from conveyor.log_output import configure_json_logs
 from conveyor.policies import Policies, PolicySettings
 from conveyor.runtime import Service, ServiceSettings, run_service
-from conveyor.runtime.logs import configure_json_logs
 from conveyor.settings import Settings
 from conveyor.tracing import configure_tracing
 

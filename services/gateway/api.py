@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gateway import logs
 from gateway.errors import (
     DuplicateEmailError,
     OrderAlreadyCancelledError,
@@ -115,7 +116,7 @@ async def signup(body: SignupRequest, request: Request) -> Response:
         await gateway.commit(gateway.store.sign_up, event)
     except DuplicateEmailError as exc:
         raise HTTPException(409, detail=_DUPLICATE_EMAIL) from exc
-    log.info("user.signed_up", user_id=event.user_id, event_id=str(event.event_id))
+    log.info(logs.USER_SIGNED_UP, user_id=event.user_id, event_id=str(event.event_id))
     return _accepted(UserAccepted(user_id=event.user_id, event_id=str(event.event_id)))
 
 
@@ -143,7 +144,7 @@ async def place_order(body: OrderRequest, request: Request) -> Response:
         await gateway.commit(gateway.store.place_order, event)
     except UnknownUserError as exc:
         raise _field_error("user_id", "no user has this id", "unknown_user") from exc
-    log.info("order.placed", order_id=event.order_id, event_id=str(event.event_id))
+    log.info(logs.ORDER_PLACED, order_id=event.order_id, event_id=str(event.event_id))
     return _accepted(OrderAccepted(order_id=event.order_id, event_id=str(event.event_id)))
 
 
@@ -169,5 +170,5 @@ async def cancel_order(
         raise HTTPException(404, detail=_UNKNOWN_ORDER) from exc
     except OrderAlreadyCancelledError as exc:
         raise HTTPException(409, detail=_CANCELLED_ALREADY) from exc
-    log.info("order.cancelled", order_id=order_id, event_id=str(event.event_id))
+    log.info(logs.ORDER_CANCELLED, order_id=order_id, event_id=str(event.event_id))
     return _accepted(OrderAccepted(order_id=order_id, event_id=str(event.event_id)))

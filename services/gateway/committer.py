@@ -24,6 +24,7 @@ import structlog
 
 from conveyor.events import Event
 from conveyor.outbox import SqlConnection
+from gateway import logs
 from gateway.database import DATABASE_ERRORS, Database, close_connection
 
 log = structlog.get_logger("gateway")
@@ -115,7 +116,7 @@ class Committer:
                 conn = conn or self.db.connect()
                 self._commit_group(conn, group)
             except Exception as exc:  # the drivers' own error types, or a broken connection
-                log.warning("gateway.commit_failed", error=type(exc).__name__, requests=len(group))
+                log.warning(logs.COMMIT_FAILED, error=type(exc).__name__, requests=len(group))
                 _settle_all(group, [exc] * len(group))
                 _reset(conn)
                 conn = None

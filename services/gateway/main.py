@@ -13,6 +13,7 @@ from conveyor.publish import PublisherConfig
 from conveyor.runtime import configure_json_logs
 from conveyor.settings import Settings
 from conveyor.tracing import configure_tracing
+from gateway import logs
 from gateway.admin import create_admin_app
 from gateway.app import create_app
 from gateway.database import Database
@@ -134,7 +135,7 @@ def _serve(
     gateway = Gateway(config, settings.contracts().codec, tracing)
     admin_port = listen.admin_port + worker
     log.info(
-        "gateway.starting",
+        logs.GATEWAY_STARTING,
         host=listen.host,
         port=listen.port,
         admin_host=listen.admin_host,
@@ -148,5 +149,5 @@ def _serve(
         serve(create_app(gateway), listen.host, listen.port, admin, sock)
     finally:
         tracing.close()
-    log.info("gateway.stopped", worker=worker)
+    log.info(logs.GATEWAY_STOPPED, worker=worker)
     return 0

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import psycopg
 import structlog
 
+from gateway import logs
+
 log = structlog.get_logger("gateway")
 _WAIT = 0.5  # how often the listener looks at its stop flag
 _RETRY = 1.0  # pause before listening again after the connection failed
@@ -55,5 +57,5 @@ class CommitListener:
                         for _ in conn.notifies(timeout=_WAIT):
                             self._wake()
             except psycopg.Error as exc:
-                log.warning("outbox.listen_failed", error=type(exc).__name__)
+                log.warning(logs.LISTEN_FAILED, error=type(exc).__name__)
                 self._stop.wait(_RETRY)

@@ -27,6 +27,7 @@ from conveyor.outbox import (
 from conveyor.publish import PublisherConfig
 from conveyor.tracing import Tracing, installed
 from conveyor.typing import Codec
+from gateway import logs
 from gateway.committer import Committer
 from gateway.database import DATABASE_ERRORS, Database, close_connection
 from gateway.ids import IdSource
@@ -134,10 +135,10 @@ class Gateway:
                 try:
                     self.relay.run(self._stop)
                 except RelayLockedError:
-                    log.info("outbox.relay_standby", retry_in=self.config.relay_standby_retry)
+                    log.info(logs.RELAY_STANDBY, retry_in=self.config.relay_standby_retry)
                     self._stop.wait(self.config.relay_standby_retry)
         except Exception:
-            log.exception("outbox.relay_crashed")
+            log.exception(logs.RELAY_CRASHED)
             raise
 
     def _run_checkpoints(self) -> None:
@@ -147,7 +148,7 @@ class Gateway:
                 conn = conn or self.db.connect()
                 self.db.checkpoint(conn)
             except DATABASE_ERRORS as exc:
-                log.warning("gateway.checkpoint_failed", error=type(exc).__name__)
+                log.warning(logs.CHECKPOINT_FAILED, error=type(exc).__name__)
                 conn = None
         if conn is not None:
             close_connection(conn)

@@ -19,6 +19,8 @@ from types import FrameType
 
 import structlog
 
+from gateway import logs
+
 log = structlog.get_logger("gateway")
 _BACKLOG = 2048
 
@@ -59,7 +61,7 @@ def run_workers(count: int, work: Callable[[int], int]) -> int:
         index = children.pop(pid)
         exit_code = os.waitstatus_to_exitcode(status)
         if not stopping:
-            log.error("gateway.worker_exited", worker=index, exit_code=exit_code)
+            log.error(logs.WORKER_EXITED, worker=index, exit_code=exit_code)
             code = exit_code or 1
             stop_all(signal.SIGTERM)
     return code
@@ -71,7 +73,7 @@ def _child(work: Callable[[int], int], index: int) -> None:
     try:
         code = work(index)
     except Exception:
-        log.exception("gateway.worker_failed", worker=index)
+        log.exception(logs.WORKER_FAILED, worker=index)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -14,7 +14,8 @@ from confluent_kafka import Consumer, Producer
 from structlog.testing import capture_logs
 
 from conveyor.clients import admin_client, with_logs
-from conveyor.clients.logs import KAFKA_LOG, fields_of
+from conveyor.clients.logs import fields_of
+from conveyor.logs import KAFKA_LOG
 
 
 def _refusing_address() -> str:

@@ -9,7 +9,7 @@ from confluent_kafka import KafkaError, KafkaException
 from structlog.testing import capture_logs
 
 from conveyor.clients import KafkaUnavailableError, Outage, is_transient, wait_out, waiting
-from conveyor.clients.logs import KAFKA_RECOVERED, KAFKA_UNAVAILABLE
+from conveyor.logs import KAFKA_RECOVERED, KAFKA_UNAVAILABLE
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.parking.errors import ParkedKeysLoadError
 from conveyor.retry import Backoff

@@ -20,12 +20,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, Topic
 from prometheus_client.parser import text_string_to_metric_families
 
 from conveyor import naming
+from conveyor.logs import EVENT_PROCESSED, PARTITION_REWOUND, TRANSACTION_ABORTED
 from conveyor.ops import status
 from conveyor.ops.broker import Broker
 from conveyor.ops.topology import resolve
 from conveyor.publish.message import Headers
 from conveyor.runtime import ServiceSettings, run_service
-from conveyor.runtime.logs import EVENT_PROCESSED, PARTITION_REWOUND, TRANSACTION_ABORTED
 from conveyor.settings import Settings
 from integrations.followup import follow_up_id
 from shop_events import OrderItem, OrderPaid, OrderPlaced

@@ -128,7 +128,7 @@ def test_the_switch_interval_is_shortened_for_sync_handlers_unless_configured() 
 
 LOGS_PROBE = """
 import structlog
-from conveyor.runtime.logs import configure_logs_unless_configured, is_debug_enabled
+from conveyor.log_output import configure_logs_unless_configured, is_debug_enabled
 if {configured}:
     structlog.configure(processors=[structlog.processors.KeyValueRenderer()])
 configure_logs_unless_configured("WARNING")

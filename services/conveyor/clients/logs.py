@@ -23,13 +23,8 @@ from typing import Any, Final
 import structlog
 from confluent_kafka.admin import AdminClient
 
+from conveyor import logs
 from conveyor.clients.connection import connection_settings
-
-KAFKA_LOG: Final = "kafka.log"
-KAFKA_UNAVAILABLE: Final = "kafka.unavailable"
-KAFKA_RECOVERED: Final = "kafka.recovered"
-
-CATALOGUE: Final = frozenset({KAFKA_LOG, KAFKA_UNAVAILABLE, KAFKA_RECOVERED})
 
 ADMIN_POLL_INTERVAL: Final = 0.5  # seconds; how late an admin client's lines may show
 
@@ -49,7 +44,7 @@ class _ToStructlog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         fields = fields_of(record)
         if fields is not None:
-            _log.log(record.levelno, KAFKA_LOG, **fields)
+            _log.log(record.levelno, logs.KAFKA_LOG, **fields)
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, str] | None:

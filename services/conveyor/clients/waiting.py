@@ -18,8 +18,8 @@ from typing import Any, Final, Protocol, TypeVar
 
 import structlog
 
+from conveyor import logs
 from conveyor.clients.errors import KafkaUnavailableError
-from conveyor.clients.logs import KAFKA_RECOVERED, KAFKA_UNAVAILABLE
 from conveyor.clients.transient import describe, is_transient
 from conveyor.retry.backoff import Backoff, compute_backoff
 
@@ -58,7 +58,9 @@ class Outage:
         code, reason = describe(error)
         if self._since is None:
             self._since = time.monotonic()
-            log.warning(KAFKA_UNAVAILABLE, what=self.what, code=code, reason=reason, **self._fields)
+            log.warning(
+                logs.KAFKA_UNAVAILABLE, what=self.what, code=code, reason=reason, **self._fields
+            )
         if self._readiness is not None:
             self._readiness.waiting(self.what, f"{code}: {reason}")
 
@@ -68,7 +70,9 @@ class Outage:
             return
         lasted = time.monotonic() - self._since
         self._since = None
-        log.info(KAFKA_RECOVERED, what=self.what, unavailable_s=round(lasted, 3), **self._fields)
+        log.info(
+            logs.KAFKA_RECOVERED, what=self.what, unavailable_s=round(lasted, 3), **self._fields
+        )
         if self._readiness is not None:
             self._readiness.unblock(self.what)
 

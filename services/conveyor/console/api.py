@@ -11,13 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from conveyor import logs
 from conveyor.console import guard
 from conveyor.console.jobs import Jobs
 from conveyor.console.sampler import Sampler
 from conveyor.console.scope import Scope
 from conveyor.console.settings import ConsoleSettings
 from conveyor.errors import ConveyorError
-from conveyor.ops import deadletters, journey, ledger, logs, redrive, replay, tail
+from conveyor.log_output import ops_log as log
+from conveyor.ops import deadletters, journey, ledger, redrive, replay, tail
 from conveyor.ops.deadletters import DeadLetterFilter
 from conveyor.ops.errors import (
     GroupActiveError,
@@ -25,7 +27,6 @@ from conveyor.ops.errors import (
     ReplayTargetError,
     UnknownServiceError,
 )
-from conveyor.ops.logs import log
 from conveyor.ops.redrive import RedrivePlan
 from conveyor.ops.replay import AtOffsets, AtTime, Earliest, Latest, ReplayPlan, Target
 from conveyor.ops.timeparse import iso, to_epoch_ms

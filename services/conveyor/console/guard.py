@@ -17,9 +17,9 @@ from typing import Any
 
 from starlette.requests import Request
 
+from conveyor import logs
 from conveyor.console.settings import ConsoleSettings
-from conveyor.ops import logs
-from conveyor.ops.logs import log
+from conveyor.log_output import ops_log as log
 
 TOKEN_HEADER = "x-conveyor-token"
 OPERATOR_HEADER = "x-conveyor-operator"  # who, as the operator names themselves on the page

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from conveyor.ops import logs
-from conveyor.ops.logs import log
+from conveyor import logs
+from conveyor.log_output import ops_log as log
 
 Work = Callable[[Callable[[], None]], int]
 """The job's work: called with a function to call once per item done; returns items done."""

@@ -8,13 +8,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from conveyor import logs
 from conveyor.console.history import History, Point, activity
 from conveyor.console.scope import Scope
 from conveyor.console.settings import ConsoleSettings
 from conveyor.errors import ConveyorError
-from conveyor.ops import logs
+from conveyor.log_output import ops_log as log
 from conveyor.ops import status as ops_status
-from conveyor.ops.logs import log
 from conveyor.ops.status import Sample
 from conveyor.ops.timeparse import iso
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uvicorn
 
+from conveyor import logs
 from conveyor.console.app import build_app
 from conveyor.console.sampler import Sampler
 from conveyor.console.scope import Scope
 from conveyor.console.settings import ConsoleSettings
-from conveyor.ops import logs
+from conveyor.log_output import ops_log as log
 from conveyor.ops.broker import Broker
-from conveyor.ops.logs import log
 from conveyor.project import Project
 
 

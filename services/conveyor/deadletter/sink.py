@@ -7,8 +7,7 @@ from concurrent.futures import Future
 
 import structlog
 
-from conveyor import naming
-from conveyor.deadletter import logs
+from conveyor import logs, naming
 from conveyor.deadletter.headers import failure_headers
 from conveyor.deadletter.once import LetterId, WrittenLetters
 from conveyor.deadletter.record import FailureDetails, SourceRecord

@@ -16,8 +16,8 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError, Producer
 
+from conveyor import logs
 from conveyor.clients import Outage, wait_out, with_logs
-from conveyor.deadletter import logs
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.record import Headers
 

@@ -9,7 +9,7 @@ from types import FrameType
 
 from conveyor.clients import connection
 from conveyor.delay.scheduler import Scheduler, SchedulerSettings
-from conveyor.runtime.logs import configure_json_logs
+from conveyor.log_output import configure_json_logs
 from conveyor.settings import Settings
 
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-from conveyor import naming
+from conveyor import logs, naming
 from conveyor.clients import Outage, wait_out, with_logs
 from conveyor.delay.cancels import CancelLog
 from conveyor.delay.envelope import Envelope
@@ -30,7 +30,6 @@ from conveyor.delay.pending import Held, PartitionQueue
 from conveyor.delay.progress import DeliveredAhead
 from conveyor.environment import EnvModel, variable
 from conveyor.errors import ConveyorError
-from conveyor.runtime import logs
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.transactions import (
     Renewals,

@@ -28,13 +28,13 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
-from conveyor import naming
-from conveyor.ops import ledger, logs, parked
+from conveyor import logs, naming
+from conveyor.log_output import ops_log as log
+from conveyor.ops import ledger, parked
 from conveyor.ops.broker import Broker
 from conveyor.ops.compacted import read_table
 from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter, Position, read_all
 from conveyor.ops.errors import KafkaOperationError, RedrivePathError
-from conveyor.ops.logs import log
 from conveyor.ops.names import redrive_topic, redrive_transactional_id
 from conveyor.ops.topology import ServiceTopology
 from conveyor.tracing.seam import REDRIVE, Tracing, installed

@@ -15,12 +15,11 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
-from conveyor import naming
+from conveyor import logs, naming
 from conveyor.clients import KafkaUnavailableError, TopicReadError, kafka_error_of
-from conveyor.ops import logs
+from conveyor.log_output import ops_log as log
 from conveyor.ops.broker import TP, Broker
 from conveyor.ops.errors import GroupActiveError, KafkaOperationError, ReplayTargetError
-from conveyor.ops.logs import log
 from conveyor.ops.reader import peek
 from conveyor.ops.topology import ServiceTopology
 from conveyor.replay import ReplayWindows

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from conveyor import logs
 from conveyor.outbox.dialect import SqlConnection
 from conveyor.outbox.errors import RelayLockedError
 from conveyor.outbox.table import Backlog, OutboxRow, OutboxTable
@@ -94,19 +95,21 @@ class OutboxRelay:
         """
         conn: SqlConnection | None = self._open()
         backoff = self.config.retry_backoff
-        log.info("outbox.relay_started", table=self.table.name)
+        log.info(logs.OUTBOX_RELAY_STARTED, table=self.table.name)
         try:
             while not stop.is_set():
                 try:
                     conn = conn or self._open()
                     sent = self._step(conn, stop)
                 except PublishError as exc:
-                    log.warning("outbox.batch_failed", error=type(exc).__name__, reason=str(exc))
+                    log.warning(logs.OUTBOX_BATCH_FAILED, error=type(exc).__name__, reason=str(exc))
                     self._close_publisher()
                 except RelayLockedError:
                     raise
                 except Exception as exc:  # the database's own error types differ per driver
-                    log.warning("outbox.database_error", error=type(exc).__name__, reason=str(exc))
+                    log.warning(
+                        logs.OUTBOX_DATABASE_ERROR, error=type(exc).__name__, reason=str(exc)
+                    )
                     self._close_publisher()
                     if conn is not None:
                         _close(conn)
@@ -123,7 +126,7 @@ class OutboxRelay:
             self._close_publisher()
             if conn is not None:
                 _close(conn)
-            log.info("outbox.relay_stopped", table=self.table.name)
+            log.info(logs.OUTBOX_RELAY_STOPPED, table=self.table.name)
 
     def _step(self, conn: SqlConnection, stop: threading.Event) -> int:
         self._maybe_report_backlog(conn)
@@ -196,7 +199,7 @@ class OutboxRelay:
                 if time.monotonic() >= next_stall_log + self.config.stalled_log_interval:
                     next_stall_log = time.monotonic()
                     log.warning(
-                        "outbox.delivery_stalled",
+                        logs.OUTBOX_DELIVERY_STALLED,
                         waiting_for=round(next_stall_log - started, 1),
                         pending=self.backlog.pending,
                     )
@@ -218,7 +221,9 @@ class OutboxRelay:
             self.table.mark_sent(conn, confirmed)
             conn.commit()
         log.debug(
-            "outbox.relayed", count=len(confirmed), lag=round(time.time() - rows[0].created_at, 3)
+            logs.OUTBOX_RELAYED,
+            count=len(confirmed),
+            lag=round(time.time() - rows[0].created_at, 3),
         )
 
     def _open(self) -> SqlConnection:
@@ -256,7 +261,7 @@ class OutboxRelay:
             removed = self.table.prune(conn, time.time() - self.config.keep_sent)
             conn.commit()
         if removed:
-            log.info("outbox.pruned", count=removed)
+            log.info(logs.OUTBOX_PRUNED, count=removed)
 
 
 def _close(conn: SqlConnection) -> None:

@@ -15,9 +15,8 @@ from dataclasses import replace
 
 import structlog
 
-from conveyor import naming
+from conveyor import logs, naming
 from conveyor.clients import Outage, Readiness, reader
-from conveyor.deadletter import logs
 from conveyor.deadletter.writer import ConfirmedWriter, Written
 from conveyor.parking import codec, leaders
 from conveyor.parking.codec import ParkedRecord

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 from confluent_kafka import KafkaException
 
-from conveyor import naming
+from conveyor import logs, naming
 from conveyor.clients import KafkaUnavailableError, Outage
-from conveyor.deadletter import ConfirmedWriter, FailureSink, logs
+from conveyor.deadletter import ConfirmedWriter, FailureSink
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.once import WrittenLetters

@@ -18,7 +18,8 @@ from concurrent.futures import Future
 
 import structlog
 
-from conveyor.deadletter import FailureDetails, FailureSink, SourceRecord, attempts_so_far, logs
+from conveyor import logs
+from conveyor.deadletter import FailureDetails, FailureSink, SourceRecord, attempts_so_far
 from conveyor.deadletter.breaker import DeadLetterBreaker
 from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written

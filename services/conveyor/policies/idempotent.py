@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from conveyor.deadletter import logs
+from conveyor import logs
 from conveyor.idempotency import Claim, Idempotency
 from conveyor.policies.errors import EventInFlightError
 from conveyor.policies.metrics import PolicyMetrics

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 import structlog
 from confluent_kafka import KafkaException
 
-from conveyor.deadletter import logs
+from conveyor import logs
 from conveyor.ratelimit import RateLimit, RateLimiter, Scope
 from conveyor.runtime.service import Registration
 

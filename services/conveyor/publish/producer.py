@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError, KafkaException, Producer
 
+from conveyor import logs
 from conveyor.clients import with_logs
 from conveyor.publish.config import PublisherConfig
 from conveyor.publish.errors import PublisherClosedError, PublisherFatalError, QueueFullError
@@ -74,7 +75,7 @@ class KafkaSender:
             if self.try_produce(topic, key, value, headers, on_delivery):
                 return
             if time.monotonic() >= deadline:
-                log.warning("publisher.queue_full", topic=topic)
+                log.warning(logs.PUBLISHER_QUEUE_FULL, topic=topic)
                 raise QueueFullError(topic, time.monotonic() - started)
 
     def flush(self, timeout: float) -> int:
@@ -98,7 +99,7 @@ class KafkaSender:
         self._closed = True
         remaining = self._producer.flush(timeout)
         if remaining:
-            log.warning("publisher.closed_with_pending", pending=remaining)
+            log.warning(logs.PUBLISHER_CLOSED_WITH_PENDING, pending=remaining)
             self._producer.purge()
             self._producer.flush(0)
         self._stop.set()
@@ -127,6 +128,6 @@ class KafkaSender:
     def _on_error(self, error: KafkaError) -> None:
         if error.fatal():
             self._fatal = error
-            log.error("publisher.fatal", code=error.name(), reason=error.str())
+            log.error(logs.PUBLISHER_FATAL, code=error.name(), reason=error.str())
         else:
-            log.warning("publisher.kafka_error", code=error.name(), reason=error.str())
+            log.warning(logs.PUBLISHER_KAFKA_ERROR, code=error.name(), reason=error.str())

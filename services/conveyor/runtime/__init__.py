@@ -18,7 +18,8 @@ How the pieces fit (one module each):
   streaming.
 - `transactions`: exactly-once consume-transform-produce for `Service(name, transactional=True)`:
   follow-ups from `ctx.publish` are produced in one Kafka transaction with the offsets.
-- `runner.run_service`: wires it all and handles SIGTERM/SIGINT; `health`, `metrics`, `logs`.
+- `runner.run_service`: wires it all and handles SIGTERM/SIGINT; `health`, `metrics` (log
+  event names: `conveyor.logs`).
 - `testing.ServiceHarness`: the in-memory double for users' unit tests.
 
 Offsets: never auto-stored, never auto-committed. The runtime commits explicit offsets (each
@@ -26,6 +27,7 @@ partition's completed prefix) every `commit_interval`, asynchronously, and synch
 partitions are revoked and at shutdown; lost partitions commit nothing.
 """
 
+from conveyor.log_output import configure_json_logs
 from conveyor.ordering import Ordering
 from conveyor.runtime.context import BatchContext, Context, EventMeta, FollowUpPublisher
 from conveyor.runtime.errors import RuntimeConfigError, ServiceNotFoundError
@@ -39,7 +41,6 @@ from conveyor.runtime.failure_seam import (
     RetryAfter,
     RetryInPlace,
 )
-from conveyor.runtime.logs import configure_json_logs
 from conveyor.runtime.policy import BatchPolicy, HandlerPolicy
 from conveyor.runtime.runner import run_service
 from conveyor.runtime.service import Registration, Service

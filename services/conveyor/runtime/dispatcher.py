@@ -17,12 +17,13 @@ from time import perf_counter
 
 import structlog
 
+from conveyor import logs
+from conveyor.log_output import is_debug_enabled
 from conveyor.runtime.batching import BatchCollector
 from conveyor.runtime.context import BatchContext, Context, FollowUpPublisher
 from conveyor.runtime.executors import Executors
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failure_seam import FailureHandler, Forwarded
-from conveyor.runtime.logs import EVENT_PROCESSED, is_debug_enabled
 from conveyor.runtime.metrics import HandlerMeters, RuntimeMetrics
 from conveyor.runtime.retry_and_divert import RetryAndDivert
 from conveyor.runtime.scheduler import KeyScheduler
@@ -271,7 +272,7 @@ class Dispatcher:
             self._extension.succeeded(items)
         if self._log_each:
             fields = items[0].meta.log_fields() | {"attempt": attempt, "batch_size": len(items)}
-            self._log.debug(EVENT_PROCESSED, service=self._service, **fields)
+            self._log.debug(logs.EVENT_PROCESSED, service=self._service, **fields)
 
 
 def _active(items: list[WorkItem]) -> list[WorkItem]:

@@ -21,9 +21,9 @@ from typing import Protocol
 
 import structlog
 
+from conveyor import logs
 from conveyor.events.base import Event
 from conveyor.runtime.context import EventMeta
-from conveyor.runtime.logs import EVENT_FAILED, EVENT_UNDECODABLE
 from conveyor.runtime.policy import HandlerPolicy
 
 
@@ -89,9 +89,8 @@ class RetryInPlace:
         self._log = structlog.get_logger("conveyor.runtime")
 
     def on_failure(self, failure: Failure) -> Outcome:
-        name = EVENT_UNDECODABLE if failure.undecodable else EVENT_FAILED
         self._log.warning(
-            name,
+            logs.EVENT_UNDECODABLE if failure.undecodable else logs.EVENT_FAILED,
             service=failure.service,
             **failure.meta.log_fields(),
             error_type=type(failure.error).__name__,

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from conveyor.runtime.logs import HEALTH_LISTENING
+from conveyor import logs
 
 
 class Health:
@@ -80,7 +80,7 @@ class HealthServer:
     def start(self, service: str) -> None:
         self._thread.start()
         structlog.get_logger("conveyor.runtime").info(
-            HEALTH_LISTENING, service=service, port=self.port
+            logs.HEALTH_LISTENING, service=service, port=self.port
         )
 
     def stop(self) -> None:

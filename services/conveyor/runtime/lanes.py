@@ -18,10 +18,10 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaException, TopicPartition
 
+from conveyor import logs
 from conveyor.lanes.gate import LaneGate
 from conveyor.lanes.model import Lanes, LaneTopic, lane_topics
 from conveyor.runtime import lag
-from conveyor.runtime.logs import LANES_HELD
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.work import PartitionState
 
@@ -125,5 +125,5 @@ class LaneServing:
         if changed:
             for topic, gauge in self._gauges.items():
                 gauge.set(1 if topic in self.gate.held else 0)
-            self._log.debug(LANES_HELD, held=sorted(self.gate.held), waiting=sorted(waiting))
+            self._log.debug(logs.LANES_HELD, held=sorted(self.gate.held), waiting=sorted(waiting))
         return changed

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError
 
+from conveyor import logs
 from conveyor.clients.transient import FATAL_CODES
 from conveyor.runtime import lag
 from conveyor.runtime.dispatcher import Dispatcher
@@ -16,7 +17,6 @@ from conveyor.runtime.errors import ConsumerFailedError
 from conveyor.runtime.health import Health
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.lanes import LaneServing
-from conveyor.runtime.logs import CONSUMER_ERROR, EVENT_SKIPPED, SERVICE_STOPPED, SERVICE_STOPPING
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.router import Router
@@ -143,7 +143,7 @@ class ConsumerLoop:
             if counter is None:
                 counter = self._skipped[topic] = self._metrics.skipped.labels(self._service, topic)
             counter.inc(count)
-            self._log.debug(EVENT_SKIPPED, topic=topic, count=count)
+            self._log.debug(logs.EVENT_SKIPPED, topic=topic, count=count)
 
     def _submit(self, items: list[WorkItem]) -> None:
         if not items:
@@ -173,19 +173,19 @@ class ConsumerLoop:
         # A refusal (authentication, TLS, authorization) repeats forever unless someone acts:
         # the service stops on it, uncommitted, rather than poll on in vain.
         refused = error.code() in FATAL_CODES
-        self._log.warning(CONSUMER_ERROR, error=str(error), fatal=error.fatal() or refused)
+        self._log.warning(logs.CONSUMER_ERROR, error=str(error), fatal=error.fatal() or refused)
         if error.fatal() or refused:
             raise ConsumerFailedError(str(error))
 
     def _shut_down(self) -> int:
         """Stop fetching, drain in-flight work within the deadline, commit, leave the group."""
-        self._log.info(SERVICE_STOPPING)
+        self._log.info(logs.SERVICE_STOPPING)
         self._health.stopping()
         states = self._assignments.states()
         self._assignments.drain(states)
         self._assignments.commit(self._consumer, states, sync=True)
         self._consumer.close()
-        self._log.info(SERVICE_STOPPED)
+        self._log.info(logs.SERVICE_STOPPED)
         return 0 if self._dispatcher.fatal is None else 1
 
 

@@ -15,21 +15,11 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaException, TopicPartition
 
+from conveyor import logs
 from conveyor.runtime.bounds import PartitionBounds
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.lanes import LaneServing
-from conveyor.runtime.logs import (
-    DRAIN_TIMED_OUT,
-    OFFSETS_COMMIT_FAILED,
-    OFFSETS_COMMITTED,
-    PARTITION_ASSIGNED,
-    PARTITION_LOST,
-    PARTITION_PAUSED,
-    PARTITION_RESUMED,
-    PARTITION_REVOKED,
-    PARTITION_REWOUND,
-)
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.transactions import TransactionAbortedError, Transactions
 from conveyor.runtime.work import Completion, PartitionState, Status
@@ -88,7 +78,7 @@ class Assignments:
             state = self._new_state(tp.topic, tp.partition)
             self._states[(tp.topic, tp.partition)] = state
             assigned.append(state)
-            self._log.info(PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
+            self._log.info(logs.PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
         paused = [s for s in assigned if self._operator_paused(s.topic)]
         if paused:
             # paused before the first fetch: assign here (the client then does not) and pause
@@ -106,20 +96,20 @@ class Assignments:
         states = self._take(partitions)
         self.drain(states)
         self.commit(consumer, states, sync=True)
-        self._forget(consumer, states, PARTITION_REVOKED)
+        self._forget(consumer, states, lost=False)
 
     def on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         states = self._take(partitions)
         for state in states:
             state.active = False
         self._dispatcher.discard(states)
-        self._forget(consumer, states, PARTITION_LOST)
+        self._forget(consumer, states, lost=True)
 
     def _take(self, partitions: list[TopicPartition]) -> list[PartitionState]:
         found = (self._states.get((tp.topic, tp.partition)) for tp in partitions)
         return [state for state in found if state is not None]
 
-    def _forget(self, consumer: Any, states: list[PartitionState], event: str) -> None:
+    def _forget(self, consumer: Any, states: list[PartitionState], *, lost: bool) -> None:
         # a pause outlives the assignment in librdkafka: undo ours before the partition goes
         self._set_paused(consumer, [s for s in states if s.paused], paused=False)
         self._extension.on_revoked(states)
@@ -129,7 +119,11 @@ class Assignments:
             state.active = False
             self._states.pop((state.topic, state.partition), None)
             self._metrics.forget_partition(state.topic, state.partition)
-            self._log.info(event, topic=state.topic, partition=state.partition)
+            self._log.info(
+                logs.PARTITION_LOST if lost else logs.PARTITION_REVOKED,
+                topic=state.topic,
+                partition=state.partition,
+            )
 
     # -- completions, pauses ---------------------------------------------------------------------
     def collect(self, wait: float = 0.0) -> None:
@@ -153,7 +147,7 @@ class Assignments:
         self._dispatcher.discard(states)
         left = self.wait_out(states, self._drain_deadline)
         if left:
-            self._log.warning(DRAIN_TIMED_OUT, abandoned=left)
+            self._log.warning(logs.DRAIN_TIMED_OUT, abandoned=left)
         for state in states:
             state.active = False
 
@@ -208,11 +202,12 @@ class Assignments:
         (consumer.pause if paused else consumer.resume)(tps)
         for state in states:
             state.paused = paused
-            event = PARTITION_PAUSED if paused else PARTITION_RESUMED
             # a lane's holds come and go with each urgent event: debug lines (`lanes.held` too)
             laned = self._lanes is not None and state.topic in self._lanes.gate.topics
             (self._log.debug if laned else self._log.info)(
-                event, topic=state.topic, partition=state.partition
+                logs.PARTITION_PAUSED if paused else logs.PARTITION_RESUMED,
+                topic=state.topic,
+                partition=state.partition,
             )
 
     # -- commits ---------------------------------------------------------------------------------
@@ -249,7 +244,7 @@ class Assignments:
         except KafkaException as error:
             for state in due:
                 state.committed = None  # try again next time
-            self._log.warning(OFFSETS_COMMIT_FAILED, error=str(error.args[0]))
+            self._log.warning(logs.OFFSETS_COMMIT_FAILED, error=str(error.args[0]))
 
     def _commit_transaction(
         self, consumer: Any, transactions: Transactions, due: list[PartitionState]
@@ -282,7 +277,7 @@ class Assignments:
         for tp in transactions.rewind_positions(consumer, live):
             consumer.seek(tp)  # a failure raises: carrying on would skip the rewound events
             self._log.info(
-                PARTITION_REWOUND, topic=tp.topic, partition=tp.partition, offset=tp.offset
+                logs.PARTITION_REWOUND, topic=tp.topic, partition=tp.partition, offset=tp.offset
             )
         self._extension.on_assigned(fresh)
 
@@ -297,7 +292,7 @@ class Assignments:
                 if state is not None and state.committed == tp.offset:
                     state.committed = None
                 self._log.warning(
-                    OFFSETS_COMMIT_FAILED,
+                    logs.OFFSETS_COMMIT_FAILED,
                     topic=tp.topic,
                     partition=tp.partition,
                     error=str(failure),
@@ -306,7 +301,7 @@ class Assignments:
             labels = (self._service, tp.topic, str(tp.partition))
             self._metrics.committed.labels(*labels).set(tp.offset)
             self._log.debug(
-                OFFSETS_COMMITTED, topic=tp.topic, partition=tp.partition, offset=tp.offset
+                logs.OFFSETS_COMMITTED, topic=tp.topic, partition=tp.partition, offset=tp.offset
             )
 
     def states(self) -> list[PartitionState]:

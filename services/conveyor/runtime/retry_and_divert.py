@@ -23,9 +23,9 @@ from dataclasses import replace
 
 import structlog
 
+from conveyor import logs
 from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.failure_seam import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
-from conveyor.runtime.logs import EVENT_FAILED, EVENT_FATAL
 from conveyor.runtime.scheduler import KeyScheduler
 from conveyor.runtime.work import Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers
@@ -124,7 +124,9 @@ class RetryAndDivert:
             else:
                 await delivery
         except Exception as error:
-            self._log.warning(EVENT_FAILED, service=self._service, forwarding_failed=repr(error))
+            self._log.warning(
+                logs.EVENT_FORWARD_FAILED, service=self._service, forwarding_failed=repr(error)
+            )
             return False
         return True
 
@@ -146,7 +148,7 @@ class RetryAndDivert:
 
     def _declare_fatal(self, item: WorkItem, outcome: Fatal, error: BaseException) -> Status:
         self._log.error(
-            EVENT_FATAL, service=self._service, reason=outcome.reason, **item.meta.log_fields()
+            logs.EVENT_FATAL, service=self._service, reason=outcome.reason, **item.meta.log_fields()
         )
         if self.fatal is None:
             self.fatal = error

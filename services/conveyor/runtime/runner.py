@@ -11,11 +11,13 @@ from types import FrameType
 import structlog
 from confluent_kafka import Consumer
 
+from conveyor import logs
 from conveyor.clients import Outage, connection, with_logs
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
 from conveyor.lanes.model import Lanes
+from conveyor.log_output import configure_logs_unless_configured
 from conveyor.replay import loading as replay_windows
 from conveyor.runtime.context import NO_PUBLISHER, FollowUpPublisher
 from conveyor.runtime.dispatcher import Dispatcher
@@ -25,13 +27,6 @@ from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.lanes import LaneServing, service_lanes
-from conveyor.runtime.logs import (
-    SERVICE_FAILED,
-    SERVICE_PAUSED,
-    SERVICE_RESUMED,
-    SERVICE_STARTED,
-    configure_logs_unless_configured,
-)
 from conveyor.runtime.loop import ConsumerLoop, batch_for
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -91,7 +86,7 @@ def run_service(
             )
     except ConveyorError as error:
         structlog.get_logger("conveyor.runtime").error(
-            SERVICE_FAILED,
+            logs.SERVICE_FAILED,
             service=service.name,
             error_type=type(error).__name__,
             reason=str(error),
@@ -183,7 +178,7 @@ def _run(
         on_lost=assignments.on_lost,
     )
     structlog.get_logger("conveyor.runtime").info(
-        SERVICE_STARTED,
+        logs.SERVICE_STARTED,
         service=service.name,
         topics=topics,
         group_protocol=service_settings.group_protocol.value,
@@ -220,8 +215,11 @@ def _watch_pauses(
 
     def changed(paused: Paused) -> None:
         metrics.paused.set(1 if paused else 0)
-        event = SERVICE_PAUSED if paused else SERVICE_RESUMED
-        log.info(event, everything=paused.everything, topics=sorted(paused.topics))
+        log.info(
+            logs.SERVICE_PAUSED if paused else logs.SERVICE_RESUMED,
+            everything=paused.everything,
+            topics=sorted(paused.topics),
+        )
 
     watcher = PauseWatcher(bootstrap_servers, service.name, settings.topic_map, changed)
     watcher.start()

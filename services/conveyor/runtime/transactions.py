@@ -38,6 +38,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from conveyor import logs
 from conveyor.clients import with_logs
 from conveyor.errors import ConveyorError
 from conveyor.lanes.model import Lanes
@@ -47,7 +48,6 @@ from conveyor.publish.message import OutgoingMessage
 from conveyor.runtime.errors import RuntimeConfigError
 from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.followups import FollowUps, TransactionalExtension
-from conveyor.runtime.logs import TRANSACTION_ABORTED, TRANSACTION_COMMITTED
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings
 from conveyor.runtime.work import PartitionState
@@ -132,7 +132,7 @@ class Transactions:
             self._commit_transaction()
         except KafkaException as exc:
             self._abort(exc)
-        self._log.debug(TRANSACTION_COMMITTED, partitions=len(due), produced=produced)
+        self._log.debug(logs.TRANSACTION_COMMITTED, partitions=len(due), produced=produced)
 
     def rewind_positions(self, consumer: Any, states: list[PartitionState]) -> list[TopicPartition]:
         """Where `states` must be read again from: the group's committed offsets."""
@@ -173,7 +173,7 @@ class Transactions:
     def _abort(self, exc: KafkaException) -> None:
         error = exc.args[0] if exc.args else None
         fatal = is_fatal(exc)
-        self._log.warning(TRANSACTION_ABORTED, error=str(error), fatal=fatal)
+        self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
         if fatal:
             if not self._renewals.allow():
                 raise ProducerFencedError(str(error)) from exc

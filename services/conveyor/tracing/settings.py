@@ -15,13 +15,11 @@ from typing import Any
 import structlog
 from pydantic import field_validator
 
+from conveyor import logs
 from conveyor.environment import EnvModel, variable
 from conveyor.tracing.seam import NO_TRACING, Tracing, install
 
 log = structlog.get_logger("conveyor.tracing")
-
-TRACING_ENABLED = "tracing.enabled"
-TRACING_UNAVAILABLE = "tracing.unavailable"
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ def configure_tracing(settings: TracingSettings, service_name: str) -> Tracing:
         from conveyor.tracing.otel import exporting_tracing
     except ImportError as error:
         log.warning(
-            TRACING_UNAVAILABLE,
+            logs.TRACING_UNAVAILABLE,
             reason=str(error),
             fix="pip install 'conveyor[otel]'",
         )
@@ -108,5 +106,5 @@ def configure_tracing(settings: TracingSettings, service_name: str) -> Tracing:
         return NO_TRACING
     tracing = exporting_tracing(settings.exporter or "otlp", service_name)
     install(tracing)
-    log.info(TRACING_ENABLED, service=service_name, exporter=settings.exporter)
+    log.info(logs.TRACING_ENABLED, service=service_name, exporter=settings.exporter)
     return tracing
