@@ -265,9 +265,9 @@ def main() -> None:
 
 
 def _compiled() -> bool:
-    from conveyor.runtime import scheduler
+    from conveyor.runtime import key_scheduler
 
-    return not str(scheduler.__file__).endswith(".py")
+    return not str(key_scheduler.__file__).endswith(".py")
 
 
 if __name__ == "__main__":

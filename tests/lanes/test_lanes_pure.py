@@ -11,7 +11,7 @@ from conveyor import naming
 from conveyor.lanes import LaneGate, LaneRouter, Lanes, UnknownLaneError, lane_topics
 from conveyor.lanes.errors import LaneError
 from conveyor.publish.message import build_message
-from conveyor.runtime.scheduler import KeyScheduler
+from conveyor.runtime.key_scheduler import KeyScheduler
 from conveyor.topology import TopicRole, TopologyFileError, parse
 from shop_events import OrderPaid, Priority, UserSignedUp
 from tests.project import PROJECT

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from conveyor.runtime.scheduler import KeyScheduler
+from conveyor.runtime.key_scheduler import KeyScheduler
 from conveyor.runtime.workers import Workers
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conveyor.runtime.scheduler import KeyScheduler
+from conveyor.runtime.key_scheduler import KeyScheduler
 
 
 @given(

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import cli
-from conveyor.scaffold import Project, ScaffoldError, scaffold
+from conveyor.scaffold import NewProject, ScaffoldError, scaffold
 
 BIN = Path(sys.executable).parent
 
@@ -85,5 +85,5 @@ def test_init_refuses_a_non_empty_directory_unless_forced(tmp_path: Path) -> Non
 def test_bad_names_are_refused_with_the_rule(tmp_path: Path, name: str, reason: str) -> None:
     """Names that cannot be a consumer group and a Python package are refused, nothing written."""
     with pytest.raises(ScaffoldError, match=reason):
-        scaffold(tmp_path / "project", Project(name))
+        scaffold(tmp_path / "project", NewProject(name))
     assert not (tmp_path / "project").exists()

@@ -23,9 +23,9 @@ def init(
 
     Example: conveyor init order-emails
     """
-    from conveyor.scaffold import Project, scaffold
+    from conveyor.scaffold import NewProject, scaffold
 
-    project = Project(name or directory.resolve().name)
+    project = NewProject(name or directory.resolve().name)
     for path in scaffold(directory, project, force=force):
         typer.echo(f"wrote {path}")
     typer.echo(

@@ -15,7 +15,7 @@ from conveyor import logs
 from conveyor.console import guard
 from conveyor.console.jobs import Jobs
 from conveyor.console.sampler import Sampler
-from conveyor.console.scope import Scope
+from conveyor.console.scope import ConsoleScope
 from conveyor.console.settings import ConsoleSettings
 from conveyor.errors import ConveyorError
 from conveyor.log_output import ops_log as log
@@ -38,7 +38,7 @@ LETTERS_SHOWN = 500  # a page of dead letters at most; the filter narrows it
 
 
 class Api:
-    def __init__(self, scope: Scope, settings: ConsoleSettings, sampler: Sampler) -> None:
+    def __init__(self, scope: ConsoleScope, settings: ConsoleSettings, sampler: Sampler) -> None:
         self.scope = scope
         self.settings = settings
         self.sampler = sampler

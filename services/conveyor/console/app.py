@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conveyor.console.api import Api
 from conveyor.console.sampler import Sampler
-from conveyor.console.scope import Scope as Watched
+from conveyor.console.scope import ConsoleScope
 from conveyor.console.settings import ConsoleSettings
 
 ASSETS = Path(__file__).with_name("assets")
@@ -56,7 +56,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def build_app(watched: Watched, settings: ConsoleSettings, sampler: Sampler) -> Starlette:
+def build_app(watched: ConsoleScope, settings: ConsoleSettings, sampler: Sampler) -> Starlette:
     """The application; it starts the sampler with the server and stops it after."""
     api = Api(watched, settings, sampler)
 

@@ -27,7 +27,7 @@ SAME_SITE = frozenset({"same-origin", "none"})
 
 
 @dataclass(frozen=True)
-class Refusal:
+class RequestRefusal:
     status: int
     reason: str
 
@@ -41,7 +41,7 @@ def who(request: Request) -> dict[str, Any]:
     }
 
 
-def check(request: Request, settings: ConsoleSettings, action: str) -> Refusal | None:
+def check(request: Request, settings: ConsoleSettings, action: str) -> RequestRefusal | None:
     """Why `request` may not perform `action`, or None when it may. Refusals are logged."""
     found = _refusal(request, settings)
     if found is not None:
@@ -56,19 +56,19 @@ def check(request: Request, settings: ConsoleSettings, action: str) -> Refusal |
     return found
 
 
-def _refusal(request: Request, settings: ConsoleSettings) -> Refusal | None:
+def _refusal(request: Request, settings: ConsoleSettings) -> RequestRefusal | None:
     if not settings.allow_actions or settings.token is None:
-        return Refusal(403, "this console is read-only (started without --allow-actions)")
+        return RequestRefusal(403, "this console is read-only (started without --allow-actions)")
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in SAME_SITE:
-        return Refusal(403, f"cross-site request refused (Sec-Fetch-Site: {fetch_site})")
+        return RequestRefusal(403, f"cross-site request refused (Sec-Fetch-Site: {fetch_site})")
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"
     if origin is not None and origin != own:
-        return Refusal(403, "request from another origin refused")
+        return RequestRefusal(403, "request from another origin refused")
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type != "application/json":
-        return Refusal(415, "actions take a JSON body (Content-Type: application/json)")
+        return RequestRefusal(415, "actions take a JSON body (Content-Type: application/json)")
     if not settings.token.matches(request.headers.get(TOKEN_HEADER)):
-        return Refusal(401, "missing or wrong console token")
+        return RequestRefusal(401, "missing or wrong console token")
     return None

@@ -10,7 +10,7 @@ from typing import Any
 
 from conveyor import logs
 from conveyor.console.history import History, Point, activity
-from conveyor.console.scope import Scope
+from conveyor.console.scope import ConsoleScope
 from conveyor.console.settings import ConsoleSettings
 from conveyor.errors import ConveyorError
 from conveyor.log_output import ops_log as log
@@ -22,7 +22,7 @@ MAX_PARALLEL = 8
 
 
 class Sampler:
-    def __init__(self, scope: Scope, settings: ConsoleSettings) -> None:
+    def __init__(self, scope: ConsoleScope, settings: ConsoleSettings) -> None:
         self._scope = scope
         self._interval = settings.sample_interval
         self._history = History(settings.history_points)

@@ -10,7 +10,7 @@ from conveyor.ops.topology import ServiceTopology, known_services, resolve
 from conveyor.project import Project
 
 
-class Scope:
+class ConsoleScope:
     """The services `names` (all of them, declared or discovered, when empty) on `broker`, as
     `project` declares them, their events decoded with its codec."""
 

@@ -7,7 +7,7 @@ import uvicorn
 from conveyor import logs
 from conveyor.console.app import build_app
 from conveyor.console.sampler import Sampler
-from conveyor.console.scope import Scope
+from conveyor.console.scope import ConsoleScope
 from conveyor.console.settings import ConsoleSettings
 from conveyor.log_output import ops_log as log
 from conveyor.ops.broker import Broker
@@ -15,7 +15,7 @@ from conveyor.project import Project
 
 
 def serve(broker: Broker, project: Project, settings: ConsoleSettings) -> None:
-    scope = Scope(broker, settings.services, project)
+    scope = ConsoleScope(broker, settings.services, project)
     app = build_app(scope, settings, Sampler(scope, settings))
     log.info(
         logs.CONSOLE_STARTED,

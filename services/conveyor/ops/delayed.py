@@ -20,7 +20,7 @@ from conveyor.ops.reader import scan
 
 
 @dataclass
-class Waiting:
+class PendingDelayed:
     """Delayed events of one destination topic not delivered yet."""
 
     events: int = 0
@@ -29,7 +29,7 @@ class Waiting:
 
 @dataclass
 class DelayedStatus:
-    by_topic: dict[str, Waiting] = field(default_factory=dict)
+    by_topic: dict[str, PendingDelayed] = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -63,7 +63,7 @@ def delayed_status(
         envelope = Envelope.read(list(record.headers))
         if envelope is None or envelope.event_id in cancelled:
             continue
-        waiting = status.by_topic.setdefault(envelope.destination, Waiting())
+        waiting = status.by_topic.setdefault(envelope.destination, PendingDelayed())
         waiting.events += 1
         if waiting.next_due_ms is None or envelope.due_ms < waiting.next_due_ms:
             waiting.next_due_ms = envelope.due_ms

@@ -9,13 +9,13 @@ How the pieces fit (one module each):
   pause, commit. `router` turns messages into work items; `partitions` owns per-partition
   state, the rebalance callbacks and commits; `offsets` tracks each partition's completed prefix.
 - `dispatcher`: runs handlers on the `executors` (async on an event-loop thread, sync on a
-  thread pool, their results coming back through `threads`) in key order: the `scheduler` (one
-  event per key at a time, up to `max_in_flight` keys), started items run on `workers`
-  (long-lived coroutines, not a task per event). A failed attempt goes to `retry_and_divert`,
-  which asks the `failure_seam` and carries out its outcome: retry after a delay, forwarded,
-  or fatal; it also confirms events diverted before their first attempt (parked). Policies
-  plug in through the `extension_seam`; `gc_tuning` sets CPython's garbage collector for
-  streaming.
+  thread pool, their results coming back through `threads`) in key order: the
+  `key_scheduler` (one event per key at a time, up to `max_in_flight` keys), started items run
+  on `workers` (long-lived coroutines, not a task per event). A failed attempt goes to
+  `retry_and_divert`, which asks the `failure_seam` and carries out its outcome: retry after a
+  delay, forwarded, or fatal; it also confirms events diverted before their first attempt
+  (parked). Policies plug in through the `extension_seam`; `gc_tuning` sets CPython's garbage
+  collector for streaming.
 - `transactions`: exactly-once consume-transform-produce for `Service(name, transactional=True)`:
   follow-ups from `ctx.publish` are produced in one Kafka transaction with the offsets.
 - `runner.run_service`: wires it all and handles SIGTERM/SIGINT; `health`, `metrics` (log

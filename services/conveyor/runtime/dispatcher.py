@@ -24,9 +24,9 @@ from conveyor.runtime.context import BatchContext, Context, FollowUpPublisher
 from conveyor.runtime.executors import Executors
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failure_seam import FailureHandler, Forwarded
+from conveyor.runtime.key_scheduler import KeyScheduler
 from conveyor.runtime.metrics import HandlerMeters, RuntimeMetrics
 from conveyor.runtime.retry_and_divert import RetryAndDivert
-from conveyor.runtime.scheduler import KeyScheduler
 from conveyor.runtime.service import Registration
 from conveyor.runtime.work import Completion, PartitionState, Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers

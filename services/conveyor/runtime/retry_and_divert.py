@@ -26,7 +26,7 @@ import structlog
 from conveyor import logs
 from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.failure_seam import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
-from conveyor.runtime.scheduler import KeyScheduler
+from conveyor.runtime.key_scheduler import KeyScheduler
 from conveyor.runtime.work import Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers
 from conveyor.tracing.seam import Handling

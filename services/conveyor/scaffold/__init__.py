@@ -4,6 +4,6 @@ The files come from `templates/` (package data), filled in with the service's na
 module is generated from the example schema as `conveyor schemas generate` would write it.
 """
 
-from conveyor.scaffold.project import Project, ScaffoldError, scaffold
+from conveyor.scaffold.project import NewProject, ScaffoldError, scaffold
 
-__all__ = ["Project", "ScaffoldError", "scaffold"]
+__all__ = ["NewProject", "ScaffoldError", "scaffold"]

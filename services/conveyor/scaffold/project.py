@@ -27,7 +27,7 @@ class ScaffoldError(ConveyorError):
 
 
 @dataclass(frozen=True)
-class Project:
+class NewProject:
     """A new service repository: its service name (the consumer group and distribution name)
     and its Python package (the name with `-` as `_`)."""
 
@@ -75,7 +75,7 @@ class Project:
         }
 
 
-def scaffold(directory: Path, project: Project, *, force: bool = False) -> list[Path]:
+def scaffold(directory: Path, project: NewProject, *, force: bool = False) -> list[Path]:
     """Write `project` into `directory` (made if missing); the files written, in order.
 
     A non-empty `directory` is refused unless `force`, which overwrites the files the scaffold
