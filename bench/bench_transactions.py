@@ -3,8 +3,8 @@
 A payments-shaped service (`OrderPlaced` in, one `OrderPaid` out per event, same topic) handles
 N events two ways, alternated:
 
-- baseline (what payments did before): the handler publishes through conveyor's `Publisher` and
-  waits for the delivery report; offsets are committed separately (at least once);
+- baseline (no transaction): the handler publishes through conveyor's `Publisher` and waits
+  for the delivery report; offsets are committed separately (at least once);
 - transactional: `Service(..., transactional=True)`, the handler's `ctx.publish` is buffered and
   produced with the offsets in one Kafka transaction per commit.
 

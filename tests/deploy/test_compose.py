@@ -90,8 +90,8 @@ def secured_clients() -> dict[str, dict[str, Any]]:
 
 
 def test_the_secured_profile_is_opt_in() -> None:
-    """A plain `docker compose up` starts what it did before; the secured broker, its one-shots
-    and every secured client exist only in the `secured` profile."""
+    """A plain `docker compose up` starts the plaintext pipeline; the secured broker, its
+    one-shots and every secured client exist only in the `secured` profile."""
     services = compose()
     plain = {name for name, service in services.items() if "profiles" not in service}
     assert set(SERVICES) | {"kafka", "topics-init", "gateway"} <= plain

@@ -38,7 +38,7 @@ def _error(env: dict[str, str]) -> str:
 
 
 def test_no_variables_mean_plaintext() -> None:
-    """Without KAFKA_* security variables a client connects in plaintext, as before."""
+    """Without KAFKA_* security variables a client connects in plaintext."""
     assert ClientConfig.from_env({}).librdkafka() == {"security.protocol": "PLAINTEXT"}
 
 

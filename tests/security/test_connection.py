@@ -49,7 +49,7 @@ def test_every_client_built_inside_an_entry_point_connects_as_it_chose(
     scram: dict[str, str], tmp_path: Path
 ) -> None:
     """Inside `using`, `with_logs` lays the chosen settings under a client's own (which win);
-    outside, a client connects in plaintext as before."""
+    outside, a client connects in plaintext."""
     client = Settings.from_env(scram, tmp_path).client
     own = {"bootstrap.servers": "broker:9093", "client.id": "c", "sasl.username": "override"}
     with connection.using(client):
