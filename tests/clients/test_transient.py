@@ -9,6 +9,8 @@ from confluent_kafka import KafkaError, KafkaException
 from structlog.testing import capture_logs
 
 from conveyor.clients import KafkaUnavailableError, Outage, is_transient, wait_out, waiting
+from conveyor.clients.transient import is_refused
+from conveyor.deadletter import FailureWriteError
 from conveyor.logs import KAFKA_RECOVERED, KAFKA_UNAVAILABLE
 from conveyor.ops.errors import KafkaOperationError
 from conveyor.parking.errors import ParkedKeysLoadError
@@ -64,6 +66,19 @@ def test_refusals_and_fencing_are_never_transient(code: int) -> None:
     """No wait cures credentials, permissions or a fenced producer, even when marked retriable."""
     assert not is_transient(_error(code))
     assert not is_transient(_error(code, retriable=True))
+
+
+def test_a_refusal_is_one_the_cluster_repeats_until_someone_acts() -> None:
+    """Credentials and permissions are refused for good, here or as the cause of a write of
+    ours; an outage, a missing topic or our own closed client is not a refusal."""
+    denied = KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED)
+    assert is_refused(_error(KafkaError.TOPIC_AUTHORIZATION_FAILED))
+    assert is_refused(FailureWriteError("s.dlq", str(denied), refused=is_refused(denied)))
+    assert is_refused(_error(KafkaError._TRANSPORT, fatal=True))
+    for code in (KafkaError._TRANSPORT, KafkaError._UNKNOWN_TOPIC, KafkaError._DESTROY):
+        assert not is_refused(_error(code))
+    assert not is_refused(FailureWriteError("s.dlq", "timed out"))
+    assert not is_refused(ValueError("a bug"))
 
 
 def test_an_error_librdkafka_marks_retriable_is_transient_unless_fatal() -> None:

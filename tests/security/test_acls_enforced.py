@@ -16,7 +16,6 @@ from confluent_kafka import (
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
 from typer.testing import CliRunner
 
 from conveyor.acls import AclAdmin, Grant
@@ -24,6 +23,7 @@ from conveyor.acls.rules import Operation, Pattern, Resource, user
 from conveyor.cli.main import cli
 from tests.project import PROJECT
 from tests.security.conftest import SecureKafka
+from tests.security.principals import create_topics
 
 SERVICE, OTHER = "welcome-email", "crm-sync"
 INPUT = "user.signup"
@@ -50,14 +50,12 @@ class Applied:
 @pytest.fixture(scope="module")
 def applied(secure_kafka: SecureKafka, tmp_path_factory: pytest.TempPathFactory) -> Applied:
     topology = PROJECT.topology()
-    admin = AdminClient(secure_kafka.admin_settings())
     names = [
         INPUT,
         topology.service(SERVICE).dead_letter_topic,
         topology.service(OTHER).dead_letter_topic,
     ]
-    for future in admin.create_topics([NewTopic(n, 1, 1) for n in names]).values():
-        future.result(timeout=30)
+    create_topics(secure_kafka.admin_settings(), names)
     passwords = {user: secrets.token_urlsafe(16) for user in (SERVICE, OTHER, "operator")}
     password_file = tmp_path_factory.mktemp("acls") / "passwords"
     password_file.write_text("".join(f"{u}={p}\n" for u, p in passwords.items()))

@@ -11,6 +11,7 @@ cluster's metadata (`new_topic=True`); one that stays missing is a configuration
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from confluent_kafka import KafkaError, KafkaException
@@ -98,18 +99,37 @@ def is_transient(error: BaseException | KafkaError, *, new_topic: bool = False) 
         return True
     kafka_error = kafka_error_of(error)
     if kafka_error is None:
-        # conveyor's own errors say so themselves, or keep the client's error as their cause
-        said = getattr(error, "transient", None)
-        if isinstance(said, bool):
-            return said
-        cause = error.__cause__ if isinstance(error, BaseException) else None
-        return cause is not None and is_transient(cause, new_topic=new_topic)
+        return _said(error, "transient", lambda cause: is_transient(cause, new_topic=new_topic))
     code = kafka_error.code()
     if kafka_error.fatal() or code in FATAL_CODES:
         return False
     if code in MISSING_TOPIC_CODES:
         return new_topic
     return bool(kafka_error.retriable()) or code in TRANSIENT_CODES
+
+
+def is_refused(error: BaseException | KafkaError) -> bool:
+    """Whether the cluster refused for good (credentials, a permission, a producer fenced off, a
+    client set up wrongly): it refuses again, however often asked, until someone acts. Judged
+    like `is_transient`: conveyor's own errors by their `refused` attribute, else by their cause.
+    """
+    kafka_error = kafka_error_of(error)
+    if kafka_error is None:
+        return _said(error, "refused", is_refused)
+    code = kafka_error.code()
+    return bool(kafka_error.fatal()) or (code in FATAL_CODES and code != KafkaError._DESTROY)
+
+
+def _said(
+    error: BaseException | KafkaError, attribute: str, judge: Callable[[BaseException], bool]
+) -> bool:
+    """conveyor's own errors say so themselves (`attribute`), or keep the client's error as their
+    cause, which `judge` then judges."""
+    said = getattr(error, attribute, None)
+    if isinstance(said, bool):
+        return said
+    cause = error.__cause__ if isinstance(error, BaseException) else None
+    return cause is not None and judge(cause)
 
 
 def describe(error: BaseException | KafkaError) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from confluent_kafka import KafkaError, Producer
 
 from conveyor import logs
 from conveyor.clients import Outage, wait_out, with_logs
+from conveyor.clients.transient import is_refused
 from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.record import Headers
 
@@ -74,7 +75,8 @@ class ConfirmedWriter:
         def delivered(error: KafkaError | None, message: Any) -> None:
             if error is not None:
                 log.error(logs.FAILURE_WRITE_FAILED, topic=topic, reason=str(error))
-                future.set_exception(FailureWriteError(topic, str(error)))
+                refused = is_refused(error)
+                future.set_exception(FailureWriteError(topic, str(error), refused=refused))
             else:
                 future.set_result(Written(message.topic(), message.partition(), message.offset()))
 
@@ -92,7 +94,8 @@ class ConfirmedWriter:
                         raise
                     self._producer.poll(0.5)  # the local queue is full: let deliveries drain
         except Exception as error:  # KafkaException and friends: report through the future
-            future.set_exception(FailureWriteError(topic, str(error)))
+            refused = is_refused(error)
+            future.set_exception(FailureWriteError(topic, str(error), refused=refused))
         return future
 
     def missing_topics(self, names: list[str], timeout: float = 10.0) -> list[str]:

@@ -5,7 +5,9 @@ The dispatcher calls one `FailureHandler` with a `Failure` and obeys the `Outcom
 - `RetryAfter(delay)`: run the event again after `delay` seconds; its key waits meanwhile and
   its offset stays uncommitted.
 - `Forwarded(delivery)`: the event was handed on (a retry tier, the dead letters); once
-  `delivery` resolves the offset counts as completed. A failed delivery is retried in place.
+  `delivery` resolves the offset counts as completed. A failed delivery is retried in place;
+  one the cluster refused for good (`conveyor.clients.transient.is_refused`: a permission,
+  credentials) stops the service as `Fatal` does, since no retry could succeed.
 - `Fatal(reason)`: the service stops without committing the event.
 
 The runtime's own handler is `RetryInPlace`; `conveyor.policies` plugs in retries, dead letters
@@ -22,6 +24,7 @@ from typing import Protocol
 import structlog
 
 from conveyor import logs
+from conveyor.clients.transient import is_refused
 from conveyor.events.base import Event
 from conveyor.runtime.context import EventMeta
 from conveyor.runtime.policy import HandlerPolicy
@@ -66,6 +69,14 @@ class Fatal:
 
 
 Outcome = RetryAfter | Forwarded | Fatal
+
+
+def refusal(error: BaseException) -> Fatal | None:
+    """The `Fatal` a failed delivery amounts to when the cluster refused it for good, else None
+    (the event is tried again)."""
+    return (
+        Fatal(f"the cluster refused to take the event on: {error}") if is_refused(error) else None
+    )
 
 
 class FailureHandler(Protocol):

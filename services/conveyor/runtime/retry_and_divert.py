@@ -7,7 +7,9 @@ seam (`conveyor.runtime.failure_seam`) and carries out the outcome it returns:
   worker's event waits without its worker or concurrency slot (its key stays busy, other keys
   go on); a batch's events count as waiting.
 - `Forwarded` (a retry tier, the dead letters): wait for the forward's delivery; delivered, the
-  event is done, and a failed delivery means the event is attempted again in place.
+  event is done, and a failed delivery means the event is attempted again in place, unless the
+  cluster refused it for good (`failure_seam.refusal`: a permission, credentials), which is
+  fatal: no retry could succeed.
 - `Fatal`: the service stops (`fatal`) without committing the event.
 
 An event diverted before its first attempt (parked) is confirmed here too: its forward is
@@ -25,7 +27,14 @@ import structlog
 
 from conveyor import logs
 from conveyor.runtime.extension_seam import RuntimeExtension
-from conveyor.runtime.failure_seam import Failure, FailureHandler, Fatal, Forwarded, RetryAfter
+from conveyor.runtime.failure_seam import (
+    Failure,
+    FailureHandler,
+    Fatal,
+    Forwarded,
+    RetryAfter,
+    refusal,
+)
 from conveyor.runtime.key_scheduler import KeyScheduler
 from conveyor.runtime.work import Status, Waiting, WorkItem
 from conveyor.runtime.workers import Workers
@@ -73,8 +82,10 @@ class RetryAndDivert:
             span.end()
         if isinstance(outcome, Fatal):
             return self._declare_fatal(live[0], outcome, error)
-        if isinstance(outcome, Forwarded) and await self._delivered(outcome):
-            return Status.DONE
+        if isinstance(outcome, Forwarded):
+            settled = await self._delivered(live[0], outcome)
+            if settled is not None:
+                return settled
         if isinstance(outcome, RetryAfter):
             await (
                 self._back_off(live[0].key, outcome.delay)
@@ -87,7 +98,7 @@ class RetryAndDivert:
         """Wait for a diverted event's forward; a failed one is forwarded again (never lost).
         None: the event was released while its forward failed, so it was never handled, and
         the caller handles it now (rare: a failed forward and an operator's release at once)."""
-        while not await self._delivered(diverted):
+        while (settled := await self._delivered(item, diverted)) is None:
             await asyncio.sleep(1.0)
             if not item.partition.active:
                 return Status.DROPPED
@@ -95,7 +106,7 @@ class RetryAndDivert:
             if again is None:
                 return None
             diverted = again
-        return Status.DONE
+        return settled
 
     async def _back_off(self, key: Hashable, delay: float) -> None:
         """A worker's event waits out its backoff without its worker or concurrency slot: its
@@ -116,7 +127,8 @@ class RetryAndDivert:
         finally:
             self._waiting.count -= events
 
-    async def _delivered(self, outcome: Forwarded) -> bool:
+    async def _delivered(self, item: WorkItem, outcome: Forwarded) -> Status | None:
+        """DONE once confirmed, FATAL if refused for good, None to forward it again."""
         delivery = outcome.delivery
         try:
             if isinstance(delivery, concurrent.futures.Future):
@@ -127,8 +139,9 @@ class RetryAndDivert:
             self._log.warning(
                 logs.EVENT_FORWARD_FAILED, service=self._service, forwarding_failed=repr(error)
             )
-            return False
-        return True
+            fatal = refusal(error)
+            return None if fatal is None else self._declare_fatal(item, fatal, error)
+        return Status.DONE
 
     def _failure(self, live: list[WorkItem], attempt: int, error: BaseException) -> Failure:
         """The seam's view of the attempt: a batch's failure stands for its events, told by
