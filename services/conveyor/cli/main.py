@@ -32,6 +32,7 @@ from conveyor.cli import (
 )
 from conveyor.clients import connection
 from conveyor.errors import ConveyorError
+from conveyor.log_output import configure_cli_logs
 from conveyor.settings import Settings
 
 cli = typer.Typer(
@@ -80,7 +81,9 @@ def _root(ctx: typer.Context) -> None:
 
 
 def app() -> None:
-    """Run the CLI; conveyor's own errors print as one clear message and exit 2."""
+    """Run the CLI; conveyor's own errors print as one clear message and exit 2. Its logs go
+    to stderr, so stdout holds only a command's output (`status --json` stays JSON)."""
+    configure_cli_logs()
     try:
         cli()
     except ConveyorError as exc:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, cast
 
+import structlog
 import typer
 
 from conveyor.cli.context import settings_of
@@ -102,6 +103,7 @@ def run(
     Examples: conveyor run shop.service:service; conveyor run welcome-email
     """
     check_fresh()
+    structlog.reset_defaults()  # the service's main sets its own logs up (JSON), not the CLI's
     settings = settings_of(ctx)
     if ":" in target:
         from conveyor.serve import serve
