@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conveyor.clients.config import read_properties
+from conveyor.clients.config import ClientConfig, read_properties
 from tests.project import PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +164,31 @@ def test_secured_init_makes_certificates_of_one_ca_and_a_password_per_principal(
         )
     subprocess.run(run, env=env, check=True, capture_output=True)
     assert read_properties(tmp_path / "users.properties") == users
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the secured profile needs openssl")
+def test_each_secured_clients_settings_load_as_conveyor_reads_them_at_start(
+    tmp_path: Path,
+) -> None:
+    """With /secured filled by the init script, the `KAFKA_*` environment of every secured
+    client and of secured-acls (the admin over mTLS) is what `ClientConfig.from_env` accepts at
+    start (known names, consistent values, files librdkafka loads): each connects as its
+    principal with its own password file's content, the admin with its certificate."""
+    env = {**os.environ, "SECURED_DIR": str(tmp_path)}
+    subprocess.run([shutil.which("sh") or "sh", str(SECURED_INIT)], env=env, check=True)
+    services = compose()
+    for name in [*secured_clients(), "secured-acls"]:
+        kafka = {
+            key: str(value).replace("/secured/", f"{tmp_path}/")
+            for key, value in services[name]["environment"].items()
+            if key.startswith("KAFKA_") and key != "KAFKA_BOOTSTRAP_SERVERS"
+        }
+        settings = ClientConfig.from_env(kafka).librdkafka()
+        assert settings["ssl.ca.location"] == str(tmp_path / "ca.pem")
+        if name == "secured-acls":
+            assert settings["security.protocol"] == "SSL"
+            assert settings["ssl.certificate.location"] == str(tmp_path / "admin.pem")
+            continue
+        user = name.removeprefix("secured-")
+        assert settings["sasl.username"] == user
+        assert settings["sasl.password"] == (tmp_path / f"{user}.password").read_text().strip()

@@ -52,6 +52,9 @@ class Principals:
     def dead_letters(self) -> str:
         return PROJECT.topology().service(self.service).dead_letter_topic
 
+    def password(self, user: str) -> str:
+        return self.password_files[user].read_text()
+
     def env(self, user: str, password_file: Path | None = None) -> dict[str, str]:
         return {
             **os.environ,
@@ -67,8 +70,9 @@ class Principals:
         return WorkerProcess(workdir, label, self.kafka.bootstrap, self.input, self.service, env)
 
     def conveyor(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        """`conveyor ARGS` as its own process, run by the operator in this repository."""
-        return subprocess.run(
+        """`conveyor ARGS` as its own process, run by the operator in this repository; nothing
+        it prints holds the operator's password."""
+        done = subprocess.run(
             [str(CONVEYOR), *args],
             env=self.env(OPERATOR),
             cwd=REPO,
@@ -77,6 +81,8 @@ class Principals:
             timeout=timeout,
             check=False,
         )
+        assert self.password(OPERATOR) not in done.stdout + done.stderr
+        return done
 
 
 def grant(kafka: SecureKafka, service: str, workdir: Path) -> Principals:

@@ -1,6 +1,7 @@
 """The operator's commands on the SASL_SSL broker with `acls apply`'s grants: `conveyor status`,
 `tail`, `dlq list|show|redrive` and `replay`, each its own process given only the operator's
-`KAFKA_*` settings, on a service that dead-lettered an event as its own principal."""
+`KAFKA_*` settings, on a service that dead-lettered an event as its own principal. None of
+them prints the operator's password (`Principals.conveyor` checks each run)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients.processes import WorkerProcess
+from tests.clients.processes import WorkerProcess, probe
 from tests.runtime.support import PingCodec
 from tests.security.conftest import SecureKafka
 from tests.security.principals import (
@@ -49,7 +49,8 @@ def test_a_service_handles_commits_and_dead_letters_as_its_own_principal(
     principals: Principals, worker: WorkerProcess
 ) -> None:
     """The service, given only its own user's `KAFKA_*` settings, handles an event, commits past
-    it, and sends an undecodable one to its own dead-letter topic."""
+    it, and sends an undecodable one to its own dead-letter topic; neither its log nor its
+    `/metrics` and `/readyz` show its password."""
     admin = principals.kafka.admin_settings()
     good, bad = ping(), poison()
     publish(admin, principals.input, good, bad)
@@ -59,6 +60,8 @@ def test_a_service_handles_commits_and_dead_letters_as_its_own_principal(
         assert worker.process.poll() is None, worker.stderr.read_text()
         time.sleep(0.5)
     assert bad[0] in keys(admin, principals.dead_letters)
+    shown = [probe(worker.port, path)[1] for path in ("metrics", "readyz")]
+    assert principals.password(SERVICE) not in "".join(shown) + worker.stderr.read_text()
 
 
 def test_a_wrong_password_stops_the_service_with_an_authentication_error(
