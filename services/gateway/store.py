@@ -49,27 +49,27 @@ class Store:
         self.outbox.add(conn, event)
 
     def place_order(self, conn: SqlConnection, event: OrderPlaced) -> None:
-        known = conn.execute(
-            self._sql("SELECT 1 FROM gateway_users WHERE user_id = ?"), (event.user_id,)
-        ).fetchone()
-        if known is None:
-            raise UnknownUserError(f"no user {event.user_id!r}")
-        conn.execute(
-            self._sql(
-                "INSERT INTO gateway_orders"
-                " (order_id, user_id, currency, total, status, created_at, priority)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ),
-            (
-                event.order_id,
-                event.user_id,
-                event.currency,
-                event.total,
-                PLACED,
-                time.time(),
-                event.priority.value,
-            ),
-        )
+        # The foreign key answers whether the user exists, in the insert's own round trip.
+        try:
+            conn.execute(
+                self._sql(
+                    "INSERT INTO gateway_orders"
+                    " (order_id, user_id, currency, total, status, created_at, priority)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                ),
+                (
+                    event.order_id,
+                    event.user_id,
+                    event.currency,
+                    event.total,
+                    PLACED,
+                    time.time(),
+                    event.priority.value,
+                ),
+            )
+        except (sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation) as exc:
+            # (The order id is new, so the only constraint it can break is the user's.)
+            raise UnknownUserError(f"no user {event.user_id!r}") from exc
         self.outbox.add(conn, event)
 
     def cancel_order(self, conn: SqlConnection, event: OrderCancelled) -> None:
