@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -64,6 +66,31 @@ def configure_cli_logs(level: str = "INFO") -> None:
 
 def _filtering(level: str) -> type[Any]:
     return structlog.make_filtering_bound_logger(logging.getLevelName(level.upper()))
+
+
+CONSUMER_ERROR_INTERVAL = 10.0  # seconds between two `consumer.error` lines of one kind
+
+
+class Repeats:
+    """Thins out a line that repeats while something stays broken (a consumer error per poll
+    during an outage): per kind, the first goes out at once, then at most one per `interval`
+    seconds, carrying how many of that kind were held back since the last one out."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._next: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def admit(self, kind: str) -> int | None:
+        """None: hold this one back. Otherwise log it now, with the returned number of lines of
+        this kind held back since the last one that went out."""
+        now = self._clock()
+        if now < self._next.get(kind, now):
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return None
+        self._next[kind] = now + self._interval
+        return self._held.pop(kind, 0)
 
 
 class _Stderr:

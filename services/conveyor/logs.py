@@ -18,7 +18,7 @@ SERVICE_FAILED: Final = "service.failed"  # an error no waiting cures; the proce
 SERVICE_PAUSED: Final = "service.paused"  # an operator paused it (`conveyor pause`)
 SERVICE_RESUMED: Final = "service.resumed"  # an operator's pause was lifted
 HEALTH_LISTENING: Final = "health.listening"  # /livez, /readyz and /metrics are served
-CONSUMER_ERROR: Final = "consumer.error"  # the consumer reported an error (summarised per kind)
+CONSUMER_ERROR: Final = "consumer.error"  # a consumer error; repeats: one per 10 s, `held_back`
 
 # -- partitions and offsets ------------------------------------------------------------------
 PARTITION_ASSIGNED: Final = "partition.assigned"  # this member owns the partition now

@@ -30,6 +30,7 @@ from conveyor.delay.pending import Held, PartitionQueue
 from conveyor.delay.progress import DeliveredAhead
 from conveyor.environment import EnvModel, variable
 from conveyor.errors import ConveyorError
+from conveyor.log_output import CONSUMER_ERROR_INTERVAL, Repeats
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.transactions import (
     Renewals,
@@ -113,6 +114,7 @@ class Scheduler:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
         self._log = structlog.get_logger("conveyor.delay").bind(service=settings.group)
+        self._error_repeats = Repeats(CONSUMER_ERROR_INTERVAL)
         self._outage = Outage("delay offsets", service=settings.group)
         self._queues: dict[TP, PartitionQueue] = {}
         self._paused: set[TP] = set()
@@ -155,7 +157,14 @@ class Scheduler:
         for message in self._consumer.consume(_BATCH, timeout):
             error = message.error()
             if error is not None:
-                self._log.warning(logs.CONSUMER_ERROR, error=str(error), fatal=error.fatal())
+                held_back = 0 if error.fatal() else self._error_repeats.admit(error.name())
+                if held_back is not None:  # an outage repeats its error each poll
+                    self._log.warning(
+                        logs.CONSUMER_ERROR,
+                        error=str(error),
+                        fatal=error.fatal(),
+                        held_back=held_back,
+                    )
                 if error.fatal():
                     raise SchedulerError(f"the scheduler's consumer failed: {error}")
                 continue

@@ -11,6 +11,7 @@ from confluent_kafka import KafkaError
 
 from conveyor import logs
 from conveyor.clients.transient import FATAL_CODES
+from conveyor.log_output import CONSUMER_ERROR_INTERVAL, Repeats
 from conveyor.runtime import lag
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.errors import ConsumerFailedError
@@ -60,6 +61,7 @@ class ConsumerLoop:
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self._skipped: dict[str, Any] = {}  # the skipped counter's child per topic
+        self._error_repeats = Repeats(CONSUMER_ERROR_INTERVAL)
 
     def run(self, stop: threading.Event) -> int:
         """Consume until `stop` is set or a handler failure is fatal; returns the exit code."""
@@ -172,9 +174,13 @@ class ConsumerLoop:
     def _on_consumer_error(self, error: KafkaError) -> None:
         # A refusal (authentication, TLS, authorization) repeats forever unless someone acts:
         # the service stops on it, uncommitted, rather than poll on in vain.
-        refused = error.code() in FATAL_CODES
-        self._log.warning(logs.CONSUMER_ERROR, error=str(error), fatal=error.fatal() or refused)
-        if error.fatal() or refused:
+        fatal = error.fatal() or error.code() in FATAL_CODES
+        held_back = 0 if fatal else self._error_repeats.admit(error.name())
+        if held_back is not None:  # an outage repeats its error each poll: see `Repeats`
+            self._log.warning(
+                logs.CONSUMER_ERROR, error=str(error), fatal=fatal, held_back=held_back
+            )
+        if fatal:
             raise ConsumerFailedError(str(error))
 
     def _shut_down(self) -> int:
