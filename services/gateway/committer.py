@@ -72,9 +72,17 @@ class Committer:
     """`await commit(write, event)`: `write` (domain rows + outbox row) committed on a writer
     thread; `on_commit(events)` runs there after each commit that wrote something."""
 
-    def __init__(self, db: Database, on_commit: Callable[[list[Event]], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        on_commit: Callable[[list[Event]], None],
+        notify: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """`notify()`: whether a commit must also wake the relay of another process (PostgreSQL
+        `NOTIFY`, `gateway.notify`); `on_commit` wakes this process's own."""
         self.db = db
         self._on_commit = on_commit
+        self._notify = notify
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._run, name=f"gateway-writer-{n}", daemon=True)
@@ -129,7 +137,11 @@ class Committer:
             try:
                 self.db.begin(conn)
                 outcomes.extend(self._run_group(conn, group))
-                if self.db.notify is not None and any(e is None for e in outcomes):
+                if (
+                    self.db.notify is not None
+                    and any(e is None for e in outcomes)
+                    and self._notify()
+                ):
                     conn.execute(self.db.notify)
                 conn.commit()
             except BaseException:

@@ -63,7 +63,10 @@ class Gateway:
         self.new_id = IdSource()  # the ids of the entities and events requests create
         self.db = Database(config.database_url)
         self.db.create_schema()
-        self.committer = Committer(self.db, self._committed)
+        # Set while this process's relay publishes: then its commits wake it in-process, and
+        # only the other processes' commits need to NOTIFY it.
+        self._relaying = threading.Event()
+        self.committer = Committer(self.db, self._committed, self._others_relay)
         lanes = config.publisher.lanes
         outbox = Outbox(self.db.outbox, codec, config.publisher.topics, self.tracing, lanes=lanes)
         self.store = Store(outbox, self.db.placeholder, lanes.get(ORDER_TOPIC))
@@ -135,11 +138,18 @@ class Gateway:
                 try:
                     self.relay.run(self._stop)
                 except RelayLockedError:
+                    self._relaying.clear()
                     log.info(logs.RELAY_STANDBY, retry_in=self.config.relay_standby_retry)
                     self._stop.wait(self.config.relay_standby_retry)
         except Exception:
             log.exception(logs.RELAY_CRASHED)
             raise
+        finally:
+            self._relaying.clear()
+
+    def _others_relay(self) -> bool:
+        """Whether the relay publishing this outbox may be another process's."""
+        return not self._relaying.is_set()
 
     def _run_checkpoints(self) -> None:
         conn: SqlConnection | None = None
@@ -154,5 +164,6 @@ class Gateway:
             close_connection(conn)
 
     def _observe_backlog(self, backlog: Backlog) -> None:
+        self._relaying.set()  # only a relay that holds the outbox's lock reports
         self.metrics.outbox_pending.set(backlog.pending)
         self.metrics.outbox_oldest_age.set(backlog.oldest_age)
