@@ -45,6 +45,8 @@ EVENT_ALREADY_DEAD_LETTERED: Final = "event.already_dead_lettered"  # redelivere
 EVENT_ALREADY_PROCESSED: Final = "event.already_processed"  # its idempotency mark exists
 TRANSACTION_COMMITTED: Final = "transaction.committed"  # exactly-once: outputs and offsets
 TRANSACTION_ABORTED: Final = "transaction.aborted"  # exactly-once: its events run again
+TRANSACTION_RETRIED: Final = "transaction.retried"  # a transactional call failed retriably: again
+TRANSACTION_STUCK: Final = "transaction.stuck"  # a transactional call outlived its deadline
 
 # -- failure policies: dead letters, parking, breaker, idempotency, rate limits --------------
 FAILURE_WRITE_FAILED: Final = "failure_write.failed"  # a retry/dead-letter write failed

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +92,10 @@ def scheduler_thread(settings: SchedulerSettings) -> Iterator[None]:
         thread.join(30)
     if failures:
         raise AssertionError(f"the scheduler thread died: {failures[0]!r}") from failures[0]
+    frame = sys._current_frames().get(thread.ident or 0)
+    if thread.is_alive() and frame is not None:
+        stack = "".join(traceback.format_stack(frame))
+        raise AssertionError(f"the scheduler did not stop within 30 s; it was in:\n{stack}")
 
 
 def start_scheduler(topics: DelayTopics, log: Path) -> subprocess.Popen[bytes]:

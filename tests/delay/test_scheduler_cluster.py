@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,7 +16,7 @@ from conveyor.localkafka import LocalKafka
 from tests.conftest import create_topic
 from tests.delay.support import DelayTopics, read_arrivals, scheduler_thread, signup
 
-pytestmark = [pytest.mark.kafka, pytest.mark.cluster, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.kafka, pytest.mark.cluster, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
@@ -31,9 +31,24 @@ def _replicated(bootstrap: str, name: str, partitions: int, **config: str) -> st
     return create_topic(bootstrap, name, partitions, replication=3, config=settings)
 
 
-def test_delayed_events_survive_a_killed_broker_node_once_each(cluster: LocalKafka) -> None:
-    """SIGKILL of the node leading a delay-topic partition mid-stream: all 200 events arrive
-    exactly once (read_committed), none before its due time."""
+def _delay_partition_leader(admin: AdminClient, topics: DelayTopics) -> int:
+    return int(admin.list_topics(topics.delay).topics[topics.delay].partitions[0].leader)
+
+
+def _group_coordinator(admin: AdminClient, topics: DelayTopics) -> int:
+    """The node coordinating the scheduler's group: librdkafka can wait on it past its timeouts
+    once it has left the cluster (the scheduler then replaces its stuck producer)."""
+    description = admin.describe_consumer_groups([topics.group])[topics.group].result(30)
+    return int(description.coordinator.id)
+
+
+@pytest.mark.parametrize("victim", [_delay_partition_leader, _group_coordinator])
+def test_delayed_events_survive_a_killed_broker_node_once_each(
+    cluster: LocalKafka, victim: Callable[[AdminClient, DelayTopics], int]
+) -> None:
+    """SIGKILL mid-stream of the node leading a delay-topic partition, or of the node
+    coordinating the scheduler's group: all 200 events arrive exactly once (read_committed),
+    none before its due time."""
     bootstrap = cluster.bootstrap_servers
     suffix = uuid.uuid4().hex[:8]
     topics = DelayTopics(
@@ -52,8 +67,7 @@ def test_delayed_events_survive_a_killed_broker_node_once_each(cluster: LocalKaf
             publisher.publish(event, delay=timedelta(milliseconds=delay_ms))
         assert publisher.flush(30) == 0
         read_arrivals(bootstrap, topics.destination, 60, timeout=60)
-        metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topics.delay)
-        cluster.node(metadata.topics[topics.delay].partitions[0].leader).kill()
+        cluster.node(victim(AdminClient({"bootstrap.servers": bootstrap}), topics)).kill()
         arrivals = read_arrivals(bootstrap, topics.destination, 200, timeout=120, settle=3)
     counts = Counter(a.event_id for a in arrivals)
     assert set(counts) == set(due)

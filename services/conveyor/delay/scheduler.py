@@ -33,10 +33,13 @@ from conveyor.errors import ConveyorError
 from conveyor.log_output import CONSUMER_ERROR_INTERVAL, Repeats
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.transactions import (
+    DEADLINE,
     Renewals,
+    TransactionStuckError,
     is_fatal,
     produce_in_transaction,
     transactional_id,
+    within,
 )
 
 TP = tuple[str, int]
@@ -128,6 +131,7 @@ class Scheduler:
         config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
         self._consumer = Consumer(with_logs(config))
         self._renewals = Renewals()
+        self._abandoned: list[Any] = []
         self._producer = self._transactional_producer()
 
     def run(self, stop: threading.Event) -> None:
@@ -212,12 +216,29 @@ class Scheduler:
             offsets = self._commit_points()
             if offsets:
                 metadata = self._consumer.consumer_group_metadata()
+                producer = self._producer
                 _retrying(
-                    lambda: self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
+                    lambda: within(
+                        lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
+                        DEADLINE,
+                        "send_offsets_to_transaction",
+                    ),
+                    self._log,
+                    "send_offsets_to_transaction",
                 )
-            _retrying(lambda: self._producer.commit_transaction(TIMEOUT))
+            commit = self._producer.commit_transaction
+            _retrying(
+                lambda: within(lambda: commit(TIMEOUT), DEADLINE, "commit_transaction"),
+                self._log,
+                "commit_transaction",
+            )
         except KafkaException as exc:
             self._abort(exc)
+            return
+        except TransactionStuckError as exc:
+            self._log.warning(logs.TRANSACTION_STUCK, error=str(exc))
+            self._renew_producer(exc, abandon=True)
+            self._rewind()
             return
         self._dirty.clear()
         self._last_commit = time.monotonic()
@@ -272,24 +293,37 @@ class Scheduler:
         self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
         try:
             if not fatal:
-                _retrying(lambda: self._producer.abort_transaction(TIMEOUT))
+                _retrying(
+                    lambda: self._producer.abort_transaction(TIMEOUT),
+                    self._log,
+                    "abort_transaction",
+                )
         except KafkaException as abort_failed:
             if not is_fatal(abort_failed):
                 raise SchedulerError(f"the scheduler could not abort: {abort_failed}") from exc
             fatal = True
         if fatal:
             self._renew_producer(exc)
+        self._rewind()
+
+    def _rewind(self) -> None:
+        """Read the assigned partitions again from their committed offsets."""
         assigned = [TopicPartition(t, p) for t, p in self._queues]
         for tp in self._load(assigned):
             self._consumer.seek(tp)
             self._log.info(logs.PARTITION_REWOUND, topic=tp.topic, partition=tp.partition)
 
-    def _renew_producer(self, exc: KafkaException) -> None:
-        """A producer failed fatally (see `Renewals`): its open transaction was never committed,
-        so a new producer (which aborts it) and a rewind lose and duplicate nothing."""
+    def _renew_producer(self, exc: Exception, abandon: bool = False) -> None:
+        """A producer failed fatally or is stuck in a call (see `Renewals`,
+        `TransactionStuckError`): its open transaction was never committed, so a new producer
+        (which fences it and aborts that transaction) and a rewind lose and duplicate nothing.
+        A stuck one is kept referenced, never destroyed: destroying waits on its stuck call."""
         if not self._renewals.allow():
             raise SchedulerError(f"the scheduler's producer keeps failing: {exc}") from exc
-        self._producer.purge()
+        if abandon:
+            self._abandoned.append(self._producer)
+        else:
+            self._producer.purge()
         self._producer = self._transactional_producer()
 
     def _load(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
@@ -339,11 +373,12 @@ class Scheduler:
             raise SchedulerError(str(exc.args[0] if exc.args else exc)) from exc
 
 
-def _retrying(call: Callable[[], None], attempts: int = 5) -> None:
+def _retrying(call: Callable[[], None], log: Any, what: str, attempts: int = 5) -> None:
     """`call` again while it fails with an error librdkafka calls retriable (a coordinator
     moving, a previous transaction still completing); a timed-out commit may have committed on
-    the broker, and only the same call tells."""
-    for _ in range(attempts - 1):
+    the broker, and only the same call tells. Each retry is logged: a call can block for its
+    whole timeout."""
+    for attempt in range(1, attempts):
         try:
             call()
             return
@@ -351,5 +386,6 @@ def _retrying(call: Callable[[], None], attempts: int = 5) -> None:
             error = exc.args[0] if exc.args else None
             if not (isinstance(error, KafkaError) and error.retriable()):
                 raise
+            log.warning(logs.TRANSACTION_RETRIED, call=what, attempt=attempt, error=str(error))
             time.sleep(0.2)
     call()

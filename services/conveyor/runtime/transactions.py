@@ -22,6 +22,7 @@ transaction: they are at least once (a rewound event may be dead-lettered twice)
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -54,6 +55,7 @@ from conveyor.runtime.work import PartitionState
 from conveyor.typing import Codec
 
 TIMEOUT = 30.0  # seconds for each transactional call; a stuck broker surfaces as an abort
+DEADLINE = TIMEOUT + 10.0  # past its own timeout, a call is stuck (see TransactionStuckError)
 COMMIT_ATTEMPTS = 3
 _QUEUE_FULL_WAIT = 0.05
 
@@ -91,6 +93,33 @@ class Renewals:
         return True
 
 
+class TransactionStuckError(ConveyorError):
+    """A transactional call outlived its deadline. librdkafka can wait past a call's own timeout
+    for a group coordinator that left the cluster with a lost node; the call goes on waiting, so
+    its producer is abandoned (never used again, never destroyed) and replaced, which fences it."""
+
+
+def within(call: Callable[[], None], deadline: float, what: str) -> None:
+    """`call` on a daemon thread: its exception re-raised here, or `TransactionStuckError` once
+    `deadline` seconds passed without it returning."""
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"conveyor-{what}", daemon=True).start()
+    if not done.wait(deadline):
+        raise TransactionStuckError(f"{what} did not return within {deadline:.0f} s")
+    if failures:
+        raise failures[0]
+
+
 def is_fatal(exc: KafkaException) -> bool:
     error = exc.args[0] if exc.args else None
     return isinstance(error, KafkaError) and error.fatal()
@@ -109,6 +138,7 @@ class Transactions:
         self._rewind_to = rewind_to
         self._config = config
         self._renewals = Renewals()
+        self._abandoned: list[Any] = []
         self._log = structlog.get_logger("conveyor.runtime").bind(
             transactional_id=config.extra["transactional.id"]
         )
@@ -128,10 +158,17 @@ class Transactions:
                     produced += 1
             offsets = [TopicPartition(s.topic, s.partition, position) for s, position in due]
             metadata = consumer.consumer_group_metadata()
-            self._producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT)
+            producer = self._producer
+            within(
+                lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
+                DEADLINE,
+                "send_offsets_to_transaction",
+            )
             self._commit_transaction()
         except KafkaException as exc:
             self._abort(exc)
+        except TransactionStuckError as exc:
+            self._abandon(exc)
         self._log.debug(logs.TRANSACTION_COMMITTED, partitions=len(due), produced=produced)
 
     def rewind_positions(self, consumer: Any, states: list[PartitionState]) -> list[TopicPartition]:
@@ -148,15 +185,16 @@ class Transactions:
 
     def _commit_transaction(self) -> None:
         # a retriable failure (a timeout) may have committed on the broker: retry, never abort it
+        producer = self._producer
         for _ in range(COMMIT_ATTEMPTS - 1):
             try:
-                self._producer.commit_transaction(TIMEOUT)
+                within(lambda: producer.commit_transaction(TIMEOUT), DEADLINE, "commit_transaction")
                 return
             except KafkaException as exc:
                 error = exc.args[0] if exc.args else None
                 if not (isinstance(error, KafkaError) and error.retriable()):
                     raise
-        self._producer.commit_transaction(TIMEOUT)
+        within(lambda: producer.commit_transaction(TIMEOUT), DEADLINE, "commit_transaction")
 
     def _produce(self, message: OutgoingMessage) -> None:
         produce_in_transaction(
@@ -169,6 +207,16 @@ class Transactions:
         producer = Producer(with_logs(self._config.librdkafka()))
         self._guard(lambda: producer.init_transactions(TIMEOUT))
         return producer
+
+    def _abandon(self, exc: TransactionStuckError) -> None:
+        """Replace a producer stuck in a call (kept referenced: destroying it would wait on the
+        stuck call); the new one fences it and aborts its transaction."""
+        self._log.warning(logs.TRANSACTION_STUCK, error=str(exc))
+        if not self._renewals.allow():
+            raise ProducerFencedError(str(exc)) from exc
+        self._abandoned.append(self._producer)
+        self._producer = self._initialised()
+        raise TransactionAbortedError(str(exc)) from exc
 
     def _abort(self, exc: KafkaException) -> None:
         error = exc.args[0] if exc.args else None
