@@ -13,9 +13,13 @@ from conveyor.runtime.transactions import TransactionStuckError, within
 
 def test_a_call_that_never_returns_is_reported_stuck_at_its_deadline() -> None:
     release = threading.Event()
+
+    def blocked() -> None:
+        release.wait()
+
     started = time.monotonic()
     with pytest.raises(TransactionStuckError, match="send_offsets_to_transaction"):
-        within(lambda: release.wait() and None, 0.2, "send_offsets_to_transaction")
+        within(blocked, 0.2, "send_offsets_to_transaction")
     assert 0.2 <= time.monotonic() - started < 2.0
     release.set()
 
