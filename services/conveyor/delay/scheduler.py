@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 import structlog
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from conveyor import logs, naming
 from conveyor.clients import Outage, wait_out, with_logs
@@ -33,16 +33,17 @@ from conveyor.errors import ConveyorError
 from conveyor.log_output import CONSUMER_ERROR_INTERVAL, Repeats
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.transactions import (
-    DEADLINE,
     Renewals,
     TransactionStuckError,
     is_fatal,
     produce_in_transaction,
+    transactional_call,
     transactional_id,
-    within,
 )
 
 TP = tuple[str, int]
+_ATTEMPTS = 5  # of each transactional call, _PAUSE seconds apart, while it fails retriably
+_PAUSE = 0.2
 TIMEOUT = 30.0
 _BATCH = 1000
 
@@ -217,20 +218,20 @@ class Scheduler:
             if offsets:
                 metadata = self._consumer.consumer_group_metadata()
                 producer = self._producer
-                _retrying(
-                    lambda: within(
-                        lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
-                        DEADLINE,
-                        "send_offsets_to_transaction",
-                    ),
-                    self._log,
+                transactional_call(
+                    lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
                     "send_offsets_to_transaction",
+                    self._log,
+                    attempts=_ATTEMPTS,
+                    pause=_PAUSE,
                 )
             commit = self._producer.commit_transaction
-            _retrying(
-                lambda: within(lambda: commit(TIMEOUT), DEADLINE, "commit_transaction"),
-                self._log,
+            transactional_call(
+                lambda: commit(TIMEOUT),
                 "commit_transaction",
+                self._log,
+                attempts=_ATTEMPTS,
+                pause=_PAUSE,
             )
         except KafkaException as exc:
             self._abort(exc)
@@ -293,10 +294,14 @@ class Scheduler:
         self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
         try:
             if not fatal:
-                _retrying(
-                    lambda: self._producer.abort_transaction(TIMEOUT),
-                    self._log,
+                abort = self._producer.abort_transaction
+                transactional_call(
+                    lambda: abort(TIMEOUT),
                     "abort_transaction",
+                    self._log,
+                    attempts=_ATTEMPTS,
+                    pause=_PAUSE,
+                    deadline=None,
                 )
         except KafkaException as abort_failed:
             if not is_fatal(abort_failed):
@@ -371,21 +376,3 @@ class Scheduler:
             call()
         except KafkaException as exc:
             raise SchedulerError(str(exc.args[0] if exc.args else exc)) from exc
-
-
-def _retrying(call: Callable[[], None], log: Any, what: str, attempts: int = 5) -> None:
-    """`call` again while it fails with an error librdkafka calls retriable (a coordinator
-    moving, a previous transaction still completing); a timed-out commit may have committed on
-    the broker, and only the same call tells. Each retry is logged: a call can block for its
-    whole timeout."""
-    for attempt in range(1, attempts):
-        try:
-            call()
-            return
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not (isinstance(error, KafkaError) and error.retriable()):
-                raise
-            log.warning(logs.TRANSACTION_RETRIED, call=what, attempt=attempt, error=str(error))
-            time.sleep(0.2)
-    call()

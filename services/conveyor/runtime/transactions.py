@@ -120,6 +120,40 @@ def within(call: Callable[[], None], deadline: float, what: str) -> None:
         raise failures[0]
 
 
+def transactional_call(
+    call: Callable[[], None],
+    what: str,
+    log: Any,
+    *,
+    attempts: int = 1,
+    pause: float = 0.0,
+    deadline: float | None = DEADLINE,
+) -> None:
+    """A transactional producer's `call`, within `deadline` (`within`), made again (up to
+    `attempts` times in all, `pause` seconds apart, each retry logged) while it fails with an
+    error librdkafka calls retriable: a coordinator moving, a previous transaction still
+    completing. A timed-out commit may have committed on the broker, and only the same call
+    tells, so it is retried, never aborted."""
+
+    def once() -> None:
+        if deadline is None:
+            call()
+        else:
+            within(call, deadline, what)
+
+    for attempt in range(1, attempts):
+        try:
+            once()
+            return
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not (isinstance(error, KafkaError) and error.retriable()):
+                raise
+            log.warning(logs.TRANSACTION_RETRIED, call=what, attempt=attempt, error=str(error))
+            time.sleep(pause)
+    once()
+
+
 def is_fatal(exc: KafkaException) -> bool:
     error = exc.args[0] if exc.args else None
     return isinstance(error, KafkaError) and error.fatal()
@@ -159,12 +193,17 @@ class Transactions:
             offsets = [TopicPartition(s.topic, s.partition, position) for s, position in due]
             metadata = consumer.consumer_group_metadata()
             producer = self._producer
-            within(
+            transactional_call(
                 lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
-                DEADLINE,
                 "send_offsets_to_transaction",
+                self._log,
             )
-            self._commit_transaction()
+            transactional_call(
+                lambda: producer.commit_transaction(TIMEOUT),
+                "commit_transaction",
+                self._log,
+                attempts=COMMIT_ATTEMPTS,
+            )
         except KafkaException as exc:
             self._abort(exc)
         except TransactionStuckError as exc:
@@ -182,19 +221,6 @@ class Transactions:
 
     def close(self) -> None:
         self._producer.flush(TIMEOUT)
-
-    def _commit_transaction(self) -> None:
-        # a retriable failure (a timeout) may have committed on the broker: retry, never abort it
-        producer = self._producer
-        for _ in range(COMMIT_ATTEMPTS - 1):
-            try:
-                within(lambda: producer.commit_transaction(TIMEOUT), DEADLINE, "commit_transaction")
-                return
-            except KafkaException as exc:
-                error = exc.args[0] if exc.args else None
-                if not (isinstance(error, KafkaError) and error.retriable()):
-                    raise
-        within(lambda: producer.commit_transaction(TIMEOUT), DEADLINE, "commit_transaction")
 
     def _produce(self, message: OutgoingMessage) -> None:
         produce_in_transaction(
