@@ -2,15 +2,8 @@
 
 import warnings
 
-from conveyor.localkafka import (
-    CONTROLLER_PORT_OFFSET,
-    KAFKA_VERSION,
-    ClusterSpec,
-    KafkaDistribution,
-    LocalKafka,
-    NodeHandle,
-    NodeStatus,
-)
+from conveyor import localkafka
+from conveyor.localkafka import *  # noqa: F403  (the same names, from their one home)
 
 warnings.warn(
     "conveyor.kafka is deprecated: import the local broker launcher from conveyor.localkafka",
@@ -18,12 +11,4 @@ warnings.warn(
     stacklevel=2,
 )
 
-__all__ = [
-    "CONTROLLER_PORT_OFFSET",
-    "KAFKA_VERSION",
-    "ClusterSpec",
-    "KafkaDistribution",
-    "LocalKafka",
-    "NodeHandle",
-    "NodeStatus",
-]
+__all__ = localkafka.__all__
