@@ -23,6 +23,25 @@ def free_port() -> int:
         return port
 
 
+def free_ports(count: int, avoid: int) -> int:
+    """The first of `count` consecutive free ports, none of them `avoid`: `--workers N` serves
+    worker i's probes on the admin port + i."""
+    while True:
+        base = free_port()
+        ports = range(base, base + count)
+        if avoid not in ports and all(_bindable(port) for port in ports[1:]):
+            return base
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class GatewayProcess:
     """`python -m gateway` with its output in a file, stopped with SIGTERM; the API at `url`,
     the probes and metrics at `admin_url`."""
@@ -36,7 +55,7 @@ class GatewayProcess:
         extra: Sequence[str] = (),
     ) -> None:
         self.port = free_port()
-        self.admin_port = free_port()
+        self.admin_port = free_ports(2, avoid=self.port)
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_url = f"http://127.0.0.1:{self.admin_port}"
         self.log = log
