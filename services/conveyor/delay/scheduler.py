@@ -32,14 +32,13 @@ from conveyor.environment import EnvModel, variable
 from conveyor.errors import ConveyorError
 from conveyor.log_output import CONSUMER_ERROR_INTERVAL, Repeats
 from conveyor.runtime.settings import ServiceSettings, consumer_config
-from conveyor.runtime.transactions import (
-    Renewals,
+from conveyor.runtime.transactional_producer import (
+    TransactionalProducer,
     TransactionStuckError,
-    is_fatal,
     produce_in_transaction,
     transactional_call,
-    transactional_id,
 )
+from conveyor.runtime.transactions import transactional_id
 
 TP = tuple[str, int]
 _ATTEMPTS = 5  # of each transactional call, _PAUSE seconds apart, while it fails retriably
@@ -131,9 +130,14 @@ class Scheduler:
         dynamic = settings.consumer.model_copy(update={"group_instance_id": None})
         config = consumer_config(settings.group, settings.bootstrap_servers, dynamic)
         self._consumer = Consumer(with_logs(config))
-        self._renewals = Renewals()
-        self._abandoned: list[Any] = []
-        self._producer = self._transactional_producer()
+        self._producer = TransactionalProducer(
+            self._transactional_producer,
+            self._log,
+            exhausted=SchedulerError,
+            unavailable=SchedulerError,
+            abort_attempts=_ATTEMPTS,
+            abort_pause=_PAUSE,
+        )
 
     def run(self, stop: threading.Event) -> None:
         self._cancels.catch_up()
@@ -202,22 +206,22 @@ class Scheduler:
     def _commit(self, due: dict[TP, list[Held]], cancelled: set[str]) -> None:
         """One transaction: the due events to their topics, the offsets they settle."""
         delivered = 0
+        producer = self._producer.current
         try:
-            self._producer.begin_transaction()
+            producer.begin_transaction()
             for tp, events in due.items():
                 queue = self._queues[tp]
                 for held in events:
                     if held.envelope.event_id in cancelled:
                         self._settle_cancelled(queue, held)
                         continue
-                    self._produce(held)
+                    self._produce(producer, held)
                     queue.settle(held.offset)
                     delivered += 1
                 self._dirty.add(tp)
             offsets = self._commit_points()
             if offsets:
                 metadata = self._consumer.consumer_group_metadata()
-                producer = self._producer
                 transactional_call(
                     lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
                     "send_offsets_to_transaction",
@@ -225,20 +229,15 @@ class Scheduler:
                     attempts=_ATTEMPTS,
                     pause=_PAUSE,
                 )
-            commit = self._producer.commit_transaction
             transactional_call(
-                lambda: commit(TIMEOUT),
+                lambda: producer.commit_transaction(TIMEOUT),
                 "commit_transaction",
                 self._log,
                 attempts=_ATTEMPTS,
                 pause=_PAUSE,
             )
-        except KafkaException as exc:
-            self._abort(exc)
-            return
-        except TransactionStuckError as exc:
-            self._log.warning(logs.TRANSACTION_STUCK, error=str(exc))
-            self._renew_producer(exc, abandon=True)
+        except (KafkaException, TransactionStuckError) as exc:
+            self._producer.recover(exc)  # aborted, or the producer replaced
             self._rewind()
             return
         self._dirty.clear()
@@ -246,10 +245,11 @@ class Scheduler:
         if delivered:
             self._log.debug(logs.DELAYED_DELIVERED, events=delivered)
 
-    def _produce(self, held: Held) -> None:
+    @staticmethod
+    def _produce(producer: Any, held: Held) -> None:
         envelope = held.envelope
         produce_in_transaction(
-            self._producer, envelope.destination, held.key, held.value, envelope.headers
+            producer, envelope.destination, held.key, held.value, envelope.headers
         )
 
     def _settle_cancelled(self, queue: PartitionQueue, held: Held) -> None:
@@ -286,50 +286,12 @@ class Scheduler:
         self._guard(lambda: wait_out(lambda: producer.init_transactions(TIMEOUT), self._outage))
         return producer
 
-    def _abort(self, exc: KafkaException) -> None:
-        """Abort (or, after a fatal error, replace the producer), then read the assigned
-        partitions again from their committed offsets."""
-        error = exc.args[0] if exc.args else None
-        fatal = is_fatal(exc)
-        self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
-        try:
-            if not fatal:
-                abort = self._producer.abort_transaction
-                transactional_call(
-                    lambda: abort(TIMEOUT),
-                    "abort_transaction",
-                    self._log,
-                    attempts=_ATTEMPTS,
-                    pause=_PAUSE,
-                    deadline=None,
-                )
-        except KafkaException as abort_failed:
-            if not is_fatal(abort_failed):
-                raise SchedulerError(f"the scheduler could not abort: {abort_failed}") from exc
-            fatal = True
-        if fatal:
-            self._renew_producer(exc)
-        self._rewind()
-
     def _rewind(self) -> None:
         """Read the assigned partitions again from their committed offsets."""
         assigned = [TopicPartition(t, p) for t, p in self._queues]
         for tp in self._load(assigned):
             self._consumer.seek(tp)
             self._log.info(logs.PARTITION_REWOUND, topic=tp.topic, partition=tp.partition)
-
-    def _renew_producer(self, exc: Exception, abandon: bool = False) -> None:
-        """A producer failed fatally or is stuck in a call (see `Renewals`,
-        `TransactionStuckError`): its open transaction was never committed, so a new producer
-        (which fences it and aborts that transaction) and a rewind lose and duplicate nothing.
-        A stuck one is kept referenced, never destroyed: destroying waits on its stuck call."""
-        if not self._renewals.allow():
-            raise SchedulerError(f"the scheduler's producer keeps failing: {exc}") from exc
-        if abandon:
-            self._abandoned.append(self._producer)
-        else:
-            self._producer.purge()
-        self._producer = self._transactional_producer()
 
     def _load(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         """Fresh queues for `partitions`, knowing what was delivered past their commits."""

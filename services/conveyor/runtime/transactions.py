@@ -12,8 +12,8 @@ A transaction that fails is aborted and its partitions are rewound to their last
 offsets, so their events are handled again. The `transactional.id` is `<service>-<instance>`
 (the group instance id, else the host name): a restarted instance fences its zombie and aborts
 the transaction it left open. A producer that fails fatally (fenced, or a stale epoch from
-a coordinator that moved with a lost node) is replaced and its partitions rewound; replaced
-too often (`Renewals`), it stops the service.
+a coordinator that moved with a lost node) or stuck in a call is replaced and its partitions
+rewound; replaced too often, it stops the service (`conveyor.runtime.transactional_producer`).
 
 Dead letters, retry tiers and parked keys are written by the policies' own producer, outside the
 transaction: they are at least once (a rewound event may be dead-lettered twice).
@@ -22,22 +22,12 @@ transaction: they are at least once (a rewound event may be dead-lettered twice)
 from __future__ import annotations
 
 import socket
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from confluent_kafka import (
-    OFFSET_BEGINNING,
-    OFFSET_END,
-    KafkaError,
-    KafkaException,
-    Producer,
-    TopicPartition,
-)
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, Producer, TopicPartition
 
 from conveyor import logs
 from conveyor.clients import with_logs
@@ -45,19 +35,36 @@ from conveyor.errors import ConveyorError
 from conveyor.lanes.model import Lanes
 from conveyor.lanes.routing import LaneRouter
 from conveyor.publish.config import PublisherConfig
-from conveyor.publish.message import OutgoingMessage
 from conveyor.runtime.errors import RuntimeConfigError
 from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.followups import FollowUps, TransactionalExtension
 from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings
+from conveyor.runtime.transactional_producer import (
+    TIMEOUT,
+    TransactionalProducer,
+    TransactionStuckError,
+    produce_in_transaction,
+    reason,
+    transactional_call,
+    within,
+)
 from conveyor.runtime.work import PartitionState
 from conveyor.typing import Codec
 
-TIMEOUT = 30.0  # seconds for each transactional call; a stuck broker surfaces as an abort
-DEADLINE = TIMEOUT + 10.0  # past its own timeout, a call is stuck (see TransactionStuckError)
+__all__ = [  # with the transactional producer's names its callers import from here
+    "ExactlyOnce",
+    "ProducerFencedError",
+    "TransactionAbortedError",
+    "TransactionStuckError",
+    "Transactions",
+    "TransactionsUnavailableError",
+    "open_exactly_once",
+    "transactional_id",
+    "within",
+]
+
 COMMIT_ATTEMPTS = 3
-_QUEUE_FULL_WAIT = 0.05
 
 
 class TransactionAbortedError(ConveyorError):
@@ -74,91 +81,6 @@ class TransactionsUnavailableError(ConveyorError):
     the service stops, and its restart reads from the committed offsets."""
 
 
-class Renewals:
-    """How often a transactional producer that failed fatally may be replaced: a transaction
-    coordinator that moved with a lost broker node can answer a live producer with a stale epoch,
-    which librdkafka reports as fatal. More than `limit` replacements within `window` seconds
-    means another live instance shares the `transactional.id` (a misconfiguration): stop then."""
-
-    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
-        self._window = window
-        self._times: deque[float] = deque(maxlen=limit)
-
-    def allow(self) -> bool:
-        """Count one replacement now; False once the budget of the window is spent."""
-        now = time.monotonic()
-        if len(self._times) == self._times.maxlen and now - self._times[0] < self._window:
-            return False
-        self._times.append(now)
-        return True
-
-
-class TransactionStuckError(ConveyorError):
-    """A transactional call outlived its deadline. librdkafka can wait past a call's own timeout
-    for a group coordinator that left the cluster with a lost node; the call goes on waiting, so
-    its producer is abandoned (never used again, never destroyed) and replaced, which fences it."""
-
-
-def within(call: Callable[[], None], deadline: float, what: str) -> None:
-    """`call` on a daemon thread: its exception re-raised here, or `TransactionStuckError` once
-    `deadline` seconds passed without it returning."""
-    done = threading.Event()
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            call()
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name=f"conveyor-{what}", daemon=True).start()
-    if not done.wait(deadline):
-        raise TransactionStuckError(f"{what} did not return within {deadline:.0f} s")
-    if failures:
-        raise failures[0]
-
-
-def transactional_call(
-    call: Callable[[], None],
-    what: str,
-    log: Any,
-    *,
-    attempts: int = 1,
-    pause: float = 0.0,
-    deadline: float | None = DEADLINE,
-) -> None:
-    """A transactional producer's `call`, within `deadline` (`within`), made again (up to
-    `attempts` times in all, `pause` seconds apart, each retry logged) while it fails with an
-    error librdkafka calls retriable: a coordinator moving, a previous transaction still
-    completing. A timed-out commit may have committed on the broker, and only the same call
-    tells, so it is retried, never aborted."""
-
-    def once() -> None:
-        if deadline is None:
-            call()
-        else:
-            within(call, deadline, what)
-
-    for attempt in range(1, attempts):
-        try:
-            once()
-            return
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not (isinstance(error, KafkaError) and error.retriable()):
-                raise
-            log.warning(logs.TRANSACTION_RETRIED, call=what, attempt=attempt, error=str(error))
-            time.sleep(pause)
-    once()
-
-
-def is_fatal(exc: KafkaException) -> bool:
-    error = exc.args[0] if exc.args else None
-    return isinstance(error, KafkaError) and error.fatal()
-
-
 def transactional_id(service: str, settings: ServiceSettings) -> str:
     """Stable across restarts of one instance, distinct between live instances."""
     return f"{service}-{settings.group_instance_id or socket.gethostname()}"
@@ -171,28 +93,33 @@ class Transactions:
         self._follow_ups = follow_ups
         self._rewind_to = rewind_to
         self._config = config
-        self._renewals = Renewals()
-        self._abandoned: list[Any] = []
         self._log = structlog.get_logger("conveyor.runtime").bind(
             transactional_id=config.extra["transactional.id"]
         )
-        self._producer = self._initialised()
+        self._producer = TransactionalProducer(
+            self._initialised,
+            self._log,
+            exhausted=ProducerFencedError,
+            unavailable=TransactionsUnavailableError,
+        )
 
     def commit(self, consumer: Any, due: list[tuple[PartitionState, int]]) -> None:
         """Produce the follow-ups of each partition's events up to its position and commit them
         with those positions, in one transaction; raises `TransactionAbortedError` (aborted, or
-        the producer replaced after a fatal error: the caller rewinds), `ProducerFencedError`
-        (replaced too often) or `TransactionsUnavailableError` (stop)."""
+        the producer replaced after a fatal error or a stuck call: the caller rewinds),
+        `ProducerFencedError` (replaced too often) or `TransactionsUnavailableError` (stop)."""
+        producer = self._producer.current
         try:
-            self._producer.begin_transaction()
+            producer.begin_transaction()
             produced = 0
             for state, position in due:
                 for message in self._follow_ups.take(state, position):
-                    self._produce(message)
+                    produce_in_transaction(
+                        producer, message.topic, message.key, message.value, message.headers
+                    )
                     produced += 1
             offsets = [TopicPartition(s.topic, s.partition, position) for s, position in due]
             metadata = consumer.consumer_group_metadata()
-            producer = self._producer
             transactional_call(
                 lambda: producer.send_offsets_to_transaction(offsets, metadata, TIMEOUT),
                 "send_offsets_to_transaction",
@@ -204,10 +131,9 @@ class Transactions:
                 self._log,
                 attempts=COMMIT_ATTEMPTS,
             )
-        except KafkaException as exc:
-            self._abort(exc)
-        except TransactionStuckError as exc:
-            self._abandon(exc)
+        except (KafkaException, TransactionStuckError) as exc:
+            self._producer.recover(exc)
+            raise TransactionAbortedError(reason(exc)) from exc
         self._log.debug(logs.TRANSACTION_COMMITTED, partitions=len(due), produced=produced)
 
     def rewind_positions(self, consumer: Any, states: list[PartitionState]) -> list[TopicPartition]:
@@ -222,60 +148,15 @@ class Transactions:
     def close(self) -> None:
         self._producer.flush(TIMEOUT)
 
-    def _produce(self, message: OutgoingMessage) -> None:
-        produce_in_transaction(
-            self._producer, message.topic, message.key, message.value, message.headers
-        )
-
     def _initialised(self) -> Any:
         """A new transactional producer: fences any earlier one of the same id and aborts the
         transaction it left open."""
         producer = Producer(with_logs(self._config.librdkafka()))
-        self._guard(lambda: producer.init_transactions(TIMEOUT))
-        return producer
-
-    def _abandon(self, exc: TransactionStuckError) -> None:
-        """Replace a producer stuck in a call (kept referenced: destroying it would wait on the
-        stuck call); the new one fences it and aborts its transaction."""
-        self._log.warning(logs.TRANSACTION_STUCK, error=str(exc))
-        if not self._renewals.allow():
-            raise ProducerFencedError(str(exc)) from exc
-        self._abandoned.append(self._producer)
-        self._producer = self._initialised()
-        raise TransactionAbortedError(str(exc)) from exc
-
-    def _abort(self, exc: KafkaException) -> None:
-        error = exc.args[0] if exc.args else None
-        fatal = is_fatal(exc)
-        self._log.warning(logs.TRANSACTION_ABORTED, error=str(error), fatal=fatal)
-        if fatal:
-            if not self._renewals.allow():
-                raise ProducerFencedError(str(error)) from exc
-            self._producer.purge()
-            self._producer = self._initialised()
-        else:
-            self._guard(lambda: self._producer.abort_transaction(TIMEOUT))
-        raise TransactionAbortedError(str(error)) from exc
-
-    @staticmethod
-    def _guard(call: Callable[[], None]) -> None:
         try:
-            call()
+            producer.init_transactions(TIMEOUT)
         except KafkaException as exc:
-            raise TransactionsUnavailableError(str(exc.args[0] if exc.args else exc)) from exc
-
-
-def produce_in_transaction(
-    producer: Any, topic: str, key: bytes | None, value: bytes | None, headers: Any
-) -> None:
-    """Queue one record of the open transaction, waiting for room while the queue is full
-    (nothing is lost from a transaction by a full queue)."""
-    while True:
-        try:
-            producer.produce(topic, value, key, headers=headers)
-            return
-        except BufferError:
-            producer.poll(_QUEUE_FULL_WAIT)
+            raise TransactionsUnavailableError(reason(exc)) from exc
+        return producer
 
 
 @dataclass(frozen=True)
