@@ -66,8 +66,8 @@ def test_topology_declares_lane_topics_with_the_topics_settings() -> None:
     assert "user.signup.lane.urgent" in {t.name for t in topology.topics}
 
 
-def test_topology_refuses_a_default_lane_it_does_not_have() -> None:
-    document = {
+def _with_lanes(lanes: dict[str, Any]) -> dict[str, Any]:
+    return {
         "defaults": {
             "partitions": 1,
             "replication_factor": 1,
@@ -75,10 +75,21 @@ def test_topology_refuses_a_default_lane_it_does_not_have() -> None:
             "retention": "1d",
             "cleanup_policy": "delete",
         },
-        "topics": {"t": {"lanes": {"names": ["a", "b"], "default": "c"}}},
+        "topics": {"t": {"lanes": lanes}},
     }
+
+
+def test_topology_refuses_a_default_lane_it_does_not_have() -> None:
     with pytest.raises(TopologyFileError, match="default lane"):
-        parse(document)
+        parse(_with_lanes({"names": ["a", "b"], "default": "c"}))
+
+
+def test_topology_sets_how_soon_a_held_lane_resumes() -> None:
+    lanes = {"names": ["a", "b"], "default": "b"}
+    assert parse(_with_lanes(lanes)).lanes["t"].resume_after_s == 0.1
+    assert parse(_with_lanes(lanes | {"resume_after": "20ms"})).lanes["t"].resume_after_s == 0.02
+    with pytest.raises(TopologyFileError, match="resume_after"):
+        parse(_with_lanes(lanes | {"resume_after": -1}))
 
 
 def test_an_event_goes_to_the_lane_its_field_names_unless_a_lane_is_asked_for() -> None:
@@ -131,6 +142,33 @@ def test_a_lower_lane_is_held_while_a_higher_one_waits_but_for_its_share() -> No
     assert not gate.update({"t.lane.high", "t"}, now=12.0)  # a full hold: 0.8 s from then
     assert gate.update({"t"}, now=11.1)  # nothing above waits: not held
     assert gate.held == frozenset()
+
+
+def test_a_held_lane_resumes_once_nothing_above_has_waited_for_resume_after() -> None:
+    gate = _gate()  # resume_after: 0.1 s
+    assert gate.update({"t.lane.high"}, now=10.0)
+    assert not gate.update(set(), now=10.05)  # the urgent event handled, the next not there yet
+    assert gate.held == {"t"}
+    assert not gate.update({"t.lane.high"}, now=10.08)
+    assert not gate.update(set(), now=10.17)
+    assert gate.update(set(), now=10.19)  # nothing above for 0.1 s: let go
+    assert gate.held == frozenset()
+
+
+def test_a_trickle_of_urgent_events_holds_a_lower_lane_but_for_its_share() -> None:
+    """An urgent event every 50 ms, each gone in 10 ms: the lower lane stays held between them
+    (its hold's clock running on), and is let through for its share of each second."""
+    gate = _gate()  # share 0.2 of 1 s
+    free = []
+    for step in range(300):
+        now = 10.0 + step / 100
+        above = {"t.lane.high"} if step % 5 == 0 else set()
+        gate.update(above | {"t"}, now, fetched={"t"})
+        if "t" not in gate.held:
+            free.append(step)
+    assert free, "the lower lane starved"
+    assert min(free) >= 80  # held 0.8 s first
+    assert 0.15 < len(free) / 300 < 0.3
 
 
 def test_a_higher_lane_takes_a_free_handler_slot_first() -> None:

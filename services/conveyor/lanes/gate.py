@@ -1,10 +1,13 @@
 """Serving the higher lane first: which lane topics a consumer holds back, and when.
 
 A lane is held back (its partitions paused) while a higher lane of its topic has events waiting
-in this process, except for `share` of each `period_s` of that hold: then it is fetched anyway
-(for that long from when its first events arrived), so a steady stream of urgent events slows
-the lower lanes down to their share and never stops them. The hold's clock starts when the lane
-is first held and stops when nothing above it waits.
+in this process, and for `resume_after_s` after that, except for `share` of each `period_s` of
+that hold: then it is fetched anyway (for that long from when its first events arrived), so a
+steady stream of urgent events slows the lower lanes down to their share and never stops them.
+The hold's clock starts when the lane is first held and stops when nothing above it has waited
+for `resume_after_s`. Without that delay a stream of urgent events that each finish before the
+next arrives would resume the lower lanes between any two: each resume fetches them again (a
+pause drops what the client prefetched), and the next urgent event waits behind that fetch.
 A pure policy: the poll loop says which lane topics have events waiting and when it is.
 """
 
@@ -24,6 +27,7 @@ class LaneGate:
         self._since: dict[str, float] = {}  # lane topic -> when its current hold began
         self._open: dict[str, float] = {}  # lane topic -> when its current share began
         self._fetched: set[str] = set()  # lane topics that fetched events in their share
+        self._seen: dict[str, float] = {}  # lane topic -> when it last had events waiting
         self.held: frozenset[str] = frozenset()
 
     @property
@@ -39,11 +43,14 @@ class LaneGate:
         """Work out the lane topics to hold back (`held`) from those with events `waiting` at
         `now` (seconds, monotonic) and those that `fetched` events since the last update; True
         when that changed."""
-        highest: dict[str, int] = {}  # base topic -> the highest lane rank with events waiting
+        seen = self._seen
         for topic in waiting:
-            found = self.lanes.get(topic)
-            if found is not None:
-                lane = found[0]
+            if topic in self.lanes:
+                seen[topic] = now
+        highest: dict[str, int] = {}  # base topic -> the highest lane rank waiting, or just now
+        for topic, at in seen.items():
+            lane, spec = self.lanes[topic]
+            if topic in waiting or 0 <= now - at < spec.resume_after_s:
                 highest[lane.base] = min(highest.get(lane.base, lane.rank), lane.rank)
         held = set()
         for topic, (lane, spec) in self.lanes.items():

@@ -24,7 +24,10 @@ class Lanes:
 
     `field`: the event field whose value names an event's lane (`priority: HIGH` -> `high`) when
     the publisher is given none. `share` of every `period_s` seconds, a lane held back by higher
-    lanes' waiting events is fetched anyway, so it never starves.
+    lanes' waiting events is fetched anyway, so it never starves. A held lane is let go once
+    nothing above it has waited for `resume_after_s`: a steady trickle of urgent events, each
+    handled before the next arrives, keeps the lower lanes held (and their fetched events) instead
+    of resuming and pausing them between any two.
     """
 
     names: tuple[str, ...]
@@ -32,6 +35,7 @@ class Lanes:
     field: str | None = None
     share: float = 0.1
     period_s: float = 1.0
+    resume_after_s: float = 0.1
 
     def __post_init__(self) -> None:
         if len(self.names) < 2:
@@ -45,6 +49,8 @@ class Lanes:
             raise LaneError(f"the default lane {self.default!r} is not one of {list(self.names)}")
         if not 0 < self.share < 1 or self.period_s <= 0:
             raise LaneError("a lane's share is between 0 and 1 (exclusive) of a positive period")
+        if self.resume_after_s < 0:
+            raise LaneError("a held lane's resume_after is not negative")
 
     def rank(self, lane: str) -> int:
         """0 for the highest lane."""

@@ -7,6 +7,10 @@ markers) or fetched and unfinished. Reading that costs no request: positions and
 watermarks are the client's own, the watermark refreshed by every fetch response, so an urgent
 event is seen waiting before the loop consumes the lower lanes' events fetched with it (pausing
 them drops those from the client's queue; they are fetched again when the lane resumes).
+
+A consumer reading lanes fetches in small steps (`lane_fetching`): an urgent event arriving while
+a lower lane is fetched waits for the fetch in flight (one per broker) and is queued behind what
+it brought, and whatever the client prefetched of a lane is dropped when the lane is held back.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ from conveyor.lanes.model import Lanes, LaneTopic, lane_topics
 from conveyor.runtime import lag
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.work import PartitionState
+
+LANE_FETCH_BYTES = 32 * 1024  # per partition and fetch: a few hundred events
+LANE_FETCH_BACKOFF_MS = 5  # a partition's prefetch full: fetch it again this soon (not 1 s)
+
+
+def lane_fetching(max_pending: int) -> dict[str, Any]:
+    """librdkafka settings of a consumer reading lanes, over `consumer_config`'s: small fetches,
+    and no more prefetched per partition than its pending bound (`max_pending`), which it could
+    not take anyway."""
+    return {
+        "max.partition.fetch.bytes": LANE_FETCH_BYTES,
+        "queued.min.messages": max_pending,
+        "fetch.queue.backoff.ms": LANE_FETCH_BACKOFF_MS,
+    }
 
 
 def service_lanes(
@@ -73,6 +91,12 @@ class LaneServing:
 
     def held(self, topic: str) -> bool:
         return topic in self.gate.held
+
+    def fetching_outstanding(self, states: list[PartitionState]) -> int:
+        """Events out with the dispatcher of the partitions not held back: those held back fetch
+        nothing, so waiting for their handlers would only keep an urgent event waiting."""
+        held = self.gate.held
+        return sum(state.outstanding for state in states if state.topic not in held)
 
     def assigned(self, consumer: Any, states: list[PartitionState], timeout: float) -> None:
         """Learn where the newly assigned partitions of lanes start (their committed offsets,

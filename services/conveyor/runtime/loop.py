@@ -98,8 +98,12 @@ class ConsumerLoop:
         # (briefly: the bound per partition still holds the rest) for the handlers to drain it:
         # all of it but what waits for time or more events (a key backing off in place, and the
         # events queued behind it; a batch handler's partial batch), which no wait here speeds.
+        # Lanes held back fetch nothing meanwhile: only the others' events count then.
         if self._assignments.outstanding >= self._batch:
             states = self._assignments.states()
+            lanes = self._lanes
+            if lanes is not None and lanes.fetching_outstanding(states) < self._batch:
+                return
             self._assignments.wait_out(states, AHEAD_WAIT, but_waiting=True)
 
     def _poll(self) -> list[Any]:

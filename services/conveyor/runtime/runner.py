@@ -26,7 +26,7 @@ from conveyor.runtime.failure_seam import FailureHandler, RetryInPlace
 from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
-from conveyor.runtime.lanes import LaneServing, service_lanes
+from conveyor.runtime.lanes import LaneServing, lane_fetching, service_lanes
 from conveyor.runtime.loop import ConsumerLoop, batch_for
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
@@ -165,6 +165,8 @@ def _run(
     )
     config = consumer_config(service.name, settings.bootstrap_servers, service_settings)
     config["on_commit"] = assignments.on_commit
+    if laned:
+        config |= lane_fetching(service_settings.max_pending_per_partition)
     consumer = Consumer(with_logs(config))
     topics = sorted({*service.topics(service_settings.topic_map), *laned, *extra_topics})
     tune_for_streaming(service_settings.gc_young_threshold)

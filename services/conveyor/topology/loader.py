@@ -64,6 +64,7 @@ class _Lanes(_Strict):
     field: str | None = None  # the event field whose value names the lane
     share: float = Field(default=0.1, gt=0, lt=1)
     period: Millis = 1000
+    resume_after: Millis = 100
 
 
 class _EventTopic(_Settings):
@@ -199,6 +200,7 @@ def _lanes(name: str, declared: _Lanes | None, source: str) -> Lanes | None:
             field=declared.field,
             share=declared.share,
             period_s=declared.period / 1000,
+            resume_after_s=declared.resume_after / 1000,
         )
     except LaneError as exc:
         raise TopologyFileError(f"{source}: topic {name}: {exc}") from exc
