@@ -3,6 +3,10 @@
 handles, with `/readyz` on a given port.
 
     python -m tests.clients.outage_worker BOOTSTRAP TOPIC SERVICE HANDLED_LOG HTTP_PORT
+
+With `WORKER_FAILING=<prefix>` in its environment, the handler fails for good (one attempt) on
+events whose entity starts with the prefix; with `WORKER_TRANSACTIONAL=1` the service is
+transactional (its offsets are committed in transactions).
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import sys
 from pathlib import Path
 
 from conveyor.policies import Policies
+from conveyor.retry import RetryPolicy
 from conveyor.runtime import Context, HandlerPolicy, Ordering, Service, ServiceSettings, run_service
 from conveyor.settings import Settings
 from tests.runtime.support import Ping, PingCodec
 
 
 def main(bootstrap: str, topic: str, name: str, handled_log: str, port: str) -> int:
-    service = Service(name)
+    service = Service(name, transactional=os.environ.get("WORKER_TRANSACTIONAL") == "1")
     handled = Path(handled_log).open("a", buffering=1)  # noqa: SIM115 - lives as the process
+    failing = os.environ.get("WORKER_FAILING")
+    once = RetryPolicy(attempts=1) if failing else None
 
-    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED))
+    @service.handler(Ping, policy=HandlerPolicy(ordering=Ordering.ORDERED, retry=once))
     def record(event: Ping, ctx: Context) -> None:
+        if failing and event.entity.startswith(failing):
+            raise RuntimeError("this worker fails such events")
         handled.write(f"{event.event_id}\n")
 
     settings = ServiceSettings.from_env(

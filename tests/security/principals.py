@@ -8,7 +8,7 @@ import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,10 +63,17 @@ class Principals:
             "KAFKA_SASL_PASSWORD_FILE": str(password_file or self.password_files[user]),
         }
 
-    def worker(self, workdir: Path, label: str, password_file: Path | None = None) -> WorkerProcess:
-        """The service, run as its own user, reading its input topic; its files in `workdir`."""
+    def worker(
+        self,
+        workdir: Path,
+        label: str,
+        password_file: Path | None = None,
+        mode: Mapping[str, str] | None = None,
+    ) -> WorkerProcess:
+        """The service, run as its own user, reading its input topic; its files in `workdir`;
+        `mode`: `tests.clients.outage_worker`'s variables (`WORKER_*`)."""
         workdir.mkdir(parents=True, exist_ok=True)
-        env = self.env(self.service, password_file)
+        env = {**self.env(self.service, password_file), **(mode or {})}
         return WorkerProcess(workdir, label, self.kafka.bootstrap, self.input, self.service, env)
 
     def conveyor(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -136,9 +143,9 @@ def publish(settings: dict[str, Any], topic: str, *records: tuple[bytes, bytes])
     return offsets
 
 
-def ping() -> tuple[bytes, bytes]:
-    """One decodable event, as a `(key, value)` record."""
-    event = Ping(entity=f"k-{uuid.uuid4()}")
+def ping(prefix: str = "k") -> tuple[bytes, bytes]:
+    """One decodable event, as a `(key, value)` record; its key starts with `prefix`."""
+    event = Ping(entity=f"{prefix}-{uuid.uuid4()}")
     return event.entity.encode(), PingCodec().encode(event)
 
 
@@ -165,24 +172,39 @@ def end_offset(settings: dict[str, Any], topic: str) -> int:
 
 def keys(settings: dict[str, Any], topic: str) -> set[bytes]:
     """The keys of every record on partition 0 of `topic` (read assign-only, bounded)."""
+    return set(record_keys(settings, topic))
+
+
+def record_keys(settings: dict[str, Any], topic: str) -> list[bytes]:
+    """The key of each record on partition 0 of `topic`, in order (read assign-only, bounded)."""
     consumer = Consumer(
         {**settings, "group.id": f"secured-test-{uuid.uuid4()}", "auto.offset.reset": "earliest"}
     )
     consumer.assign([TopicPartition(topic, 0, 0)])
     high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=30)[1]
-    found: set[bytes] = set()
+    found: list[bytes] = []
     try:
         for _ in range(60):
             if high == 0:
                 break
             message = consumer.poll(1.0)
             if message is not None and message.error() is None:
-                found.add(message.key() or b"")
+                found.append(message.key() or b"")
                 if (message.offset() or 0) + 1 >= high:
                     break
     finally:
         consumer.close()
     return found
+
+
+def run_until_exit(worker: WorkerProcess, timeout: float = 60) -> tuple[int, str]:
+    """Wait for the worker to exit by itself (stopped at the latest after `timeout` seconds, the
+    wait then failing): its exit code and what it logged."""
+    try:
+        code = worker.process.wait(timeout)
+    finally:
+        worker.stop()
+    return code, worker.stderr.read_text()
 
 
 def start_at_end(settings: dict[str, Any], group: str, topic: str) -> None:

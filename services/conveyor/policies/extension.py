@@ -215,13 +215,17 @@ class Policies:
         return attempt()
 
     async def _then_release(self, item: WorkItem, attempt: Callable[[], Awaitable[None]]) -> None:
-        """A redriven event, then (its key's last) the release: its offset waits for both."""
+        """A redriven event, then (its key's last) the release: its offset waits for both. A
+        release refused for good fails the attempt, which stops the service (`PolicyFailures`);
+        any other failed release is written again (the handler need not run again)."""
         await attempt()
         while (released := self._redrive.done(item)) is not None:
             try:
                 await asyncio.wrap_future(released)
                 return
-            except FailureWriteError:  # logged by the writer; the handler need not run again
+            except FailureWriteError as error:  # logged by the writer
+                if error.refused:
+                    raise
                 await asyncio.sleep(RELEASE_RETRY)
 
     def succeeded(self, items: list[WorkItem]) -> None:

@@ -5,6 +5,8 @@
   out, dead letters and the key is parked (its later events follow, see `divert`).
 - unordered handlers: the next retry tier `<service>.retry.<n>`, then the dead letters.
 - while the dead-letter breaker is open, nothing is forwarded: failures retry in place.
+- a write of the policies' own that the cluster refused for good (a redriven key's release
+  denied) is fatal: the service stops without committing the event.
 Each forward resolves only once the broker confirmed every record it wrote, and only then does
 the runtime complete the offset.
 """
@@ -21,6 +23,7 @@ import structlog
 from conveyor import logs
 from conveyor.deadletter import FailureDetails, FailureSink, SourceRecord, attempts_so_far
 from conveyor.deadletter.breaker import DeadLetterBreaker
+from conveyor.deadletter.errors import FailureWriteError
 from conveyor.deadletter.once import LetterId
 from conveyor.deadletter.writer import Written
 from conveyor.ordering import Ordering
@@ -31,7 +34,7 @@ from conveyor.policies.metrics import PolicyMetrics
 from conveyor.policies.redrive import RedriveOrder
 from conveyor.retry import RetryPolicy, compute_backoff, plan_unordered, tier_of
 from conveyor.runtime.context import EventMeta
-from conveyor.runtime.failure_seam import Failure, Forwarded, Outcome, RetryAfter
+from conveyor.runtime.failure_seam import Failure, Fatal, Forwarded, Outcome, RetryAfter, refusal
 from conveyor.runtime.policy import HandlerPolicy
 from conveyor.runtime.work import WorkItem
 
@@ -70,10 +73,9 @@ class PolicyFailures:
         return policy.retry if policy.retry is not None else self._default_retry
 
     def on_failure(self, failure: Failure) -> Outcome:
-        if self._breaker.is_open:
-            # Forward nothing while open: the event waits in place, uncommitted, until an
-            # operator has fixed the cause and restarted the service.
-            return RetryAfter(BREAKER_RETRY)
+        unforwarded = self._unforwarded(failure)
+        if unforwarded is not None:
+            return unforwarded
         now_ms = round(self._clock() * 1000)
         record = source_record(failure.meta, failure.raw_value)
         if failure.undecodable:
@@ -115,6 +117,17 @@ class PolicyFailures:
             written.append(self._parking.park(parked))
             self._metrics.parked_keys.set(len(self._parking.keys))
         return confirmed(*written)
+
+    def _unforwarded(self, failure: Failure) -> Fatal | RetryAfter | None:
+        """The outcome of a failure that forwards nothing, if it is one: a write of the policies'
+        own (a redriven key's release) that the cluster refused for good stops the service, as a
+        refused dead letter does; while the breaker is open the event waits in place,
+        uncommitted, until an operator has fixed the cause and restarted the service."""
+        if isinstance(failure.error, FailureWriteError):
+            refused = refusal(failure.error)
+            if refused is not None:
+                return refused
+        return RetryAfter(BREAKER_RETRY) if self._breaker.is_open else None
 
     def divert(self, item: WorkItem) -> Forwarded | None:
         """A later event of a parked key follows it into the dead letters, marked behind it."""
