@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.context import project_of, settings_of
-from conveyor.tracing import configure_tracing
+from conveyor.cli.context import broker_of, project_of, settings_of
 
 
 def command(
@@ -55,11 +54,11 @@ def command(
         sample_interval=interval,
         broker_timeout=timeout,
     )
-    from conveyor.ops.session import open_broker
+    from conveyor.tracing import configure_tracing
 
     # Redrives from the console are traced as the CLI's are (their writes join the events' traces).
     tracing = configure_tracing(settings_of(ctx).tracing, "conveyor-console")
     try:
-        serve(open_broker(settings_of(ctx), timeout), project_of(ctx), settings)
+        serve(broker_of(ctx, timeout), project_of(ctx), settings)
     finally:
         tracing.close()

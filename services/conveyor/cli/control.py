@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.context import settings_of
-from conveyor.ops import pauses
-from conveyor.ops.session import open_broker
+from conveyor.cli.context import broker_of
 
 _TOPIC = typer.Option("--topic", help="Only this topic (a declared name, e.g. user.signup).")
 
@@ -25,7 +23,9 @@ def pause(
 
     Example: conveyor pause crm-sync
     """
-    pauses.pause(open_broker(settings_of(ctx), timeout), service, topic)
+    from conveyor.ops import pauses
+
+    pauses.pause(broker_of(ctx, timeout), service, topic)
     typer.echo(f"paused {service}{' on ' + topic if topic else ''}")
 
 
@@ -39,5 +39,7 @@ def resume(
 
     Example: conveyor resume crm-sync
     """
-    withdrawn = pauses.resume(open_broker(settings_of(ctx), timeout), service, topic)
+    from conveyor.ops import pauses
+
+    withdrawn = pauses.resume(broker_of(ctx, timeout), service, topic)
     typer.echo(f"resumed {service}: {withdrawn} pause(s) withdrawn")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.cli.context import project_of, settings_of
+from conveyor.cli.context import broker_of, project_of, settings_of
 
 if TYPE_CHECKING:  # the ops and publish layers load when a command runs, not for `--help`
     from conveyor.ops.delayed import DelayedStatus
@@ -27,9 +27,8 @@ def status(
     Example: conveyor delayed status --json
     """
     from conveyor.ops.delayed import delayed_status
-    from conveyor.ops.session import open_broker
 
-    found = delayed_status(open_broker(settings_of(ctx), timeout))
+    found = delayed_status(broker_of(ctx, timeout))
     if as_json:
         typer.echo(json.dumps(found.as_dict() if found else {}, indent=2))
         return

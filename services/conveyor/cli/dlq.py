@@ -6,22 +6,21 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conveyor.cli.context import project_of, settings_of
-from conveyor.ops import deadletters, ledger, parked, redrive
-from conveyor.ops.broker import Broker
-from conveyor.ops.deadletters import DeadLetter, DeadLetterFilter
-from conveyor.ops.redrive import RedriveOptions, RedrivePlan
-from conveyor.ops.session import open_broker, service_topology
-from conveyor.ops.timeparse import iso
-from conveyor.ops.topology import ServiceTopology
-from conveyor.tracing import configure_tracing
+from conveyor.cli.context import broker_of, project_of, settings_of
+
+# The operations (and the Kafka client under them) load when a command runs, not for --help.
+if TYPE_CHECKING:
+    from conveyor.ops.broker import Broker
+    from conveyor.ops.deadletters import DeadLetter
+    from conveyor.ops.redrive import RedrivePlan
+    from conveyor.ops.topology import ServiceTopology
 
 app = typer.Typer(no_args_is_help=True, help="Inspect and redrive a service's dead letters.")
 console = Console(stderr=True)
@@ -57,6 +56,10 @@ def list_(
 
     Example: conveyor dlq list payments --error-type TimeoutError --since 2026-11-28T09:00Z
     """
+    from conveyor.ops import ledger
+    from conveyor.ops.deadletters import DeadLetterFilter
+    from conveyor.ops.timeparse import iso
+
     selection = DeadLetterFilter.parse(error_type, key, since, until, topic)
     broker, topology = _open(ctx, service, timeout)
     with _scanning() as progress:
@@ -96,6 +99,8 @@ def show(
 
     Example: conveyor dlq show payments 0:42
     """
+    from conveyor.ops import deadletters
+
     broker, topology = _open(ctx, service, timeout)
     letter = deadletters.find(broker, topology, deadletters.parse_position(letter_id))
     doc = deadletters.detail(letter, project_of(ctx).codec)
@@ -136,6 +141,11 @@ def redrive_(
 
     Example: conveyor dlq redrive payments --error-type TimeoutError --rate 50 --yes
     """
+    from conveyor.ops import deadletters, redrive
+    from conveyor.ops.deadletters import DeadLetterFilter
+    from conveyor.ops.redrive import RedriveOptions
+    from conveyor.tracing import configure_tracing
+
     selection = DeadLetterFilter.parse(error_type, key, since, until, topic)
     ids = frozenset(deadletters.parse_position(x) for x in letter_id or []) or None
     if not (all_ or ids or selection != DeadLetterFilter()):
@@ -166,7 +176,9 @@ def redrive_(
 
 
 def _open(ctx: typer.Context, service: str, timeout: float) -> tuple[Broker, ServiceTopology]:
-    broker = open_broker(settings_of(ctx), timeout)
+    from conveyor.ops.session import service_topology
+
+    broker = broker_of(ctx, timeout)
     return broker, service_topology(broker, service, project_of(ctx))
 
 
@@ -178,6 +190,8 @@ def _scanning() -> Iterator[Progress]:
 
 
 def _read(broker: Broker, topology: ServiceTopology, progress: Progress) -> Iterator[DeadLetter]:
+    from conveyor.ops import deadletters
+
     task = progress.add_task("scan", total=None)
     yield from deadletters.read_all(
         broker,
@@ -188,6 +202,8 @@ def _read(broker: Broker, topology: ServiceTopology, progress: Progress) -> Iter
 
 
 def _print_plan(plan: RedrivePlan, as_json: bool) -> None:
+    from conveyor.ops import parked, redrive
+
     if as_json:
         typer.echo(json.dumps(redrive.plan_as_dict(plan), indent=2))
         return

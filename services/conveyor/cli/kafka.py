@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,16 +13,27 @@ from rich.table import Table
 
 from conveyor.cli.context import settings_of
 from conveyor.errors import LauncherError
-from conveyor.localkafka import ClusterSpec, KafkaDistribution, LocalKafka
-from conveyor.localkafka.config import HOST
-from conveyor.settings import Settings
+
+# The launcher (and the Kafka client it probes with) loads when a command runs, not for --help.
+if TYPE_CHECKING:
+    from conveyor.localkafka import KafkaDistribution, LocalKafka
+    from conveyor.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Run a real Apache Kafka (KRaft) on loopback.")
 console = Console(stderr=True)
 
 
 def _distribution(settings: Settings) -> KafkaDistribution:
+    from conveyor.localkafka import KafkaDistribution
+
     return KafkaDistribution(cache_dir=settings.cache_dir, java_home=settings.java_home)
+
+
+def _started(settings: Settings) -> LocalKafka | None:
+    """The cluster `up` started under the settings' state directory, if any."""
+    from conveyor.localkafka import LocalKafka
+
+    return LocalKafka.load(settings.kafka_home, _distribution(settings))
 
 
 @app.command()
@@ -46,9 +57,11 @@ def up(
     Example: conveyor kafka up --nodes 3
     Example: eval "$(conveyor kafka up --secure)"
     """
+    from conveyor.localkafka import ClusterSpec, LocalKafka
+    from conveyor.localkafka.config import HOST
+
     settings = settings_of(ctx)
-    distribution = _distribution(settings)
-    cluster = LocalKafka.load(settings.kafka_home, distribution)
+    cluster = _started(settings)
     spec = ClusterSpec(nodes=nodes, port=port, secure=secure)
     if cluster is not None and cluster.spec != spec:
         if any(s.running for s in cluster.status()):
@@ -58,7 +71,7 @@ def up(
             )
         cluster.down(wipe=True)
         cluster = None
-    cluster = cluster or LocalKafka(settings.kafka_home, distribution, spec)
+    cluster = cluster or LocalKafka(settings.kafka_home, _distribution(settings), spec)
     kind = "secured Kafka" if secure else "Kafka"
     console.print(f"starting {kind} ({nodes} node{'s' if nodes > 1 else ''}) in {cluster.home}")
     bootstrap = cluster.up(timeout=timeout)
@@ -85,8 +98,7 @@ def down(
 
     Example: conveyor kafka down --wipe
     """
-    settings = settings_of(ctx)
-    cluster = LocalKafka.load(settings.kafka_home, _distribution(settings))
+    cluster = _started(settings_of(ctx))
     if cluster is None:
         console.print("no local Kafka was started here")
         return
@@ -103,8 +115,7 @@ def status(
 
     Example: conveyor kafka status --json
     """
-    settings = settings_of(ctx)
-    cluster = LocalKafka.load(settings.kafka_home, _distribution(settings))
+    cluster = _started(settings_of(ctx))
     nodes = cluster.status() if cluster else []
     if as_json:
         typer.echo(json.dumps([asdict(n) for n in nodes], indent=2))

@@ -7,10 +7,8 @@ pipeline adds `conveyor demo`.
 
 from __future__ import annotations
 
-import os
 import sys
 from importlib.metadata import entry_points
-from pathlib import Path
 
 import typer
 
@@ -30,10 +28,8 @@ from conveyor.cli import (
     tail,
     topics,
 )
-from conveyor.clients import connection
+from conveyor.cli.context import Invocation
 from conveyor.errors import ConveyorError
-from conveyor.log_output import configure_cli_logs
-from conveyor.settings import Settings
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -74,18 +70,38 @@ def _add_plugins(root: typer.Typer) -> None:
 _add_plugins(cli)
 
 
-@cli.callback()
+def _flags_off(app: typer.Typer) -> dict[str, object]:
+    """`--help` off in `app` and each of its groups, as defaults. Typer runs an option's
+    default value through a pydantic adapter unless it is a bool, and leaves a group's `--help`
+    (and the root's completion options) at None: without these, `conveyor <command> --help`
+    would load pydantic to learn that an option nobody gave is off."""
+    groups = app.registered_groups
+    return {
+        "help": False,
+        **{g.name: _flags_off(g.typer_instance) for g in groups if g.name and g.typer_instance},
+    }
+
+
+_DEFAULTS = {**_flags_off(cli), "install_completion": False, "show_completion": False}
+
+
+@cli.callback(context_settings={"default_map": _DEFAULTS})
 def _root(ctx: typer.Context) -> None:
-    ctx.obj = Settings.from_env(os.environ, Path.cwd())
-    ctx.with_resource(connection.using(ctx.obj.client))
+    ctx.ensure_object(Invocation)  # the settings are read when the command asks for them
+
+
+def _configure_logs() -> None:
+    from conveyor.log_output import configure_cli_logs
+
+    configure_cli_logs()
 
 
 def app() -> None:
     """Run the CLI; conveyor's own errors print as one clear message and exit 2. Its logs go
-    to stderr, so stdout holds only a command's output (`status --json` stays JSON)."""
-    configure_cli_logs()
+    to stderr, so stdout holds only a command's output (`status --json` stays JSON); they are
+    set up with the settings, so `--help` loads no logging library."""
     try:
-        cli()
+        cli(obj=Invocation(on_start=_configure_logs))
     except ConveyorError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(2)

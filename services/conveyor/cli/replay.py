@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conveyor.cli.context import project_of, settings_of
+from conveyor.cli.context import broker_of, project_of
 
 # The operations (and the Kafka client under them) load when the command runs, not for --help.
 if TYPE_CHECKING:
@@ -59,10 +59,10 @@ def command(
     Example: conveyor replay welcome-email --to-time 2026-11-28T09:00:00Z --yes --follow
     """
     from conveyor.ops import replay as ops_replay
-    from conveyor.ops.session import open_broker, service_topology
+    from conveyor.ops.session import service_topology
 
     target = _target(to_earliest, to_latest, to_time, to_offset or [], shift_by)
-    broker = open_broker(settings_of(ctx), timeout)
+    broker = broker_of(ctx, timeout)
     topology = service_topology(broker, service, project_of(ctx))
     plan = ops_replay.plan(broker, topology, target, topic or [], _partitions(partitions))
     _print(plan, as_json)

@@ -15,17 +15,15 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, cast
 
-import structlog
 import typer
 
 from conveyor.cli.context import settings_of
-from conveyor.native import check_fresh
-from conveyor.settings import Settings
 
 if TYPE_CHECKING:  # the runtime is imported when a service runs, not for `conveyor --help`
     from conveyor.runtime.service import Service
+    from conveyor.settings import Settings
 
-ServiceMain = Callable[[Settings, list[str]], int]
+ServiceMain = Callable[["Settings", list[str]], int]
 
 
 def _scheduler_main(settings: Settings, argv: list[str]) -> int:
@@ -102,9 +100,13 @@ def run(
 
     Examples: conveyor run shop.service:service; conveyor run welcome-email
     """
+    import structlog
+
+    from conveyor.native import check_fresh
+
     check_fresh()
-    structlog.reset_defaults()  # the service's main sets its own logs up (JSON), not the CLI's
     settings = settings_of(ctx)
+    structlog.reset_defaults()  # the service's main sets its own logs up (JSON), not the CLI's
     if ":" in target:
         from conveyor.serve import serve
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console, Group
@@ -12,14 +12,14 @@ from rich.live import Live
 from rich.table import Table
 
 from conveyor.cli import delayed
-from conveyor.cli.context import project_of, settings_of
-from conveyor.ops import status as ops_status
-from conveyor.ops.broker import Broker
-from conveyor.ops.delayed import delayed_status
-from conveyor.ops.session import all_services, open_broker, service_topology
-from conveyor.ops.status import Sample, ServiceStatus, Thresholds
-from conveyor.ops.topology import ServiceTopology
-from conveyor.project import Project
+from conveyor.cli.context import broker_of, project_of
+
+# The operations (and the Kafka client under them) load when the command runs, not for --help.
+if TYPE_CHECKING:
+    from conveyor.ops.broker import Broker
+    from conveyor.ops.status import Sample, ServiceStatus, Thresholds
+    from conveyor.ops.topology import ServiceTopology
+    from conveyor.project import Project
 
 
 def command(
@@ -56,7 +56,11 @@ def command(
 
     Example: conveyor status welcome-email --max-lag 1000 --max-lag-seconds 60
     """
-    broker = open_broker(settings_of(ctx), timeout)
+    from conveyor.ops import status as ops_status
+    from conveyor.ops.delayed import delayed_status
+    from conveyor.ops.status import Thresholds
+
+    broker = broker_of(ctx, timeout)
     topologies = _topologies(broker, services or [], project_of(ctx))
     limits = Thresholds(max_lag, max_lag_seconds, max_dead_letters)
     if watch:
@@ -81,6 +85,8 @@ def command(
 
 
 def _topologies(broker: Broker, names: list[str], project: Project) -> list[ServiceTopology]:
+    from conveyor.ops.session import all_services, service_topology
+
     if names:
         return [service_topology(broker, name, project) for name in names]
     return all_services(broker, project)
@@ -94,6 +100,8 @@ def _watch(
     limits: Thresholds,
 ) -> None:
     """Refresh the table in place; rows past a threshold turn red. Ctrl-C ends it."""
+    from conveyor.ops import status as ops_status
+
     previous: dict[str, Sample] = {}
     with Live(console=Console(), auto_refresh=False) as live:
         try:

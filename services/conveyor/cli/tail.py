@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from conveyor.cli.context import project_of, settings_of
+from conveyor.cli.context import broker_of, project_of
 
 
 def command(
@@ -38,7 +38,6 @@ def command(
     if from_beginning and from_time is not None:
         raise typer.BadParameter("give --from-beginning or --from-time, not both")
     from conveyor.ops import tail as ops_tail
-    from conveyor.ops.session import open_broker
     from conveyor.ops.tail import TailOptions
     from conveyor.ops.timeparse import to_epoch_ms
 
@@ -49,7 +48,7 @@ def command(
         max_events=max_events,
         stop_at_end=until_end,
     )
-    broker = open_broker(settings_of(ctx), timeout)
+    broker = broker_of(ctx, timeout)
     codec = project_of(ctx).codec
     out = Console()
     try:
