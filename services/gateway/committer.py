@@ -4,9 +4,10 @@ Why not on the event loop: a commit there stalls every request behind it, SQLite
 (held by the relay while it marks rows sent) stalls it longer, and none of that shows in a
 request's own timing. Why not a thread per request: SQLite has one writer anyway, and under load
 one commit for the requests that queued meanwhile costs the database one log flush instead of
-many. A request refused by the database (a duplicate e-mail) is rolled back alone and the
+many; on PostgreSQL a group's statements and its commit go to the server as one pipelined
+batch. A request refused by the database (a duplicate e-mail) is rolled back alone and the
 others of its group still commit: a group with a refusal runs again with a savepoint per
-request (`Committer._run_group`).
+request (`Committer._one_by_one`).
 """
 
 from __future__ import annotations
@@ -132,44 +133,54 @@ class Committer:
             _reset(conn)
 
     def _commit_group(self, conn: SqlConnection, group: list[_Job]) -> None:
-        outcomes: list[BaseException | None] = []
         with self.db.write_lock:
             try:
-                self.db.begin(conn)
-                outcomes.extend(self._run_group(conn, group))
-                if (
-                    self.db.notify is not None
-                    and any(e is None for e in outcomes)
-                    and self._notify()
-                ):
-                    conn.execute(self.db.notify)
-                conn.commit()
-            except BaseException:
+                outcomes = self._all_at_once(conn, group)
+            except Exception:
+                # A refusal (or a failure the next attempt meets as well): undo, and run the
+                # requests again one by one, so each refused one is undone alone.
                 conn.rollback()
-                raise
+                outcomes = self._one_by_one(conn, group)
         committed = [job.event for job, error in zip(group, outcomes, strict=True) if not error]
         _settle_all(group, outcomes)
         if committed:
             self._on_commit(committed)
 
-    def _run_group(self, conn: SqlConnection, group: list[_Job]) -> list[BaseException | None]:
-        """Each request's writes, in the open transaction; the error of each refused one.
-
-        First all of them without savepoints (two statements fewer per request, two round
-        trips on PostgreSQL): the common case, every request accepted. If one raises, undo the
-        transaction and run the group again with a savepoint per request, so the refused ones
-        are undone alone (a refusal may come from another request of the group: two signups
-        with one e-mail address)."""
-        if len(group) == 1:
-            return [_alone(conn, group[0])]
-        try:
+    def _all_at_once(self, conn: SqlConnection, group: list[_Job]) -> list[BaseException | None]:
+        """The common case, every request accepted: the group's writes and the commit without
+        savepoints, sent as one batch (on PostgreSQL in pipeline mode: one exchange with the
+        server for all of them instead of one per statement). Raises if any write does."""
+        with self.db.batch(conn):
+            self.db.begin(conn)
             for job in group:
                 job.run(conn)
-        except Exception:
-            conn.rollback()
-            self.db.begin(conn)
-            return [_in_savepoint(conn, job) for job in group]
+            self._maybe_notify(conn)
+            conn.commit()
         return [None] * len(group)
+
+    def _one_by_one(self, conn: SqlConnection, group: list[_Job]) -> list[BaseException | None]:
+        """Each request's writes in turn, in one transaction, a refused one undone alone (in a
+        savepoint, or by rolling back when it is the only one): a refusal may come from another
+        request of the group (two signups with one e-mail address). Returns the error of each
+        refused request; raises (after rolling back) when the database fails."""
+        try:
+            self.db.begin(conn)
+            if len(group) == 1:
+                outcomes = [_alone(conn, group[0])]
+            else:
+                outcomes = [_in_savepoint(conn, job) for job in group]
+            if any(error is None for error in outcomes):
+                self._maybe_notify(conn)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return outcomes
+
+    def _maybe_notify(self, conn: SqlConnection) -> None:
+        """Wake another process's relay at commit, when it may be another's (`gateway.notify`)."""
+        if self.db.notify is not None and self._notify():
+            conn.execute(self.db.notify)
 
 
 def _alone(conn: SqlConnection, job: _Job) -> BaseException | None:

@@ -76,6 +76,14 @@ class Database:
         if self.dialect is SQLITE:
             conn.execute("BEGIN IMMEDIATE")
 
+    def batch(self, conn: SqlConnection) -> AbstractContextManager[object]:
+        """Where the statements run on `conn` go to the server together, their results and
+        errors read at the end (psycopg's pipeline mode: one exchange instead of one per
+        statement; what reads a result waits for it). SQLite runs each statement in turn."""
+        if isinstance(conn, psycopg.Connection):
+            return conn.pipeline()
+        return contextlib.nullcontext()
+
     def create_schema(self) -> None:
         time_type = "REAL" if self.dialect is SQLITE else "DOUBLE PRECISION"
         conn = self.connect()

@@ -81,10 +81,15 @@ class Store:
             raise UnknownOrderError(f"no order {event.order_id!r}")
         lane = self._lanes.lane_of(row[0]) if self._lanes is not None else None
         # The conditional update makes two concurrent cancellations emit one event.
+        # (RETURNING, not the cursor's rowcount: a pipelined statement has no count until its
+        # result is read, and fetching reads it.)
         updated = conn.execute(
-            self._sql("UPDATE gateway_orders SET status = ? WHERE order_id = ? AND status = ?"),
+            self._sql(
+                "UPDATE gateway_orders SET status = ? WHERE order_id = ? AND status = ?"
+                " RETURNING order_id"
+            ),
             (CANCELLED, event.order_id, PLACED),
-        )
-        if updated.rowcount != 1:
+        ).fetchall()
+        if len(updated) != 1:
             raise OrderAlreadyCancelledError(f"order {event.order_id!r} is cancelled already")
         self.outbox.add(conn, event, lane=lane)
