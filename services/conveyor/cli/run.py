@@ -105,7 +105,7 @@ def run(
     from conveyor.native import check_fresh
 
     check_fresh()
-    settings = settings_of(ctx)
+    settings = settings_of(ctx)  # reading them sets the CLI's logs up, so they are undone after
     structlog.reset_defaults()  # the service's main sets its own logs up (JSON), not the CLI's
     if ":" in target:
         from conveyor.serve import serve
