@@ -157,18 +157,32 @@ def test_a_held_lane_resumes_once_nothing_above_has_waited_for_resume_after() ->
 
 def test_a_trickle_of_urgent_events_holds_a_lower_lane_but_for_its_share() -> None:
     """An urgent event every 50 ms, each gone in 10 ms: the lower lane stays held between them
-    (its hold's clock running on), and is let through for its share of each second."""
+    (its hold's clock running on), and is let through for its share of each second but for the
+    updates where an urgent event arrives."""
     gate = _gate()  # share 0.2 of 1 s
     free = []
     for step in range(300):
         now = 10.0 + step / 100
         above = {"t.lane.high"} if step % 5 == 0 else set()
-        gate.update(above | {"t"}, now, fetched={"t"})
+        gate.update(above | {"t"}, now, fetched={"t"}, arrived=above)
         if "t" not in gate.held:
             free.append(step)
     assert free, "the lower lane starved"
     assert min(free) >= 80  # held 0.8 s first
-    assert 0.15 < len(free) / 300 < 0.3
+    assert not [step for step in free if step % 5 == 0]  # stepped aside for each arrival
+    assert 0.12 < len(free) / 300 < 0.25
+
+
+def test_in_its_share_a_lower_lane_steps_aside_only_for_new_arrivals_above() -> None:
+    gate = _gate()
+    both = {"t.lane.high", "t"}
+    assert gate.update(both, now=10.0, arrived={"t.lane.high"})
+    assert gate.update(both, now=10.85)  # its share
+    assert gate.update(both, now=10.9, fetched={"t"}, arrived={"t.lane.high"})  # steps aside
+    assert gate.held == {"t"}
+    assert gate.update(both, now=10.91)  # the share goes on
+    assert gate.held == frozenset()
+    assert not gate.update(both, now=11.0)  # a backlog above, waiting all along: no stepping aside
 
 
 def test_a_higher_lane_takes_a_free_handler_slot_first() -> None:

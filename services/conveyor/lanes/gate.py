@@ -8,6 +8,10 @@ The hold's clock starts when the lane is first held and stops when nothing above
 for `resume_after_s`. Without that delay a stream of urgent events that each finish before the
 next arrives would resume the lower lanes between any two: each resume fetches them again (a
 pause drops what the client prefetched), and the next urgent event waits behind that fetch.
+In its share a lane steps aside for one update whenever events arrive above it (a partition
+above with nothing waiting has some): the pause drops what the client fetched of it, so the
+urgent event is consumed next rather than behind that, and the share goes on from the next
+update. A backlog above, always waiting, never makes it step aside.
 A pure policy: the poll loop says which lane topics have events waiting and when it is.
 """
 
@@ -39,10 +43,17 @@ class LaneGate:
         found = self.lanes.get(topic)
         return 0 if found is None else found[0].rank
 
-    def update(self, waiting: Collection[str], now: float, fetched: Collection[str] = ()) -> bool:
+    def update(
+        self,
+        waiting: Collection[str],
+        now: float,
+        fetched: Collection[str] = (),
+        arrived: Collection[str] = (),
+    ) -> bool:
         """Work out the lane topics to hold back (`held`) from those with events `waiting` at
-        `now` (seconds, monotonic) and those that `fetched` events since the last update; True
-        when that changed."""
+        `now` (seconds, monotonic), those that `fetched` events since the last update and those
+        where events `arrived` (a partition with nothing waiting before has some now); True when
+        that changed."""
         seen = self._seen
         for topic in waiting:
             if topic in self.lanes:
@@ -52,6 +63,7 @@ class LaneGate:
             lane, spec = self.lanes[topic]
             if topic in waiting or 0 <= now - at < spec.resume_after_s:
                 highest[lane.base] = min(highest.get(lane.base, lane.rank), lane.rank)
+        newest = _highest(self.lanes, arrived)
         held = set()
         for topic, (lane, spec) in self.lanes.items():
             above = highest.get(lane.base)
@@ -60,6 +72,8 @@ class LaneGate:
                 self._open.pop(topic, None)
             elif self._held_now(topic, spec, now, topic in waiting, topic in fetched):
                 held.add(topic)
+            elif newest.get(lane.base, lane.rank) < lane.rank:
+                held.add(topic)  # in its share, it steps aside for one update: see the module
         changed = held != self.held
         self.held = frozenset(held)
         return changed
@@ -83,3 +97,16 @@ class LaneGate:
         del self._open[topic]
         self._since[topic] = now
         return True
+
+
+def _highest(
+    lanes: Mapping[str, tuple[LaneTopic, Lanes]], topics: Collection[str]
+) -> dict[str, int]:
+    """Base topic -> the highest lane rank among `topics`."""
+    highest: dict[str, int] = {}
+    for topic in topics:
+        found = lanes.get(topic)
+        if found is not None:
+            lane = found[0]
+            highest[lane.base] = min(highest.get(lane.base, lane.rank), lane.rank)
+    return highest

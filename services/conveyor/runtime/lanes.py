@@ -8,6 +8,9 @@ watermarks are the client's own, the watermark refreshed by every fetch response
 event is seen waiting before the loop consumes the lower lanes' events fetched with it (pausing
 them drops those from the client's queue; they are fetched again when the lane resumes).
 
+A partition of a higher lane that had nothing waiting at the last look and has events now is
+where events arrived: a lower lane in its share steps aside for them (see `LaneGate`).
+
 A consumer reading lanes fetches in small steps (`lane_fetching`): an urgent event arriving while
 a lower lane is fetched waits for the fetch in flight (one per broker) and is queued behind what
 it brought, and whatever the client prefetched of a lane is dropped when the lane is held back.
@@ -74,6 +77,7 @@ class LaneServing:
         # and a backlog there must hold the lower lanes back from the first fetch on
         self._starts: dict[tuple[str, int], tuple[int, int]] = {}
         self._tracked: dict[PartitionState, int | None] = {}  # last offset fetched, per partition
+        self._busy: set[PartitionState] = set()  # lane partitions with events waiting, last look
 
     @property
     def share_every(self) -> int:
@@ -88,6 +92,9 @@ class LaneServing:
 
     def rank(self, topic: str) -> int:
         return self.gate.rank(topic)
+
+    def _above_lowest(self, topic: str) -> bool:
+        return self.gate.rank(topic) < self._lowest[topic]
 
     def held(self, topic: str) -> bool:
         return topic in self.gate.held
@@ -134,8 +141,15 @@ class LaneServing:
     def update(self, consumer: Any, states: list[PartitionState]) -> bool:
         """Work out the lanes to hold back now; True when that changed."""
         laned = [s for s in states if s.topic in self._lowest]
-        waiting = {s.topic for s in laned if s.tracker.unfinished}
-        unknown = [s for s in laned if s.topic not in waiting]
+        busy = {s for s in laned if s.tracker.unfinished}  # partitions with events waiting
+        waiting = {s.topic for s in busy}
+        # each partition of a lane with one below it (events arriving there make the lower lanes
+        # step aside), and of the lowest lanes those not yet known to wait
+        unknown = [
+            s
+            for s in laned
+            if s not in busy and (s.topic not in waiting or self._above_lowest(s.topic))
+        ]
         if unknown:
             tps = [TopicPartition(s.topic, s.partition) for s in unknown]
             for state, tp in zip(unknown, consumer.position(tps), strict=True):
@@ -145,7 +159,10 @@ class LaneServing:
                 end = end if end >= 0 else first_end
                 if position >= 0 and end >= 0 and lag.waiting(state, position, end):
                     waiting.add(state.topic)
-        changed = self.gate.update(waiting, time.monotonic(), self._fetched(states))
+                    busy.add(state)
+        before, self._busy = self._busy, busy
+        arrived = {s.topic for s in busy if s not in before and self._above_lowest(s.topic)}
+        changed = self.gate.update(waiting, time.monotonic(), self._fetched(states), arrived)
         if changed:
             for topic, gauge in self._gauges.items():
                 gauge.set(1 if topic in self.gate.held else 0)
