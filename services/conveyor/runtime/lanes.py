@@ -93,6 +93,14 @@ class LaneServing:
     def rank(self, topic: str) -> int:
         return self.gate.rank(topic)
 
+    def by_rank(self, messages: list[Any]) -> list[list[Any]]:
+        """Fetched `messages` by lane, the highest first, each lane's in the order fetched."""
+        runs: dict[int, list[Any]] = {}
+        rank = self.gate.rank
+        for message in messages:
+            runs.setdefault(rank(message.topic()), []).append(message)
+        return [runs[n] for n in sorted(runs)]
+
     def _above_lowest(self, topic: str) -> bool:
         return self.gate.rank(topic) < self._lowest[topic]
 

@@ -119,6 +119,15 @@ class ConsumerLoop:
         return messages
 
     def _dispatch(self, messages: list[Any]) -> None:
+        lanes = self._lanes
+        if lanes is None or len(messages) < 2:
+            self._dispatch_run(messages)
+            return
+        # an urgent event fetched with a lower lane's: decoded and handed over before them
+        for run in lanes.by_rank(messages):
+            self._dispatch_run(run)
+
+    def _dispatch_run(self, messages: list[Any]) -> None:
         items: list[WorkItem] = []
         skipped: dict[str, int] = {}
         previous: PartitionState | None = None
