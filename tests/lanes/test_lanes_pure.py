@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 
 from conveyor import naming
+from conveyor.events import Event
 from conveyor.lanes import LaneGate, LaneRouter, Lanes, UnknownLaneError, lane_topics
 from conveyor.lanes.errors import LaneError
 from conveyor.publish.message import build_message
+from conveyor.runtime.context import EventMeta
+from conveyor.runtime.follow_lanes import LaneFollowing
 from conveyor.runtime.key_scheduler import KeyScheduler
 from conveyor.topology import TopicRole, TopologyFileError, parse
 from shop_events import OrderPaid, Priority, UserSignedUp
@@ -109,6 +112,51 @@ def test_a_follow_up_without_a_lane_field_stays_in_the_lane_of_its_cause() -> No
     routed = router.route(_message(paid), paid, None, inherited="high")
     assert routed.topic == "order.events.lane.high"
     assert router.route(_message(paid), paid, None).topic == "order.events"
+
+
+class _Recording:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str | None]] = []
+
+    def publish(self, event: Event, *, lane: str | None = None) -> object:
+        self.sent.append((type(event).__name__, lane))
+        return None
+
+
+def test_a_plain_services_follow_up_is_published_in_its_causes_lane_by_the_same_rule() -> None:
+    """Without transactions the service's publisher routes the follow-up; it is told the lane
+    of the event being handled only where the rule takes it: the topic has that lane, and
+    neither `lane=` nor the follow-up's lane field decides."""
+    recording = _Recording()
+    following = LaneFollowing(recording, {"order.events": ORDER_LANES})
+
+    def handling(lane: str | None) -> Any:
+        headers = [] if lane is None else [(naming.LANE, lane.encode())]
+        return following.publisher_for(EventMeta("t", 0, 0, None, "k", headers))
+
+    paid = OrderPaid(order_id="o-1", payment_id="p-1", amount=100, currency="EUR")
+    handling("low").publish(paid)
+    handling("urgent").publish(paid)  # order.events has no urgent lane
+    handling(None).publish(paid)
+    handling("low").publish(paid, lane="high")
+    handling("low").publish(order_placed())  # priority HIGH: its field decides
+    handling("low").publish(signup("u-1"))  # user.signup has no lanes here
+    assert recording.sent == [
+        ("OrderPaid", "low"),
+        ("OrderPaid", None),
+        ("OrderPaid", None),
+        ("OrderPaid", "high"),
+        ("OrderPlaced", None),
+        ("UserSignedUp", None),
+    ]
+
+
+def test_an_unset_lane_field_leaves_the_lane_to_the_next_rule() -> None:
+    router = LaneRouter({"user.signup": Lanes(("urgent", "normal"), "normal", field="name")}, {})
+    message = _message(signup("u-1"))
+    unset = signup("u-1").model_copy(update={"name": None})
+    assert router.route(message, unset, None, inherited="urgent").topic == "user.signup.lane.urgent"
+    assert router.route(message, unset, None).topic == "user.signup"
 
 
 def test_unknown_lanes_and_lanes_on_topics_without_lanes_are_refused() -> None:

@@ -15,9 +15,10 @@ if TYPE_CHECKING:  # the publish package imports this module
 
 
 class LaneRouter:
-    """Picks each event's lane: the one asked for, else the one its lane field names, else (for
-    a follow-up) the lane of the event that caused it, else its topic's default lane. Topics
-    without lanes pass unchanged (a lane asked for is refused)."""
+    """Picks each event's lane, by one rule: the lane asked for (`lane=`), else the lane its lane
+    field names, else (for a follow-up) the lane of the event whose handling publishes it, when
+    its topic has that lane, else its topic's default lane. Topics without lanes pass unchanged
+    (a lane asked for is refused)."""
 
     __slots__ = ("_by_topic",)
 
@@ -36,24 +37,30 @@ class LaneRouter:
     ) -> OutgoingMessage:
         """`message` bound for its lane's topic, with the lane in its headers; raises
         `UnknownLaneError` (nothing sent) for a lane its topic does not have. `inherited`: the
-        lane of the event whose handling publishes this one, taken when the topic has it and
-        neither `lane` nor the event's lane field says otherwise."""
+        lane of the event whose handling publishes this one (see `inherits`)."""
         lanes = self._by_topic.get(message.topic)
         if lanes is None:
             if lane is not None:
                 raise UnknownLaneError(message.topic, lane, ())
             return message
+        if lane is None:
+            lane = _inherits(lanes, event, inherited)
         if lane is not None:
             chosen = lane
-        elif lanes.field is not None and hasattr(event, lanes.field):
+        elif lanes.field is not None and _field_value(event, lanes.field) is not None:
             chosen = self._lane_of(event, lanes.field, lanes, message.topic)
-        elif inherited is not None and inherited in lanes.names:
-            chosen = inherited
         else:
             chosen = lanes.default
         check_lane(message.topic, lanes, chosen)
         headers = [*message.headers, (naming.LANE, chosen)]
         return message._replace(topic=lanes.topic(message.topic, chosen), headers=headers)
+
+    def inherits(self, topic: str, event: Event, inherited: str | None) -> str | None:
+        """The lane a follow-up on `topic` published without `lane=` takes from its cause:
+        `inherited` when the topic has that lane and the event's lane field names none; else
+        None (the field or the default lane decides, as for any event)."""
+        lanes = self._by_topic.get(topic)
+        return None if lanes is None else _inherits(lanes, event, inherited)
 
     @staticmethod
     def _lane_of(event: Event, field: str, lanes: Lanes, topic: str) -> str:
@@ -62,3 +69,16 @@ class LaneRouter:
         if found is None:
             raise UnknownLaneError(topic, str(getattr(value, "value", value)).lower(), lanes.names)
         return found
+
+
+def _field_value(event: Event, field: str) -> object:
+    """The value of the lane field, None where the event has no such field (or it is unset)."""
+    return getattr(event, field, None)
+
+
+def _inherits(lanes: Lanes, event: Event, inherited: str | None) -> str | None:
+    if inherited is None or inherited not in lanes.names:
+        return None
+    if lanes.field is not None and _field_value(event, lanes.field) is not None:
+        return None
+    return inherited

@@ -69,13 +69,14 @@ class EventMeta:
 
 
 class FollowUpPublisher(Protocol):
-    """Anything that can publish a follow-up event (conveyor's publisher fits)."""
+    """Anything that can publish a follow-up event (conveyor's publisher fits); `lane` is passed
+    only when one is chosen."""
 
-    def publish(self, event: Event) -> object: ...
+    def publish(self, event: Event, *, lane: str | None = None) -> object: ...
 
 
 class _NoPublisher:
-    def publish(self, event: Event) -> object:
+    def publish(self, event: Event, *, lane: str | None = None) -> object:
         raise PublisherMissingError(
             "this service was started without a publisher; pass one to run_service(...)"
         )
@@ -134,9 +135,11 @@ class Context:
             )
         return self._log
 
-    def publish(self, event: Event) -> object:
-        """Publish a follow-up event through the service's publisher."""
-        return self._publisher.publish(event)
+    def publish(self, event: Event, *, lane: str | None = None) -> object:
+        """Publish a follow-up event through the service's publisher. Its lane, on a topic with
+        lanes: `lane`, else the one its lane field names, else the lane of the event being
+        handled (when the topic has it), else the default lane."""
+        return _publish(self._publisher, event, lane)
 
 
 class BatchContext:
@@ -170,5 +173,12 @@ class BatchContext:
             )
         return self._log
 
-    def publish(self, event: Event) -> object:
-        return self._publisher.publish(event)
+    def publish(self, event: Event, *, lane: str | None = None) -> object:
+        """As `Context.publish`; a follow-up inherits the lane of the batch's first event."""
+        return _publish(self._publisher, event, lane)
+
+
+def _publish(publisher: FollowUpPublisher, event: Event, lane: str | None) -> object:
+    """`lane` passed only when given, so a publisher with a plain `publish(event)` still serves
+    the handlers that never name a lane."""
+    return publisher.publish(event) if lane is None else publisher.publish(event, lane=lane)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 
-from conveyor import naming
 from conveyor.errors import ConveyorError
 from conveyor.events.base import Event
+from conveyor.lanes.errors import UnknownLaneError
 from conveyor.lanes.routing import LaneRouter
 from conveyor.publish.message import MessageBuilder, OutgoingMessage
 from conveyor.runtime.extension_seam import RuntimeExtension
 from conveyor.runtime.failure_seam import FailureHandler, Forwarded
+from conveyor.runtime.follow_lanes import cause_lane
 from conveyor.runtime.health import Health
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.service import Service
@@ -38,12 +39,12 @@ class _AttemptBuffer:
 
     __slots__ = ("_encode", "messages")
 
-    def __init__(self, encode: Callable[[Event], OutgoingMessage]) -> None:
+    def __init__(self, encode: Callable[[Event, str | None], OutgoingMessage]) -> None:
         self._encode = encode
         self.messages: list[OutgoingMessage] = []
 
-    def publish(self, event: Event) -> OutgoingMessage:
-        message = self._encode(event)  # invalid events raise here, in the handler
+    def publish(self, event: Event, *, lane: str | None = None) -> OutgoingMessage:
+        message = self._encode(event, lane)  # invalid events raise here, in the handler
         if len(message.value) + len(message.key) > MAX_MESSAGE_BYTES:
             raise FollowUpTooLargeError(f"{message.event_type} of {len(message.value)} bytes")
         self.messages.append(message)
@@ -63,8 +64,7 @@ class FollowUps:
         tracing: Tracing | None = None,
         lanes: LaneRouter | None = None,
     ) -> None:
-        """`lanes`: routes follow-ups to lanes; one without a lane of its own (by its lane field)
-        goes to the lane of the event being handled, when its topic has that lane."""
+        """`lanes`: routes follow-ups to lanes, by the rule of `conveyor.runtime.follow_lanes`."""
         build = MessageBuilder(codec, topic_for).build
         self._build = build
         self._lanes = lanes
@@ -74,17 +74,15 @@ class FollowUps:
         self._attempts: dict[WorkItem, _AttemptBuffer] = {}
         self._ready: dict[PartitionState, dict[int, list[OutgoingMessage]]] = {}
 
-    def _encoder(self, item: WorkItem) -> Callable[[Event], OutgoingMessage]:
+    def _encoder(self, item: WorkItem) -> Callable[[Event, str | None], OutgoingMessage]:
         build, lanes, tracing = self._build, self._lanes, self._tracing
-        lane = None
-        if lanes is not None:
-            found = item.meta.header(naming.LANE)
-            lane = found.decode(errors="replace") if found is not None else None
 
-        def encode(event: Event) -> OutgoingMessage:
+        def encode(event: Event, lane: str | None) -> OutgoingMessage:
             message = build(event)
             if lanes is not None:
-                message = lanes.route(message, event, None, inherited=lane)
+                message = lanes.route(message, event, lane, inherited=cause_lane(item))
+            elif lane is not None:
+                raise UnknownLaneError(message.topic, lane, ())
             # a follow-up is created now, sent with the transaction
             return message if tracing is None else tracing.sending(message, CREATE)
 

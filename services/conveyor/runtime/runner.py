@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType
 
 import structlog
@@ -23,6 +23,7 @@ from conveyor.runtime.context import NO_PUBLISHER, FollowUpPublisher
 from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.extension_seam import NO_EXTENSION, RuntimeExtension
 from conveyor.runtime.failure_seam import FailureHandler, RetryInPlace
+from conveyor.runtime.follow_lanes import LaneFollowing
 from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
@@ -35,7 +36,7 @@ from conveyor.runtime.service import Service
 from conveyor.runtime.settings import ServiceSettings, consumer_config
 from conveyor.runtime.switching import interval_for, set_switch_interval
 from conveyor.runtime.transactions import open_exactly_once
-from conveyor.runtime.work import Completion
+from conveyor.runtime.work import Completion, WorkItem
 from conveyor.settings import Settings
 from conveyor.tracing.seam import Tracing, installed
 from conveyor.typing import Codec
@@ -135,6 +136,11 @@ def _run(
     declared = service.topics()
     laned = service_lanes(declared, lanes, service_settings.topic_map)
     serving = LaneServing(service.name, laned, metrics) if laned else None
+    publisher_for: Callable[[WorkItem], FollowUpPublisher] | None = None
+    if exactly_once is not None:
+        publisher_for = exactly_once.follow_ups.publisher_for
+    elif laned and publisher is not NO_PUBLISHER:  # follow-ups stay in their cause's lane
+        publisher_for = LaneFollowing(publisher, lanes).publisher_for
     completions: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         service.name,
@@ -145,7 +151,7 @@ def _run(
         extension=extension,
         metrics=metrics,
         completions=completions,
-        publisher_for=exactly_once.follow_ups.publisher_for if exactly_once else None,
+        publisher_for=publisher_for,
         tracing=tracing if tracing is not None else installed(),
         lane_ranks=serving.ranks if serving is not None else 1,
         lane_share_every=serving.share_every if serving is not None else 10,

@@ -27,7 +27,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.published: list[Event] = []
 
-    def publish(self, event: Event) -> None:
+    def publish(self, event: Event, *, lane: str | None = None) -> None:
         self.published.append(event)
 
 
