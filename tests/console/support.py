@@ -21,6 +21,7 @@ from confluent_kafka import Producer
 
 from conveyor import naming
 from conveyor.events import Event
+from conveyor.lanes import Lanes
 from conveyor.policies import Policies, PolicySettings
 from conveyor.runtime import Service, run_service
 from conveyor.settings import Settings
@@ -49,7 +50,13 @@ def publish(bootstrap: str, topic: str, events: Iterable[Event]) -> None:
 class Running:
     """A service running in a thread of the test process until `stop`."""
 
-    def __init__(self, service: Service, bootstrap: str, topic_map: dict[str, str]) -> None:
+    def __init__(
+        self,
+        service: Service,
+        bootstrap: str,
+        topic_map: dict[str, str],
+        lanes: dict[str, Lanes] | None = None,
+    ) -> None:
         self._stop = threading.Event()
         self._result: list[int] = []
         policies = Policies(bootstrap, PolicySettings(group=service.name))
@@ -59,7 +66,13 @@ class Running:
             base = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
             self._result.append(
                 run_service(
-                    service, base, settings, repo_codec(), stop=self._stop, extension=policies
+                    service,
+                    base,
+                    settings,
+                    repo_codec(),
+                    stop=self._stop,
+                    extension=policies,
+                    lanes=lanes,
                 )
             )
 
@@ -73,8 +86,14 @@ class Running:
 
 
 @contextmanager
-def running(service: Service, bootstrap: str, topic_map: dict[str, str]) -> Iterator[Running]:
-    handle = Running(service, bootstrap, topic_map)
+def running(
+    service: Service,
+    bootstrap: str,
+    topic_map: dict[str, str],
+    lanes: dict[str, Lanes] | None = None,
+) -> Iterator[Running]:
+    """`service` running until the block ends; `lanes`: its topics' lanes, by declared topic."""
+    handle = Running(service, bootstrap, topic_map, lanes)
     try:
         yield handle
     finally:
@@ -83,9 +102,12 @@ def running(service: Service, bootstrap: str, topic_map: dict[str, str]) -> Iter
 
 
 class ConsoleProcess:
-    """`conveyor console SERVICES --allow-actions` on a free loopback port, with the token set."""
+    """`conveyor console SERVICES --allow-actions` on a free loopback port, with the token set;
+    `topology`: a topology file declaring the services, instead of the repository's."""
 
-    def __init__(self, bootstrap: str, services: list[str], workdir: Path) -> None:
+    def __init__(
+        self, bootstrap: str, services: list[str], workdir: Path, topology: Path | None = None
+    ) -> None:
         self.port = free_base_port(1)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "console.log"
@@ -94,6 +116,8 @@ class ConsoleProcess:
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "CONVEYOR_CONSOLE_TOKEN": TOKEN,
         }
+        if topology is not None:
+            env["CONVEYOR_TOPOLOGY"] = str(topology)
         command = [str(CONVEYOR), "console", *services, "--port", str(self.port)]
         command += ["--allow-actions", "--interval", "1"]
         with self.log.open("wb") as out:
@@ -130,8 +154,10 @@ class ConsoleProcess:
 
 
 @contextmanager
-def console(bootstrap: str, services: list[str], workdir: Path) -> Iterator[ConsoleProcess]:
-    process = ConsoleProcess(bootstrap, services, workdir)
+def console(
+    bootstrap: str, services: list[str], workdir: Path, topology: Path | None = None
+) -> Iterator[ConsoleProcess]:
+    process = ConsoleProcess(bootstrap, services, workdir, topology)
     try:
         yield process
     finally:

@@ -33,6 +33,7 @@ Key = Annotated[str | None, typer.Option(help="Only this event key (entity id)."
 Since = Annotated[str | None, typer.Option(help="Dead-lettered at/after (ISO-8601).")]
 Until = Annotated[str | None, typer.Option(help="Dead-lettered before (ISO-8601).")]
 Topic = Annotated[str | None, typer.Option(help="Only events from this original topic.")]
+Lane = Annotated[str | None, typer.Option(help="Only events from this lane (x-lane).")]
 Timeout = Annotated[float, typer.Option(help="Seconds to wait for the broker.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -47,6 +48,7 @@ def list_(
     since: Since = None,
     until: Until = None,
     topic: Topic = None,
+    lane: Lane = None,
     limit: Annotated[int | None, typer.Option(help="Show at most this many.")] = None,
     pending: Annotated[bool, typer.Option(help="Only letters not redriven yet.")] = False,
     as_json: AsJson = False,
@@ -60,7 +62,7 @@ def list_(
     from conveyor.ops.deadletters import DeadLetterFilter
     from conveyor.ops.timeparse import iso
 
-    selection = DeadLetterFilter.parse(error_type, key, since, until, topic)
+    selection = DeadLetterFilter.parse(error_type, key, since, until, topic, lane=lane)
     broker, topology = _open(ctx, service, timeout)
     with _scanning() as progress:
         letters = [x for x in _read(broker, topology, progress) if selection.matches(x)]
@@ -120,6 +122,7 @@ def redrive_(
     since: Since = None,
     until: Until = None,
     topic: Topic = None,
+    lane: Lane = None,
     letter_id: Annotated[
         list[str] | None, typer.Option("--id", help="<partition>:<offset>, repeatable.")
     ] = None,
@@ -146,7 +149,7 @@ def redrive_(
     from conveyor.ops.redrive import RedriveOptions
     from conveyor.tracing import configure_tracing
 
-    selection = DeadLetterFilter.parse(error_type, key, since, until, topic)
+    selection = DeadLetterFilter.parse(error_type, key, since, until, topic, lane=lane)
     ids = frozenset(deadletters.parse_position(x) for x in letter_id or []) or None
     if not (all_ or ids or selection != DeadLetterFilter()):
         raise typer.BadParameter("select dead letters with a filter or --id, or pass --all")

@@ -182,6 +182,7 @@ def _selection(params: Any) -> DeadLetterFilter:
         params.get("since"),
         params.get("until"),
         params.get("topic"),
+        lane=params.get("lane"),
     )
 
 

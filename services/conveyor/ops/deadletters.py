@@ -47,6 +47,11 @@ class DeadLetter:
         return self.record.header(naming.ORIGINAL_TOPIC)
 
     @property
+    def lane(self) -> str | None:
+        """The lane the event was in (`x-lane`), on a topic with lanes."""
+        return self.record.header(naming.LANE)
+
+    @property
     def redrive_count(self) -> int:
         return self.record.int_header(naming.REDRIVE_COUNT, 0) or 0
 
@@ -72,7 +77,7 @@ class DeadLetter:
             "error_type": self.error_type,
             "error_message": r.header(naming.ERROR_MESSAGE),
             "original_topic": self.original_topic,
-            "lane": r.header(naming.LANE),
+            "lane": self.lane,
             "original_partition": r.int_header(naming.ORIGINAL_PARTITION),
             "original_offset": r.int_header(naming.ORIGINAL_OFFSET),
             "attempts": r.int_header(naming.ATTEMPTS),
@@ -90,6 +95,7 @@ class DeadLetterFilter:
     original_topic: str | None = None
     since_ms: int | None = None  # dead-lettered at or after
     until_ms: int | None = None  # dead-lettered before
+    lane: str | None = None  # from this lane of a topic with lanes
 
     @classmethod
     def parse(
@@ -99,6 +105,8 @@ class DeadLetterFilter:
         since: str | None = None,
         until: str | None = None,
         topic: str | None = None,
+        *,
+        lane: str | None = None,
     ) -> DeadLetterFilter:
         """From the texts an operator types (times as ISO-8601 or epoch millis); empty texts
         leave a criterion out."""
@@ -108,6 +116,7 @@ class DeadLetterFilter:
             original_topic=topic or None,
             since_ms=to_epoch_ms(since) if since else None,
             until_ms=to_epoch_ms(until) if until else None,
+            lane=lane or None,
         )
 
     def matches(self, letter: DeadLetter) -> bool:
@@ -118,6 +127,7 @@ class DeadLetterFilter:
             and (self.original_topic is None or letter.original_topic == self.original_topic)
             and (self.since_ms is None or when >= self.since_ms)
             and (self.until_ms is None or when < self.until_ms)
+            and (self.lane is None or letter.lane == self.lane)
         )
 
 

@@ -158,7 +158,8 @@ def _pending(broker: Broker, topics: Iterable[str], committed: dict[TP, int]) ->
 
 
 def as_dict(journey: Journey, describe: Callable[[Record], dict[str, Any]]) -> dict[str, Any]:
-    """The JSON form: each event as `describe(record)` gives it, with its fates."""
+    """The JSON form: each event as `describe(record)` gives it, with its lane (None off
+    lanes) and its fates."""
     return {
         "key": journey.key,
         "searched": {
@@ -168,6 +169,7 @@ def as_dict(journey: Journey, describe: Callable[[Record], dict[str, Any]]) -> d
         "events": [
             {
                 **describe(stop.record),
+                "lane": stop.record.header(naming.LANE),
                 "services": [
                     {"service": f.service, "state": f.state, **f.detail} for f in stop.fates
                 ],

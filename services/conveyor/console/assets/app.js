@@ -81,6 +81,21 @@ function spark(history, field, cls) {
     el("polyline", { class: cls, points: points.join(" ") }));
 }
 
+// Waiting events per lane of a service's inputs with lanes ("<topic>/<lane>" -> count), highest
+// lane first; named by the lane alone when one topic of the service has lanes.
+function laneWaiting(byLane) {
+  const entries = Object.entries(byLane || {});
+  if (!entries.length) return null;
+  const topics = new Set(entries.map(([name]) => name.slice(0, name.lastIndexOf("/"))));
+  return el("div", { class: "lanes" }, entries.map(([name, count]) => el("div", { class: "lane", "data-lane": name },
+    el("span", { class: "lane-name" }, topics.size > 1 ? name : name.slice(name.lastIndexOf("/") + 1)), " ",
+    el("span", { class: "lane-waiting" }, count))));
+}
+
+function laneBadge(lane) {
+  return lane ? el("span", { class: "lane-badge", "data-lane": lane, title: "lane" }, lane) : null;
+}
+
 function serviceRow(s) {
   const tiers = Object.entries(s.retrying).map(([t, n]) => `${t.replace(s.service + ".", "")}: ${n}`).join(", ") || "-";
   const rate = s.events_per_second === null ? "-" : s.events_per_second.toFixed(1);
@@ -88,7 +103,7 @@ function serviceRow(s) {
     el("td", {}, el("strong", {}, s.service)),
     el("td", {}, el("span", { class: `state state-${s.activity}` }, s.activity), el("div", { class: "muted" }, s.state)),
     el("td", { class: "members" }, s.members.length ? s.members.map((m) => el("div", {}, m)) : "none"),
-    el("td", { class: "num waiting" }, s.waiting),
+    el("td", { class: "num waiting" }, s.waiting, laneWaiting(s.waiting_by_lane)),
     el("td", { class: "num waiting-seconds" }, s.waiting_seconds.toFixed(1)),
     el("td", { class: "num rate" }, rate),
     el("td", { class: "retrying" }, tiers),
@@ -130,6 +145,7 @@ function letterRow(letter) {
     el("td", {}, letter.event_type || "-"),
     el("td", { class: "error-type" }, letter.error_type || "-", el("div", { class: "muted" }, letter.error_message || "")),
     el("td", {}, `${letter.original_topic}[${letter.original_partition}]@${letter.original_offset}`),
+    el("td", { class: "lane" }, letter.lane || "-"),
     el("td", { class: "num" }, letter.attempts ?? "-"),
     el("td", {}, letter.dead_lettered_at || "-"),
     el("td", { class: "redriven" }, letter.redriven_at || "-"),
@@ -141,7 +157,7 @@ function letterRow(letter) {
 async function showDeadLetters(service) {
   const base = `/api/services/${encodeURIComponent(service)}`;
   const form = el("form", { class: "filters", id: "filters" },
-    ...["error_type", "key", "since", "until"].map((name) => el("label", {}, name.replace("_", " "),
+    ...["error_type", "key", "lane", "since", "until"].map((name) => el("label", {}, name.replace("_", " "),
       el("input", { name, placeholder: name === "since" || name === "until" ? "2026-12-01T09:00Z" : "" }))),
     el("button", { type: "submit" }, "Filter"));
   const list = el("div", { id: "letters" });
@@ -155,7 +171,7 @@ async function showDeadLetters(service) {
     try {
       const found = await getJson(`${base}/dead-letters?${query(filter())}`);
       fill(list, el("p", { class: "muted", id: "matching" }, `${found.matching} matching dead letter(s)`),
-        el("table", {}, el("thead", {}, el("tr", {}, ["", "id", "key", "event", "error", "from", "attempts", "dead-lettered", "redriven", ""].map((h) => el("th", {}, h)))),
+        el("table", {}, el("thead", {}, el("tr", {}, ["", "id", "key", "event", "error", "from", "lane", "attempts", "dead-lettered", "redriven", ""].map((h) => el("th", {}, h)))),
           el("tbody", {}, found.letters.map(letterRow))));
     } catch (error) {
       fill(list, message("error", error.message));
@@ -273,8 +289,8 @@ async function showJourney(key) {
     const found = await getJson(`/api/journey?${query({ key })}`);
     fill(result, 
       el("p", { class: "muted" }, `${found.events.length} event(s) with key ${found.key}`),
-      found.events.map((e) => el("div", { class: "event", "data-topic": e.topic, "data-offset": e.offset },
-        el("div", {}, el("strong", {}, e.type || "undecodable"), ` ${e.topic}[${e.partition}]@${e.offset} `, el("span", { class: "muted" }, e.timestamp)),
+      found.events.map((e) => el("div", { class: "event", "data-topic": e.topic, "data-offset": e.offset, "data-lane": e.lane },
+        el("div", {}, el("strong", {}, e.type || "undecodable"), " ", laneBadge(e.lane), ` ${e.topic}[${e.partition}]@${e.offset} `, el("span", { class: "muted" }, e.timestamp)),
         el("div", { class: "fates" }, e.services.map(fateBadge)),
         el("details", {}, el("summary", {}, "event"), el("pre", {}, JSON.stringify(e.event ?? e.error, null, 2))))));
   } catch (error) { fill(result, message("error", error.message)); }
