@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import threading
 from collections.abc import Coroutine
 from typing import Any
 
 import pytest
 
+from conveyor.runtime.executors import Executors
 from conveyor.runtime.threads import ThreadBridge
 from conveyor.runtime.workers import Workers
 
@@ -104,6 +106,32 @@ def test_a_failing_item_does_not_stop_its_worker() -> None:
     done, reported = asyncio.run(scenario())
     assert done == [0, 2]
     assert [type(error) for error in reported] == [ValueError]
+
+
+def test_work_spawned_by_a_task_cancelled_as_the_executors_stop_is_closed_unstarted() -> None:
+    """A handler cancelled by `stop` hands its key's next event on in its `finally`, which
+    spawns a worker: that coroutine is closed, not made a task that could never run (destroyed
+    pending with the loop: "coroutine 'Workers._work' was never awaited")."""
+    executors = Executors(1)
+    running = threading.Event()
+    spawned: list[Coroutine[Any, Any, None]] = []
+
+    async def next_worker() -> None:
+        raise AssertionError("nothing runs once the executors stop")
+
+    async def handler() -> None:
+        try:
+            running.set()
+            await asyncio.sleep(60)
+        finally:
+            spawned.append(next_worker())
+            executors.spawn(spawned[0])
+
+    executors.start()
+    executors.call_soon_threadsafe(executors.spawn, handler())
+    assert running.wait(5)
+    executors.stop(5)
+    assert [inspect.getcoroutinestate(c) for c in spawned] == [inspect.CORO_CLOSED]
 
 
 def test_thread_bridge_delivers_results_and_errors_on_the_loop() -> None:

@@ -24,6 +24,7 @@ class Executors:
         self._threads = ThreadBridge(self.loop, self._pool, sync_workers)
         self._loop_thread = threading.Thread(target=self.loop.run_forever, name="conveyor-loop")
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False  # loop thread only
 
     def start(self) -> None:
         self._loop_thread.start()
@@ -40,7 +41,13 @@ class Executors:
 
     # -- loop thread -----------------------------------------------------------------------------
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run `coroutine` as a task of the loop, cancelled when the executors stop."""
+        """Run `coroutine` as a task of the loop, cancelled when the executors stop. Once they
+        stop, a coroutine spawned by a cancelled task on its way out (a handler's key handing
+        its next event to a new worker) is closed unstarted: a task made then would never run,
+        and be destroyed pending with the loop."""
+        if self._stopping:
+            coroutine.close()
+            return
         # the loop keeps only weak references to tasks; ours drop themselves when they end
         task = self.loop.create_task(coroutine)
         self._tasks.add(task)
@@ -51,6 +58,7 @@ class Executors:
         return self._threads.run(function, *arguments)
 
     def _close(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         self.loop.call_soon(self.loop.stop)  # after the cancelled tasks' last step
