@@ -4,12 +4,16 @@ redrive hands it back to the service still marked urgent."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from conveyor import naming
+from conveyor.cli.main import cli
 from conveyor.ops import redrive
 from conveyor.ops.broker import Broker
 from conveyor.ops.deadletters import DeadLetterFilter
@@ -79,6 +83,8 @@ def test_a_failed_urgent_event_keeps_its_lane_through_retry_dead_letter_and_redr
             retry_topics=(naming.retry_topic(service.name, 1),),
             dead_letter_topic=dlq,
         )
+        assert [x["lane"] for x in _dlq_list(kafka_bootstrap, service.name, "high")] == ["high"]
+        assert _dlq_list(kafka_bootstrap, service.name, "low") == []
         assert redrive.execute(broker, redrive.plan(broker, topology, DeadLetterFilter())) == 1
         wait_until(lambda: len(seen) == 3, what="the redriven event handled")
     finally:
@@ -86,3 +92,12 @@ def test_a_failed_urgent_event_keeps_its_lane_through_retry_dead_letter_and_redr
         thread.join(30)
     tier = naming.retry_topic(service.name, 1)
     assert seen == [(laned.topic("high"), b"high"), (tier, b"high"), (tier, b"high")]
+
+
+def _dlq_list(bootstrap: str, service: str, lane: str) -> list[dict[str, Any]]:
+    """`conveyor dlq list SERVICE --lane LANE --json`."""
+    args = ["dlq", "list", service, "--lane", lane, "--json"]
+    result = CliRunner().invoke(cli, args, env={"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+    assert result.exit_code == 0, result.output
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found

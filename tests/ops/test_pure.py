@@ -23,14 +23,18 @@ from conveyor.retry import Backoff
 from tests.project import PROJECT
 
 
-def _letter(offset: int, key: str, original_offset: int, error: str = "E") -> DeadLetter:
-    headers = (
+def _letter(
+    offset: int, key: str, original_offset: int, error: str = "E", lane: str | None = None
+) -> DeadLetter:
+    headers: tuple[tuple[str, bytes], ...] = (
         (naming.ORIGINAL_TOPIC, b"t"),
         (naming.ORIGINAL_PARTITION, b"0"),
         (naming.ORIGINAL_OFFSET, str(original_offset).encode()),
         (naming.ERROR_TYPE, error.encode()),
         (naming.LAST_FAILED_AT, b"1000"),
     )
+    if lane is not None:
+        headers += ((naming.LANE, lane.encode()),)
     return DeadLetter(Record("svc.dlq", 0, offset, 1000, key.encode(), b"v", headers))
 
 
@@ -60,7 +64,8 @@ def test_redrive_order_restores_each_keys_original_order(pairs: list[tuple[str, 
 
 
 def test_dead_letter_filters_all_must_hold() -> None:
-    """Error type matches by full or last dotted name; key, topic and time must all match."""
+    """Error type matches by full or last dotted name; key, topic, time and lane must all
+    match."""
     letter = _letter(0, "k", 1, error="httpx.TimeoutError")
     assert DeadLetterFilter(error_type="TimeoutError", key="k").matches(letter)
     assert DeadLetterFilter(error_type="httpx.TimeoutError", original_topic="t").matches(letter)
@@ -68,6 +73,10 @@ def test_dead_letter_filters_all_must_hold() -> None:
     assert not DeadLetterFilter(key="other").matches(letter)
     assert DeadLetterFilter(since_ms=1000, until_ms=1001).matches(letter)
     assert not DeadLetterFilter(since_ms=1001).matches(letter)
+    assert not DeadLetterFilter(lane="high").matches(letter)  # a letter from no lane
+    urgent = _letter(0, "k", 1, lane="high")
+    assert DeadLetterFilter.parse(key="k", lane="high").matches(urgent)
+    assert not DeadLetterFilter(lane="low").matches(urgent)
 
 
 def test_thresholds_name_each_breach() -> None:
