@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,11 +87,12 @@ def echo_sinks(
         sinks.close()
 
 
-def signups(count: int, keys: int) -> list[UserSignedUp]:
-    """`count` sign-ups spread round-robin over `keys` user ids (several events per key)."""
+def signups(count: int, keys: int, first: int = 0) -> list[UserSignedUp]:
+    """`count` sign-ups spread round-robin over `keys` user ids (several events per key),
+    numbered from `first`."""
     return [
         UserSignedUp(user_id=f"user-{i % keys}", email="someone@example.org", name=f"n{i}")
-        for i in range(count)
+        for i in range(first, first + count)
     ]
 
 
@@ -114,3 +116,46 @@ class SignupProducer:
             )
             self._producer.poll(0)
         assert self._producer.flush(30) == 0
+
+
+class SteadySignups:
+    """Publishes sign-ups on a thread of its own, `batch` at a time and `pause` seconds apart,
+    until stopped: traffic that lasts as long as a scenario needs, however slow the machine."""
+
+    def __init__(
+        self, producer: SignupProducer, keys: int, batch: int = 50, pause: float = 0.15
+    ) -> None:
+        self._producer = producer
+        self._keys = keys
+        self._batch = batch
+        self._pause = pause
+        self._sent: list[UserSignedUp] = []
+        self._failure: BaseException | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._publish, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def published(self) -> int:
+        """How many events the broker has acknowledged so far."""
+        return len(self._sent)
+
+    def stop(self, timeout: float = 60) -> list[UserSignedUp]:
+        """Ends the traffic; returns every event published, in order."""
+        self._stopping.set()
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the publisher did not stop"
+        if self._failure is not None:
+            raise AssertionError("publishing failed") from self._failure
+        return list(self._sent)
+
+    def _publish(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                events = signups(self._batch, self._keys, first=len(self._sent))
+                self._producer.send(events)
+                self._sent.extend(events)
+                self._stopping.wait(self._pause)
+        except BaseException as failure:  # handed to the test by `stop`
+            self._failure = failure

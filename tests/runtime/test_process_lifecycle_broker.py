@@ -3,20 +3,21 @@ the example echo-sink service run as real `conveyor run` processes against a rea
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import TopicFactory
-from tests.runtime.processes import SignupProducer, echo_sinks, signups
+from tests.runtime.processes import SignupProducer, SteadySignups, echo_sinks, signups
 from tests.runtime.support import committed_offsets, wait_until
 
 pytestmark = pytest.mark.kafka
 
 PARTITIONS = 3
+# the scaling scenario's waits: long enough for processes that start slowly on a loaded machine
+HANG_GUARD = 120.0
 
 
 def test_sigkill_then_restart_rehandles_only_events_after_the_last_commit(
@@ -78,34 +79,43 @@ def test_scaling_one_to_three_to_one_loses_nothing_and_keeps_key_order(
     kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
 ) -> None:
     """While events flow, a second and third process join and later leave: every event is
-    handled, and each key's events are handled in offset order throughout."""
+    handled, each key's events are handled in offset order throughout, all three handle events
+    while scaled out, and the one left handles everything after they leave."""
     topic = new_topic(partitions=6)
-    events = signups(3000, keys=100)
-    producer = SignupProducer(kafka_bootstrap, topic)
-
-    def produce_steadily() -> None:
-        for start in range(0, len(events), 50):  # about 10 s of traffic
-            producer.send(events[start : start + 50])
-            time.sleep(0.15)
-
-    flow = threading.Thread(target=produce_steadily)
+    traffic = SteadySignups(SignupProducer(kafka_bootstrap, topic), keys=100)
     with echo_sinks(
         kafka_bootstrap, topic, f"g-{topic}", tmp_path, ECHO_SINK_DELAY_MS="5"
     ) as sinks:
         first = sinks.start()
-        flow.start()
-        wait_until(lambda: len(sinks.records()) >= 200, what="the first process handling")
+        traffic.start()
+        wait_until(
+            lambda: len(sinks.records()) >= 200, HANG_GUARD, what="the first process handling"
+        )
         extra = [sinks.start(), sinks.start()]
-        wait_until(lambda: len({r["pid"] for r in sinks.records()}) == 3, what="all three handling")
+        wait_until(
+            lambda: len(handlers(sinks.records())) == 3, HANG_GUARD, what="all three handling"
+        )
         for process in extra:
             assert sinks.terminate(process) == 0
-        flow.join()
-        wanted = {str(event.event_id) for event in events}
-        wait_until(lambda: wanted <= sinks.handled_ids(), what="every event handled")
+        scaled_in = len(sinks.records())
+        wait_until(
+            lambda: len(sinks.records()) >= scaled_in + 200,
+            HANG_GUARD,
+            what="the one left handling",
+        )
+        wanted = {str(event.event_id) for event in traffic.stop()}
+        wait_until(lambda: wanted <= sinks.handled_ids(), HANG_GUARD, what="every event handled")
         assert sinks.terminate(first) == 0
+    records = sinks.records()
     offsets_by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for record in sinks.records():
+    for record in records:
         offsets_by_key[(record["partition"], record["user_id"])].append(record["offset"])
     for offsets in offsets_by_key.values():
         assert offsets == sorted(offsets), "a key's events were handled out of order"
-    assert len({r["pid"] for r in sinks.records()}) == 3
+    assert len(handlers(records)) == 3
+    assert handlers(records[scaled_in:]) == {first.pid}
+
+
+def handlers(records: list[dict[str, Any]]) -> set[int]:
+    """The processes that handled `records`."""
+    return {record["pid"] for record in records}
