@@ -3,7 +3,8 @@
 The public API port serves only the HTTP contract; the admin port (loopback unless told
 otherwise) serves `/livez`, `/readyz` and `/metrics` to the kubelet and Prometheus, so neither
 the probes nor the metrics are reachable by the API's clients. Both run on the same event loop
-(uvloop and httptools where installed) in one process: see the README for why one.
+(uvloop where installed) in one process: see the README for why one. HTTP is uvicorn's
+httptools protocol, writing each response to the socket once (`gateway.protocol`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from gateway.protocol import OneWritePerResponse
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -33,6 +36,7 @@ def server_config(
         access_log=False,  # the metrics count requests; a log line each costs the loop
         log_level="warning",
         backlog=2048,
+        http=OneWritePerResponse,
     )
 
 
