@@ -73,6 +73,8 @@ class Assignments:
     # -- rebalance callbacks ---------------------------------------------------------------------
     def on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         self.joined = True
+        # still ours by our count, so their revocation never reached us: their work is stale
+        self._drop(consumer, self._take(partitions))
         assigned = []
         for tp in partitions:
             state = self._new_state(tp.topic, tp.partition)
@@ -80,6 +82,11 @@ class Assignments:
             assigned.append(state)
             self._log.info(logs.PARTITION_ASSIGNED, topic=tp.topic, partition=tp.partition)
         paused = [s for s in assigned if self._operator_paused(s.topic)]
+        # A pause outlives the assignment in librdkafka (the consumer protocol keeps it through
+        # a revocation and a new assignment): a new state starts unpaused, and so must the client
+        fetching = [s for s in assigned if not self._operator_paused(s.topic)]
+        if fetching:
+            consumer.resume([TopicPartition(s.topic, s.partition) for s in fetching])
         if paused:
             # paused before the first fetch: assign here (the client then does not) and pause
             consumer.incremental_assign(partitions)
@@ -99,7 +106,12 @@ class Assignments:
         self._forget(consumer, states, lost=False)
 
     def on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
-        states = self._take(partitions)
+        self._drop(consumer, self._take(partitions))
+
+    def _drop(self, consumer: Any, states: list[PartitionState]) -> None:
+        """Forget `states` without a drain or a commit: their work is abandoned."""
+        if not states:
+            return
         for state in states:
             state.active = False
         self._dispatcher.discard(states)
