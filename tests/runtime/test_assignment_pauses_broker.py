@@ -57,6 +57,16 @@ def consumer(kafka_bootstrap: str) -> Iterator[Consumer]:
 
 @pytest.fixture
 def assignments() -> Iterator[Assignments]:
+    yield from _assignments(operator_paused=False)
+
+
+@pytest.fixture
+def operator_paused() -> Iterator[Assignments]:
+    """Assignments of a service an operator paused (`conveyor pause`)."""
+    yield from _assignments(operator_paused=True)
+
+
+def _assignments(*, operator_paused: bool) -> Iterator[Assignments]:
     reports: queue.SimpleQueue[list[Completion]] = queue.SimpleQueue()
     dispatcher = Dispatcher(
         "assignment-pauses",
@@ -76,6 +86,7 @@ def assignments() -> Iterator[Assignments]:
         max_pending=1000,
         max_uncommitted=2000,
         drain_deadline=1.0,
+        operator_paused=lambda topic: operator_paused,
     )
     dispatcher.stop(timeout=1.0)
 
@@ -136,3 +147,37 @@ def test_a_partition_assigned_again_before_its_revocation_came_drops_the_old_sta
     assert not fresh.paused
     assert not old.active
     assert not old.paused
+
+
+@pytest.mark.parametrize("taken", ["revoked", "lost"])
+def test_a_partition_taken_away_while_paused_fetches_once_assigned_again(
+    consumer: Consumer, assignments: Assignments, topic: str, taken: str
+) -> None:
+    """The runtime undoes its own pause when a partition goes, drained or lost."""
+    tp = TopicPartition(topic, 0)
+    _assign(consumer, assignments, tp)
+    state = assignments.get(topic, 0)
+    assert state is not None
+    assert consumer.consume(1, FETCH_WITHIN)  # fetching
+    state.held = True
+    assignments.pause_full(consumer)
+    assert state.paused
+
+    (assignments.on_revoke if taken == "revoked" else assignments.on_lost)(consumer, [tp])
+    consumer.incremental_unassign([tp])
+    assert not state.paused
+    assert assignments.get(topic, 0) is None
+
+    _assign(consumer, assignments, tp)
+    assert _fetched(consumer, assignments, FETCH_WITHIN) == EVENTS
+
+
+def test_a_partition_of_a_topic_an_operator_paused_is_assigned_paused(
+    consumer: Consumer, operator_paused: Assignments, topic: str
+) -> None:
+    tp = TopicPartition(topic, 0)
+    operator_paused.on_assign(consumer, [tp])  # it assigns (and pauses) itself: no client assign
+    state = operator_paused.get(topic, 0)
+    assert state is not None
+    assert state.paused
+    assert _fetched(consumer, operator_paused, 3.0) == 0
