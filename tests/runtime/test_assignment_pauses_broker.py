@@ -22,7 +22,7 @@ from conveyor.runtime.dispatcher import Dispatcher
 from conveyor.runtime.failure_seam import RetryInPlace
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
-from conveyor.runtime.work import Completion
+from conveyor.runtime.work import Completion, PartitionState
 from tests.conftest import TopicFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(90)]
@@ -101,6 +101,11 @@ def _fetched(consumer: Consumer, assignments: Assignments, seconds: float) -> in
     return count
 
 
+def _paused(state: PartitionState) -> bool:
+    """Read afresh (a callback changed it since the test last looked)."""
+    return state.paused
+
+
 def _assign(consumer: Consumer, assignments: Assignments, tp: TopicPartition) -> None:
     """What a rebalance does: the callback, then the client's own assignment."""
     assignments.on_assign(consumer, [tp])
@@ -165,7 +170,7 @@ def test_a_partition_taken_away_while_paused_fetches_once_assigned_again(
 
     (assignments.on_revoke if taken == "revoked" else assignments.on_lost)(consumer, [tp])
     consumer.incremental_unassign([tp])
-    assert not state.paused
+    assert not _paused(state)
     assert assignments.get(topic, 0) is None
 
     _assign(consumer, assignments, tp)
