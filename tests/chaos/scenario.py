@@ -28,6 +28,7 @@ from tests.chaos.plan import ChaosPlan, Traffic
 from tests.chaos.publisher import PacedPublisher, messages
 from tests.chaos.worker import EFFECTS_DDL, ORDERED_RETRY, UNORDERED_RETRY, build
 from tests.conftest import create_topic
+from tests.project import PROJECT
 
 MODES = ("ordered", "unordered")
 SIDE_PARTITIONS = 3
@@ -109,6 +110,8 @@ def run_chaos(
 def _prepare(bootstrap: str, plan: ChaosPlan, traffic: Traffic, workdir: Path) -> Setup:
     run = uuid.uuid4().hex[:8]
     topic = create_topic(bootstrap, f"chaos-{run}", plan.partitions, 3, MIN_ISR)
+    for lane_topic in _lane_topics(topic):
+        create_topic(bootstrap, lane_topic, plan.partitions, 3, MIN_ISR)
     groups = {mode: f"chaos-{mode}-{run}" for mode in MODES}
     files = {
         mode: observe.ServiceFiles(
@@ -125,6 +128,13 @@ def _prepare(bootstrap: str, plan: ChaosPlan, traffic: Traffic, workdir: Path) -
             partitions = 1 if name == naming.parked_topic(service.name) else SIDE_PARTITIONS
             create_topic(bootstrap, name, partitions, 3, {**MIN_ISR, **config})
     return Setup(topic, groups, files)
+
+
+def _lane_topics(topic: str) -> list[str]:
+    """The lane topics the services read beside `topic` (the topology gives user.signup lanes),
+    created as `topics apply` creates them in a deployment."""
+    lanes = PROJECT.topology().lanes.get(UserSignedUp.TOPIC)
+    return [name for name in lanes.topics(topic) if name != topic] if lanes else []
 
 
 def _chaos_env(group: str, files: observe.ServiceFiles, traffic: Traffic) -> dict[str, str]:
