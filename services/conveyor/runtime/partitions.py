@@ -25,6 +25,10 @@ from conveyor.runtime.transactions import TransactionAbortedError, Transactions
 from conveyor.runtime.work import Completion, PartitionState, Status
 
 LANE_START_TIMEOUT = 5.0  # seconds to learn where a higher lane's partitions start
+# Every this many seconds an asynchronous commit sends every owned partition's position, moved or
+# not: a commit whose report never comes (librdkafka can leave a request on a group coordinator
+# that was paused or left the cluster) is otherwise never sent again once the partition is idle.
+RECOMMIT_INTERVAL = 10.0
 
 
 class Assignments:
@@ -44,6 +48,7 @@ class Assignments:
         transactions: Transactions | None = None,
         operator_paused: Callable[[str], bool] = lambda topic: False,
         lanes: LaneServing | None = None,
+        recommit_interval: float = RECOMMIT_INTERVAL,
     ) -> None:
         self._service = service
         self._dispatcher = dispatcher
@@ -57,6 +62,8 @@ class Assignments:
         self._lanes = lanes  # priority lanes: a lower lane held back while a higher one waits
         self._states: dict[tuple[str, int], PartitionState] = {}
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
+        self._recommit_interval = recommit_interval
+        self._recommitted_at = time.monotonic()
         self.joined = False
 
     def get(self, topic: str, partition: int) -> PartitionState | None:
@@ -226,12 +233,14 @@ class Assignments:
     def commit(
         self, consumer: Any, states: Iterable[PartitionState] | None = None, *, sync: bool
     ) -> None:
-        """Commit each partition's completed prefix that moved since the last commit."""
+        """Commit each partition's completed prefix that moved since the last commit (an
+        asynchronous commit sends every position again once per recommit interval)."""
         chosen = list(self._states.values() if states is None else states)
+        again = not sync and self._recommit_due()
         due = [
             s
             for s in chosen
-            if s.tracker.position is not None and s.tracker.position != s.committed
+            if s.tracker.position is not None and (again or s.tracker.position != s.committed)
         ]
         for state in chosen:
             self._metrics.pending.labels(self._service, state.topic, str(state.partition)).set(
@@ -257,6 +266,15 @@ class Assignments:
             for state in due:
                 state.committed = None  # try again next time
             self._log.warning(logs.OFFSETS_COMMIT_FAILED, error=str(error.args[0]))
+
+    def _recommit_due(self) -> bool:
+        """True once per recommit interval, for commits outside a transaction (whose offsets
+        are sent again in the next transaction when one fails)."""
+        now = time.monotonic()
+        if self._transactions is not None or now - self._recommitted_at < self._recommit_interval:
+            return False
+        self._recommitted_at = now
+        return True
 
     def _commit_transaction(
         self, consumer: Any, transactions: Transactions, due: list[PartitionState]
