@@ -8,12 +8,15 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from conveyor.localkafka import LocalKafka
 from tests.chaos.fleet import Fleet, Member
+
+BUSY_WINDOW_BYTES = 16_384  # the sink's tail read to tell which processes handle events now
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Faults:
     pause_seconds: float
     rng: random.Random = field(default_factory=lambda: random.Random(28))
     done: list[Fault] = field(default_factory=list)
+    # each mode's handled-events sink: a SIGKILL picks a process that is handling events
+    sinks: dict[str, Path] = field(default_factory=dict)
     # One client for the whole run: librdkafka 2.16 crashed (SIGSEGV in rdk:main) in a harness
     # that made and dropped a client per look while nodes were killed and paused.
     _admin: AdminClient = field(init=False)
@@ -44,7 +49,7 @@ class Faults:
         )
 
     def kill_process(self, mode: str) -> None:
-        victim = self._victim(mode)
+        victim = self._busy(mode) or self._victim(mode)
         self.fleet.kill(victim)
         self.fleet.wait_started(self.fleet.start(mode))
         self._note("process SIGKILL", victim.name)
@@ -64,6 +69,24 @@ class Faults:
         member = self.fleet.start(mode)
         self.fleet.wait_started(member)
         return member
+
+    def _busy(self, mode: str) -> Member | None:
+        """A running process of `mode` among those that handled the latest events, so that
+        killing it leaves handled, uncommitted events to redeliver; None if none is known."""
+        sink = self.sinks.get(mode)
+        if sink is None or not sink.exists():
+            return None
+        with sink.open("rb") as file:
+            file.seek(max(0, sink.stat().st_size - BUSY_WINDOW_BYTES))
+            lines = file.read().splitlines()[1:]  # the first may be cut
+        pids = set()
+        for line in lines:
+            try:
+                pids.add(json.loads(line)["pid"])
+            except (ValueError, KeyError):
+                continue
+        busy = [m for m in self.fleet.running(mode) if m.process.pid in pids]
+        return self.rng.choice(busy) if busy else None
 
     def rebalance_storm(self, members: int) -> None:
         """Extra members join both groups, then leave one after another."""

@@ -74,6 +74,7 @@ def run_chaos(
     setup = _prepare(bootstrap, plan, traffic, workdir)
     fleet = Fleet(workdir, _environments(bootstrap, setup, traffic))
     faults = Faults(cluster, fleet, setup.topic, plan.broker_down_seconds, plan.pause_seconds)
+    faults.sinks = {mode: setup.files[mode].sink for mode in MODES}
     try:
         for mode in MODES:
             for _ in range(plan.processes[mode]):
