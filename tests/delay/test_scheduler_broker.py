@@ -25,19 +25,22 @@ from tests.delay.support import (
 )
 
 pytestmark = pytest.mark.timeout(60)
+PUBLISHING_TIME = 5.0  # seconds the four publishes may take before the first is due
 
 
 def test_delayed_events_arrive_not_before_their_time_and_in_due_order(
     delay_topics: DelayTopics,
 ) -> None:
-    """Events published with decreasing delays arrive in due order, none before its due time."""
+    """Events published with decreasing due times arrive in due order, none before its due
+    time. The due times are fixed from one instant, so a slow publish cannot reorder them."""
     due: dict[str, int] = {}
+    base = time.time() + PUBLISHING_TIME
     with scheduler_thread(delay_topics.settings()), delay_topics.publisher() as publisher:
-        for n, delay in enumerate([3.0, 2.0, 1.0, 0.0]):
+        for n, after in enumerate([3.0, 2.0, 1.0, 0.0]):
             event = signup(f"u-{n}")
-            handle = publisher.publish(event, delay=timedelta(seconds=delay))
+            handle = publisher.publish(event, deliver_at=datetime.fromtimestamp(base + after, UTC))
             handle.wait(10)
-            due[str(event.event_id)] = int(time.time() * 1000 + delay * 1000)
+            due[str(event.event_id)] = int((base + after) * 1000)
         arrivals = read_arrivals(delay_topics.bootstrap, delay_topics.destination, 4, timeout=30)
     assert sorted(a.event_id for a in arrivals) == sorted(due)
     assert [a.key for a in sorted(arrivals, key=lambda a: a.timestamp_ms)] == [
@@ -47,7 +50,6 @@ def test_delayed_events_arrive_not_before_their_time_and_in_due_order(
         "u-0",
     ]
     for arrival in arrivals:
-        # the due time was taken after the publish returned, so it is a little late, never early
         assert arrival.timestamp_ms >= due[arrival.event_id] - 1_000
         assert arrival.timestamp_ms <= due[arrival.event_id] + 5_000
 
