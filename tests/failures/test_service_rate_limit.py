@@ -22,7 +22,7 @@ pytestmark = pytest.mark.kafka
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 50  # events per second, for the service as a whole
-WINDOW = 20.0  # seconds measured with three replicas (the issue's 60 s, shortened for CI time)
+WINDOW = 60.0  # seconds measured with three replicas, as the issue asks
 AFTER_LEAVE = 10.0  # seconds measured with two
 SETTLE = 1.0  # seconds after the last move of a partition before a window opens
 
@@ -53,15 +53,15 @@ def test_three_replicas_stay_together_within_the_limit_and_two_take_over_its_sha
     tmp_path: Path,
     replicas: list[subprocess.Popen[bytes]],
 ) -> None:
-    """RateLimit(50, 1 s) on three replicas with a backlog on each of three partitions: 20 s
-    after all three handle see 1000 +- 10% handled between them (not three times that); after
+    """RateLimit(50, 1 s) on three replicas with a backlog on each of three partitions: 60 s
+    after all three handle see 3000 +- 10% handled between them (not three times that); after
     one replica stops, 10 s see 500 +- 10% handled by the other two."""
     topic = new_topic(partitions=3)
     produce_pings(
         kafka_bootstrap,
         topic,
         [f"k{i}" for i in range(300)],
-        per_key=15,
+        per_key=30,
         partition_of=lambda key: int(key[1:]) % 3,
     )
     output = tmp_path / "handled.jsonl"
