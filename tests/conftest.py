@@ -47,12 +47,13 @@ def free_base_port(spec_nodes: int, *, secure: bool = False) -> int:
         if base > 60000:
             continue
         ports = ClusterSpec(nodes=spec_nodes, port=base, secure=secure).ports()
-        if all(_bindable(p) for p in ports):
+        if all(bindable(p) for p in ports):
             return base
     raise RuntimeError("no free port range found")
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int) -> bool:
+    """True if a listener could bind `port` on loopback now."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import bindable
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -29,17 +31,8 @@ def free_ports(count: int, avoid: int) -> int:
     while True:
         base = free_port()
         ports = range(base, base + count)
-        if avoid not in ports and all(_bindable(port) for port in ports[1:]):
+        if avoid not in ports and all(bindable(port) for port in ports[1:]):
             return base
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 class GatewayProcess:
