@@ -112,6 +112,19 @@ def _assign(consumer: Consumer, assignments: Assignments, tp: TopicPartition) ->
     consumer.incremental_assign([tp])
 
 
+def _assigned_and_held(
+    consumer: Consumer, assignments: Assignments, tp: TopicPartition
+) -> PartitionState:
+    """`tp` assigned and fetching, then paused by the runtime for a held event."""
+    _assign(consumer, assignments, tp)
+    state = assignments.get(tp.topic, tp.partition)
+    assert state is not None
+    assert consumer.consume(1, FETCH_WITHIN)  # fetching
+    state.held = True
+    assignments.pause_full(consumer)
+    return state
+
+
 def test_a_partition_paused_by_an_earlier_assignment_fetches_once_assigned_again(
     consumer: Consumer, assignments: Assignments, topic: str
 ) -> None:
@@ -135,12 +148,7 @@ def test_a_partition_assigned_again_before_its_revocation_came_drops_the_old_sta
     """An assignment of a partition the runtime still counts as its own: the old state (paused
     for its held event) is given up as lost, and the new assignment fetches."""
     tp = TopicPartition(topic, 0)
-    _assign(consumer, assignments, tp)
-    old = assignments.get(topic, 0)
-    assert old is not None
-    assert consumer.consume(1, FETCH_WITHIN)  # fetching
-    old.held = True
-    assignments.pause_full(consumer)
+    old = _assigned_and_held(consumer, assignments, tp)
     consumer.incremental_unassign([tp])
 
     _assign(consumer, assignments, tp)  # no revocation in between
@@ -160,12 +168,7 @@ def test_a_partition_taken_away_while_paused_fetches_once_assigned_again(
 ) -> None:
     """The runtime undoes its own pause when a partition goes, drained or lost."""
     tp = TopicPartition(topic, 0)
-    _assign(consumer, assignments, tp)
-    state = assignments.get(topic, 0)
-    assert state is not None
-    assert consumer.consume(1, FETCH_WITHIN)  # fetching
-    state.held = True
-    assignments.pause_full(consumer)
+    state = _assigned_and_held(consumer, assignments, tp)
     assert state.paused
 
     (assignments.on_revoke if taken == "revoked" else assignments.on_lost)(consumer, [tp])
