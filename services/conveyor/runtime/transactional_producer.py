@@ -16,9 +16,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaException
 
 from conveyor import logs
+from conveyor.clients.transient import kafka_error_of
 from conveyor.errors import ConveyorError
 
 TIMEOUT = 30.0  # seconds for each transactional call; a stuck broker surfaces as an abort
@@ -98,8 +99,8 @@ def transactional_call(
             once()
             return
         except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not (isinstance(error, KafkaError) and error.retriable()):
+            error = kafka_error_of(exc)
+            if error is None or not error.retriable():
                 raise
             log.warning(logs.TRANSACTION_RETRIED, call=what, attempt=attempt, error=str(error))
             time.sleep(pause)
@@ -107,8 +108,8 @@ def transactional_call(
 
 
 def is_fatal(exc: KafkaException) -> bool:
-    error = exc.args[0] if exc.args else None
-    return isinstance(error, KafkaError) and error.fatal()
+    error = kafka_error_of(exc)
+    return error is not None and bool(error.fatal())
 
 
 def reason(exc: Exception) -> str:
