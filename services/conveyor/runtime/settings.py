@@ -130,8 +130,8 @@ class ServiceSettings(EnvModel):
     gc_young_threshold: int = variable(
         "CONVEYOR_GC_YOUNG_THRESHOLD",
         10_000,
-        description="Young-generation threshold of Python's garbage collector; 0 leaves the "
-        "collector as it is (see `conveyor.runtime.gc_tuning`).",
+        description="Young-generation threshold of Python's garbage collector (in services and "
+        "the gateway); 0 leaves the collector as it is (see `conveyor.runtime.gc_tuning`).",
         example="0",
     )
     switch_interval_ms: float | None = variable(
