@@ -4,6 +4,7 @@ runs the full mode). Prints each check and the run's figures; exits 1 when a che
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -20,7 +21,9 @@ from tests.conftest import start_local_kafka
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__)
     parser.add_argument("--full", action="store_true", help="100,000 events, 10 process kills")
-    parser.add_argument("--keep", type=Path, help="write the services' logs and sinks here")
+    parser.add_argument(
+        "--keep", type=Path, help="write the services' and brokers' logs and the sinks here"
+    )
     args = parser.parse_args(argv)
     plan = ChaosPlan.full() if args.full else ChaosPlan.small()
     started = time.monotonic()
@@ -35,6 +38,10 @@ def main(argv: list[str]) -> int:
         try:
             report = run_chaos(cluster, plan, workdir, say)
         finally:
+            cluster.down()
+            if args.keep:
+                for node_id in cluster.spec.node_ids():
+                    shutil.copy(cluster.log_file(node_id), args.keep / f"broker-{node_id}.log")
             cluster.down(wipe=True)
     print(report.render())
     return 0 if report.passed else 1

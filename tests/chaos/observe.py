@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._group import MemberAssignment
 
 from conveyor import naming
 from conveyor.deadletter import SourceRecord
@@ -117,3 +119,31 @@ def wait_for_zero_lag(lags: list[GroupLag], deadline: float) -> tuple[float | No
         if elapsed > deadline:
             return None, now
         time.sleep(0.5)
+
+
+def describe_groups(bootstrap: str, groups: list[str]) -> str:
+    """Each group's state, coordinator and members with their current and target assignments,
+    as the coordinator reports them: what a run stuck short of lag 0 is waiting for. (Only once
+    the faults are over: see GroupLag on the admin client while the coordinator moves.)"""
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    lines = []
+    for group, future in admin.describe_consumer_groups(groups, request_timeout=20).items():
+        try:
+            found = future.result(timeout=30)
+        except KafkaException as error:
+            lines.append(f"{group}: not described ({error})")
+            continue
+        lines.append(f"{group}: {found.state}, coordinator node {found.coordinator.id}")
+        for member in found.members:
+            lines.append(
+                f"  {member.member_id} {member.client_id}@{member.host} "
+                f"assigned {_partitions(member.assignment)} "
+                f"target {_partitions(member.target_assignment)}"
+            )
+    return "\n".join(lines)
+
+
+def _partitions(assignment: MemberAssignment | None) -> str:
+    if assignment is None:
+        return "-"
+    return ",".join(f"{tp.topic}[{tp.partition}]" for tp in assignment.topic_partitions) or "none"

@@ -96,6 +96,10 @@ def run_chaos(
         finally:
             for lag in lags:
                 lag.close()
+        if caught_up is None:
+            described = observe.describe_groups(bootstrap, list(setup.groups.values()))
+            (workdir / "groups.txt").write_text(described + "\n")
+            say(f"lag did not reach 0; the groups as their coordinator sees them:\n{described}")
         fleet.watch()
         fleet.stop_all()
         view = _view(bootstrap, setup, traffic, publisher.acks.acked, fleet)

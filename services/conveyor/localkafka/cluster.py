@@ -177,7 +177,7 @@ class LocalKafka:
             *_JVM_FLAGS, f"-Dlog4j2.configurationFile={self.distribution.log4j_config}",
             "-cp", self.distribution.classpath(), "kafka.Kafka", str(self._config_file(node_id)),
         ]  # fmt: skip
-        with self._log_file(node_id).open("ab") as log:
+        with self.log_file(node_id).open("ab") as log:
             process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
@@ -245,14 +245,18 @@ class LocalKafka:
             if time.monotonic() > deadline:
                 raise NodeNotReadyError(
                     f"node {node_id} ({address}) did not answer within {timeout:.0f}s. "
-                    f"Its log is {self._log_file(node_id)}; its last lines:\n"
+                    f"Its log is {self.log_file(node_id)}; its last lines:\n"
                     f"{self.log_tail(node_id)}"
                 )
             time.sleep(0.2)
 
+    def log_file(self, node_id: int) -> Path:
+        """Where node `node_id` writes its log (kept across restarts, gone with a wipe)."""
+        return self._node_dir(node_id) / "broker.log"
+
     def log_tail(self, node_id: int, lines: int = 25) -> str:
         try:
-            text = self._log_file(node_id).read_text(errors="replace")
+            text = self.log_file(node_id).read_text(errors="replace")
         except OSError:
             return "(no log written)"
         return "\n".join(text.splitlines()[-lines:])
@@ -296,9 +300,6 @@ class LocalKafka:
 
     def _config_file(self, node_id: int) -> Path:
         return self._node_dir(node_id) / "server.properties"
-
-    def _log_file(self, node_id: int) -> Path:
-        return self._node_dir(node_id) / "broker.log"
 
     def _save(self) -> None:
         with self._state_lock:
