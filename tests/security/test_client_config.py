@@ -177,6 +177,18 @@ def test_a_bad_value_in_the_properties_file_is_named(tmp_path: Path) -> None:
     assert "socket.timeout.ms" in _error({"KAFKA_CLIENT_CONFIG": str(properties)})
 
 
+def test_checking_settings_prints_nothing_even_with_debug_on(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The check's throwaway client never writes librdkafka's raw lines to stderr, where they
+    would sit beside the JSON log stream, even when the passthrough turns `debug` on."""
+    properties = tmp_path / "client.properties"
+    properties.write_text("debug=all\n")
+    ClientConfig.from_env({"KAFKA_CLIENT_CONFIG": str(properties)}).check_with_librdkafka()
+    captured = capfd.readouterr()
+    assert "rdkafka" not in captured.err + captured.out
+
+
 def test_properties_lines_continue_and_comments_are_skipped(tmp_path: Path) -> None:
     """The Java properties forms kcat and Java clients write are read: `=` or `:`, comments,
     continued lines."""

@@ -10,6 +10,7 @@ passed through to librdkafka for anything else; the variables win over it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +47,10 @@ PREFIX: Final = "KAFKA_"
 _OWNED: Final = ("KAFKA_SECURITY_", "KAFKA_SASL_", "KAFKA_SSL_")
 _SCRAM: Final = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}
 _OIDC: Final = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "OAUTHBEARER"}
+
+_SILENT: Final = logging.getLogger("conveyor.kafka.settings_check")
+_SILENT.addHandler(logging.NullHandler())
+_SILENT.propagate = False
 
 
 class ClientConfig(EnvModel):
@@ -255,8 +260,10 @@ class ClientConfig(EnvModel):
             protocol = settings["security.protocol"]
             settings["security.protocol"] = protocol.removeprefix("SASL_")
         try:
-            # No bootstrap servers: the client is built and checked but connects nowhere.
-            Producer({**settings, "log_level": 0}).flush(0)
+            # No bootstrap servers: the client is built and checked but connects nowhere. Its
+            # lines (a `debug` setting makes it log whatever `log_level` says) are dropped, never
+            # printed raw beside the process's JSON log stream.
+            Producer({**settings, "log_level": 0, "logger": _SILENT}).flush(0)
         except KafkaException as exc:
             message = str(exc.args[0].str() if exc.args else exc)
             for value in self._secret_values():
