@@ -35,6 +35,20 @@ def test_harness_feeds_sync_and_async_handlers_and_records_what_they_publish() -
     assert [type(e) for e in harness.published] == [Pong, Pong]
 
 
+def test_harness_records_the_lane_each_follow_up_names() -> None:
+    service = Service("harness")
+
+    @service.handler(Ping)
+    def on_ping(event: Ping, ctx: Context) -> None:
+        ctx.publish(Pong(entity=event.entity, seq=event.seq), lane="urgent" if event.seq else None)
+
+    harness = ServiceHarness(service)
+    harness.feed(Ping(entity="a", seq=1))
+    harness.feed(Ping(entity="a", seq=0))
+    assert [e.seq for e in harness.published if isinstance(e, Pong)] == [1, 0]
+    assert harness.published_lanes == ["urgent", None]
+
+
 def test_harness_skips_types_without_handler_and_propagates_handler_errors() -> None:
     service = Service("harness")
 

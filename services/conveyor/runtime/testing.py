@@ -3,6 +3,7 @@
     harness = ServiceHarness(service)
     harness.feed(UserSignedUp(user_id="u1", ...))
     assert harness.published == [...]
+    assert harness.published_lanes == [None]  # the lane each was published with (None: not named)
 
 Handlers run inline, in the order fed; a handler's exception propagates to the test. Only for
 users' unit tests: the runtime's own integration tests run against a real broker.
@@ -22,13 +23,15 @@ from conveyor.runtime.service import Service
 
 
 class RecordingPublisher:
-    """Keeps what handlers publish, in order."""
+    """Keeps what handlers publish, in order, and the lane each named (None: none)."""
 
     def __init__(self) -> None:
         self.published: list[Event] = []
+        self.lanes: list[str | None] = []
 
     def publish(self, event: Event, *, lane: str | None = None) -> None:
         self.published.append(event)
+        self.lanes.append(lane)
 
 
 class ServiceHarness:
@@ -42,6 +45,13 @@ class ServiceHarness:
     @property
     def published(self) -> list[Event]:
         return self._publisher.published
+
+    @property
+    def published_lanes(self) -> list[str | None]:
+        """The lane each of `published` was published with (`ctx.publish(event, lane=...)`);
+        None where the handler named none, so the event's lane field, the handled event's lane
+        or the topic's default decides in a real run."""
+        return self._publisher.lanes
 
     def feed(self, event: Event, *, partition: int = 0, attempt: int = 1) -> bool:
         """Run the handler for `event`; False when the service has no handler for its type."""
