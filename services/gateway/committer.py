@@ -5,9 +5,10 @@ Why not on the event loop: a commit there stalls every request behind it, SQLite
 request's own timing. Why not a thread per request: SQLite has one writer anyway, and under load
 one commit for the requests that queued meanwhile costs the database one log flush instead of
 many; on PostgreSQL a group's statements and its commit go to the server as one pipelined
-batch. A request refused by the database (a duplicate e-mail) is rolled back alone and the
-others of its group still commit: a group with a refusal runs again with a savepoint per
-request (`Committer._one_by_one`).
+batch, and the writer's connection stays in pipeline mode from one group to the next (leaving
+it costs a round trip of its own after each commit). A request refused by the database (a
+duplicate e-mail) is rolled back alone and the others of its group still commit: a group with
+a refusal runs again with a savepoint per request (`Committer._one_by_one`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import contextvars
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +111,7 @@ class Committer:
         await future
 
     def _run(self) -> None:
-        conn: SqlConnection | None = None
+        conn: _Connection | None = None
         while (job := self._jobs.get()) is not None:
             group = [job]
             while len(group) < _MAX_GROUP:
@@ -122,7 +124,7 @@ class Committer:
                     break
                 group.append(more)
             try:
-                conn = conn or self.db.connect()
+                conn = conn or _Connection(self.db)
                 self._commit_group(conn, group)
             except Exception as exc:  # the drivers' own error types, or a broken connection
                 log.warning(logs.COMMIT_FAILED, error=type(exc).__name__, requests=len(group))
@@ -132,15 +134,16 @@ class Committer:
         if conn is not None:
             _reset(conn)
 
-    def _commit_group(self, conn: SqlConnection, group: list[_Job]) -> None:
+    def _commit_group(self, conn: _Connection, group: list[_Job]) -> None:
         with self.db.write_lock:
             try:
-                outcomes = self._all_at_once(conn, group)
-            except Exception:
+                outcomes = self._all_at_once(conn.batched(), group)
+            except Exception as exc:
                 # A refusal (or a failure the next attempt meets as well): undo, and run the
                 # requests again one by one, so each refused one is undone alone.
-                conn.rollback()
-                outcomes = self._one_by_one(conn, group)
+                unbatched = conn.unbatched(exc)
+                unbatched.rollback()
+                outcomes = self._one_by_one(unbatched, group)
         committed = [job.event for job, error in zip(group, outcomes, strict=True) if not error]
         _settle_all(group, outcomes)
         if committed:
@@ -150,12 +153,11 @@ class Committer:
         """The common case, every request accepted: the group's writes and the commit without
         savepoints, sent as one batch (on PostgreSQL in pipeline mode: one exchange with the
         server for all of them instead of one per statement). Raises if any write does."""
-        with self.db.batch(conn):
-            self.db.begin(conn)
-            for job in group:
-                job.run(conn)
-            self._maybe_notify(conn)
-            conn.commit()
+        self.db.begin(conn)
+        for job in group:
+            job.run(conn)
+        self._maybe_notify(conn)
+        conn.commit()
         return [None] * len(group)
 
     def _one_by_one(self, conn: SqlConnection, group: list[_Job]) -> list[BaseException | None]:
@@ -183,6 +185,31 @@ class Committer:
             conn.execute(self.db.notify)
 
 
+class _Connection:
+    """A writer thread's connection, left in batch mode (`Database.batch`) between groups; out
+    of it while a group runs one request at a time, each statement's error raised at once."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.conn = db.connect()
+        self._batch: AbstractContextManager[object] | None = None
+
+    def batched(self) -> SqlConnection:
+        if self._batch is None:
+            batch = self._db.batch(self.conn)
+            batch.__enter__()
+            self._batch = batch
+        return self.conn
+
+    def unbatched(self, error: BaseException) -> SqlConnection:
+        """The connection out of batch mode after `error` ended a batch (what the batch left
+        unread is dropped, not raised)."""
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.__exit__(type(error), error, error.__traceback__)
+        return self.conn
+
+
 def _alone(conn: SqlConnection, job: _Job) -> BaseException | None:
     """Run the only request of a group; if its writes raise, roll back and return the error."""
     try:
@@ -208,8 +235,9 @@ def _in_savepoint(conn: SqlConnection, job: _Job) -> BaseException | None:
     return None
 
 
-def _reset(conn: SqlConnection | None) -> None:
-    """Drop a connection after a failure; the next group opens a fresh one."""
+def _reset(conn: _Connection | None) -> None:
+    """Drop a connection (after a failure: the next group opens a fresh one); a batch it was in
+    ends with it."""
     if conn is not None:
         with contextlib.suppress(*DATABASE_ERRORS):
-            close_connection(conn)
+            close_connection(conn.conn)
