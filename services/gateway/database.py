@@ -70,6 +70,17 @@ class Database:
         pg: SqlConnection = psycopg.connect(self.url)
         return pg
 
+    def connect_relay(self) -> SqlConnection:
+        """The outbox relay's connection. On PostgreSQL in autocommit: each of the relay's
+        statements is a transaction of its own (a read, the marking of a batch, a prune, the
+        backlog), so a BEGIN before it and a COMMIT after it would each cost a round trip and
+        add nothing. SQLite's module opens no transaction for a read, and its writes take the
+        in-process lock anyway."""
+        if self.dialect is SQLITE:
+            return self.connect()
+        pg: SqlConnection = psycopg.connect(self.url, autocommit=True)
+        return pg
+
     def begin(self, conn: SqlConnection) -> None:
         """Open a write transaction (SQLite: take the write lock now, not at the first write;
         psycopg opens one by itself)."""

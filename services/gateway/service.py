@@ -72,7 +72,7 @@ class Gateway:
         self.store = Store(outbox, self.db.placeholder, lanes.get(ORDER_TOPIC))
         self.relay = OutboxRelay(
             self.db.outbox,
-            self.db.connect,
+            self.db.connect_relay,
             config.publisher,
             codec,
             config=config.relay,
