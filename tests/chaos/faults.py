@@ -16,7 +16,8 @@ from confluent_kafka.admin import AdminClient
 from conveyor.localkafka import LocalKafka
 from tests.chaos.fleet import Fleet, Member
 
-BUSY_WINDOW_BYTES = 16_384  # the sink's tail read to tell which processes handle events now
+BUSY_WAIT_SECONDS = 10.0  # how long a SIGKILL waits for a process that is handling events
+BUSY_POLL_SECONDS = 0.002  # how often it looks at the handled-events sink meanwhile
 
 
 @dataclass(frozen=True)
@@ -71,22 +72,39 @@ class Faults:
         return member
 
     def _busy(self, mode: str) -> Member | None:
-        """A running process of `mode` among those that handled the latest events, so that
-        killing it leaves handled, uncommitted events to redeliver; None if none is known."""
+        """A running process of `mode` caught within milliseconds of handling an event, so that
+        killing it leaves that event handled and not yet committed (the services commit once a
+        second): it must be redelivered. None when no process of `mode` handles an event within
+        `BUSY_WAIT_SECONDS` (a broker outage can hold them all)."""
         sink = self.sinks.get(mode)
-        if sink is None or not sink.exists():
+        if sink is None:
             return None
+        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        seen = sink.stat().st_size if sink.exists() else 0
+        while time.monotonic() < deadline:
+            size = sink.stat().st_size if sink.exists() else 0
+            if size > seen:
+                member = self._last_handler(mode, sink, seen, size)
+                if member is not None:
+                    return member
+                seen = size
+            time.sleep(BUSY_POLL_SECONDS)
+        return None
+
+    def _last_handler(self, mode: str, sink: Path, start: int, end: int) -> Member | None:
+        """The running process of `mode` that wrote the last whole line of `sink[start:end]`."""
         with sink.open("rb") as file:
-            file.seek(max(0, sink.stat().st_size - BUSY_WINDOW_BYTES))
-            lines = file.read().splitlines()[1:]  # the first may be cut
-        pids = set()
-        for line in lines:
+            file.seek(start)
+            lines = file.read(end - start).splitlines()
+        running = {m.process.pid: m for m in self.fleet.running(mode)}
+        for line in reversed(lines):
             try:
-                pids.add(json.loads(line)["pid"])
-            except (ValueError, KeyError):
+                pid = json.loads(line)["pid"]
+            except (ValueError, KeyError):  # a line cut by the read, or still being written
                 continue
-        busy = [m for m in self.fleet.running(mode) if m.process.pid in pids]
-        return self.rng.choice(busy) if busy else None
+            if pid in running:
+                return running[pid]
+        return None
 
     def rebalance_storm(self, members: int) -> None:
         """Extra members join both groups, then leave one after another."""
