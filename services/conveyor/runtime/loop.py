@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from confluent_kafka import KafkaError
+from confluent_kafka import KafkaError, TopicPartition
 
 from conveyor import logs
 from conveyor.clients.transient import FATAL_CODES
@@ -18,6 +20,7 @@ from conveyor.runtime.errors import ConsumerFailedError
 from conveyor.runtime.health import Health
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.lanes import LaneServing
+from conveyor.runtime.membership import MembershipWatch
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.router import Router
@@ -27,6 +30,15 @@ POLL_BATCH = 500  # at most; never more than half a partition's pending bound (`
 AHEAD_WAIT = 0.005  # how long fetching waits for handlers to catch up before it goes on
 IDLE_WAIT = 0.1  # nothing in flight: only new messages can need us
 BUSY_WAIT = 0.005  # work in flight: completions may free a key, a commit or a paused partition
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The watch on this member (see `conveyor.runtime.membership`), and how to make a new,
+    subscribed consumer when the member has to join the group again."""
+
+    watch: MembershipWatch
+    connect: Callable[[], Any]
 
 
 class ConsumerLoop:
@@ -46,6 +58,7 @@ class ConsumerLoop:
         holds: Holds | None = None,
         lanes: LaneServing | None = None,
         batch: int = POLL_BATCH,
+        membership: Membership | None = None,
     ) -> None:
         self._service = service
         self._consumer = consumer
@@ -58,6 +71,7 @@ class ConsumerLoop:
         self._holds = holds  # None: nothing is ever held back
         self._lanes = lanes  # None: the service reads no topic with lanes
         self._batch = batch
+        self._membership = membership  # None: the coordinator is never asked about this member
         self._next_commit = time.monotonic() + commit_interval
         self._log = structlog.get_logger("conveyor.runtime").bind(service=service)
         self._skipped: dict[str, Any] = {}  # the skipped counter's child per topic
@@ -75,6 +89,7 @@ class ConsumerLoop:
             self._collect_results()
             self._pause_full_partitions()
             self._commit_if_due()
+            self._rejoin_if_stranded()
         return self._shut_down()
 
     def _serve_higher_lanes_first(self) -> None:
@@ -183,6 +198,25 @@ class ConsumerLoop:
 
     def _record_lag(self) -> None:
         lag.record(self._metrics, self._consumer, self._assignments.states(), _now_ms())
+
+    def _rejoin_if_stranded(self) -> None:
+        membership = self._membership
+        if membership is None:
+            return
+        stranded = membership.watch.look(self._consumer)
+        if not stranded:
+            return
+        self._log.warning(
+            logs.GROUP_MEMBER_STRANDED,
+            partitions=[f"{topic}[{partition}]" for topic, partition in sorted(stranded)],
+        )
+        self._metrics.rejoins.inc()
+        # as a revocation of everything: drained, committed, forgotten; then a new member
+        owned = [TopicPartition(s.topic, s.partition) for s in self._assignments.states()]
+        self._assignments.on_revoke(self._consumer, owned)
+        self._consumer.close()
+        self._consumer = membership.connect()
+        membership.watch.rejoined()
 
     def _on_consumer_error(self, error: KafkaError) -> None:
         # A refusal (authentication, TLS, authorization) repeats forever unless someone acts:

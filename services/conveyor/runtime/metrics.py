@@ -132,6 +132,13 @@ class RuntimeMetrics:
             ["service", "topic"],
             registry=registry,
         )
+        self.rejoins = Counter(
+            "conveyor_group_rejoins",
+            "Times this process left its group and joined again, holding partitions the "
+            "coordinator no longer counted as its own (see conveyor.runtime.membership).",
+            ["service"],
+            registry=registry,
+        ).labels(service)
         self.duration = DurationCollector(service)
         registry.register(self.duration)
         self.in_flight = Gauge(

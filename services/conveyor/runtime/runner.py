@@ -12,7 +12,7 @@ import structlog
 from confluent_kafka import Consumer
 
 from conveyor import logs
-from conveyor.clients import Outage, connection, with_logs
+from conveyor.clients import Outage, admin_client, connection, with_logs
 from conveyor.control.pauses import Paused
 from conveyor.control.watcher import PauseWatcher
 from conveyor.errors import ConveyorError
@@ -28,12 +28,13 @@ from conveyor.runtime.gc_tuning import tune_for_streaming
 from conveyor.runtime.health import Health, HealthServer
 from conveyor.runtime.holds import Holds
 from conveyor.runtime.lanes import LaneServing, lane_fetching, service_lanes
-from conveyor.runtime.loop import ConsumerLoop, batch_for
+from conveyor.runtime.loop import ConsumerLoop, Membership, batch_for
+from conveyor.runtime.membership import MembershipWatch, describer
 from conveyor.runtime.metrics import RuntimeMetrics
 from conveyor.runtime.partitions import Assignments
 from conveyor.runtime.router import router_for
 from conveyor.runtime.service import Service
-from conveyor.runtime.settings import ServiceSettings, consumer_config
+from conveyor.runtime.settings import GroupProtocol, ServiceSettings, consumer_config
 from conveyor.runtime.switching import interval_for, set_switch_interval
 from conveyor.runtime.transactions import open_exactly_once
 from conveyor.runtime.work import Completion, WorkItem
@@ -173,18 +174,25 @@ def _run(
     config["on_commit"] = assignments.on_commit
     if laned:
         config |= lane_fetching(service_settings.max_pending_per_partition)
-    consumer = Consumer(with_logs(config))
     topics = sorted({*service.topics(service_settings.topic_map), *laned, *extra_topics})
     tune_for_streaming(service_settings.gc_young_threshold)
     registrations = service.registrations.values()
     set_switch_interval(interval_for(registrations, service_settings.switch_interval_ms))
     dispatcher.start()
-    consumer.subscribe(
-        topics,
-        on_assign=assignments.on_assign,
-        on_revoke=assignments.on_revoke,
-        on_lost=assignments.on_lost,
-    )
+
+    def connect() -> Consumer:
+        """A consumer of `topics`, subscribed: the first one, and one for each rejoin."""
+        consumer = Consumer(with_logs(config))
+        consumer.subscribe(
+            topics,
+            on_assign=assignments.on_assign,
+            on_revoke=assignments.on_revoke,
+            on_lost=assignments.on_lost,
+        )
+        return consumer
+
+    consumer = connect()
+    membership = _watch_membership(settings, service_settings, str(config["group.id"]), connect)
     structlog.get_logger("conveyor.runtime").info(
         logs.SERVICE_STARTED,
         service=service.name,
@@ -204,6 +212,7 @@ def _run(
         batch=batch_for(service_settings.max_pending_per_partition),
         holds=None if extension is NO_EXTENSION else Holds(extension.admit),
         lanes=serving,
+        membership=membership,
     )
     try:
         return loop.run(stop)
@@ -213,6 +222,21 @@ def _run(
         extension.close()
         if exactly_once is not None:
             exactly_once.transactions.close()
+
+
+def _watch_membership(
+    settings: Settings,
+    service_settings: ServiceSettings,
+    group: str,
+    connect: Callable[[], Consumer],
+) -> Membership | None:
+    """The watch for a member stranded by a lost heartbeat answer (`conveyor.runtime.membership`):
+    only under the consumer group protocol, where that happens, and unless turned off."""
+    interval = service_settings.membership_check_interval
+    if service_settings.group_protocol is not GroupProtocol.CONSUMER or interval <= 0:
+        return None
+    admin = admin_client({"bootstrap.servers": settings.bootstrap_servers})
+    return Membership(MembershipWatch(group, describer(admin), interval=interval), connect)
 
 
 def _watch_pauses(

@@ -13,6 +13,7 @@ from pydantic import field_validator, model_validator
 
 from conveyor.environment import EnvModel, variable
 from conveyor.errors import ConveyorError
+from conveyor.runtime import membership
 from conveyor.runtime.errors import RuntimeConfigError
 
 
@@ -32,6 +33,15 @@ class ServiceSettings(EnvModel):
         description="`consumer` (KIP-848: the broker assigns) or `classic` (the "
         "`cooperative-sticky` assignor).",
         example="classic",
+    )
+    membership_check_interval: float = variable(
+        "CONVEYOR_MEMBERSHIP_CHECK_S",
+        membership.CHECK_INTERVAL,
+        description="Under the `consumer` protocol, how often a process asks the group "
+        "coordinator which partitions it counts as this member's, to rejoin when it holds "
+        "some the coordinator took (see `conveyor.runtime.membership`); 0 turns it off.",
+        example="30",
+        ge=0,
     )
     group_instance_id: str | None = variable(
         "CONVEYOR_GROUP_INSTANCE_ID",

@@ -1,0 +1,151 @@
+"""Whether this process and its group's coordinator still agree on what the process owns.
+
+Under the consumer group protocol (KIP-848), librdkafka (2.16 and before) times a heartbeat out
+after one heartbeat interval and then sends the same request again. When the coordinator had
+answered the first one with a new assignment, that answer is lost: the coordinator sends an
+assignment again only when it changes. The member then keeps partitions the coordinator counts
+as being revoked (the members waiting for them are given nothing), or never takes up partitions
+the coordinator counts as its own, and the partitions concerned are read by no one, for good. A
+coordinator slower than the heartbeat interval while the group rebalances is enough (a busy or
+paused broker; the chaos suite found it, `tests/runtime/test_stranded_member.py` brings it
+about).
+
+So a process on that protocol asks the coordinator (DescribeConsumerGroups) every
+`CHECK_INTERVAL` which partitions it counts as this member's. Partitions the process and the
+coordinator disagree about in `STRANDED_CHECKS` answers in a row are stranded: the loop then
+drains and commits what it holds, leaves the group, and joins it again as a new member, which is
+given its assignment afresh. A rebalance in progress is not stranded: librdkafka hands the
+process a new assignment within a heartbeat or two, well inside one check.
+
+The look runs on the loop's thread without waiting: it sends the request, and a later look reads
+the answer once it is there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Final
+
+from confluent_kafka import KafkaException, TopicPartition
+
+Partition = tuple[str, int]  # (topic, partition)
+
+CHECK_INTERVAL: Final = 5.0  # seconds between two questions to the coordinator
+STRANDED_CHECKS: Final = 3  # answers in a row that leave the same partitions out
+
+
+class StrandedPartitions:
+    """The partitions this process and the coordinator disagreed about in `checks` answers in a
+    row: owned and not counted as this member's, or counted and not owned."""
+
+    def __init__(self, checks: int = STRANDED_CHECKS) -> None:
+        self._checks = checks
+        self._disputed: frozenset[Partition] = frozenset()
+        self._owned: frozenset[Partition] = frozenset()  # as of the last answer
+        self._streak = 0
+
+    def observe(self, owned: frozenset[Partition], counted: frozenset[Partition]) -> None:
+        """One answer: the process owned `owned` when it asked, the coordinator counts
+        `counted` as this member's."""
+        disputed = owned ^ counted
+        self._disputed = disputed if self._streak == 0 else self._disputed & disputed
+        self._streak = self._streak + 1 if self._disputed else 0
+        self._owned = owned
+
+    def forget(self) -> None:
+        self._disputed, self._streak = frozenset(), 0
+
+    @property
+    def confirmed(self) -> bool:
+        """`checks` answers in a row disputed some partitions."""
+        return self._streak >= self._checks
+
+    def stranded(self, owned_now: frozenset[Partition]) -> frozenset[Partition]:
+        """The disputed partitions, once confirmed, whose ownership the process has not changed
+        since the last answer (a late rebalance may have settled them)."""
+        if not self.confirmed:
+            return frozenset()
+        changed = owned_now ^ self._owned
+        return self._disputed - changed
+
+
+Describe = Callable[[str], "Future[Any]"]  # group -> the future of its ConsumerGroupDescription
+
+
+class MembershipWatch:
+    """Asks the coordinator about this member every `interval` seconds; `look` returns the
+    stranded partitions (none, nearly always)."""
+
+    def __init__(
+        self,
+        group: str,
+        describe: Describe,
+        *,
+        interval: float = CHECK_INTERVAL,
+        checks: int = STRANDED_CHECKS,
+    ) -> None:
+        self._group = group
+        self._describe = describe
+        self._interval = interval
+        self._partitions = StrandedPartitions(checks)
+        self._next = time.monotonic() + interval
+        self._asked: tuple[Future[Any], str, frozenset[Partition]] | None = None
+
+    def look(self, consumer: Any) -> frozenset[Partition]:
+        """On the loop's thread, between polls: cheap unless a question or an answer is due."""
+        if self._asked is not None and self._asked[0].done():
+            self._read_answer(*self._asked)
+            self._asked = None
+        now = time.monotonic()
+        if self._asked is None and now >= self._next:
+            self._next = now + self._interval
+            self._ask(consumer)
+        if not self._partitions.confirmed:
+            return frozenset()  # the common case: no call into the consumer
+        return self._partitions.stranded(_owned(consumer))
+
+    def rejoined(self) -> None:
+        """The member left and joined again: what it learned is about the old member."""
+        self._partitions.forget()
+        self._asked = None
+        self._next = time.monotonic() + self._interval
+
+    def _ask(self, consumer: Any) -> None:
+        member = consumer.memberid()
+        if not member:
+            return  # not in the group yet
+        try:
+            future = self._describe(self._group)
+        except KafkaException:
+            return  # the admin client refuses at once (e.g. its queue is full): next time
+        self._asked = (future, member, _owned(consumer))
+
+    def _read_answer(self, future: Future[Any], member: str, owned: frozenset[Partition]) -> None:
+        try:
+            group = future.result()
+        except KafkaException:
+            return  # no answer this time (a coordinator moving, a broker down): next time
+        for described in group.members:
+            if described.member_id == member:
+                assignment = described.assignment
+                tps = assignment.topic_partitions if assignment is not None else []
+                self._partitions.observe(owned, frozenset((tp.topic, tp.partition) for tp in tps))
+                return
+        # this member is not (or no longer) in the group as described: nothing to compare
+
+
+def _owned(consumer: Any) -> frozenset[Partition]:
+    tps: list[TopicPartition] = consumer.assignment()
+    return frozenset((tp.topic, tp.partition) for tp in tps)
+
+
+def describer(admin: Any) -> Describe:
+    """`Describe` through an admin client (conveyor.clients.admin_client)."""
+
+    def describe(group: str) -> Future[Any]:
+        future: Future[Any] = admin.describe_consumer_groups([group], request_timeout=10)[group]
+        return future
+
+    return describe
