@@ -10,15 +10,21 @@ coordinator slower than the heartbeat interval while the group rebalances is eno
 paused broker; the chaos suite found it, `tests/runtime/test_stranded_member.py` brings it
 about).
 
-So a process on that protocol asks the coordinator (DescribeConsumerGroups) every
-`CHECK_INTERVAL` which partitions it counts as this member's. Partitions the process and the
-coordinator disagree about in `STRANDED_CHECKS` answers in a row are stranded: the loop then
-drains and commits what it holds, leaves the group, and joins it again as a new member, which is
-given its assignment afresh. A rebalance in progress is not stranded: librdkafka hands the
-process a new assignment within a heartbeat or two, well inside one check.
+So a process on that protocol can ask the coordinator (DescribeConsumerGroups) every few seconds
+(`CONVEYOR_MEMBERSHIP_CHECK_S`) which partitions it counts as this member's. Partitions the
+process and the coordinator disagree about in `STRANDED_CHECKS` answers in a row are stranded:
+the loop then drains and commits what it holds, leaves the group, and joins it again as a new
+member, which is given its assignment afresh. A rebalance in progress is not stranded:
+librdkafka hands the process a new assignment within a heartbeat or two, well inside one check.
 
 The look runs on the loop's thread without waiting: it sends the request, and a later look reads
-the answer once it is there.
+the answer once it is there (a question unanswered after `ANSWER_WITHIN` is given up).
+
+It is off unless `CONVEYOR_MEMBERSHIP_CHECK_S` is set: in the chaos suite, with the question
+asked every 5 s under a 10 s request timeout, librdkafka 2.16 aborted three processes during a
+coordinator pause (`rd_kafka_enq_once_del_source_return: Assertion eonce->refcnt > 0`, in its
+coordinator request path for admin calls), so the question is now sent with the admin client's
+own timeout, and the watch stays a choice: a process that may stop, against one that may sit.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ from confluent_kafka import KafkaException, TopicPartition
 
 Partition = tuple[str, int]  # (topic, partition)
 
-CHECK_INTERVAL: Final = 5.0  # seconds between two questions to the coordinator
 STRANDED_CHECKS: Final = 3  # answers in a row that leave the same partitions out
+ANSWER_WITHIN: Final = 120.0  # seconds; a question still unanswered then is given up
 
 
 class StrandedPartitions:
@@ -83,7 +89,7 @@ class MembershipWatch:
         group: str,
         describe: Describe,
         *,
-        interval: float = CHECK_INTERVAL,
+        interval: float,
         checks: int = STRANDED_CHECKS,
     ) -> None:
         self._group = group
@@ -92,13 +98,16 @@ class MembershipWatch:
         self._partitions = StrandedPartitions(checks)
         self._next = time.monotonic() + interval
         self._asked: tuple[Future[Any], str, frozenset[Partition]] | None = None
+        self._asked_at = 0.0
 
     def look(self, consumer: Any) -> frozenset[Partition]:
         """On the loop's thread, between polls: cheap unless a question or an answer is due."""
+        now = time.monotonic()
         if self._asked is not None and self._asked[0].done():
             self._read_answer(*self._asked)
             self._asked = None
-        now = time.monotonic()
+        elif self._asked is not None and now - self._asked_at > ANSWER_WITHIN:
+            self._asked = None  # given up: the next question goes out now
         if self._asked is None and now >= self._next:
             self._next = now + self._interval
             self._ask(consumer)
@@ -121,6 +130,7 @@ class MembershipWatch:
         except KafkaException:
             return  # the admin client refuses at once (e.g. its queue is full): next time
         self._asked = (future, member, _owned(consumer))
+        self._asked_at = time.monotonic()
 
     def _read_answer(self, future: Future[Any], member: str, owned: frozenset[Partition]) -> None:
         try:
@@ -145,7 +155,7 @@ def describer(admin: Any) -> Describe:
     """`Describe` through an admin client (conveyor.clients.admin_client)."""
 
     def describe(group: str) -> Future[Any]:
-        future: Future[Any] = admin.describe_consumer_groups([group], request_timeout=10)[group]
+        future: Future[Any] = admin.describe_consumer_groups([group])[group]
         return future
 
     return describe

@@ -13,7 +13,6 @@ from pydantic import field_validator, model_validator
 
 from conveyor.environment import EnvModel, variable
 from conveyor.errors import ConveyorError
-from conveyor.runtime import membership
 from conveyor.runtime.errors import RuntimeConfigError
 
 
@@ -36,11 +35,11 @@ class ServiceSettings(EnvModel):
     )
     membership_check_interval: float = variable(
         "CONVEYOR_MEMBERSHIP_CHECK_S",
-        membership.CHECK_INTERVAL,
+        0.0,
         description="Under the `consumer` protocol, how often a process asks the group "
-        "coordinator which partitions it counts as this member's, to rejoin when it holds "
-        "some the coordinator took (see `conveyor.runtime.membership`); 0 turns it off.",
-        example="30",
+        "coordinator which partitions it counts as this member's, to rejoin when the two "
+        "disagree (see `conveyor.runtime.membership`); 0, the default, never asks.",
+        example="5",
         ge=0,
     )
     group_instance_id: str | None = variable(
