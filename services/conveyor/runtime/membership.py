@@ -23,8 +23,9 @@ the answer once it is there (a question unanswered after `ANSWER_WITHIN` is give
 It is off unless `CONVEYOR_MEMBERSHIP_CHECK_S` is set: in the chaos suite, with the question
 asked every 5 s under a 10 s request timeout, librdkafka 2.16 aborted three processes during a
 coordinator pause (`rd_kafka_enq_once_del_source_return: Assertion eonce->refcnt > 0`, in its
-coordinator request path for admin calls), so the question is now sent with the admin client's
-own timeout, and the watch stays a choice: a process that may stop, against one that may sit.
+coordinator request path for admin calls). The request timeout is now 30 s, longer than a
+coordinator's pause lasts before its group moves, and the watch stays a choice: a process that
+may stop, against one that may sit.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from confluent_kafka import KafkaException, TopicPartition
 Partition = tuple[str, int]  # (topic, partition)
 
 STRANDED_CHECKS: Final = 3  # answers in a row that leave the same partitions out
-ANSWER_WITHIN: Final = 120.0  # seconds; a question still unanswered then is given up
+REQUEST_TIMEOUT: Final = 30.0  # seconds the admin client gives the coordinator to answer
+ANSWER_WITHIN: Final = 45.0  # seconds; a question still unanswered then is given up
 
 
 class StrandedPartitions:
@@ -155,7 +157,8 @@ def describer(admin: Any) -> Describe:
     """`Describe` through an admin client (conveyor.clients.admin_client)."""
 
     def describe(group: str) -> Future[Any]:
-        future: Future[Any] = admin.describe_consumer_groups([group])[group]
+        futures = admin.describe_consumer_groups([group], request_timeout=REQUEST_TIMEOUT)
+        future: Future[Any] = futures[group]
         return future
 
     return describe
