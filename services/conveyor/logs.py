@@ -31,7 +31,7 @@ LANES_HELD: Final = "lanes.held"  # the lower lanes held back changed (debug lev
 OFFSETS_COMMITTED: Final = "offsets.committed"  # the completed prefix, per partition
 OFFSETS_COMMIT_FAILED: Final = "offsets.commit_failed"  # retried at the next commit
 DRAIN_TIMED_OUT: Final = "drain.timed_out"  # in-flight work abandoned at the drain deadline
-GROUP_MEMBER_STRANDED: Final = "group.member_stranded"  # owns what its coordinator took: rejoins
+GROUP_MEMBER_STRANDED: Final = "group.member_stranded"  # at odds with its coordinator: rejoins
 
 # -- one event's handling --------------------------------------------------------------------
 EVENT_PROCESSED: Final = "event.processed"  # its handler succeeded (debug level)

@@ -80,9 +80,9 @@ class Faults:
         if sink is None:
             return None
         deadline = time.monotonic() + BUSY_WAIT_SECONDS
-        seen = sink.stat().st_size if sink.exists() else 0
+        seen = _size(sink)
         while time.monotonic() < deadline:
-            size = sink.stat().st_size if sink.exists() else 0
+            size = _size(sink)
             if size > seen:
                 member = self._last_handler(mode, sink, seen, size)
                 if member is not None:
@@ -176,6 +176,11 @@ class Faults:
         except KafkaException:  # the metadata request timed out: the cluster is not back yet
             return False
         return all(len(p.isrs) == len(p.replicas) for t in topics for p in t.partitions.values())
+
+
+def _size(path: Path) -> int:
+    """Bytes in `path`; 0 before its first line is written."""
+    return path.stat().st_size if path.exists() else 0
 
 
 def active_controller(cluster: LocalKafka) -> int:

@@ -33,13 +33,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Final
 
 from confluent_kafka import KafkaException, TopicPartition
 
 Partition = tuple[str, int]  # (topic, partition)
 
-STRANDED_CHECKS: Final = 3  # answers in a row that leave the same partitions out
+STRANDED_CHECKS: Final = 3  # answers in a row that dispute the same partitions
 REQUEST_TIMEOUT: Final = 30.0  # seconds the admin client gives the coordinator to answer
 ANSWER_WITHIN: Final = 45.0  # seconds; a question still unanswered then is given up
 
@@ -82,6 +83,16 @@ class StrandedPartitions:
 Describe = Callable[[str], "Future[Any]"]  # group -> the future of its ConsumerGroupDescription
 
 
+@dataclass(frozen=True)
+class _Question:
+    """A question out to the coordinator: its answer, who asked, what it owned, and when."""
+
+    answer: Future[Any]
+    member: str
+    owned: frozenset[Partition]
+    at: float
+
+
 class MembershipWatch:
     """Asks the coordinator about this member every `interval` seconds; `look` returns the
     stranded partitions (none, nearly always)."""
@@ -99,16 +110,16 @@ class MembershipWatch:
         self._interval = interval
         self._partitions = StrandedPartitions(checks)
         self._next = time.monotonic() + interval
-        self._asked: tuple[Future[Any], str, frozenset[Partition]] | None = None
-        self._asked_at = 0.0
+        self._asked: _Question | None = None
 
     def look(self, consumer: Any) -> frozenset[Partition]:
         """On the loop's thread, between polls: cheap unless a question or an answer is due."""
         now = time.monotonic()
-        if self._asked is not None and self._asked[0].done():
-            self._read_answer(*self._asked)
+        asked = self._asked
+        if asked is not None and asked.answer.done():
+            self._read_answer(asked)
             self._asked = None
-        elif self._asked is not None and now - self._asked_at > ANSWER_WITHIN:
+        elif asked is not None and now - asked.at > ANSWER_WITHIN:
             self._asked = None  # given up: the next question goes out now
         if self._asked is None and now >= self._next:
             self._next = now + self._interval
@@ -131,19 +142,19 @@ class MembershipWatch:
             future = self._describe(self._group)
         except KafkaException:
             return  # the admin client refuses at once (e.g. its queue is full): next time
-        self._asked = (future, member, _owned(consumer))
-        self._asked_at = time.monotonic()
+        self._asked = _Question(future, member, _owned(consumer), time.monotonic())
 
-    def _read_answer(self, future: Future[Any], member: str, owned: frozenset[Partition]) -> None:
+    def _read_answer(self, asked: _Question) -> None:
         try:
-            group = future.result()
+            group = asked.answer.result()
         except KafkaException:
             return  # no answer this time (a coordinator moving, a broker down): next time
         for described in group.members:
-            if described.member_id == member:
+            if described.member_id == asked.member:
                 assignment = described.assignment
                 tps = assignment.topic_partitions if assignment is not None else []
-                self._partitions.observe(owned, frozenset((tp.topic, tp.partition) for tp in tps))
+                counted = frozenset((tp.topic, tp.partition) for tp in tps)
+                self._partitions.observe(asked.owned, counted)
                 return
         # this member is not (or no longer) in the group as described: nothing to compare
 

@@ -134,8 +134,8 @@ class RuntimeMetrics:
         )
         self.rejoins = Counter(
             "conveyor_group_rejoins",
-            "Times this process left its group and joined again, holding partitions the "
-            "coordinator no longer counted as its own (see conveyor.runtime.membership).",
+            "Times this process left its group and joined again because it and the group "
+            "coordinator disagreed about its partitions (see conveyor.runtime.membership).",
             ["service"],
             registry=registry,
         ).labels(service)

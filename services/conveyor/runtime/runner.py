@@ -192,7 +192,7 @@ def _run(
         return consumer
 
     consumer = connect()
-    membership = _watch_membership(settings, service_settings, str(config["group.id"]), connect)
+    membership = _watch_membership(settings, service_settings, service.name, connect)
     structlog.get_logger("conveyor.runtime").info(
         logs.SERVICE_STARTED,
         service=service.name,
