@@ -21,7 +21,7 @@ from conveyor.codec import InvalidEventError
 from conveyor.outbox import Backlog, Outbox, OutboxRelay, RelayConfig, RelayLockedError
 from conveyor.publish import PublisherConfig
 from shop_events import USER_TOPIC, UserSignedUp
-from tests.conftest import TopicFactory
+from tests.conftest import TopicFactory, create_topic
 from tests.messages import headers_of, key_of
 from tests.project import repo_codec
 from tests.publishing.outbox_db import OutboxDb
@@ -234,3 +234,63 @@ def test_rows_committed_while_a_batch_is_in_flight_follow_it_in_order(
     for msg in messages:
         arrived[key_of(msg).decode()].append(headers_of(msg)[naming.EVENT_ID].decode())
     assert {key: list(dict.fromkeys(ids)) for key, ids in arrived.items()} == written
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+@pytest.mark.timeout(120)
+def test_rows_go_out_at_commit_while_earlier_ones_await_the_broker(
+    postgres_dsn: str, kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """The relay sends what was committed without waiting for the broker's answers to what it
+    sent before: a row for a topic that does not exist yet stays in flight while the rows
+    committed after it arrive, among them a row with a lower id committed after a higher one
+    (PostgreSQL hands out ids before commit); once the topic exists, it arrives too and every
+    row ends marked sent."""
+    db = OutboxDb(postgres_dsn, f"outbox_{uuid.uuid4().hex[:10]}")
+    setup = db.connect()
+    db.table.create(setup)
+    setup.commit()
+    later = f"t-later-{uuid.uuid4().hex[:8]}"
+    open_topic = new_topic(partitions=1)
+    relay = OutboxRelay(
+        db.table,
+        db.connect,
+        PublisherConfig(bootstrap_servers=kafka_bootstrap),
+        repo_codec(),
+        config=RelayConfig(idle_interval=5.0),
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop,))
+    worker.start()
+    early, late = db.connect(), db.connect()
+    try:
+        waiting = signup("waiting")
+        _outbox(db, later).add(setup, waiting)
+        setup.commit()
+        relay.wake()
+        assert _wait_until(lambda: relay.in_flight == 1, 10)
+        lower, higher = signup("lower-id"), signup("higher-id")
+        _outbox(db, open_topic).add(early, lower)  # takes its id now, commits last
+        _outbox(db, open_topic).add(late, higher)
+        late.commit()
+        relay.wake()
+        assert _wait_until(lambda: db.count("sent_at IS NOT NULL") == 1, 10)  # `higher`
+        early.commit()
+        relay.wake()
+        messages = read_until(kafka_bootstrap, [open_topic], expect=2, timeout=20)
+        assert [headers_of(m)[naming.EVENT_ID].decode() for m in messages] == [
+            str(higher.event_id),
+            str(lower.event_id),
+        ]
+        assert _wait_until(lambda: db.count("sent_at IS NULL") == 1, 10)
+        create_topic(kafka_bootstrap, later, partitions=1)
+        assert _wait_until(lambda: db.count("sent_at IS NULL") == 0, 30)
+        (arrived,) = read_until(kafka_bootstrap, [later], expect=1, timeout=20)
+        assert headers_of(arrived)[naming.EVENT_ID].decode() == str(waiting.event_id)
+    finally:
+        stop.set()
+        worker.join()
+        for conn in (setup, early, late):
+            conn.close()  # type: ignore[attr-defined]
+        db.drop()

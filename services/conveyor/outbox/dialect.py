@@ -33,17 +33,12 @@ class Dialect:
     backlog: str
     prune: str
     id_list: Callable[[Sequence[int]], Any]
-    pending_after: str  # the oldest unsent rows past a given id
     try_lock: str | None = None
 
 
 _PENDING = (
     "SELECT id, event_id, event_type, topic, msg_key, value, headers, created_at FROM {t}"
-    " WHERE sent_at IS NULL ORDER BY id LIMIT {p}"
-)
-_PENDING_AFTER = (
-    "SELECT id, event_id, event_type, topic, msg_key, value, headers, created_at FROM {t}"
-    " WHERE sent_at IS NULL AND id > {p} ORDER BY id LIMIT {p}"
+    " WHERE sent_at IS NULL AND {not_in} ORDER BY id LIMIT {p}"
 )
 _BACKLOG = "SELECT count(*), min(created_at) FROM {t} WHERE sent_at IS NULL"
 _INSERT = (
@@ -74,12 +69,13 @@ SQLITE = Dialect(
     name="sqlite",
     create=_create(identity="INTEGER PRIMARY KEY AUTOINCREMENT", binary="BLOB", real="REAL"),
     insert=_INSERT.replace("{p}", "?"),
-    pending=_PENDING.replace("{p}", "?"),
+    pending=_PENDING.replace("{not_in}", "id NOT IN (SELECT value FROM json_each(?))").replace(
+        "{p}", "?"
+    ),
     mark_sent="UPDATE {t} SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
     backlog=_BACKLOG,
     prune=_PRUNE.replace("{p}", "?"),
     id_list=lambda ids: json.dumps(list(ids)),
-    pending_after=_PENDING_AFTER.replace("{p}", "?"),
 )
 
 POSTGRES = Dialect(
@@ -90,12 +86,11 @@ POSTGRES = Dialect(
         real="DOUBLE PRECISION",
     ),
     insert=_INSERT.replace("{p}", "%s"),
-    pending=_PENDING.replace("{p}", "%s"),
+    pending=_PENDING.replace("{not_in}", "id <> ALL(%s::bigint[])").replace("{p}", "%s"),
     mark_sent="UPDATE {t} SET sent_at = %s WHERE id = ANY(%s)",
     backlog=_BACKLOG,
     prune=_PRUNE.replace("{p}", "%s"),
     id_list=list,
-    pending_after=_PENDING_AFTER.replace("{p}", "%s"),
     # A session lock: released when the relay's connection ends, even after SIGKILL.
     try_lock="SELECT pg_try_advisory_lock(hashtext(%s))",
 )

@@ -65,14 +65,12 @@ class OutboxTable:
             ),
         )
 
-    def pending(self, conn: SqlConnection, limit: int) -> list[OutboxRow]:
-        """The oldest unsent rows, in write order."""
-        rows = conn.execute(self._sql(self.dialect.pending), (limit,)).fetchall()
-        return [_row(row) for row in rows]
-
-    def pending_after(self, conn: SqlConnection, last_id: int, limit: int) -> list[OutboxRow]:
-        """The oldest unsent rows with an id past `last_id`, in write order."""
-        rows = conn.execute(self._sql(self.dialect.pending_after), (last_id, limit)).fetchall()
+    def pending(
+        self, conn: SqlConnection, limit: int, excluding: Sequence[int] = ()
+    ) -> list[OutboxRow]:
+        """The oldest unsent rows but those of `excluding` (ids in flight), in id order."""
+        params = (self.dialect.id_list(excluding), limit)
+        rows = conn.execute(self._sql(self.dialect.pending), params).fetchall()
         return [_row(row) for row in rows]
 
     def mark_sent(self, conn: SqlConnection, ids: Sequence[int]) -> None:
