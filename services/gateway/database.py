@@ -38,7 +38,12 @@ DATABASE_ERRORS = (sqlite3.Error, psycopg.Error, OSError)
 class Database:
     """Connections to one database, and how many writers it takes at once."""
 
-    def __init__(self, url: str, writers: int = 4) -> None:
+    def __init__(self, url: str, writers: int = 1) -> None:
+        """`writers`: writer threads on PostgreSQL. One is the default: a writer sends a whole
+        group of requests and its commit in one exchange, so one keeps up with thousands of
+        requests a second, and its commits hand out outbox ids in commit order. More shrink
+        each group, add commits for the relay to follow, and contend for the interpreter
+        lock with the event loop (`README`, "How many workers")."""
         self.url = url
         self.dialect = _dialect(url)
         # SQLite has one writer at a time anyway: a second writer thread would only wait.

@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
         "worker N serves its probes and metrics on the admin port + N",
     )
     parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help="writer threads per process, each with its own connection (PostgreSQL only; "
+        "one sends each group of requests and its commit in one exchange)",
+    )
+    parser.add_argument(
         "--delivery-timeout",
         type=float,
         default=30.0,
@@ -108,7 +115,9 @@ def config_from_args(settings: Settings, argv: list[str]) -> tuple[GatewayConfig
         parser.error(
             "--workers: SQLite takes one writer at a time, so one process; use PostgreSQL for more"
         )
-    config = GatewayConfig(database_url=database, publisher=publisher)
+    if args.writers < 1:
+        parser.error("--writers wants 1 or more")
+    config = GatewayConfig(database_url=database, publisher=publisher, writers=args.writers)
     return config, Listen(args.host, args.port, args.admin_host, args.admin_port, args.workers)
 
 

@@ -48,6 +48,7 @@ class GatewayConfig:
     readiness_timeout: float = 1.0
     checkpoint_interval: float = 1.0  # SQLite: how often WAL pages are copied into the file
     relay_standby_retry: float = 5.0  # how often a standby relay tries to take over
+    writers: int = 1  # writer threads on PostgreSQL (`Database`)
 
 
 class Gateway:
@@ -61,7 +62,7 @@ class Gateway:
         self.tracing = tracing if tracing is not None else installed()
         self.metrics = GatewayMetrics()
         self.new_id = IdSource()  # the ids of the entities and events requests create
-        self.db = Database(config.database_url)
+        self.db = Database(config.database_url, config.writers)
         self.db.create_schema()
         # Set while this process's relay publishes: then its commits wake it in-process, and
         # only the other processes' commits need to NOTIFY it.
