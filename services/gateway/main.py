@@ -126,12 +126,12 @@ def main(settings: Settings, argv: list[str]) -> int:
     config, listen = config_from_args(settings, argv)
     configure_json_logs()
     if listen.workers == 1:
-        return _serve(settings, config, listen, 0, None)
+        return _serve(settings, config, listen, 0, None, argv=argv)
     # Once, before the workers race to create the tables.
     Database(config.database_url).create_schema()
     sock = bind(listen.host, listen.port)
     return run_workers(
-        listen.workers, lambda worker: _serve(settings, config, listen, worker, sock)
+        listen.workers, lambda worker: _serve(settings, config, listen, worker, sock, argv=argv)
     )
 
 
@@ -141,10 +141,13 @@ def _serve(
     listen: Listen,
     worker: int,
     sock: socket.socket | None,
+    *,
+    argv: list[str],
 ) -> int:
-    """One gateway process: its writers, its relay (or a standby one) and its servers."""
+    """One gateway process: its writers, its relay (or a standby one) and its servers;
+    `argv` starts its relay's process (PostgreSQL)."""
     tracing = configure_tracing(settings.tracing, "gateway")
-    gateway = Gateway(config, settings.contracts().codec, tracing)
+    gateway = Gateway(config, settings.contracts().codec, tracing, relay_argv=argv)
     admin_port = listen.admin_port + worker
     log.info(
         logs.GATEWAY_STARTING,

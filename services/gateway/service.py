@@ -15,15 +15,7 @@ from confluent_kafka import KafkaException
 from conveyor.clients import admin_client
 from conveyor.clients.connection import connection_settings
 from conveyor.events import Event
-from conveyor.outbox import (
-    SQLITE,
-    Backlog,
-    Outbox,
-    OutboxRelay,
-    RelayConfig,
-    RelayLockedError,
-    SqlConnection,
-)
+from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
 from conveyor.publish import PublisherConfig
 from conveyor.tracing import Tracing, installed
 from conveyor.typing import Codec
@@ -33,6 +25,8 @@ from gateway.database import DATABASE_ERRORS, Database, close_connection
 from gateway.ids import IdSource
 from gateway.metrics import GatewayMetrics
 from gateway.notify import CommitListener
+from gateway.relay_process import RelayProcess
+from gateway.relays import RelayThread
 from gateway.store import Store
 from shop_events.orders import ORDER_TOPIC
 
@@ -52,63 +46,76 @@ class GatewayConfig:
 
 
 class Gateway:
-    """Owns the writer threads, the relay thread that publishes what they committed and, for
-    SQLite, the thread that checkpoints its write-ahead log."""
+    """Owns the writer threads, the outbox relay that publishes what they committed (a thread,
+    or on PostgreSQL a child process: `gateway.relay_process`) and, for SQLite, the thread that
+    checkpoints its write-ahead log."""
 
-    def __init__(self, config: GatewayConfig, codec: Codec, tracing: Tracing | None = None) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        codec: Codec,
+        tracing: Tracing | None = None,
+        relay_argv: list[str] | None = None,
+    ) -> None:
         """`tracing`: the process's unless given; requests are server spans and the events
-        they write carry their trace."""
+        they write carry their trace. `relay_argv`: the gateway's arguments; given, on
+        PostgreSQL the relay runs in a child process started with them."""
         self.config = config
         self.tracing = tracing if tracing is not None else installed()
         self.metrics = GatewayMetrics()
         self.new_id = IdSource()  # the ids of the entities and events requests create
         self.db = Database(config.database_url, config.writers)
         self.db.create_schema()
-        # Set while this process's relay publishes: then its commits wake it in-process, and
+        # Set while this process's relay publishes: then its commits wake it directly, and
         # only the other processes' commits need to NOTIFY it.
         self._relaying = threading.Event()
         self.committer = Committer(self.db, self._committed, self._others_relay)
         lanes = config.publisher.lanes
         outbox = Outbox(self.db.outbox, codec, config.publisher.topics, self.tracing, lanes=lanes)
         self.store = Store(outbox, self.db.placeholder, lanes.get(ORDER_TOPIC))
-        self.relay = OutboxRelay(
-            self.db.outbox,
-            self.db.connect_relay,
-            config.publisher,
-            codec,
-            config=config.relay,
-            on_backlog=self._observe_backlog,
-            write_lock=self.db.write_lock,
-        )
         self._admin = admin_client(
             connection_settings(config.publisher.bootstrap_servers, config.publisher.client)
         )
         self._stop = threading.Event()
-        self._relay_thread = threading.Thread(target=self._run_relay, name="outbox-relay")
+        self._relay = self._relay_runner(codec, relay_argv)
         self._checkpoint_thread = threading.Thread(
             target=self._run_checkpoints, name="sqlite-checkpoint", daemon=True
         )
-        self._listener = CommitListener(
-            config.database_url, self.db.outbox.name, self.relay.wake, self._stop
+
+    def _relay_runner(self, codec: Codec, argv: list[str] | None) -> RelayThread | RelayProcess:
+        if argv is not None and self.db.dialect is not SQLITE:
+            stop_timeout = self.config.relay.shutdown_timeout + 5.0
+            return RelayProcess(argv, self._observe_backlog, stop_timeout)
+        relay = OutboxRelay(
+            self.db.outbox,
+            self.db.connect_relay,
+            self.config.publisher,
+            codec,
+            config=self.config.relay,
+            on_backlog=self._observe_backlog,
+            write_lock=self.db.write_lock,
         )
+        listener = None
+        if self.db.dialect is not SQLITE:
+            listener = CommitListener(
+                self.config.database_url, self.db.outbox.name, relay.wake, self._stop
+            )
+        retry = self.config.relay_standby_retry
+        return RelayThread(relay, listener, self._stop, retry, self._observe_backlog)
 
     def start(self) -> None:
         self.committer.start()
-        self._relay_thread.start()
+        self._relay.start()
         if self.db.dialect is SQLITE:
             self._checkpoint_thread.start()
-        else:
-            self._listener.start()
 
     def stop(self) -> None:
         """Commit what is queued, then stop the relay (it flushes what is in flight, bounded)."""
         self.committer.stop()
         self._stop.set()
-        self.relay.wake()
-        for thread in (self._relay_thread, self._checkpoint_thread):
-            if thread.is_alive():
-                thread.join()
-        self._listener.join()
+        self._relay.stop()
+        if self._checkpoint_thread.is_alive():
+            self._checkpoint_thread.join()
 
     async def commit(self, write: Callable[[SqlConnection, E], None], event: E) -> None:
         """Run `write` (domain rows + outbox row) in a transaction on a writer thread; the
@@ -116,13 +123,13 @@ class Gateway:
         await self.committer.commit(write, event)
 
     def _committed(self, events: list[Event]) -> None:
-        self.relay.wake()
+        self._relay.wake()
         counts = Counter(event.AVRO_NAME for event in events)
         for event_type, count in counts.items():
             self.metrics.events_written.labels(event_type).inc(count)
 
     def relay_alive(self) -> bool:
-        return self._relay_thread.is_alive()
+        return self._relay.alive()
 
     def kafka_answers(self) -> bool:
         try:
@@ -130,23 +137,6 @@ class Gateway:
         except KafkaException:
             return False
         return True
-
-    def _run_relay(self) -> None:
-        """Relay; while another gateway process relays this outbox (PostgreSQL, several
-        replicas), stand by and try again, so one of them takes over when that one ends."""
-        try:
-            while not self._stop.is_set():
-                try:
-                    self.relay.run(self._stop)
-                except RelayLockedError:
-                    self._relaying.clear()
-                    log.info(logs.RELAY_STANDBY, retry_in=self.config.relay_standby_retry)
-                    self._stop.wait(self.config.relay_standby_retry)
-        except Exception:
-            log.exception(logs.RELAY_CRASHED)
-            raise
-        finally:
-            self._relaying.clear()
 
     def _others_relay(self) -> bool:
         """Whether the relay publishing this outbox may be another process's."""
@@ -164,7 +154,12 @@ class Gateway:
         if conn is not None:
             close_connection(conn)
 
-    def _observe_backlog(self, backlog: Backlog) -> None:
-        self._relaying.set()  # only a relay that holds the outbox's lock reports
+    def _observe_backlog(self, backlog: Backlog | None) -> None:
+        """A report of this process's relay: its backlog while it holds the outbox's lock,
+        `None` while it stands by (or has ended)."""
+        if backlog is None:
+            self._relaying.clear()
+            return
+        self._relaying.set()
         self.metrics.outbox_pending.set(backlog.pending)
         self.metrics.outbox_oldest_age.set(backlog.oldest_age)

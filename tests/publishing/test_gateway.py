@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -278,10 +279,7 @@ def test_two_gateways_on_one_postgres_both_serve_and_one_relays_until_it_stops(
             assert signed.status_code == 202, signed.text
             accepted.append(signed.json()["event_id"])
         first.stop()
-        email = f"after-{uuid.uuid4().hex[:8]}@example.org"
-        after = httpx.post(f"{second.url}/signup", json={"email": email, "name": "A"}, timeout=10)
-        assert after.status_code == 202, after.text
-        accepted.append(after.json()["event_id"])
+        accepted.append(_sign_up(second, "after"))
         messages = read_until(kafka_bootstrap, [topic], expect=3, timeout=60)
     finally:
         first.stop()
@@ -340,3 +338,75 @@ def _signups_served(admin_url: str) -> int:
         for line in metrics.splitlines()
         if line.startswith('gateway_requests_total{route="/signup",status="202"}')
     )
+
+
+def _sign_up(gateway: GatewayProcess, prefix: str) -> str:
+    """Sign a new address up through `gateway`; returns the accepted event's id."""
+    email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.org"
+    signed = httpx.post(f"{gateway.url}/signup", json={"email": email, "name": "N"}, timeout=10)
+    assert signed.status_code == 202, signed.text
+    event_id: str = signed.json()["event_id"]
+    return event_id
+
+
+def _relay_children(parent: int) -> list[int]:
+    """The pids of `parent`'s relay processes (`python -m gateway.relay_process`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"gateway.relay_process" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_relay_runs_in_a_child_process_that_ends_with_its_gateway(
+    postgres_dsn: str, kafka_bootstrap: str, new_topic: TopicFactory, tmp_path: Path
+) -> None:
+    """On PostgreSQL a gateway process relays from a child process of its own: a signup
+    reaches Kafka through it; when the gateway process is SIGKILLed, its relay ends too (the
+    outbox's lock with it), so the next gateway relays."""
+    topic = new_topic(suffix="users")
+    first = GatewayProcess(kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "1.log")
+    second = None
+    accepted = []
+    try:
+        first.wait_live()
+        _wait_ready(first.admin_url)
+        (relay,) = _relay_children(first.process.pid)
+        accepted.append(_sign_up(first, "child"))
+        read_until(kafka_bootstrap, [topic], expect=1, timeout=30)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(10)
+        assert _gone_within(relay, 20), "the relay outlived its gateway process"
+        second = GatewayProcess(
+            kafka_bootstrap, postgres_dsn, {USER_TOPIC: topic}, tmp_path / "2.log"
+        )
+        second.wait_live()
+        _wait_ready(second.admin_url)
+        accepted.append(_sign_up(second, "next"))
+        messages = read_until(kafka_bootstrap, [topic], expect=2, timeout=30)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+    assert [headers_of(m)[naming.EVENT_ID].decode() for m in messages] == accepted
+
+
+def _gone_within(pid: int, timeout: float) -> bool:
+    """Whether process `pid` ends (exits, or is a zombie nobody reaped) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.1)
+    return False
