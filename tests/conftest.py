@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -69,10 +70,36 @@ def start_local_kafka(home: Path, nodes: int) -> LocalKafka:
     cluster = LocalKafka(home, distribution, ClusterSpec(nodes=nodes, port=free_base_port(nodes)))
     try:
         cluster.up(timeout=120)
+        wait_for_group_coordinator(cluster.bootstrap_servers, cluster.client_settings())
     except LauncherError:  # e.g. a port taken since it was found free: leave no node behind
         cluster.down(wipe=True)
         raise
     return cluster
+
+
+def wait_for_group_coordinator(
+    bootstrap: str, settings: Mapping[str, str], timeout: float = 90
+) -> None:
+    """Block until the cluster coordinates consumer groups. A fresh cluster creates its offsets
+    topic at the first group request and loads it for seconds; a client that asks meanwhile is
+    told NOT_COORDINATOR, and a consumer assigned partitions by hand then gives up fetching
+    their committed offsets and never fetches. A session's first test would meet that; later
+    ones, and any long-running cluster, do not."""
+    consumer = Consumer(
+        {**settings, "bootstrap.servers": bootstrap, "group.id": "conveyor-tests-warm-up"}
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                consumer.committed([TopicPartition("conveyor-tests-warm-up", 0)], timeout=10)
+                return
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        consumer.close()
 
 
 @pytest.fixture(scope="session")
