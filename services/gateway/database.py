@@ -43,7 +43,7 @@ class Database:
         group of requests and its commit in one exchange, so one keeps up with thousands of
         requests a second, and its commits hand out outbox ids in commit order. More shrink
         each group, add commits for the relay to follow, and contend for the interpreter
-        lock with the event loop (`README`, "How many workers")."""
+        lock with the event loop (`README`, "Processes, and more cores")."""
         self.url = url
         self.dialect = _dialect(url)
         # SQLite has one writer at a time anyway: a second writer thread would only wait.

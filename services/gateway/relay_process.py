@@ -26,20 +26,14 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from typing import IO
 
-import structlog
-
 from conveyor.log_output import configure_json_logs
-from conveyor.outbox import Backlog, OutboxRelay
+from conveyor.outbox import Backlog
 from conveyor.settings import Settings
-from gateway import logs
 from gateway.database import Database
-from gateway.notify import CommitListener
-from gateway.relays import Report, relay_until_stopped
+from gateway.relays import RelayThread, Report
 
-log = structlog.get_logger("gateway")
 RELAYING = "relaying"
 STANDBY = "standby"
 
@@ -88,6 +82,7 @@ class RelayProcess:
         child = self._child
         if child is None:
             return
+        self._wake_fd = -1  # no wake-up may land on the number once the pipe is closed
         if child.stdin is not None:
             with contextlib.suppress(OSError):
                 child.stdin.close()
@@ -132,44 +127,27 @@ def main(argv: list[str]) -> int:
             out.write(report_line(backlog))
             out.flush()
 
-    db = Database(config.database_url)
-    relay = OutboxRelay(
-        db.outbox,
-        db.connect_relay,
-        config.publisher,
-        settings.contracts().codec,
-        config=config.relay,
-        on_backlog=report,
+    relay = RelayThread.for_gateway(
+        Database(config.database_url), config, settings.contracts().codec, stop, report
     )
-
-    def end() -> None:
-        stop.set()
-        relay.wake()
-
     # It ends with its gateway process, at end of file, not on a signal sent to the whole
     # group (Ctrl-C, systemd): that process may still be committing rows it should relay.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
-    threading.Thread(target=_wake_on_input, args=(relay, end), daemon=True).start()
-    listener = CommitListener(config.database_url, db.outbox.name, relay.wake, stop)
-    listener.start()
-    try:
-        relay_until_stopped(relay, stop, config.relay_standby_retry, lambda: report(None))
-    except Exception:
-        log.exception(logs.RELAY_CRASHED)
-        return 1
-    finally:
-        stop.set()
-        listener.join()
-    return 0
+    relay.start()
+    threading.Thread(target=_wake_until_end_of_input, args=(relay, stop), daemon=True).start()
+    relay.wait()  # until end of input, or a crash (logged by the relay's thread)
+    relay.stop()
+    return 0 if stop.is_set() else 1
 
 
-def _wake_on_input(relay: OutboxRelay, end: Callable[[], None]) -> None:
-    """Wake the relay for each byte the gateway process writes; end at end of file."""
+def _wake_until_end_of_input(relay: RelayThread, stop: threading.Event) -> None:
+    """Wake the relay for each byte the gateway process writes; stop it at end of file."""
     fd = sys.stdin.fileno()
     while os.read(fd, 4096):
         relay.wake()
-    end()
+    stop.set()
+    relay.wake()
 
 
 if __name__ == "__main__":

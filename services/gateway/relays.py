@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
 
-from conveyor.outbox import Backlog, OutboxRelay, RelayLockedError
+from conveyor.outbox import SQLITE, Backlog, OutboxRelay, RelayLockedError
+from conveyor.typing import Codec
 from gateway import logs
+from gateway.database import Database
 from gateway.notify import CommitListener
+
+if TYPE_CHECKING:
+    from gateway.service import GatewayConfig
 
 log = structlog.get_logger("gateway")
 Report = Callable[[Backlog | None], None]
@@ -51,6 +57,30 @@ class RelayThread:
         self._on_report = on_report
         self._thread = threading.Thread(target=self._run, name="outbox-relay")
 
+    @classmethod
+    def for_gateway(
+        cls,
+        db: Database,
+        config: GatewayConfig,
+        codec: Codec,
+        stop: threading.Event,
+        on_report: Report,
+    ) -> RelayThread:
+        """The relay of `config`'s outbox in `db`; on PostgreSQL with its `NOTIFY` listener."""
+        relay = OutboxRelay(
+            db.outbox,
+            db.connect_relay,
+            config.publisher,
+            codec,
+            config=config.relay,
+            on_backlog=on_report,
+            write_lock=db.write_lock,
+        )
+        listener = None
+        if db.dialect is not SQLITE:
+            listener = CommitListener(config.database_url, db.outbox.name, relay.wake, stop)
+        return cls(relay, listener, stop, config.relay_standby_retry, on_report)
+
     def start(self) -> None:
         self._thread.start()
         if self._listener is not None:
@@ -61,6 +91,10 @@ class RelayThread:
 
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    def wait(self) -> None:
+        """Block until the relay ends: `stop` was set, or it crashed."""
+        self._thread.join()
 
     def stop(self) -> None:
         """Once the gateway's stop event is set: let the relay settle what is in flight."""

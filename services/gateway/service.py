@@ -15,7 +15,7 @@ from confluent_kafka import KafkaException
 from conveyor.clients import admin_client
 from conveyor.clients.connection import connection_settings
 from conveyor.events import Event
-from conveyor.outbox import SQLITE, Backlog, Outbox, OutboxRelay, RelayConfig, SqlConnection
+from conveyor.outbox import SQLITE, Backlog, Outbox, RelayConfig, SqlConnection
 from conveyor.publish import PublisherConfig
 from conveyor.tracing import Tracing, installed
 from conveyor.typing import Codec
@@ -24,7 +24,6 @@ from gateway.committer import Committer
 from gateway.database import DATABASE_ERRORS, Database, close_connection
 from gateway.ids import IdSource
 from gateway.metrics import GatewayMetrics
-from gateway.notify import CommitListener
 from gateway.relay_process import RelayProcess
 from gateway.relays import RelayThread
 from gateway.store import Store
@@ -86,22 +85,9 @@ class Gateway:
         if argv is not None and self.db.dialect is not SQLITE:
             stop_timeout = self.config.relay.shutdown_timeout + 5.0
             return RelayProcess(argv, self._observe_backlog, stop_timeout)
-        relay = OutboxRelay(
-            self.db.outbox,
-            self.db.connect_relay,
-            self.config.publisher,
-            codec,
-            config=self.config.relay,
-            on_backlog=self._observe_backlog,
-            write_lock=self.db.write_lock,
+        return RelayThread.for_gateway(
+            self.db, self.config, codec, self._stop, self._observe_backlog
         )
-        listener = None
-        if self.db.dialect is not SQLITE:
-            listener = CommitListener(
-                self.config.database_url, self.db.outbox.name, relay.wake, self._stop
-            )
-        retry = self.config.relay_standby_retry
-        return RelayThread(relay, listener, self._stop, retry, self._observe_backlog)
 
     def start(self) -> None:
         self.committer.start()
